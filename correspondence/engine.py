@@ -1,0 +1,97 @@
+"""The document engine: payload → validated kind → HTML → PDF.
+
+One :class:`Engine` per process holds the Jinja environment and the warm PDF renderer.
+The locale of a render is the payload's own unless another is asked for; the time zone is
+the jurisdiction's. Nothing here reads the clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from correspondence.config import Settings
+from correspondence.formatting import JURISDICTION_TZ, SUPPORTED_LOCALES
+from correspondence.kinds import Validated, validate
+from correspondence.models import Envelope
+from correspondence.pdf import PdfAttachment, PdfRenderer
+from correspondence.templating import ASSET_ORIGIN, build_environment, glossary
+
+PAYLOAD_ATTACHMENT = "payload.json"
+
+
+@dataclass(frozen=True)
+class RenderedDocument:
+    """A rendered PDF and what it is."""
+
+    kind: str
+    locale: str
+    pdf: bytes
+    pages: int
+    warnings: tuple[str, ...]
+
+
+def issue_moment(doc: Envelope) -> datetime:
+    """Midnight of the issue date in the jurisdiction's zone: the PDF's dates."""
+    tz = ZoneInfo(JURISDICTION_TZ[doc.document.jurisdiction])
+    return datetime.combine(doc.document.issue_date, time(0), tzinfo=tz)
+
+
+class Engine:
+    """Validates payloads and renders them to HTML and PDF."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.env = build_environment(settings.templates_dir)
+        self.pdf = PdfRenderer(strict=settings.strict_rendering)
+
+    def validate(self, payload: object) -> Validated:
+        """Validate ``payload`` and compute its figures (raises ``InvalidPayload``)."""
+        return validate(payload)
+
+    def context(
+        self, validated: Validated, *, locale: str | None = None, asset_base: str = ASSET_ORIGIN,
+        draft: bool = False,
+    ) -> dict[str, Any]:  # fmt: skip
+        """The plain data a template receives."""
+        doc = validated.doc
+        chosen = locale or doc.document.locale
+        if chosen not in SUPPORTED_LOCALES:
+            raise ValueError(f"unsupported locale {chosen!r}")
+        return {
+            "doc": doc,
+            "fig": validated.figures,
+            "g": glossary(self.settings.templates_dir, chosen),
+            "locale": chosen,
+            "lang": chosen.split("-")[0],
+            "tz": JURISDICTION_TZ[doc.document.jurisdiction],
+            "asset_base": asset_base,
+            "draft": draft,
+        }
+
+    def html(self, validated: Validated, **options: Any) -> str:
+        """The document as HTML, in the payload's locale or ``locale=``."""
+        ctx = self.context(validated, **options)
+        template = self.env.get_template(f"{ctx['lang']}/{validated.kind.template}")
+        return template.render(ctx)
+
+    def render(
+        self, validated: Validated, *, locale: str | None = None, draft: bool = False
+    ) -> RenderedDocument:
+        """The document as a PDF/A-3b with the validated payload attached."""
+        html = self.html(validated, locale=locale, draft=draft)
+        payload = validated.doc.model_dump_json(indent=2, exclude_unset=True).encode("utf-8")
+        rendered = self.pdf.render(
+            html,
+            attachments=[PdfAttachment(PAYLOAD_ATTACHMENT, payload, "Validated request payload")],
+            stamp=issue_moment(validated.doc),
+        )
+        return RenderedDocument(
+            kind=validated.kind.name,
+            locale=locale or validated.doc.document.locale,
+            pdf=rendered.data,
+            pages=rendered.pages,
+            warnings=rendered.warnings,
+        )

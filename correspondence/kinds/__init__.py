@@ -1,0 +1,110 @@
+"""The document kinds: each module holds a payload model, its derived figures and rules.
+
+A :class:`Kind` ties together what the rest of the engine needs: the model that
+validates a payload, the function that computes and checks its figures, the template
+name (the same in ``templates/es`` and ``templates/en``) and its sample payload.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from correspondence.errors import InvalidPayload, Problem
+from correspondence.models import Envelope
+
+SAMPLES_DIR = Path(__file__).parent / "samples"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One document kind."""
+
+    name: str
+    model: type[Envelope]
+    derive: Callable[[Any], object]
+    template: str
+    sample_file: str
+
+    def sample(self) -> dict[str, Any]:
+        """The kind's sample payload, as a fresh dict."""
+        loaded: dict[str, Any] = json.loads((SAMPLES_DIR / self.sample_file).read_text("utf-8"))
+        return loaded
+
+
+@dataclass(frozen=True)
+class Validated:
+    """A payload that passed validation: its kind, its model and its derived figures."""
+
+    kind: Kind
+    doc: Envelope
+    figures: object
+
+
+def _registry() -> dict[str, Kind]:
+    from correspondence.kinds import premium_invoice
+
+    kinds = (premium_invoice.KIND,)
+    return {kind.name: kind for kind in kinds}
+
+
+KINDS: Mapping[str, Kind] = _registry()
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    message = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    return message
+
+
+def problems_from(error: ValidationError, prefix: tuple[int | str, ...] = ()) -> list[Problem]:
+    """Turn pydantic's errors into our field-level problems."""
+    return [
+        Problem(_field_path(prefix + tuple(e["loc"])), _message(e), str(e["type"]))
+        for e in error.errors(include_url=False)
+    ]
+
+
+def kind_of(payload: object) -> Kind:
+    """The kind named by ``payload['document']['type']``."""
+    if not isinstance(payload, Mapping):
+        raise InvalidPayload([Problem("", "the payload must be a JSON object", "type")])
+    document = payload.get("document")
+    name = document.get("type") if isinstance(document, Mapping) else None
+    if name is None:
+        raise InvalidPayload([Problem("document.type", "Field required", "missing")])
+    if name not in KINDS:
+        raise InvalidPayload(
+            [
+                Problem(
+                    "document.type",
+                    f"unknown document type {name!r}; expected one of {', '.join(sorted(KINDS))}",
+                    "unknown_kind",
+                )
+            ]
+        )
+    return KINDS[name]
+
+
+def validate(payload: object) -> Validated:
+    """Validate ``payload`` against its kind and compute its figures.
+
+    Raises :class:`InvalidPayload` listing every problem: shape errors first (all of them);
+    if the shape is right, every disagreement between stated and computed figures.
+    """
+    kind = kind_of(payload)
+    try:
+        doc = kind.model.model_validate(payload)
+    except ValidationError as error:
+        raise InvalidPayload(problems_from(error)) from None
+    return Validated(kind, doc, kind.derive(doc))

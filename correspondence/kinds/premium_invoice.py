@@ -1,0 +1,580 @@
+"""The itemised premium invoice (brief §3.b): payload model, figures and rules.
+
+The service computes every figure it can: line nets (quantity × unit price), the taxes of
+each line from the jurisdiction's rules, totals, the due date, the payment deadline, the
+suspension date (ES) or the noon cut-off of cover (MX), and the Mexican amount in words.
+Stated figures must agree with the computed ones.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Literal
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, model_validator
+
+from correspondence import banking
+from correspondence.calendar import add_calendar_days, add_months
+from correspondence.checks import Reconciler
+from correspondence.formatting import JURISDICTION_TZ
+from correspondence.kinds import Kind
+from correspondence.models import (
+    DecimalStr,
+    Envelope,
+    Model,
+    Money,
+    NonEmpty,
+    Period,
+    Quantity,
+    Rate,
+)
+from correspondence.money import amount_in_words_mxn, apply_rate, quantize
+from correspondence.taxes import LINE_CODES, taxation
+
+InvoiceKind = Literal[
+    "deposit_instalment", "minimum_premium_instalment", "adjustment", "fees", "credit_note"
+]
+LineCode = Literal[
+    "premium_deposit",
+    "premium_minimum_instalment",
+    "premium_adjustment",
+    "policy_fee",
+    "instalment_surcharge",
+    "credit_assessment_fee",
+    "monitoring_fee",
+    "collection_fee",
+]
+assert set(LineCode.__args__) == set(LINE_CODES)  # type: ignore[attr-defined]
+
+#: Kinds whose due date is the start of the period they cover (MX LSCS art. 37) and
+#: whose non-payment affects cover.
+PREMIUM_KINDS = frozenset({"deposit_instalment", "minimum_premium_instalment"})
+MX_GRACE_DAYS_DEFAULT = 30  # LSCS art. 40: 3..30 calendar days, 30 if nothing agreed
+MX_COVER_CEASES_AT = time(12, 0)  # LSCS art. 40: noon on the last day of grace
+
+
+class InvoiceHeader(Model):
+    """``invoice``: number, dates and what the charge relates to."""
+
+    number: NonEmpty
+    series: str = Field(pattern=r"^[A-Z0-9]{1,25}$")
+    issue_date: date
+    operation_date: date | None = None
+    title: str | None = None
+    due_date: date | None = None
+    grace_days: int | None = Field(default=None, ge=3, le=30)
+    payment_deadline: date | None = None
+    cover_ceases_if_unpaid: datetime | None = None
+    suspension_date_if_unpaid: date | None = None
+    period: Period
+    kind: InvoiceKind
+
+
+class TaxLine(Model):
+    """One tax on one line; ``base`` and ``amount`` are computed when omitted."""
+
+    type: Literal["IPS", "IVA", "CCS_surcharge"]
+    rate: Rate
+    base: Money | None = None
+    amount: Money | None = None
+
+
+class MxLineCodes(Model):
+    """SAT catalogue codes of a CFDI concept."""
+
+    clave_prod_serv: NonEmpty
+    clave_unidad: NonEmpty
+    objeto_imp: NonEmpty
+
+
+class InvoiceLine(Model):
+    """One line: what is charged, for which period, quantity × unit price."""
+
+    code: LineCode
+    description: NonEmpty
+    period: Period | None = None
+    quantity: Quantity
+    unit_price: Money
+    net: Money | None = None
+    tax: list[TaxLine] | None = None
+    exemption_note: str | None = None
+    mx: MxLineCodes | None = None
+
+    @model_validator(mode="after")
+    def _unit_price_not_negative(self) -> InvoiceLine:
+        if self.unit_price.amount < 0:
+            raise ValueError("unit_price must not be negative; issue a credit note instead")
+        return self
+
+
+class TaxTotal(Model):
+    """A tax total per type and rate."""
+
+    type: Literal["IPS", "IVA", "CCS_surcharge"]
+    rate: Rate
+    amount: Money
+
+
+class Totals(Model):
+    """Stated totals; each must equal the service's own."""
+
+    net: Money | None = None
+    taxes: list[TaxTotal] | None = None
+    total: Money | None = None
+    amount_in_words: str | None = None
+
+
+class Payment(Model):
+    """How to pay: the account, the beneficiary and the reference to quote."""
+
+    method: Literal["transfer", "direct_debit"]
+    iban: str | None = None
+    bic: str | None = Field(default=None, pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$")
+    clabe: str | None = None
+    bank_name: NonEmpty
+    beneficiary: NonEmpty
+    payment_reference: NonEmpty
+
+
+class Fx(Model):
+    """Exchange rate when the invoice currency differs from the local one."""
+
+    rate: DecimalStr
+    source: NonEmpty
+    date: date
+
+
+class Related(Model):
+    """The invoice a credit note or rectifying invoice corrects."""
+
+    original_invoice: NonEmpty
+    reason: NonEmpty
+
+
+class Cfdi(Model):
+    """The stamped CFDI 4.0 data printed on a Mexican invoice (representación impresa)."""
+
+    version: Literal["4.0"]
+    uuid: str = Field(pattern=r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
+    serie: str | None = Field(default=None, max_length=25)
+    folio: str | None = Field(default=None, max_length=40)
+    fecha: datetime
+    lugar_expedicion: str = Field(pattern=r"^\d{5}$")
+    forma_pago: NonEmpty
+    metodo_pago: Literal["PUE", "PPD"]
+    uso_cfdi: NonEmpty
+    exportacion: Literal["01"]
+    moneda: str | None = None
+    regimen_fiscal_emisor: NonEmpty
+    regimen_fiscal_receptor: NonEmpty
+    domicilio_fiscal_receptor: str = Field(pattern=r"^\d{5}$")
+    no_certificado_emisor: NonEmpty
+    no_certificado_sat: NonEmpty
+    sello_cfdi: NonEmpty
+    sello_sat: NonEmpty
+    cadena_original_tfd: NonEmpty
+    fecha_timbrado: datetime
+    rfc_prov_certif: NonEmpty
+    qr_payload: NonEmpty
+
+
+class PremiumInvoice(Envelope):
+    """The ``premium_invoice`` payload."""
+
+    invoice: InvoiceHeader
+    lines: list[InvoiceLine] = Field(min_length=1)
+    totals: Totals | None = None
+    payment: Payment
+    late_payment_consequence: str | None = None
+    fx: Fx | None = None
+    related: Related | None = None
+    cfdi: Cfdi | None = None
+
+
+# --- figures ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaxFigure:
+    """A computed tax: on one line, or summed per type and rate."""
+
+    type: str
+    rate: Decimal
+    base: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class LineFigure:
+    """A computed line."""
+
+    net: Decimal
+    taxes: tuple[TaxFigure, ...]
+    total: Decimal
+    vat_exempt: bool
+
+
+@dataclass(frozen=True)
+class InvoiceFigures:
+    """Everything the invoice template prints that the service computed."""
+
+    currency: str
+    lines: tuple[LineFigure, ...]
+    taxes: tuple[TaxFigure, ...]
+    net: Decimal
+    tax_total: Decimal
+    total: Decimal
+    due_date: date
+    payment_deadline: date
+    grace_days: int | None
+    suspension_date: date | None
+    cover_ceases_at: datetime | None
+    first_premium: bool
+    premium: bool
+    amount_in_words: str | None
+    any_vat_exempt: bool
+    qr: QrCode | None
+
+
+def _lines(doc: PremiumInvoice, check: Reconciler) -> tuple[LineFigure, ...]:
+    currency = doc.policy.currency
+    jurisdiction = doc.document.jurisdiction
+    figures = []
+    for i, line in enumerate(doc.lines):
+        at = f"lines.{i}"
+        net = quantize(line.quantity * line.unit_price.amount, currency)
+        if line.net is not None:
+            check.same(f"{at}.net.amount", line.net.amount, net,
+                       why=f"{line.quantity} × {line.unit_price.amount}")  # fmt: skip
+        rules = taxation(jurisdiction, line.code)
+        taxes = tuple(
+            TaxFigure(rule.type, rule.rate, net, apply_rate(net, rule.rate, currency))
+            for rule in rules.taxes
+        )
+        if line.tax is not None:
+            _check_line_taxes(f"{at}.tax", line.tax, taxes, jurisdiction, check)
+        if line.exemption_note and not rules.vat_exempt:
+            check.rule(f"{at}.exemption_note",
+                       f"a {line.code} line on a {jurisdiction} policy is not VAT-exempt")  # fmt: skip
+        if line.period is not None and not (
+            doc.invoice.period.start <= line.period.start
+            and line.period.end <= doc.invoice.period.end
+        ):
+            check.rule(f"{at}.period", "falls outside invoice.period")
+        total = net + sum((t.amount for t in taxes), Decimal(0))
+        figures.append(LineFigure(net, taxes, total, rules.vat_exempt))
+    return tuple(figures)
+
+
+def _check_line_taxes(
+    at: str,
+    stated: Sequence[TaxLine],
+    computed: Sequence[TaxFigure],
+    jurisdiction: str,
+    check: Reconciler,
+) -> None:
+    stated_kinds = [(t.type, t.rate) for t in stated]
+    computed_kinds = [(t.type, t.rate) for t in computed]
+    if stated_kinds != computed_kinds:
+        def show(kinds: list[tuple[str, Decimal]]) -> str:
+            return ", ".join(f"{kind} {rate}" for kind, rate in kinds) or "no tax"
+
+        check.rule(at, f"stated {show(stated_kinds)} but this line carries "
+                       f"{show(computed_kinds)} in {jurisdiction}")  # fmt: skip
+        return
+    for j, (given, ours) in enumerate(zip(stated, computed, strict=True)):
+        if given.base is not None:
+            check.same(f"{at}.{j}.base.amount", given.base.amount, ours.base)
+        if given.amount is not None:
+            check.same(f"{at}.{j}.amount.amount", given.amount.amount, ours.amount,
+                       why=f"{ours.base} × {ours.rate}, rounded half-up")  # fmt: skip
+
+
+def _tax_summary(lines: Sequence[LineFigure]) -> tuple[TaxFigure, ...]:
+    grouped: dict[tuple[str, Decimal], tuple[Decimal, Decimal]] = {}
+    for line in lines:
+        for tax in line.taxes:
+            base, amount = grouped.get((tax.type, tax.rate), (Decimal(0), Decimal(0)))
+            grouped[(tax.type, tax.rate)] = (base + tax.base, amount + tax.amount)
+    return tuple(TaxFigure(t, r, b, a) for (t, r), (b, a) in grouped.items())
+
+
+def _check_currencies(doc: PremiumInvoice, check: Reconciler) -> None:
+    currency = doc.policy.currency
+
+    def need(field: str, money: Money | None) -> None:
+        if money is not None and money.currency != currency:
+            check.rule(field, f"is in {money.currency} but the policy is in {currency}")
+
+    for i, line in enumerate(doc.lines):
+        need(f"lines.{i}.unit_price.currency", line.unit_price)
+        need(f"lines.{i}.net.currency", line.net)
+        for j, tax in enumerate(line.tax or ()):
+            need(f"lines.{i}.tax.{j}.base.currency", tax.base)
+            need(f"lines.{i}.tax.{j}.amount.currency", tax.amount)
+    if doc.totals:
+        need("totals.net.currency", doc.totals.net)
+        need("totals.total.currency", doc.totals.total)
+        for j, tax_total in enumerate(doc.totals.taxes or ()):
+            need(f"totals.taxes.{j}.amount.currency", tax_total.amount)
+
+
+def _check_totals(
+    doc: PremiumInvoice, taxes: Sequence[TaxFigure], net: Decimal, total: Decimal,
+    words: str | None, check: Reconciler,
+) -> None:  # fmt: skip
+    stated = doc.totals
+    if stated is None:
+        return
+    check.same("totals.net.amount", stated.net.amount if stated.net else None, net)
+    check.same("totals.total.amount", stated.total.amount if stated.total else None, total)
+    if stated.taxes is not None:
+        ours = {(t.type, t.rate): t.amount for t in taxes}
+        for j, tax_total in enumerate(stated.taxes):
+            key = (tax_total.type, tax_total.rate)
+            if key not in ours:
+                check.rule(f"totals.taxes.{j}",
+                           f"no line carries {tax_total.type} at {tax_total.rate}")  # fmt: skip
+            else:
+                check.same(f"totals.taxes.{j}.amount.amount", tax_total.amount.amount, ours[key])
+        missing = set(ours) - {(t.type, t.rate) for t in stated.taxes}
+        for kind, rate in sorted(missing):
+            check.rule("totals.taxes", f"{kind} at {rate} is missing ({ours[(kind, rate)]})")
+    if stated.amount_in_words is not None:
+        if words is None:
+            check.rule("totals.amount_in_words", "is only printed on Mexican peso invoices")
+        else:
+            check.same("totals.amount_in_words", " ".join(stated.amount_in_words.split()), words)
+
+
+def _dates(
+    doc: PremiumInvoice, check: Reconciler
+) -> tuple[date, date, int | None, date | None, datetime | None, bool]:
+    inv = doc.invoice
+    jurisdiction = doc.document.jurisdiction
+    premium = inv.kind in PREMIUM_KINDS
+    first_premium = premium and inv.period.start == doc.policy.period.start
+
+    # Due date.
+    due: date | None
+    if premium and jurisdiction == "MX":
+        due = inv.period.start  # LSCS art. 37: due at the start of the period covered
+        check.same("invoice.due_date", inv.due_date, due,
+                   why="an instalment falls due at the start of the period it covers")  # fmt: skip
+    elif premium:
+        due = inv.due_date  # ES: the contractual due date of the schedule
+        if due is None:
+            check.rule("invoice.due_date", "is required: the schedule's contractual due date")
+    elif doc.policy.payment_terms_days is not None:
+        due = add_calendar_days(inv.issue_date, doc.policy.payment_terms_days)
+        check.same("invoice.due_date", inv.due_date, due,
+                   why=f"issue date + {doc.policy.payment_terms_days} days of payment terms")  # fmt: skip
+    else:
+        due = inv.due_date
+        if due is None:
+            check.rule("invoice.due_date",
+                       "is required, or policy.payment_terms_days to compute it")  # fmt: skip
+    if due is None:
+        due = inv.issue_date  # only to carry on collecting problems; never rendered
+
+    # Payment deadline, grace, suspension and cover cut-off.
+    grace: int | None = None
+    suspension: date | None = None
+    ceases: datetime | None = None
+    if jurisdiction == "MX" and premium:
+        grace = inv.grace_days if inv.grace_days is not None else MX_GRACE_DAYS_DEFAULT
+        deadline = add_calendar_days(due, grace)
+        ceases = datetime.combine(deadline, MX_COVER_CEASES_AT,
+                                  tzinfo=ZoneInfo(JURISDICTION_TZ["MX"]))  # fmt: skip
+        if inv.cover_ceases_if_unpaid is not None:
+            if inv.cover_ceases_if_unpaid.tzinfo is None:
+                check.rule("invoice.cover_ceases_if_unpaid", "needs a UTC offset")
+            else:
+                check.same("invoice.cover_ceases_if_unpaid", inv.cover_ceases_if_unpaid, ceases,
+                           show=lambda d: d.isoformat(),
+                           why="noon, Mexico City time, on the last day of grace")  # fmt: skip
+        why = f"due date + {grace} days of grace"
+    else:
+        deadline = due
+        why = "the due date"
+        if inv.grace_days is not None:
+            check.rule("invoice.grace_days", "applies only to Mexican premium invoices")
+        if inv.cover_ceases_if_unpaid is not None:
+            check.rule("invoice.cover_ceases_if_unpaid",
+                       "applies only to Mexican premium invoices")  # fmt: skip
+    if jurisdiction == "ES" and premium and not first_premium:
+        suspension = add_months(due, 1)  # LCS art. 15: suspended one month after due date
+    if "suspension_date_if_unpaid" in inv.model_fields_set:
+        stated = inv.suspension_date_if_unpaid
+        if stated != suspension:
+            check.rule("invoice.suspension_date_if_unpaid",
+                       f"stated {stated} but the service computes {suspension} "
+                       "(ES: one month after the due date, none for the first premium)")  # fmt: skip
+    check.same("invoice.payment_deadline", inv.payment_deadline, deadline, why=why)
+    return due, deadline, grace, suspension, ceases, first_premium
+
+
+def _check_payment(doc: PremiumInvoice, check: Reconciler) -> None:
+    pay = doc.payment
+    if doc.document.jurisdiction == "MX":
+        if pay.clabe is None:
+            check.rule("payment.clabe", "is required on a Mexican invoice")
+    elif pay.iban is None:
+        check.rule("payment.iban", "is required on a Spanish invoice")
+    if pay.clabe is not None and (why := banking.clabe_problem(pay.clabe)):
+        check.rule("payment.clabe", why)
+    if pay.iban is not None and (why := banking.iban_problem(pay.iban)):
+        check.rule("payment.iban", why)
+
+
+_NUMBER = re.compile(r"^(?P<series>[A-Z0-9]+)-(?P<year>\d{4})-(?P<seq>\d{6})$")
+
+
+def _check_header(doc: PremiumInvoice, check: Reconciler) -> None:
+    inv = doc.invoice
+    match = _NUMBER.match(inv.number)
+    if not match:
+        check.rule("invoice.number", "must read {series}-{year}-{sequence of 6 digits}")
+    else:
+        if match["series"] != inv.series:
+            check.rule("invoice.number", f"does not belong to series {inv.series}")
+        if int(match["year"]) != inv.issue_date.year:
+            check.rule("invoice.number", f"carries year {match['year']}, "
+                                         f"issued in {inv.issue_date.year}")  # fmt: skip
+    check.same("invoice.issue_date", inv.issue_date, doc.document.issue_date,
+               why="document.issue_date")  # fmt: skip
+    if not (doc.policy.period.start <= inv.period.start and inv.period.end <= doc.policy.period.end):
+        check.rule("invoice.period", "falls outside policy.period")
+    if inv.kind == "credit_note" and doc.related is None:
+        check.rule("related", "a credit note must name the invoice it corrects")
+
+
+def _check_cfdi(doc: PremiumInvoice, total: Decimal, check: Reconciler) -> None:
+    cfdi = doc.cfdi
+    if doc.document.jurisdiction != "MX":
+        if cfdi is not None:
+            check.rule("cfdi", "is only printed on Mexican invoices")
+        return
+    if cfdi is None:
+        check.rule("cfdi", "a Mexican invoice prints its stamped CFDI 4.0 data")
+        return
+    ph, ins, inv = doc.policyholder, doc.insurer, doc.invoice
+    check.same("cfdi.serie", cfdi.serie, inv.series)
+    if cfdi.serie and cfdi.folio:
+        check.same("cfdi.folio", f"{cfdi.serie}-{cfdi.folio}", inv.number,
+                   why="serie-folio is the invoice number")  # fmt: skip
+    check.same("cfdi.moneda", cfdi.moneda, doc.policy.currency)
+    for field, stated, master, source in (
+        ("cfdi.uso_cfdi", cfdi.uso_cfdi, ph.cfdi_use, "policyholder.cfdi_use"),
+        ("cfdi.regimen_fiscal_receptor", cfdi.regimen_fiscal_receptor, ph.tax_regime,
+         "policyholder.tax_regime"),
+        ("cfdi.regimen_fiscal_emisor", cfdi.regimen_fiscal_emisor, ins.tax_regime,
+         "insurer.tax_regime"),
+    ):  # fmt: skip
+        if master is not None:
+            check.same(field, stated, master, why=source)
+    check.same("cfdi.domicilio_fiscal_receptor", cfdi.domicilio_fiscal_receptor,
+               ph.address.postal_code, why="policyholder.address.postal_code")  # fmt: skip
+    check.same("cfdi.lugar_expedicion", cfdi.lugar_expedicion, ins.address.postal_code,
+               why="insurer.address.postal_code")  # fmt: skip
+    check.same("cfdi.fecha", cfdi.fecha.date(), inv.issue_date, why="invoice.issue_date")
+    if cfdi.metodo_pago == "PPD" and cfdi.forma_pago != "99":
+        check.rule("cfdi.forma_pago", "must be 99 (por definir) when metodo_pago is PPD")
+    query = parse_qs(urlsplit(cfdi.qr_payload).query)
+
+    def qr(key: str) -> str | None:
+        values = query.get(key)
+        return values[0] if values else None
+
+    check.same("cfdi.qr_payload", (qr("id") or "").upper(), cfdi.uuid.upper(), why="id = uuid")
+    check.same("cfdi.qr_payload", qr("re"), ins.tax_id, why="re = insurer RFC")
+    check.same("cfdi.qr_payload", qr("rr"), ph.tax_id, why="rr = policyholder RFC")
+    stated_total = qr("tt")
+    try:
+        tt = Decimal(stated_total) if stated_total is not None else None
+    except ArithmeticError:
+        tt = Decimal(-1)
+    check.same("cfdi.qr_payload", tt, total, why="tt = invoice total")
+
+
+@dataclass(frozen=True)
+class QrCode:
+    """A QR code as an SVG path of unit squares, ``size`` modules wide (quiet zone included)."""
+
+    size: int
+    path: str
+
+
+def _qr(payload: str, quiet_zone: int = 4) -> QrCode:
+    """Encode ``payload`` and draw its dark modules as horizontal runs.
+
+    The path holds only digits and path commands that we generate: the payload's text
+    never reaches the markup.
+    """
+    import segno
+
+    matrix = segno.make_qr(payload, error="m").matrix
+    runs: list[str] = []
+    for y, row in enumerate(matrix):
+        x = 0
+        while x < len(row):
+            if row[x]:
+                start = x
+                while x < len(row) and row[x]:
+                    x += 1
+                runs.append(f"M{start + quiet_zone} {y + quiet_zone}h{x - start}v1h-{x - start}z")
+            else:
+                x += 1
+    return QrCode(len(matrix) + 2 * quiet_zone, "".join(runs))
+
+
+def derive(doc: PremiumInvoice) -> InvoiceFigures:
+    """Compute the invoice's figures and refuse it if any stated figure disagrees."""
+    check = Reconciler()
+    currency = doc.policy.currency
+    _check_header(doc, check)
+    _check_currencies(doc, check)
+    lines = _lines(doc, check)
+    taxes = _tax_summary(lines)
+    net = sum((line.net for line in lines), Decimal(0))
+    tax_total = sum((t.amount for t in taxes), Decimal(0))
+    total = net + tax_total
+    words = amount_in_words_mxn(total) if currency == "MXN" else None
+    _check_totals(doc, taxes, net, total, words, check)
+    due, deadline, grace, suspension, ceases, first = _dates(doc, check)
+    _check_payment(doc, check)
+    _check_cfdi(doc, total, check)
+    check.raise_if_any()
+    return InvoiceFigures(
+        currency=currency,
+        lines=lines,
+        taxes=taxes,
+        net=net,
+        tax_total=tax_total,
+        total=total,
+        due_date=due,
+        payment_deadline=deadline,
+        grace_days=grace,
+        suspension_date=suspension,
+        cover_ceases_at=ceases,
+        first_premium=first,
+        premium=doc.invoice.kind in PREMIUM_KINDS,
+        amount_in_words=words,
+        any_vat_exempt=any(line.vat_exempt for line in lines),
+        qr=_qr(doc.cfdi.qr_payload) if doc.cfdi else None,
+    )
+
+
+KIND = Kind(
+    name="premium_invoice",
+    model=PremiumInvoice,
+    derive=derive,
+    template="premium_invoice.html",
+    sample_file="02_premium_invoice_es-MX.json",
+)

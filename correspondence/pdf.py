@@ -1,0 +1,164 @@
+"""HTML → PDF with WeasyPrint: the only module that imports it.
+
+* Assets are preloaded from ``correspondence/assets`` and served from memory by
+  :class:`AssetFetcher`; any other URL (http, file, a packaged path that does not exist)
+  stops the render. ``data:`` URIs for images are decoded locally.
+* One packaged font family (Noto Sans) is declared with ``@font-face`` and embedded,
+  subset, in every PDF.
+* Output is PDF/A-3b with title, author, subject, keywords and language taken from the
+  HTML head, and the validated payload attached as JSON (AFRelationship ``Source``).
+* Output is deterministic: dates come from the document, never from the clock.
+* A WeasyPrint warning during a render is a defect in our templates; it is returned with
+  the result and, in strict mode, raised as :class:`RenderError`.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import unquote_to_bytes
+
+from weasyprint import HTML, Attachment
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+from correspondence.errors import AssetNotAllowed, RenderError
+from correspondence.templating import ASSET_ORIGIN
+
+ASSETS_DIR = Path(__file__).parent / "assets"
+PDF_VARIANT = "pdf/a-3b"
+
+_MIME = {".css": "text/css", ".ttf": "font/ttf", ".svg": "image/svg+xml", ".png": "image/png"}
+
+
+def load_assets(root: Path = ASSETS_DIR) -> dict[str, tuple[bytes, str]]:
+    """Every file under ``root``, keyed by its URL under :data:`ASSET_ORIGIN`."""
+    assets: dict[str, tuple[bytes, str]] = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path.suffix in _MIME:
+            url = ASSET_ORIGIN + path.relative_to(root).as_posix()
+            assets[url] = (path.read_bytes(), _MIME[path.suffix])
+    return assets
+
+
+class AssetFetcher(URLFetcher):  # type: ignore[misc]
+    """Serves packaged assets and ``data:`` images from memory; refuses everything else."""
+
+    def __init__(self, assets: Mapping[str, tuple[bytes, str]]) -> None:
+        super().__init__(allowed_protocols=("https", "data"), fail_on_errors=True)
+        self._assets = dict(assets)
+        self.refused: list[str] = []
+
+    def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> URLFetcherResponse:
+        """Return the packaged asset at ``url`` or stop the render."""
+        if url in self._assets:
+            body, mime = self._assets[url]
+            return URLFetcherResponse(url, body, {"Content-Type": mime})
+        if url.startswith("data:image/"):
+            return self._data_image(url)
+        self.refused.append(url)
+        raise FatalURLFetchingError(f"not a packaged asset: {url[:200]}")
+
+    def _data_image(self, url: str) -> URLFetcherResponse:
+        header, _, payload = url[len("data:") :].partition(",")
+        mime, _, encoding = header.partition(";")
+        if mime not in ("image/png", "image/svg+xml"):
+            self.refused.append(url[:64])
+            raise FatalURLFetchingError(f"data URI of type {mime!r} is not allowed")
+        body = base64.b64decode(payload) if encoding == "base64" else unquote_to_bytes(payload)
+        return URLFetcherResponse(url, body, {"Content-Type": mime})
+
+
+@dataclass(frozen=True)
+class PdfAttachment:
+    """A file embedded in the PDF (PDF/A-3 associated file)."""
+
+    name: str
+    data: bytes
+    description: str
+    relationship: str = "Source"
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    """A rendered PDF with what we learnt while rendering it."""
+
+    data: bytes
+    pages: int
+    warnings: tuple[str, ...]
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _weasyprint_warnings() -> Iterator[list[str]]:
+    logger = logging.getLogger("weasyprint")
+    handler = _Collect()
+    logger.addHandler(handler)
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+
+
+class PdfRenderer:
+    """Renders HTML to PDF/A-3b. One per process: it keeps the font configuration, the
+    image cache and the fetcher warm. Not thread-safe (WeasyPrint is CPU-bound anyway)."""
+
+    def __init__(self, *, strict: bool = True, assets: Mapping[str, tuple[bytes, str]] | None = None) -> None:
+        self.strict = strict
+        self.fetcher = AssetFetcher(assets if assets is not None else load_assets())
+        self._font_config = FontConfiguration()
+        self._cache: dict[str, object] = {}
+
+    def render(
+        self,
+        html: str,
+        *,
+        attachments: Sequence[PdfAttachment] = (),
+        stamp: datetime,
+        variant: str | None = PDF_VARIANT,
+    ) -> RenderedPdf:
+        """Render ``html`` (whose assets live under :data:`ASSET_ORIGIN`).
+
+        ``stamp`` dates the attachments, so the same input gives the same bytes.
+        """
+        files = [
+            Attachment(
+                string=a.data,
+                name=a.name,
+                description=a.description,
+                created=stamp,
+                modified=stamp,
+                relationship=a.relationship,
+            )
+            for a in attachments
+        ]
+        with _weasyprint_warnings() as warnings:
+            try:
+                document = HTML(
+                    string=html, base_url=ASSET_ORIGIN, url_fetcher=self.fetcher
+                ).render(font_config=self._font_config, cache=self._cache)
+                data = document.write_pdf(
+                    pdf_variant=variant,
+                    attachments=files,
+                    cache=self._cache,
+                )
+            except FatalURLFetchingError as error:
+                raise AssetNotAllowed(str(error)) from None
+        if self.strict and warnings:
+            raise RenderError("WeasyPrint warned: " + " | ".join(warnings))
+        assert isinstance(data, bytes)
+        return RenderedPdf(data=data, pages=len(document.pages), warnings=tuple(warnings))
