@@ -100,6 +100,10 @@ class Formatter:
         """``31 de enero de 2027``, ``31 January 2027``, ``January 31, 2027``."""
         return format_date(day, "long", locale=babel_locale(self.locale))
 
+    def date_medium(self, day: date) -> str:
+        """A compact unambiguous date for tables: ``1 ene 2027``, ``1 Jan 2027``."""
+        return format_date(day, "medium", locale=babel_locale(self.locale))
+
     def date_line(self, place: str, day: date) -> str:
         """The letter's date line: ``Ciudad de México, a 15 de diciembre de 2026``."""
         long = self.date_long(day)

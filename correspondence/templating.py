@@ -50,6 +50,11 @@ def _date(ctx: Context, value: date) -> str:
 
 
 @pass_context
+def _date_medium(ctx: Context, value: date) -> str:
+    return _fmt(ctx).date_medium(value)
+
+
+@pass_context
 def _date_line(ctx: Context, value: date, place: str) -> str:
     return _fmt(ctx).date_line(place, value)
 
@@ -83,6 +88,7 @@ def _country(ctx: Context, code: str) -> str:
 FILTERS = {
     "money": _money,
     "date": _date,
+    "date_medium": _date_medium,
     "date_line": _date_line,
     "datetime": _datetime,
     "time": _time,

@@ -1,0 +1,83 @@
+"""Shared fixtures: a warm engine, the shared samples, PDF readers, and the rule that any
+WeasyPrint warning fails the test that caused it."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from correspondence.config import PROJECT_ROOT, Settings
+from correspondence.engine import Engine
+
+SHARED_SAMPLES = PROJECT_ROOT.parent / "shared" / "samples"
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_weasyprint_warnings() -> Iterator[None]:
+    """Fail any test during which WeasyPrint logged a warning or an error."""
+    capture = _Capture()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(capture)
+    try:
+        yield
+    finally:
+        logger.removeHandler(capture)
+    messages = [r.getMessage() for r in capture.records]
+    assert not messages, f"WeasyPrint warned: {messages}"
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings()
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Engine:
+    return Engine(settings)
+
+
+def load_sample(name: str) -> dict[str, Any]:
+    """A payload from ../shared/samples, exactly as published."""
+    loaded: dict[str, Any] = json.loads((SHARED_SAMPLES / name).read_text("utf-8"))
+    return loaded
+
+
+@pytest.fixture()
+def invoice_mx() -> dict[str, Any]:
+    return copy.deepcopy(load_sample("02_premium_invoice_es-MX.json"))
+
+
+def pdf_reader(data: bytes) -> PdfReader:
+    return PdfReader(io.BytesIO(data))
+
+
+def pdf_pages_text(data: bytes) -> list[str]:
+    """The text of each page, as pypdf extracts it."""
+    return [page.extract_text() for page in pdf_reader(data).pages]
+
+
+def flat(text: str) -> str:
+    """Collapse every run of whitespace (line breaks from layout, NBSP) to one space."""
+    return " ".join(text.replace("\u00a0", " ").replace("\u202f", " ").split())
+
+
+def pdf_text(data: bytes) -> str:
+    """All page text, whitespace-collapsed, for phrase searches across line breaks."""
+    return flat(" ".join(pdf_pages_text(data)))

@@ -1,0 +1,185 @@
+"""The premium invoice rendered to real PDFs by WeasyPrint and read back with pypdf."""
+
+from __future__ import annotations
+
+import copy
+import json
+import socket
+from collections.abc import Iterator
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import pytest
+
+from correspondence.config import Settings
+from correspondence.engine import PAYLOAD_ATTACHMENT, Engine
+from correspondence.formatting import Formatter
+from tests.conftest import flat, pdf_pages_text, pdf_reader, pdf_text
+
+NBSP = "\u00a0"
+
+
+def render(engine: Engine, payload: dict[str, Any], locale: str | None = None) -> bytes:
+    return engine.render(engine.validate(payload), locale=locale).pdf
+
+
+def test_mx_sample_renders_with_total_deadline_words_and_contact(
+    engine: Engine, invoice_mx: dict[str, Any]
+) -> None:
+    """Page 1 answers what to pay, for what and by when; the contact is on it."""
+    pages = pdf_pages_text(render(engine, invoice_mx))
+    page1 = flat(pages[0])
+    everything = flat(" ".join(pages))
+    assert "Pague $76,067.00 MXN a más tardar el 31 de enero de 2027 por la prima de depósito" in page1
+    assert invoice_mx["totals"]["amount_in_words"] in everything
+    aex = invoice_mx["account_executive"]
+    for value in (aex["name"], aex["email"], aex["phone"]):
+        assert value in page1
+    assert "Fecha límite de pago: 31 de enero de 2027" in page1
+    assert "a las 12:00 horas de ese día" in everything
+    assert "Página 1 de 2" in page1
+    assert invoice_mx["cfdi"]["uuid"] in everything
+
+
+@pytest.mark.parametrize(
+    ("locale", "total", "deadline", "sentence"),
+    [
+        ("en-GB", f"MXN{NBSP}76,067.00", "31 January 2027", "Please pay MXN 76,067.00 by 31 January 2027"),
+        ("en-US", f"MXN{NBSP}76,067.00", "January 31, 2027", "Please pay MXN 76,067.00 by January 31, 2027"),
+        ("es-ES", f"76.067,00{NBSP}MXN", "31 de enero de 2027", "Pague 76.067,00 MXN a más tardar el 31 de enero de 2027"),
+    ],
+)
+def test_mx_sample_renders_in_other_locales(
+    engine: Engine, invoice_mx: dict[str, Any], locale: str, total: str, deadline: str, sentence: str
+) -> None:
+    """The same payload in another locale uses that locale's exact formats."""
+    validated = engine.validate(invoice_mx)
+    html = engine.html(validated, locale=locale)
+    assert total in html and deadline in html
+    assert f'<html lang="{locale}">' in html
+    text = pdf_text(engine.render(validated, locale=locale).pdf)
+    assert sentence in text
+    rate = f"16{NBSP}%" if locale == "es-ES" else "16%"
+    assert f"IVA {rate}" in html or f"VAT (IVA) {rate}" in html
+
+
+def test_es_ES_vocabulary_comes_from_the_regional_glossary(engine: Engine, invoice_mx: dict[str, Any]) -> None:
+    """es-ES says 'prima provisional' and 'póngase en contacto' where es-MX says 'prima de depósito'."""
+    validated = engine.validate(invoice_mx)
+    es_es = pdf_text(engine.render(validated, locale="es-ES").pdf)
+    es_mx = pdf_text(engine.render(validated).pdf)
+    assert "por la prima provisional" in es_es and "póngase en contacto con" in es_es
+    assert "por la prima de depósito" in es_mx and "comuníquese con" in es_mx
+
+
+def _many_lines(payload: dict[str, Any], count: int) -> dict[str, Any]:
+    template = payload["lines"][2]
+    lines = []
+    for i in range(count):
+        line = copy.deepcopy(template)
+        price = Decimal("100.00") + Decimal(i) / 4
+        line["description"] = f"Cuota de monitoreo, comprador {i + 1:03d}"
+        line["quantity"] = str(1 + i % 3)
+        line["unit_price"]["amount"] = str(price.quantize(Decimal("0.01")))
+        del line["net"], line["tax"]
+        lines.append(line)
+    payload["lines"] = lines
+    del payload["totals"]
+    payload["cfdi"]["qr_payload"] = "https://verificacfdi.facturaelectronica.sat.gob.mx/default.aspx"
+    return payload
+
+
+def test_300_line_invoice_breaks_across_pages_with_repeated_headers(
+    engine: Engine, invoice_mx: dict[str, Any]
+) -> None:
+    """Every page of the line table repeats its header; the total is the sum of the lines."""
+    payload = _many_lines(invoice_mx, 300)
+    nets = [Decimal(l["quantity"]) * Decimal(l["unit_price"]["amount"]) for l in payload["lines"]]
+    ivas = [(n * Decimal("0.16")).quantize(Decimal("0.01"), ROUND_HALF_UP) for n in nets]
+    expected_total = sum(nets) + sum(ivas)
+    payload["cfdi"]["qr_payload"] += f"?id={payload['cfdi']['uuid']}&re=FSC980615K25&rr=DNA150312AB0&tt={expected_total}"
+    pages = [flat(p) for p in pdf_pages_text(render(engine, payload))]
+    assert len(pages) >= 5
+    table_pages = [p for p in pages if "Cuota de monitoreo, comprador" in p]
+    assert len(table_pages) >= 4
+    for page in table_pages:
+        assert "Concepto Periodo Cant. Precio unitario Importe neto Impuesto Total" in page
+    for i in (1, 150, 300):
+        assert f"comprador {i:03d}" in " ".join(table_pages)
+    money = Formatter("es-MX", "America/Mexico_City").money(expected_total, "MXN").replace(NBSP, " ")
+    assert f"Pague {money}" in pages[0]
+    assert f"Total a pagar {money}" in " ".join(pages)
+
+
+def test_two_renders_are_byte_identical(settings: Settings, invoice_mx: dict[str, Any]) -> None:
+    """Same payload, same templates: the same bytes, even from a fresh engine."""
+    first = render(Engine(settings), invoice_mx)
+    second = render(Engine(settings), copy.deepcopy(invoice_mx))
+    assert first == second
+
+
+def test_fonts_are_embedded_and_payload_attached(engine: Engine, invoice_mx: dict[str, Any]) -> None:
+    """Only the packaged font family is used, embedded as subsets; the payload rides along."""
+    reader = pdf_reader(render(engine, invoice_mx))
+    fonts = set()
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descendant = font["/DescendantFonts"][0].get_object()
+            descriptor = descendant["/FontDescriptor"].get_object()
+            assert "/FontFile2" in descriptor, f"{font['/BaseFont']} is not embedded"
+            fonts.add(str(font["/BaseFont"]).split("+", 1)[1])
+    assert fonts == {"Doc-Sans", "Doc-Sans-Bold"}
+    attached = reader.attachments[PAYLOAD_ATTACHMENT][0]
+    assert json.loads(attached) == invoice_mx
+
+
+def test_pdf_is_pdfa3_with_metadata(engine: Engine, invoice_mx: dict[str, Any]) -> None:
+    """PDF/A-3b with title, author, subject, language and the issue date as creation date."""
+    reader = pdf_reader(render(engine, invoice_mx, locale="en-GB"))
+    xmp = reader.xmp_metadata
+    assert xmp is not None and (xmp.pdfaid_part, xmp.pdfaid_conformance) == ("3", "B")
+    meta = reader.metadata
+    assert meta is not None
+    assert meta.title == "Invoice PRI-2026-001874"
+    assert meta.author == invoice_mx["insurer"]["legal_name"]
+    assert meta.subject is not None and "MXN" in meta.subject and "31 January 2027" in meta.subject
+    assert meta["/CreationDate"] == "D:20261215"
+    assert reader.trailer["/Root"]["/Lang"] == "en-GB"
+
+
+@pytest.fixture()
+def listener() -> Iterator[socket.socket]:
+    """A real TCP server on 127.0.0.1 that records whether anyone connected."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.setblocking(False)
+    yield server
+    server.close()
+
+
+def _connections(server: socket.socket) -> int:
+    count = 0
+    while True:
+        try:
+            conn, _ = server.accept()
+        except BlockingIOError:
+            return count
+        conn.close()
+        count += 1
+
+
+def test_markup_in_a_description_is_printed_as_text(
+    engine: Engine, invoice_mx: dict[str, Any], listener: socket.socket
+) -> None:
+    """Request data never becomes markup: no image is fetched and the tags print literally."""
+    port = listener.getsockname()[1]
+    hostile = f'<b>x</b><img src="http://127.0.0.1:{port}/x">'
+    invoice_mx["lines"][0]["description"] = hostile
+    validated = engine.validate(invoice_mx)
+    assert "&lt;b&gt;x&lt;/b&gt;&lt;img" in engine.html(validated)
+    text = pdf_text(engine.render(validated).pdf)
+    assert "<b>x</b><img src=" in text
+    assert _connections(listener) == 0
+    assert engine.pdf.fetcher.refused == []
