@@ -45,7 +45,7 @@ def is_business_day(day: date, country: str, subdivision: str | None = None) -> 
 def add_business_days(
     start: date, days: int, *, country: str, subdivision: str | None = None
 ) -> date:
-    """The ``days``-th business day after ``start`` (días hábiles); ``start`` itself never counts."""
+    """The ``days``-th business day (día hábil) after ``start``; ``start`` never counts."""
     if days < 0:
         raise ValueError("business days are counted forwards only")
     current = start

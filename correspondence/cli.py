@@ -30,8 +30,13 @@ def _load(path: Path) -> Any:
         raise InvalidPayload([Problem("", f"cannot read {path}: {error.strerror}", "io")]) from None
     except json.JSONDecodeError as error:
         raise InvalidPayload(
-            [Problem("", f"{path} is not JSON: {error.msg} (line {error.lineno}, column {error.colno})",
-                     "json")]  # fmt: skip
+            [
+                Problem(
+                    "",
+                    f"{path} is not JSON: {error.msg} (line {error.lineno}, column {error.colno})",
+                    "json",
+                )
+            ]
         ) from None
 
 
@@ -69,8 +74,11 @@ def parser() -> argparse.ArgumentParser:
     render = sub.add_parser("render", help="render one payload to PDF (or HTML)")
     render.add_argument("payload", type=Path, help="the request payload, JSON")
     render.add_argument("-o", "--output", type=Path, required=True, help="where to write")
-    render.add_argument("--locale", choices=SUPPORTED_LOCALES,
-                        help="render in this locale instead of document.locale")  # fmt: skip
+    render.add_argument(
+        "--locale",
+        choices=SUPPORTED_LOCALES,
+        help="render in this locale instead of document.locale",
+    )
     render.add_argument("--html", action="store_true", help="write the HTML instead of the PDF")
     render.set_defaults(run=_render)
 

@@ -52,9 +52,13 @@ class Engine:
         return validate(payload)
 
     def context(
-        self, validated: Validated, *, locale: str | None = None, asset_base: str = ASSET_ORIGIN,
+        self,
+        validated: Validated,
+        *,
+        locale: str | None = None,
+        asset_base: str = ASSET_ORIGIN,
         draft: bool = False,
-    ) -> dict[str, Any]:  # fmt: skip
+    ) -> dict[str, Any]:
         """The plain data a template receives."""
         doc = validated.doc
         chosen = locale or doc.document.locale

@@ -117,7 +117,9 @@ class PdfRenderer:
     """Renders HTML to PDF/A-3b. One per process: it keeps the font configuration, the
     image cache and the fetcher warm. Not thread-safe (WeasyPrint is CPU-bound anyway)."""
 
-    def __init__(self, *, strict: bool = True, assets: Mapping[str, tuple[bytes, str]] | None = None) -> None:
+    def __init__(
+        self, *, strict: bool = True, assets: Mapping[str, tuple[bytes, str]] | None = None
+    ) -> None:
         self.strict = strict
         self.fetcher = AssetFetcher(assets if assets is not None else load_assets())
         self._font_config = FontConfiguration()

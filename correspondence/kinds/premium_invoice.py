@@ -161,7 +161,9 @@ class Cfdi(Model):
     """The stamped CFDI 4.0 data printed on a Mexican invoice (representación impresa)."""
 
     version: Literal["4.0"]
-    uuid: str = Field(pattern=r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
+    uuid: str = Field(
+        pattern=r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
+    )
     serie: str | None = Field(default=None, max_length=25)
     folio: str | None = Field(default=None, max_length=40)
     fecha: datetime
@@ -250,8 +252,12 @@ def _lines(doc: PremiumInvoice, check: Reconciler) -> tuple[LineFigure, ...]:
         at = f"lines.{i}"
         net = quantize(line.quantity * line.unit_price.amount, currency)
         if line.net is not None:
-            check.same(f"{at}.net.amount", line.net.amount, net,
-                       why=f"{line.quantity} × {line.unit_price.amount}")  # fmt: skip
+            check.same(
+                f"{at}.net.amount",
+                line.net.amount,
+                net,
+                why=f"{line.quantity} × {line.unit_price.amount}",
+            )
         rules = taxation(jurisdiction, line.code)
         taxes = tuple(
             TaxFigure(rule.type, rule.rate, net, apply_rate(net, rule.rate, currency))
@@ -260,8 +266,10 @@ def _lines(doc: PremiumInvoice, check: Reconciler) -> tuple[LineFigure, ...]:
         if line.tax is not None:
             _check_line_taxes(f"{at}.tax", line.tax, taxes, jurisdiction, check)
         if line.exemption_note and not rules.vat_exempt:
-            check.rule(f"{at}.exemption_note",
-                       f"a {line.code} line on a {jurisdiction} policy is not VAT-exempt")  # fmt: skip
+            check.rule(
+                f"{at}.exemption_note",
+                f"a {line.code} line on a {jurisdiction} policy is not VAT-exempt",
+            )
         if line.period is not None and not (
             doc.invoice.period.start <= line.period.start
             and line.period.end <= doc.invoice.period.end
@@ -282,18 +290,26 @@ def _check_line_taxes(
     stated_kinds = [(t.type, t.rate) for t in stated]
     computed_kinds = [(t.type, t.rate) for t in computed]
     if stated_kinds != computed_kinds:
-        def show(kinds: list[tuple[str, Decimal]]) -> str:
+
+        def show(kinds: Sequence[tuple[str, Decimal]]) -> str:
             return ", ".join(f"{kind} {rate}" for kind, rate in kinds) or "no tax"
 
-        check.rule(at, f"stated {show(stated_kinds)} but this line carries "
-                       f"{show(computed_kinds)} in {jurisdiction}")  # fmt: skip
+        check.rule(
+            at,
+            f"stated {show(stated_kinds)} but this line carries "
+            f"{show(computed_kinds)} in {jurisdiction}",
+        )
         return
     for j, (given, ours) in enumerate(zip(stated, computed, strict=True)):
         if given.base is not None:
             check.same(f"{at}.{j}.base.amount", given.base.amount, ours.base)
         if given.amount is not None:
-            check.same(f"{at}.{j}.amount.amount", given.amount.amount, ours.amount,
-                       why=f"{ours.base} × {ours.rate}, rounded half-up")  # fmt: skip
+            check.same(
+                f"{at}.{j}.amount.amount",
+                given.amount.amount,
+                ours.amount,
+                why=f"{ours.base} × {ours.rate}, rounded half-up",
+            )
 
 
 def _tax_summary(lines: Sequence[LineFigure]) -> tuple[TaxFigure, ...]:
@@ -326,9 +342,13 @@ def _check_currencies(doc: PremiumInvoice, check: Reconciler) -> None:
 
 
 def _check_totals(
-    doc: PremiumInvoice, taxes: Sequence[TaxFigure], net: Decimal, total: Decimal,
-    words: str | None, check: Reconciler,
-) -> None:  # fmt: skip
+    doc: PremiumInvoice,
+    taxes: Sequence[TaxFigure],
+    net: Decimal,
+    total: Decimal,
+    words: str | None,
+    check: Reconciler,
+) -> None:
     stated = doc.totals
     if stated is None:
         return
@@ -339,8 +359,9 @@ def _check_totals(
         for j, tax_total in enumerate(stated.taxes):
             key = (tax_total.type, tax_total.rate)
             if key not in ours:
-                check.rule(f"totals.taxes.{j}",
-                           f"no line carries {tax_total.type} at {tax_total.rate}")  # fmt: skip
+                check.rule(
+                    f"totals.taxes.{j}", f"no line carries {tax_total.type} at {tax_total.rate}"
+                )
             else:
                 check.same(f"totals.taxes.{j}.amount.amount", tax_total.amount.amount, ours[key])
         missing = set(ours) - {(t.type, t.rate) for t in stated.taxes}
@@ -365,21 +386,30 @@ def _dates(
     due: date | None
     if premium and jurisdiction == "MX":
         due = inv.period.start  # LSCS art. 37: due at the start of the period covered
-        check.same("invoice.due_date", inv.due_date, due,
-                   why="an instalment falls due at the start of the period it covers")  # fmt: skip
+        check.same(
+            "invoice.due_date",
+            inv.due_date,
+            due,
+            why="an instalment falls due at the start of the period it covers",
+        )
     elif premium:
         due = inv.due_date  # ES: the contractual due date of the schedule
         if due is None:
             check.rule("invoice.due_date", "is required: the schedule's contractual due date")
     elif doc.policy.payment_terms_days is not None:
         due = add_calendar_days(inv.issue_date, doc.policy.payment_terms_days)
-        check.same("invoice.due_date", inv.due_date, due,
-                   why=f"issue date + {doc.policy.payment_terms_days} days of payment terms")  # fmt: skip
+        check.same(
+            "invoice.due_date",
+            inv.due_date,
+            due,
+            why=f"issue date + {doc.policy.payment_terms_days} days of payment terms",
+        )
     else:
         due = inv.due_date
         if due is None:
-            check.rule("invoice.due_date",
-                       "is required, or policy.payment_terms_days to compute it")  # fmt: skip
+            check.rule(
+                "invoice.due_date", "is required, or policy.payment_terms_days to compute it"
+            )
     if due is None:
         due = inv.issue_date  # only to carry on collecting problems; never rendered
 
@@ -390,15 +420,20 @@ def _dates(
     if jurisdiction == "MX" and premium:
         grace = inv.grace_days if inv.grace_days is not None else MX_GRACE_DAYS_DEFAULT
         deadline = add_calendar_days(due, grace)
-        ceases = datetime.combine(deadline, MX_COVER_CEASES_AT,
-                                  tzinfo=ZoneInfo(JURISDICTION_TZ["MX"]))  # fmt: skip
+        ceases = datetime.combine(
+            deadline, MX_COVER_CEASES_AT, tzinfo=ZoneInfo(JURISDICTION_TZ["MX"])
+        )
         if inv.cover_ceases_if_unpaid is not None:
             if inv.cover_ceases_if_unpaid.tzinfo is None:
                 check.rule("invoice.cover_ceases_if_unpaid", "needs a UTC offset")
             else:
-                check.same("invoice.cover_ceases_if_unpaid", inv.cover_ceases_if_unpaid, ceases,
-                           show=lambda d: d.isoformat(),
-                           why="noon, Mexico City time, on the last day of grace")  # fmt: skip
+                check.same(
+                    "invoice.cover_ceases_if_unpaid",
+                    inv.cover_ceases_if_unpaid,
+                    ceases,
+                    show=lambda d: d.isoformat(),
+                    why="noon, Mexico City time, on the last day of grace",
+                )
         why = f"due date + {grace} days of grace"
     else:
         deadline = due
@@ -406,16 +441,17 @@ def _dates(
         if inv.grace_days is not None:
             check.rule("invoice.grace_days", "applies only to Mexican premium invoices")
         if inv.cover_ceases_if_unpaid is not None:
-            check.rule("invoice.cover_ceases_if_unpaid",
-                       "applies only to Mexican premium invoices")  # fmt: skip
+            check.rule("invoice.cover_ceases_if_unpaid", "applies only to Mexican premium invoices")
     if jurisdiction == "ES" and premium and not first_premium:
         suspension = add_months(due, 1)  # LCS art. 15: suspended one month after due date
     if "suspension_date_if_unpaid" in inv.model_fields_set:
         stated = inv.suspension_date_if_unpaid
         if stated != suspension:
-            check.rule("invoice.suspension_date_if_unpaid",
-                       f"stated {stated} but the service computes {suspension} "
-                       "(ES: one month after the due date, none for the first premium)")  # fmt: skip
+            check.rule(
+                "invoice.suspension_date_if_unpaid",
+                f"stated {stated} but the service computes {suspension} "
+                "(ES: one month after the due date, none for the first premium)",
+            )
     check.same("invoice.payment_deadline", inv.payment_deadline, deadline, why=why)
     return due, deadline, grace, suspension, ceases, first_premium
 
@@ -445,11 +481,15 @@ def _check_header(doc: PremiumInvoice, check: Reconciler) -> None:
         if match["series"] != inv.series:
             check.rule("invoice.number", f"does not belong to series {inv.series}")
         if int(match["year"]) != inv.issue_date.year:
-            check.rule("invoice.number", f"carries year {match['year']}, "
-                                         f"issued in {inv.issue_date.year}")  # fmt: skip
-    check.same("invoice.issue_date", inv.issue_date, doc.document.issue_date,
-               why="document.issue_date")  # fmt: skip
-    if not (doc.policy.period.start <= inv.period.start and inv.period.end <= doc.policy.period.end):
+            check.rule(
+                "invoice.number", f"carries year {match['year']}, issued in {inv.issue_date.year}"
+            )
+    check.same(
+        "invoice.issue_date", inv.issue_date, doc.document.issue_date, why="document.issue_date"
+    )
+    if not (
+        doc.policy.period.start <= inv.period.start and inv.period.end <= doc.policy.period.end
+    ):
         check.rule("invoice.period", "falls outside policy.period")
     if inv.kind == "credit_note" and doc.related is None:
         check.rule("related", "a credit note must name the invoice it corrects")
@@ -467,22 +507,42 @@ def _check_cfdi(doc: PremiumInvoice, total: Decimal, check: Reconciler) -> None:
     ph, ins, inv = doc.policyholder, doc.insurer, doc.invoice
     check.same("cfdi.serie", cfdi.serie, inv.series)
     if cfdi.serie and cfdi.folio:
-        check.same("cfdi.folio", f"{cfdi.serie}-{cfdi.folio}", inv.number,
-                   why="serie-folio is the invoice number")  # fmt: skip
+        check.same(
+            "cfdi.folio",
+            f"{cfdi.serie}-{cfdi.folio}",
+            inv.number,
+            why="serie-folio is the invoice number",
+        )
     check.same("cfdi.moneda", cfdi.moneda, doc.policy.currency)
     for field, stated, master, source in (
         ("cfdi.uso_cfdi", cfdi.uso_cfdi, ph.cfdi_use, "policyholder.cfdi_use"),
-        ("cfdi.regimen_fiscal_receptor", cfdi.regimen_fiscal_receptor, ph.tax_regime,
-         "policyholder.tax_regime"),
-        ("cfdi.regimen_fiscal_emisor", cfdi.regimen_fiscal_emisor, ins.tax_regime,
-         "insurer.tax_regime"),
-    ):  # fmt: skip
+        (
+            "cfdi.regimen_fiscal_receptor",
+            cfdi.regimen_fiscal_receptor,
+            ph.tax_regime,
+            "policyholder.tax_regime",
+        ),
+        (
+            "cfdi.regimen_fiscal_emisor",
+            cfdi.regimen_fiscal_emisor,
+            ins.tax_regime,
+            "insurer.tax_regime",
+        ),
+    ):
         if master is not None:
             check.same(field, stated, master, why=source)
-    check.same("cfdi.domicilio_fiscal_receptor", cfdi.domicilio_fiscal_receptor,
-               ph.address.postal_code, why="policyholder.address.postal_code")  # fmt: skip
-    check.same("cfdi.lugar_expedicion", cfdi.lugar_expedicion, ins.address.postal_code,
-               why="insurer.address.postal_code")  # fmt: skip
+    check.same(
+        "cfdi.domicilio_fiscal_receptor",
+        cfdi.domicilio_fiscal_receptor,
+        ph.address.postal_code,
+        why="policyholder.address.postal_code",
+    )
+    check.same(
+        "cfdi.lugar_expedicion",
+        cfdi.lugar_expedicion,
+        ins.address.postal_code,
+        why="insurer.address.postal_code",
+    )
     check.same("cfdi.fecha", cfdi.fecha.date(), inv.issue_date, why="invoice.issue_date")
     if cfdi.metodo_pago == "PPD" and cfdi.forma_pago != "99":
         check.rule("cfdi.forma_pago", "must be 99 (por definir) when metodo_pago is PPD")

@@ -30,7 +30,9 @@ def test_mx_sample_renders_with_total_deadline_words_and_contact(
     pages = pdf_pages_text(render(engine, invoice_mx))
     page1 = flat(pages[0])
     everything = flat(" ".join(pages))
-    assert "Pague $76,067.00 MXN a más tardar el 31 de enero de 2027 por la prima de depósito" in page1
+    assert (
+        "Pague $76,067.00 MXN a más tardar el 31 de enero de 2027 por la prima de depósito" in page1
+    )
     assert invoice_mx["totals"]["amount_in_words"] in everything
     aex = invoice_mx["account_executive"]
     for value in (aex["name"], aex["email"], aex["phone"]):
@@ -44,13 +46,33 @@ def test_mx_sample_renders_with_total_deadline_words_and_contact(
 @pytest.mark.parametrize(
     ("locale", "total", "deadline", "sentence"),
     [
-        ("en-GB", f"MXN{NBSP}76,067.00", "31 January 2027", "Please pay MXN 76,067.00 by 31 January 2027"),
-        ("en-US", f"MXN{NBSP}76,067.00", "January 31, 2027", "Please pay MXN 76,067.00 by January 31, 2027"),
-        ("es-ES", f"76.067,00{NBSP}MXN", "31 de enero de 2027", "Pague 76.067,00 MXN a más tardar el 31 de enero de 2027"),
+        (
+            "en-GB",
+            f"MXN{NBSP}76,067.00",
+            "31 January 2027",
+            "Please pay MXN 76,067.00 by 31 January 2027",
+        ),
+        (
+            "en-US",
+            f"MXN{NBSP}76,067.00",
+            "January 31, 2027",
+            "Please pay MXN 76,067.00 by January 31, 2027",
+        ),
+        (
+            "es-ES",
+            f"76.067,00{NBSP}MXN",
+            "31 de enero de 2027",
+            "Pague 76.067,00 MXN a más tardar el 31 de enero de 2027",
+        ),
     ],
 )
 def test_mx_sample_renders_in_other_locales(
-    engine: Engine, invoice_mx: dict[str, Any], locale: str, total: str, deadline: str, sentence: str
+    engine: Engine,
+    invoice_mx: dict[str, Any],
+    locale: str,
+    total: str,
+    deadline: str,
+    sentence: str,
 ) -> None:
     """The same payload in another locale uses that locale's exact formats."""
     validated = engine.validate(invoice_mx)
@@ -63,8 +85,10 @@ def test_mx_sample_renders_in_other_locales(
     assert f"IVA {rate}" in html or f"VAT (IVA) {rate}" in html
 
 
-def test_es_ES_vocabulary_comes_from_the_regional_glossary(engine: Engine, invoice_mx: dict[str, Any]) -> None:
-    """es-ES says 'prima provisional' and 'póngase en contacto' where es-MX says 'prima de depósito'."""
+def test_es_ES_vocabulary_comes_from_the_regional_glossary(
+    engine: Engine, invoice_mx: dict[str, Any]
+) -> None:
+    """es-ES says 'prima provisional' where es-MX says 'prima de depósito'."""
     validated = engine.validate(invoice_mx)
     es_es = pdf_text(engine.render(validated, locale="es-ES").pdf)
     es_mx = pdf_text(engine.render(validated).pdf)
@@ -85,7 +109,9 @@ def _many_lines(payload: dict[str, Any], count: int) -> dict[str, Any]:
         lines.append(line)
     payload["lines"] = lines
     del payload["totals"]
-    payload["cfdi"]["qr_payload"] = "https://verificacfdi.facturaelectronica.sat.gob.mx/default.aspx"
+    payload["cfdi"]["qr_payload"] = (
+        "https://verificacfdi.facturaelectronica.sat.gob.mx/default.aspx"
+    )
     return payload
 
 
@@ -94,10 +120,12 @@ def test_300_line_invoice_breaks_across_pages_with_repeated_headers(
 ) -> None:
     """Every page of the line table repeats its header; the total is the sum of the lines."""
     payload = _many_lines(invoice_mx, 300)
-    nets = [Decimal(l["quantity"]) * Decimal(l["unit_price"]["amount"]) for l in payload["lines"]]
+    nets = [Decimal(x["quantity"]) * Decimal(x["unit_price"]["amount"]) for x in payload["lines"]]
     ivas = [(n * Decimal("0.16")).quantize(Decimal("0.01"), ROUND_HALF_UP) for n in nets]
     expected_total = sum(nets) + sum(ivas)
-    payload["cfdi"]["qr_payload"] += f"?id={payload['cfdi']['uuid']}&re=FSC980615K25&rr=DNA150312AB0&tt={expected_total}"
+    payload["cfdi"]["qr_payload"] += (
+        f"?id={payload['cfdi']['uuid']}&re=FSC980615K25&rr=DNA150312AB0&tt={expected_total}"
+    )
     pages = [flat(p) for p in pdf_pages_text(render(engine, payload))]
     assert len(pages) >= 5
     table_pages = [p for p in pages if "Cuota de monitoreo, comprador" in p]
@@ -106,7 +134,9 @@ def test_300_line_invoice_breaks_across_pages_with_repeated_headers(
         assert "Concepto Periodo Cant. Precio unitario Importe neto Impuesto Total" in page
     for i in (1, 150, 300):
         assert f"comprador {i:03d}" in " ".join(table_pages)
-    money = Formatter("es-MX", "America/Mexico_City").money(expected_total, "MXN").replace(NBSP, " ")
+    money = (
+        Formatter("es-MX", "America/Mexico_City").money(expected_total, "MXN").replace(NBSP, " ")
+    )
     assert f"Pague {money}" in pages[0]
     assert f"Total a pagar {money}" in " ".join(pages)
 
@@ -118,7 +148,9 @@ def test_two_renders_are_byte_identical(settings: Settings, invoice_mx: dict[str
     assert first == second
 
 
-def test_fonts_are_embedded_and_payload_attached(engine: Engine, invoice_mx: dict[str, Any]) -> None:
+def test_fonts_are_embedded_and_payload_attached(
+    engine: Engine, invoice_mx: dict[str, Any]
+) -> None:
     """Only the packaged font family is used, embedded as subsets; the payload rides along."""
     reader = pdf_reader(render(engine, invoice_mx))
     fonts = set()

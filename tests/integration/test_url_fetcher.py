@@ -15,8 +15,10 @@ STAMP = datetime(2026, 12, 15, tzinfo=UTC)
 
 
 def page(body: str) -> str:
-    return (f'<html lang="en"><head><link rel="stylesheet" href="{ASSET_ORIGIN}css/document.css">'
-            f"</head><body>{body}</body></html>")  # fmt: skip
+    return (
+        f'<html lang="en"><head><link rel="stylesheet" href="{ASSET_ORIGIN}css/document.css">'
+        f"</head><body>{body}</body></html>"
+    )
 
 
 @pytest.fixture(scope="module")

@@ -85,7 +85,9 @@ def test_time_is_shown_in_the_formatters_zone() -> None:
     """Noon in Mexico City is 19:00 in Madrid in January."""
     noon_mx = datetime(2027, 1, 31, 12, 0, tzinfo=timezone(timedelta(hours=-6)))
     assert Formatter("es-ES", "Europe/Madrid").time(noon_mx) == "19:00"
-    assert Formatter("es-MX", "America/Mexico_City").time(noon_mx) == "12:00\u202fp.m."  # CLDR: narrow no-break space
+    assert (
+        Formatter("es-MX", "America/Mexico_City").time(noon_mx) == "12:00\u202fp.m."
+    )  # CLDR: narrow no-break space
 
 
 def test_unsupported_locale_is_refused() -> None:

@@ -18,8 +18,10 @@ from tests.conftest import load_sample
 def es_invoice() -> dict[str, Any]:
     """A Spanish premium invoice: the renewal sample's envelope plus its invoice section."""
     pack = load_sample("01_renewal_pack_es-ES.json")
-    payload = {key: pack[key] for key in
-               ("document", "insurer", "policyholder", "account_executive", "broker", "policy")}  # fmt: skip
+    payload = {
+        key: pack[key]
+        for key in ("document", "insurer", "policyholder", "account_executive", "broker", "policy")
+    }
     payload = copy.deepcopy(payload)
     payload["document"]["type"] = "premium_invoice"
     payload.update(copy.deepcopy(pack["premium_invoice"]))
@@ -44,17 +46,21 @@ def test_mx_sample_figures_agree_with_its_stated_figures(invoice_mx: dict[str, A
     stated = invoice_mx["totals"]
     assert fig.net == Decimal(stated["net"]["amount"])
     assert fig.total == Decimal(stated["total"]["amount"])
-    assert [t.amount for t in fig.taxes] == [Decimal(t["amount"]["amount"]) for t in stated["taxes"]]
+    assert [t.amount for t in fig.taxes] == [
+        Decimal(t["amount"]["amount"]) for t in stated["taxes"]
+    ]
     assert fig.amount_in_words == stated["amount_in_words"]
     assert fig.payment_deadline == date.fromisoformat(invoice_mx["invoice"]["payment_deadline"])
-    assert fig.cover_ceases_at == datetime.fromisoformat(invoice_mx["invoice"]["cover_ceases_if_unpaid"])
+    assert fig.cover_ceases_at == datetime.fromisoformat(
+        invoice_mx["invoice"]["cover_ceases_if_unpaid"]
+    )
 
 
 def test_mx_figures_are_computed_when_not_stated(invoice_mx: dict[str, Any]) -> None:
-    """Without stated figures the service computes them: 1 × 62,500 + 16 % IVA, due at period start."""
+    """Without stated figures the service computes them, due at the start of the period."""
     for line in invoice_mx["lines"]:
         del line["net"], line["tax"]
-    for key in ("totals", ):
+    for key in ("totals",):
         del invoice_mx[key]
     for key in ("due_date", "payment_deadline", "cover_ceases_if_unpaid", "grace_days"):
         del invoice_mx["invoice"][key]
@@ -70,7 +76,9 @@ def test_mx_grace_days_move_the_deadline(invoice_mx: dict[str, Any]) -> None:
     """An agreed grace of 10 days gives a deadline 10 days after the due date."""
     invoice_mx["invoice"]["grace_days"] = 10
     found = problems(invoice_mx)
-    assert found["invoice.payment_deadline"].startswith("stated 2027-01-31 but the service computes 2027-01-11")
+    assert found["invoice.payment_deadline"].startswith(
+        "stated 2027-01-31 but the service computes 2027-01-11"
+    )
     assert "invoice.cover_ceases_if_unpaid" in found
 
 
@@ -96,8 +104,11 @@ def test_es_later_premium_is_suspended_one_month_after_due() -> None:
     """A later instalment: cover is suspended one month after its due date (LCS art. 15)."""
     payload = es_invoice()
     inv = payload["invoice"]
-    inv.update(due_date="2027-04-15", payment_deadline="2027-04-15",
-               period={"start": "2027-04-01", "end": "2027-06-30"})  # fmt: skip
+    inv.update(
+        due_date="2027-04-15",
+        payment_deadline="2027-04-15",
+        period={"start": "2027-04-01", "end": "2027-06-30"},
+    )
     del inv["suspension_date_if_unpaid"]
     payload["lines"][0]["period"] = inv["period"]
     assert figures(payload).suspension_date == date(2027, 5, 15)
@@ -138,7 +149,9 @@ def test_line_net_and_tax_are_checked(invoice_mx: dict[str, Any]) -> None:
     invoice_mx["lines"][2]["tax"][0]["amount"]["amount"] = "193.00"
     found = problems(invoice_mx)
     assert found["lines.1.net.amount"].startswith("stated 1875.10 but the service computes 1875.00")
-    assert found["lines.2.tax.0.amount.amount"].startswith("stated 193.00 but the service computes 192.00")
+    assert found["lines.2.tax.0.amount.amount"].startswith(
+        "stated 193.00 but the service computes 192.00"
+    )
 
 
 def test_wrong_tax_rate_for_the_jurisdiction_is_refused(invoice_mx: dict[str, Any]) -> None:
@@ -160,7 +173,9 @@ def test_missing_account_executive_is_refused(invoice_mx: dict[str, Any]) -> Non
 
 
 @pytest.mark.parametrize("field", ["name", "email", "phone"])
-def test_account_executive_needs_name_email_and_phone(invoice_mx: dict[str, Any], field: str) -> None:
+def test_account_executive_needs_name_email_and_phone(
+    invoice_mx: dict[str, Any], field: str
+) -> None:
     """Each of name, email and phone is required."""
     del invoice_mx["account_executive"][field]
     assert f"account_executive.{field}" in problems(invoice_mx)
@@ -207,7 +222,9 @@ def test_every_problem_is_reported_at_once(invoice_mx: dict[str, Any]) -> None:
     invoice_mx["totals"]["net"]["amount"] = "1.00"
     invoice_mx["totals"]["total"]["amount"] = "2.00"
     invoice_mx["invoice"]["payment_deadline"] = "2027-02-01"
-    assert {"totals.net.amount", "totals.total.amount", "invoice.payment_deadline"} <= set(problems(invoice_mx))
+    assert {"totals.net.amount", "totals.total.amount", "invoice.payment_deadline"} <= set(
+        problems(invoice_mx)
+    )
 
 
 def test_mexican_invoice_needs_its_cfdi(invoice_mx: dict[str, Any]) -> None:
@@ -218,7 +235,9 @@ def test_mexican_invoice_needs_its_cfdi(invoice_mx: dict[str, Any]) -> None:
 
 def test_cfdi_qr_total_must_match(invoice_mx: dict[str, Any]) -> None:
     """The SAT verification QR carries the total; it must be the invoice's."""
-    invoice_mx["cfdi"]["qr_payload"] = invoice_mx["cfdi"]["qr_payload"].replace("tt=76067.00", "tt=76000.00")
+    invoice_mx["cfdi"]["qr_payload"] = invoice_mx["cfdi"]["qr_payload"].replace(
+        "tt=76067.00", "tt=76000.00"
+    )
     assert "tt = invoice total" in problems(invoice_mx)["cfdi.qr_payload"]
 
 

@@ -1,0 +1,39 @@
+# correspondence — one entry point for humans and CI. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+export UV_LINK_MODE := copy
+
+.PHONY: help deps run test lint typecheck pytest bench clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(UV):
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet --break-system-packages --user uv
+
+deps: $(UV) ## install what is missing: Debian packages (as root) and the Python environment
+	@scripts/system-deps.sh
+	@$(UV) sync --frozen --quiet
+
+run: deps ## start with embedded defaults: render every sample into out/ and print the paths
+	@$(UV) run --frozen correspondence samples --out out
+
+lint: deps ## ruff (lint and format check) and the import contracts
+	@$(UV) run --frozen ruff check .
+	@$(UV) run --frozen ruff format --check .
+	@$(UV) run --frozen lint-imports
+
+typecheck: deps ## mypy --strict on the core and the API
+	@$(UV) run --frozen mypy
+
+pytest: deps ## the test suite
+	@$(UV) run --frozen pytest
+
+test: lint typecheck pytest ## everything CI runs: lint, types, tests
+
+bench: deps ## benchmarks; each prints a ratio measured in one run
+	@$(UV) run --frozen python bench/render.py
+
+clean: ## remove generated files
+	rm -rf out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,112 @@
+"""The command line: render a payload, in another locale or as HTML; refuse bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from correspondence.cli import EXIT_INVALID, main
+from correspondence.kinds import KINDS
+from tests.conftest import SHARED_SAMPLES, pdf_reader, pdf_text
+
+SAMPLE = SHARED_SAMPLES / "02_premium_invoice_es-MX.json"
+
+
+def test_render_writes_a_pdf_in_a_real_process(tmp_path: Path) -> None:
+    """`correspondence render PAYLOAD -o OUT.pdf` exits 0 and writes the PDF."""
+    out = tmp_path / "invoice.pdf"
+    done = subprocess.run(
+        [sys.executable, "-m", "correspondence.cli", "render", str(SAMPLE), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(out)
+    assert len(pdf_reader(out.read_bytes()).pages) >= 1
+
+
+def test_locale_option_renders_in_another_locale(tmp_path: Path) -> None:
+    """--locale en-US renders the Mexican sample in American English."""
+    out = tmp_path / "invoice.pdf"
+    assert main(["render", str(SAMPLE), "-o", str(out), "--locale", "en-US"]) == 0
+    assert "Please pay MXN 76,067.00 by January 31, 2027" in pdf_text(out.read_bytes())
+
+
+def test_html_option_writes_html(tmp_path: Path) -> None:
+    """--html writes the HTML the PDF is made from."""
+    out = tmp_path / "invoice.html"
+    assert main(["render", str(SAMPLE), "-o", str(out), "--html"]) == 0
+    html = out.read_text("utf-8")
+    assert html.startswith("<!DOCTYPE html>") and '<html lang="es-MX">' in html
+
+
+def _bad(tmp_path: Path, change: Any) -> Path:
+    payload = json.loads(SAMPLE.read_text("utf-8"))
+    change(payload)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(payload), "utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda p: p.pop("account_executive"), "account_executive: Field required"),
+        (
+            lambda p: p["lines"][0].update(quantity="-2"),
+            "lines.0.quantity: must be greater than zero",
+        ),
+        (lambda p: p["policy"].update(currency="ZZZ"), "policy.currency: unknown currency 'ZZZ'"),
+        (
+            lambda p: p["totals"]["total"].update(amount="76067.01"),
+            "totals.total.amount: stated 76067.01 but the service computes 76067.00",
+        ),
+        (
+            lambda p: p["invoice"].update(issue_date="2026-02-30"),
+            "invoice.issue_date: Input should be a valid date",
+        ),
+        (
+            lambda p: p["lines"][0]["unit_price"].update(amount=62500.0),
+            "lines.0.unit_price.amount: must be a decimal string",
+        ),
+    ],
+)
+def test_invalid_payload_exits_2_with_one_line_per_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: Any, expected: str
+) -> None:
+    """Each problem is printed as `field.path: message`; no traceback, no file written."""
+    out = tmp_path / "never.pdf"
+    assert main(["render", str(_bad(tmp_path, change)), "-o", str(out)]) == EXIT_INVALID
+    err = capsys.readouterr().err
+    assert any(line.startswith(expected) for line in err.splitlines()), err
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+def test_not_json_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file that is not JSON is refused with its position, not a traceback."""
+    path = tmp_path / "broken.json"
+    path.write_text('{"document": ', "utf-8")
+    assert main(["render", str(path), "-o", str(tmp_path / "x.pdf")]) == EXIT_INVALID
+    assert "is not JSON" in capsys.readouterr().err
+
+
+def test_samples_command_renders_every_kind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`correspondence samples` renders each kind's sample and prints the paths."""
+    assert main(["samples", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    written = sorted(tmp_path.glob("*.pdf"))
+    assert [p.name for p in written] == [
+        f"{name}.{KINDS[name].sample()['document']['locale']}.pdf" for name in sorted(KINDS)
+    ]
+    for path in written:
+        assert str(path) in printed
+        assert pdf_reader(path.read_bytes()).pages
