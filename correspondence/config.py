@@ -1,12 +1,16 @@
 """Settings: one typed object, read from ``CORRESPONDENCE_*`` variables, validated at
 start-up and passed in. Nothing reads the environment after that; tests build their own.
+
+With no variables set, everything is embedded under ``./var``: a SQLite database, an
+archive folder and a mail outbox folder.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -17,7 +21,55 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CORRESPONDENCE_", frozen=True)
 
-    templates_dir: Path = Field(default=PROJECT_ROOT / "templates")
+    templates_dir: Path = Field(
+        default=PROJECT_ROOT / "templates", description="Document and email templates."
+    )
     strict_rendering: bool = Field(
         default=True, description="Refuse a render when WeasyPrint warns (a template defect)."
     )
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Where the embedded defaults keep the SQLite database, archive and outbox.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default sqlite:///{data_dir}/correspondence.db. "
+        "PostgreSQL: postgresql+psycopg://user:password@host/db.",
+    )
+    archive: Literal["filesystem", "s3"] = Field(
+        default="filesystem", description="Archive adapter."
+    )
+    archive_dir: Path | None = Field(
+        default=None, description="Filesystem archive root; default {data_dir}/archive."
+    )
+    s3_bucket: str = Field(default="correspondence", description="S3 bucket of the archive.")
+    s3_endpoint_url: str | None = Field(
+        default=None, description="S3 endpoint, e.g. http://127.0.0.1:8333 for SeaweedFS."
+    )
+    s3_region: str = Field(default="us-east-1", description="S3 region.")
+    s3_access_key_id: str | None = Field(default=None, description="S3 access key id.")
+    s3_secret_access_key: SecretStr | None = Field(default=None, description="S3 secret key.")
+    s3_timeout_seconds: float = Field(default=5.0, description="S3 connect timeout.")
+    max_body_bytes: int = Field(
+        default=2_000_000, description="Largest request body accepted (413 above)."
+    )
+    retry_base_seconds: float = Field(
+        default=2.0, description="First delay before retrying an accepted document."
+    )
+    retry_max_seconds: float = Field(default=300.0, description="Longest retry delay.")
+    worker_poll_seconds: float = Field(
+        default=1.0, description="How often the in-process issuer looks for queued work."
+    )
+    run_worker: bool = Field(
+        default=True, description="Run the in-process issuer for asynchronous requests."
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to SQLite in the data folder."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'correspondence.db').resolve()}"
+
+    @property
+    def resolved_archive_dir(self) -> Path:
+        """The filesystem archive root."""
+        return self.archive_dir or self.data_dir / "archive"

@@ -7,16 +7,21 @@ the jurisdiction's. Nothing here reads the clock.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, time
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup
+
+from correspondence import __version__
 from correspondence.config import Settings
 from correspondence.formatting import JURISDICTION_TZ, SUPPORTED_LOCALES
 from correspondence.kinds import Validated, validate
 from correspondence.models import Envelope
-from correspondence.pdf import PdfAttachment, PdfRenderer
+from correspondence.pdf import ASSETS_DIR, PdfAttachment, PdfRenderer
 from correspondence.templating import ASSET_ORIGIN, build_environment, glossary
 
 PAYLOAD_ATTACHMENT = "payload.json"
@@ -39,6 +44,18 @@ def issue_moment(doc: Envelope) -> datetime:
     return datetime.combine(doc.document.issue_date, time(0), tzinfo=tz)
 
 
+def fingerprint(*roots: Path) -> str:
+    """sha256 over every file under ``roots`` (relative path and bytes), in a stable order."""
+    digest = hashlib.sha256()
+    for root in roots:
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(b"\0")
+            digest.update(path.read_bytes())
+            digest.update(b"\0")
+    return digest.hexdigest()
+
+
 class Engine:
     """Validates payloads and renders them to HTML and PDF."""
 
@@ -46,6 +63,11 @@ class Engine:
         self.settings = settings
         self.env = build_environment(settings.templates_dir)
         self.pdf = PdfRenderer(strict=settings.strict_rendering)
+        self.template_hash = fingerprint(settings.templates_dir, ASSETS_DIR)
+        self.template_version = f"{__version__}+{self.template_hash[:12]}"
+        # Our packaged stylesheet, inlined in HTML previews; never request data.
+        stylesheet = (ASSETS_DIR / "css" / "document.css").read_text("utf-8")
+        self._stylesheet = Markup(stylesheet)  # noqa: S704
 
     def validate(self, payload: object) -> Validated:
         """Validate ``payload`` and compute its figures (raises ``InvalidPayload``)."""
@@ -58,6 +80,7 @@ class Engine:
         locale: str | None = None,
         asset_base: str = ASSET_ORIGIN,
         draft: bool = False,
+        inline_css: bool = False,
     ) -> dict[str, Any]:
         """The plain data a template receives."""
         doc = validated.doc
@@ -73,6 +96,7 @@ class Engine:
             "tz": JURISDICTION_TZ[doc.document.jurisdiction],
             "asset_base": asset_base,
             "draft": draft,
+            "inline_css": self._stylesheet if inline_css else None,
         }
 
     def html(self, validated: Validated, **options: Any) -> str:

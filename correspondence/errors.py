@@ -3,7 +3,13 @@
     CorrespondenceError
     ├── InvalidPayload        the request cannot be issued; carries field-level problems
     │                         (shape errors, and stated figures that disagree with ours)
-    ├── UnknownKind           document.type names no kind we produce
+    │   └── IdempotencyMismatch   an Idempotency-Key reused with a different body
+    ├── NotFound              no such document (or key, or file)
+    ├── Conflict              the request collides with one in progress or a used number
+    ├── Unauthenticated       no valid credentials
+    ├── Forbidden             valid credentials without the needed scope
+    ├── Unavailable           a dependency (database, archive) cannot be reached now
+    │   └── archive.ArchiveUnavailable
     └── RenderError           our own templates or assets failed: a bug, never the client's
         └── AssetNotAllowed   a template asked WeasyPrint for something outside the assets
 
@@ -42,13 +48,28 @@ class InvalidPayload(CorrespondenceError):
         super().__init__("; ".join(str(p) for p in self.problems))
 
 
-class UnknownKind(CorrespondenceError):
-    """``document.type`` is not a kind this service produces."""
+class IdempotencyMismatch(InvalidPayload):
+    """The Idempotency-Key was used before with a different request body."""
 
-    def __init__(self, kind: object, known: Iterable[str]) -> None:
-        self.kind = kind
-        self.known = tuple(sorted(known))
-        super().__init__(f"unknown document type {kind!r}; expected one of {', '.join(self.known)}")
+
+class NotFound(CorrespondenceError):
+    """The thing asked for does not exist."""
+
+
+class Conflict(CorrespondenceError):
+    """The request collides with another one (in progress, or a number already issued)."""
+
+
+class Unauthenticated(CorrespondenceError):
+    """No credentials, or credentials we do not recognise."""
+
+
+class Forbidden(CorrespondenceError):
+    """The credentials lack the scope the operation needs."""
+
+
+class Unavailable(CorrespondenceError):
+    """A dependency cannot be reached now; retrying later may succeed."""
 
 
 class RenderError(CorrespondenceError):

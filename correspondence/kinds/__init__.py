@@ -22,6 +22,38 @@ SAMPLES_DIR = Path(__file__).parent / "samples"
 
 
 @dataclass(frozen=True)
+class NumberRequest:
+    """A document that needs a number from a gapless series: ``{series}-{year}-{seq:06d}``.
+
+    ``stated`` is the number upstream already gave it (for example a stamped CFDI), which
+    the registry records instead of allocating one.
+    """
+
+    series: str
+    year: int
+    stated: str | None
+
+    def format(self, sequence: int) -> str:
+        """The number for ``sequence`` in this series and year."""
+        return f"{self.series}-{self.year:04d}-{sequence:06d}"
+
+    def sequence_of(self, number: str) -> int:
+        """The sequence part of a number in this series and year."""
+        prefix = f"{self.series}-{self.year:04d}-"
+        if not number.startswith(prefix) or not number[len(prefix) :].isdigit():
+            raise ValueError(f"{number!r} is not in series {prefix}")
+        return int(number[len(prefix) :])
+
+
+def _no_number(_doc: Any) -> NumberRequest | None:
+    return None
+
+
+def _unnumbered(payload: dict[str, Any], _number: str) -> dict[str, Any]:
+    return payload
+
+
+@dataclass(frozen=True)
 class Kind:
     """One document kind."""
 
@@ -30,6 +62,8 @@ class Kind:
     derive: Callable[[Any], object]
     template: str
     sample_file: str
+    numbering: Callable[[Any], NumberRequest | None] = _no_number
+    with_number: Callable[[dict[str, Any], str], dict[str, Any]] = _unnumbered
 
     def sample(self) -> dict[str, Any]:
         """The kind's sample payload, as a fresh dict."""

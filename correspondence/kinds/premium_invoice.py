@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,7 @@ from correspondence import banking
 from correspondence.calendar import add_calendar_days, add_months
 from correspondence.checks import Reconciler
 from correspondence.formatting import JURISDICTION_TZ
-from correspondence.kinds import Kind
+from correspondence.kinds import Kind, NumberRequest
 from correspondence.models import (
     DecimalStr,
     Envelope,
@@ -62,7 +62,7 @@ MX_COVER_CEASES_AT = time(12, 0)  # LSCS art. 40: noon on the last day of grace
 class InvoiceHeader(Model):
     """``invoice``: number, dates and what the charge relates to."""
 
-    number: NonEmpty
+    number: NonEmpty | None = None
     series: str = Field(pattern=r"^[A-Z0-9]{1,25}$")
     issue_date: date
     operation_date: date | None = None
@@ -474,8 +474,10 @@ _NUMBER = re.compile(r"^(?P<series>[A-Z0-9]+)-(?P<year>\d{4})-(?P<seq>\d{6})$")
 
 def _check_header(doc: PremiumInvoice, check: Reconciler) -> None:
     inv = doc.invoice
-    match = _NUMBER.match(inv.number)
-    if not match:
+    match = _NUMBER.match(inv.number) if inv.number is not None else None
+    if inv.number is None:
+        pass  # allocated by the registry when the invoice is issued; drafts have none
+    elif not match:
         check.rule("invoice.number", "must read {series}-{year}-{sequence of 6 digits}")
     else:
         if match["series"] != inv.series:
@@ -506,7 +508,9 @@ def _check_cfdi(doc: PremiumInvoice, total: Decimal, check: Reconciler) -> None:
         return
     ph, ins, inv = doc.policyholder, doc.insurer, doc.invoice
     check.same("cfdi.serie", cfdi.serie, inv.series)
-    if cfdi.serie and cfdi.folio:
+    if inv.number is None:
+        check.rule("invoice.number", "a stamped CFDI already carries its number: state it")
+    elif cfdi.serie and cfdi.folio:
         check.same(
             "cfdi.folio",
             f"{cfdi.serie}-{cfdi.folio}",
@@ -631,10 +635,23 @@ def derive(doc: PremiumInvoice) -> InvoiceFigures:
     )
 
 
+def numbering(doc: PremiumInvoice) -> NumberRequest:
+    """Invoices are numbered per series and year (RD 1619/2012 art. 6; Directive art. 226)."""
+    inv = doc.invoice
+    return NumberRequest(series=inv.series, year=inv.issue_date.year, stated=inv.number)
+
+
+def with_number(payload: dict[str, Any], number: str) -> dict[str, Any]:
+    """``payload`` with ``invoice.number`` set to the allocated number."""
+    return {**payload, "invoice": {**payload["invoice"], "number": number}}
+
+
 KIND = Kind(
     name="premium_invoice",
     model=PremiumInvoice,
     derive=derive,
     template="premium_invoice.html",
     sample_file="02_premium_invoice_es-MX.json",
+    numbering=numbering,
+    with_number=with_number,
 )

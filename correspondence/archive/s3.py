@@ -1,0 +1,100 @@
+"""S3 archive (boto3): any S3-compatible store. Write-once through ``If-None-Match: *``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from correspondence.archive import ArchiveConflict, ArchiveNotFound, ArchiveUnavailable
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+
+class S3Archive:
+    """Objects in one bucket; metadata on the object itself."""
+
+    def __init__(
+        self,
+        *,
+        bucket: str,
+        endpoint_url: str | None,
+        region: str,
+        access_key_id: str | None,
+        secret_access_key: str | None,
+        timeout_seconds: float = 5.0,
+    ) -> None:
+        self.bucket = bucket
+        self._client: S3Client = boto3.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            region_name=region,
+            aws_access_key_id=access_key_id,
+            aws_secret_access_key=secret_access_key,
+            config=Config(
+                s3={"addressing_style": "path"},
+                retries={"max_attempts": 2, "mode": "standard"},
+                connect_timeout=timeout_seconds,
+                read_timeout=timeout_seconds * 4,
+            ),
+        )
+
+    def put(self, *, key: str, data: bytes, content_type: str, metadata: Mapping[str, str]) -> None:
+        """Conditional put: a second write to the same key fails with 412."""
+        try:
+            self._client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=data,
+                ContentType=content_type,
+                Metadata=dict(metadata),
+                IfNoneMatch="*",
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            if code in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                raise ArchiveConflict(key) from None
+            raise ArchiveUnavailable(f"S3 put {key}: {code}") from error
+        except BotoCoreError as error:
+            raise ArchiveUnavailable(f"S3 put {key}: {error}") from error
+
+    def get(self, *, key: str) -> bytes:
+        """The object's bytes."""
+        try:
+            return self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                raise ArchiveNotFound(key) from None
+            raise ArchiveUnavailable(f"S3 get {key}: {error}") from error
+        except BotoCoreError as error:
+            raise ArchiveUnavailable(f"S3 get {key}: {error}") from error
+
+    def exists(self, *, key: str) -> bool:
+        """HEAD the object."""
+        try:
+            self._client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                return False
+            raise ArchiveUnavailable(f"S3 head {key}: {error}") from error
+        except BotoCoreError as error:
+            raise ArchiveUnavailable(f"S3 head {key}: {error}") from error
+        return True
+
+    def check(self) -> None:
+        """HEAD the bucket."""
+        try:
+            self._client.head_bucket(Bucket=self.bucket)
+        except (ClientError, BotoCoreError) as error:
+            raise ArchiveUnavailable(f"S3 bucket {self.bucket}: {error}") from error
+
+    def ensure_bucket(self) -> None:
+        """Create the bucket if it does not exist (used by tests and first start)."""
+        try:
+            self._client.head_bucket(Bucket=self.bucket)
+        except ClientError:
+            self._client.create_bucket(Bucket=self.bucket)

@@ -1,0 +1,99 @@
+"""Registry tables: issued documents, invoice number series, idempotency keys, API keys."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the registry."""
+
+
+class Document(Base):
+    """One issued (or accepted, for asynchronous requests) document."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        UniqueConstraint("kind", "business_reference", "version", name="uq_documents_business"),
+        Index("ix_documents_policy", "policy_number", "kind", "issue_date"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    locale: Mapped[str] = mapped_column(String(5))
+    jurisdiction: Mapped[str] = mapped_column(String(2))
+    policy_number: Mapped[str] = mapped_column(String(80))
+    policyholder_tax_id: Mapped[str] = mapped_column(String(40))
+    policyholder_name: Mapped[str] = mapped_column(String(300))
+    business_reference: Mapped[str] = mapped_column(String(120))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    replaces_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"), nullable=True)
+    number: Mapped[str | None] = mapped_column(String(80), unique=True, nullable=True)
+    issue_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    template_version: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    template_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    weasyprint_version: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    pypdf_version: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
+    size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    pages: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    archive_key: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class NumberSeries(Base):
+    """The last number allocated in an invoice series for one year (gapless)."""
+
+    __tablename__ = "number_series"
+
+    series: Mapped[str] = mapped_column(String(25), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IdempotencyKey(Base):
+    """A client's Idempotency-Key: the request it guarded and the document it produced."""
+
+    __tablename__ = "idempotency_keys"
+
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"), nullable=True)
+    state: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiKey(Base):
+    """An API key: only a hash of its secret is stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

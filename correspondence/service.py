@@ -1,0 +1,745 @@
+"""The use cases: issue (now or later), preview, read, list, verify, re-check; API keys.
+
+The service composes the engine, the registry and the archive. It never speaks HTTP.
+
+Issuing a document, synchronously:
+
+1. validate the payload and compute its figures (a bad payload is refused before anything
+   is reserved);
+2. return the existing document if ``(kind, document.our_reference)`` was issued before,
+   unless the request says ``"reissue": true`` (then a new version links to the old one);
+3. in one database transaction: lock the number series and allocate the next number (or
+   record the number upstream stated), render, write the PDF and the payload to the
+   archive (write-once), and insert the registry row.
+
+If the archive cannot be reached, step 3 rolls back: no number is consumed, nothing is
+recorded, and the caller gets ``Unavailable`` (503) and retries, safely, with the same
+Idempotency-Key. An asynchronous request (``accept``) is recorded as ``queued`` first and
+completed by :meth:`Service.work_once`, which retries with exponential backoff until the
+archive is back: accepted work is never lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import queue
+import secrets
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from importlib.metadata import version as package_version
+from typing import Any
+
+from sqlalchemy import Engine as Database
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.orm import Session
+
+from correspondence.archive import Archive, ArchiveConflict, document_key
+from correspondence.config import Settings
+from correspondence.engine import Engine, RenderedDocument
+from correspondence.errors import (
+    Conflict,
+    Forbidden,
+    IdempotencyMismatch,
+    InvalidPayload,
+    NotFound,
+    Problem,
+    RenderError,
+    Unauthenticated,
+    Unavailable,
+)
+from correspondence.kinds import KINDS, Kind, Validated, validate
+from correspondence.registry import sessions
+from correspondence.registry.models import ApiKey, Document, IdempotencyKey, NumberSeries
+
+Clock = Callable[[], datetime]
+
+SCOPES = ("documents:write", "documents:read", "previews")
+REQUEST_OPTIONS = ("reissue",)
+LEASE = timedelta(minutes=5)
+IDEMPOTENCY_STALE = timedelta(minutes=10)
+
+
+# --- results --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """What the registry knows about one document."""
+
+    id: str
+    kind: str
+    locale: str
+    jurisdiction: str
+    status: str
+    number: str | None
+    policy_number: str
+    policyholder_name: str
+    policyholder_tax_id: str
+    business_reference: str
+    version: int
+    replaces_id: str | None
+    issue_date: date
+    sha256: str | None
+    size: int | None
+    pages: int | None
+    archive_key: str | None
+    warnings: tuple[str, ...]
+    template_version: str | None
+    template_hash: str | None
+    weasyprint_version: str | None
+    pypdf_version: str | None
+    created_at: datetime
+    issued_at: datetime | None
+    attempts: int
+    last_error: str | None
+
+    @classmethod
+    def of(cls, row: Document) -> DocumentInfo:
+        """From a registry row."""
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            locale=row.locale,
+            jurisdiction=row.jurisdiction,
+            status=row.status,
+            number=row.number,
+            policy_number=row.policy_number,
+            policyholder_name=row.policyholder_name,
+            policyholder_tax_id=row.policyholder_tax_id,
+            business_reference=row.business_reference,
+            version=row.version,
+            replaces_id=row.replaces_id,
+            issue_date=row.issue_date,
+            sha256=row.sha256,
+            size=row.size,
+            pages=row.pages,
+            archive_key=row.archive_key,
+            warnings=tuple(row.warnings or ()),
+            template_version=row.template_version,
+            template_hash=row.template_hash,
+            weasyprint_version=row.weasyprint_version,
+            pypdf_version=row.pypdf_version,
+            created_at=row.created_at,
+            issued_at=row.issued_at,
+            attempts=row.attempts,
+            last_error=row.last_error,
+        )
+
+
+@dataclass(frozen=True)
+class IssueOutcome:
+    """The document a request resolved to, and whether this request created it."""
+
+    document: DocumentInfo
+    created: bool
+
+
+@dataclass(frozen=True)
+class DocumentQuery:
+    """Filters for listing documents; dates are issue dates, both ends included."""
+
+    policy_number: str | None = None
+    kind: str | None = None
+    locale: str | None = None
+    status: str | None = None
+    policyholder: str | None = None
+    issued_from: date | None = None
+    issued_to: date | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class DocumentPage:
+    """One page of a listing."""
+
+    items: tuple[DocumentInfo, ...]
+    total: int
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class Client:
+    """An authenticated API client and its scopes."""
+
+    id: int
+    name: str
+    scopes: frozenset[str]
+
+    def require(self, scope: str) -> None:
+        """Refuse unless this client holds ``scope``."""
+        if scope not in self.scopes:
+            raise Forbidden(f"this key lacks the {scope!r} scope")
+
+
+@dataclass(frozen=True)
+class ReissueReport:
+    """Whether re-rendering a stored document reproduces its archived bytes."""
+
+    document_id: str
+    identical: bool
+    stored_sha256: str
+    rendered_sha256: str
+    stored_template_hash: str | None
+    current_template_hash: str
+
+
+@dataclass(frozen=True)
+class _Artefact:
+    rendered: RenderedDocument
+    sha256: str
+    archive_key: str
+    template_version: str
+    template_hash: str
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def canonical_hash(body: Mapping[str, Any]) -> str:
+    """sha256 of a JSON body with sorted keys: the identity of a request."""
+    encoded = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def split_request(body: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Separate request options (``reissue``) from the document payload."""
+    payload = {k: v for k, v in body.items() if k not in REQUEST_OPTIONS}
+    options = {k: body[k] for k in REQUEST_OPTIONS if k in body}
+    if "reissue" in options and not isinstance(options["reissue"], bool):
+        raise InvalidPayload([Problem("reissue", "must be true or false", "type")])
+    return payload, options
+
+
+class EnginePool:
+    """At most ``size`` warm engines, leased one per render (WeasyPrint is not thread-safe)."""
+
+    def __init__(self, settings: Settings, size: int) -> None:
+        self._settings = settings
+        self._idle: queue.LifoQueue[Engine] = queue.LifoQueue()
+        self._tokens: queue.Queue[None] = queue.Queue()
+        for _ in range(size):
+            self._tokens.put(None)
+
+    @contextmanager
+    def lease(self) -> Iterator[Engine]:
+        """Borrow an engine, building one if none is idle and the pool is not full."""
+        self._tokens.get()
+        try:
+            try:
+                engine = self._idle.get_nowait()
+            except queue.Empty:
+                engine = Engine(self._settings)
+            try:
+                yield engine
+            finally:
+                self._idle.put(engine)
+        finally:
+            self._tokens.put(None)
+
+
+# --- the service ------------------------------------------------------------------------------
+
+
+@dataclass
+class Service:
+    """The use cases of correspondence."""
+
+    settings: Settings
+    database: Database
+    archive: Archive
+    clock: Clock
+    engines: EnginePool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._sessions = sessions(self.database)
+        self.engines = EnginePool(self.settings, size=os.cpu_count() or 1)
+        self._versions = {
+            "weasyprint": package_version("weasyprint"),
+            "pypdf": package_version("pypdf"),
+        }
+
+    # -- database access ----------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except (OperationalError, InterfaceError) as error:
+            raise Unavailable(f"database: {error.orig or error}") from error
+
+    def check_ready(self) -> dict[str, str]:
+        """Reach the database and the archive; raise :class:`Unavailable` if either fails."""
+        with self._transaction() as session:
+            session.execute(text("SELECT 1"))
+        self.archive.check()
+        return {"database": "ok", "archive": "ok"}
+
+    # -- issuing --------------------------------------------------------------------------
+
+    def issue(
+        self,
+        body: Mapping[str, Any],
+        *,
+        client: Client,
+        idempotency_key: str | None = None,
+        asynchronous: bool = False,
+    ) -> IssueOutcome:
+        """Issue the document ``body`` asks for (or accept it for later, ``asynchronous``)."""
+        client.require("documents:write")
+        payload, options = split_request(body)
+        validated = validate(payload)  # refuse bad input before reserving anything
+        if idempotency_key is None:
+            return self._issue_or_accept(validated, payload, options, asynchronous, None)
+        request_hash = canonical_hash({"body": body, "async": asynchronous})
+        existing = self._claim_idempotency(client, idempotency_key, request_hash)
+        if existing is not None:
+            return IssueOutcome(existing, created=False)
+        try:
+            return self._issue_or_accept(
+                validated, payload, options, asynchronous, (client.id, idempotency_key)
+            )
+        except BaseException:
+            self._release_idempotency(client.id, idempotency_key)
+            raise
+
+    def _claim_idempotency(
+        self, client: Client, key: str, request_hash: str
+    ) -> DocumentInfo | None:
+        now = self.clock()
+        try:
+            with self._transaction() as session:
+                row = session.get(IdempotencyKey, (client.id, key))
+                if row is None:
+                    session.add(
+                        IdempotencyKey(
+                            api_key_id=client.id,
+                            key=key,
+                            request_hash=request_hash,
+                            state="in_progress",
+                            created_at=now,
+                        )
+                    )
+                    return None
+                if row.request_hash != request_hash:
+                    raise IdempotencyMismatch(
+                        [
+                            Problem(
+                                "Idempotency-Key",
+                                "was already used with a different request body",
+                                "idempotency_mismatch",
+                            )
+                        ]
+                    )
+                if row.state == "in_progress":
+                    if _aware(row.created_at) > now - IDEMPOTENCY_STALE:
+                        raise Conflict("a request with this Idempotency-Key is in progress")
+                    row.created_at = now  # abandoned by a crashed request: take it over
+                    return None
+                assert row.document_id is not None
+                return DocumentInfo.of(session.get_one(Document, row.document_id))
+        except IntegrityError:
+            raise Conflict("a request with this Idempotency-Key is in progress") from None
+
+    def _release_idempotency(self, client_id: int, key: str) -> None:
+        with self._transaction() as session:
+            row = session.get(IdempotencyKey, (client_id, key))
+            if row is not None and row.state == "in_progress":
+                session.delete(row)
+
+    def _issue_or_accept(
+        self,
+        validated: Validated,
+        payload: dict[str, Any],
+        options: Mapping[str, Any],
+        asynchronous: bool,
+        idempotency: tuple[int, str] | None,
+    ) -> IssueOutcome:
+        doc = validated.doc
+        kind = validated.kind
+        reference = doc.document.our_reference
+        with self._transaction() as session:
+            latest = session.scalars(
+                select(Document)
+                .where(Document.kind == kind.name, Document.business_reference == reference)
+                .order_by(Document.version.desc())
+                .limit(1)
+            ).first()
+            if latest is not None and not options.get("reissue", False):
+                self._finish_idempotency(session, idempotency, latest.id)
+                return IssueOutcome(DocumentInfo.of(latest), created=False)
+        version = latest.version + 1 if latest else 1
+        row = self._new_row(validated, payload, version, latest.id if latest else None)
+        if asynchronous:
+            try:
+                with self._transaction() as session:
+                    row.status = "queued"
+                    row.next_attempt_at = self.clock()
+                    session.add(row)
+                    session.flush()
+                    self._finish_idempotency(session, idempotency, row.id)
+            except IntegrityError:
+                raise Conflict(f"{kind.name} {reference} version {version} exists") from None
+            return IssueOutcome(DocumentInfo.of(row), created=True)
+        try:
+            with self._transaction() as session:
+                self._complete(session, row, kind)
+                session.add(row)
+                session.flush()
+                self._finish_idempotency(session, idempotency, row.id)
+        except IntegrityError as error:
+            raise Conflict(
+                f"{kind.name} {reference} was issued concurrently: {error.orig}"
+            ) from None
+        return IssueOutcome(DocumentInfo.of(row), created=True)
+
+    def _new_row(
+        self, validated: Validated, payload: dict[str, Any], version: int, replaces: str | None
+    ) -> Document:
+        doc = validated.doc
+        return Document(
+            id=str(uuid.uuid4()),
+            kind=validated.kind.name,
+            locale=doc.document.locale,
+            jurisdiction=doc.document.jurisdiction,
+            policy_number=doc.policy.number,
+            policyholder_tax_id=doc.policyholder.tax_id,
+            policyholder_name=doc.policyholder.legal_name,
+            business_reference=doc.document.our_reference,
+            version=version,
+            replaces_id=replaces,
+            issue_date=doc.document.issue_date,
+            status="new",
+            payload=payload,
+            warnings=[],
+            attempts=0,
+            created_at=self.clock(),
+        )
+
+    @staticmethod
+    def _finish_idempotency(
+        session: Session, idempotency: tuple[int, str] | None, document_id: str
+    ) -> None:
+        if idempotency is None:
+            return
+        row = session.get(IdempotencyKey, idempotency)
+        if row is not None:
+            row.state = "done"
+            row.document_id = document_id
+
+    def _complete(self, session: Session, row: Document, kind: Kind) -> None:
+        """Number, render and archive ``row`` inside ``session``'s transaction."""
+        payload = row.payload
+        request = kind.numbering(validate(payload).doc)
+        if request is not None:
+            number = self._allocate(session, request)
+            payload = kind.with_number(payload, number)
+            row.number = number
+        validated = validate(payload)
+        artefact = self._render_and_archive(validated, row.id)
+        row.payload = payload
+        row.status = "issued"
+        row.sha256 = artefact.sha256
+        row.size = len(artefact.rendered.pdf)
+        row.pages = artefact.rendered.pages
+        row.archive_key = artefact.archive_key
+        row.warnings = list(artefact.rendered.warnings)
+        row.template_version = artefact.template_version
+        row.template_hash = artefact.template_hash
+        row.weasyprint_version = self._versions["weasyprint"]
+        row.pypdf_version = self._versions["pypdf"]
+        row.issued_at = self.clock()
+        row.next_attempt_at = None
+        row.last_error = None
+
+    def _allocate(self, session: Session, request: Any) -> str:
+        """Lock the series row and take the next number, or record the stated one."""
+        insert = pg_insert if self.database.dialect.name == "postgresql" else sqlite_insert
+        session.execute(
+            insert(NumberSeries)
+            .values(series=request.series, year=request.year, last=0)
+            .on_conflict_do_nothing()
+        )
+        if request.stated is None:
+            last = session.execute(
+                update(NumberSeries)
+                .where(NumberSeries.series == request.series, NumberSeries.year == request.year)
+                .values(last=NumberSeries.last + 1)
+                .returning(NumberSeries.last)
+            ).scalar_one()
+            number: str = request.format(last)
+            return number
+        sequence = request.sequence_of(request.stated)
+        session.execute(  # take the series lock before checking for a duplicate
+            update(NumberSeries)
+            .where(NumberSeries.series == request.series, NumberSeries.year == request.year)
+            .values(
+                last=func.max(NumberSeries.last, sequence)
+                if self.database.dialect.name == "sqlite"
+                else func.greatest(NumberSeries.last, sequence)
+            )
+        )
+        taken = session.scalar(select(Document.id).where(Document.number == request.stated))
+        if taken is not None:
+            raise Conflict(f"invoice number {request.stated} was already issued ({taken})")
+        stated: str = request.stated
+        return stated
+
+    def _render_and_archive(self, validated: Validated, document_id: str) -> _Artefact:
+        with self.engines.lease() as engine:
+            rendered = engine.render(validated)
+            template_version, template_hash = engine.template_version, engine.template_hash
+        sha = hashlib.sha256(rendered.pdf).hexdigest()
+        doc = validated.doc
+        base = document_key(
+            jurisdiction=doc.document.jurisdiction,
+            policy_number=doc.policy.number,
+            kind=validated.kind.name,
+            issue_date=doc.document.issue_date,
+            document_id=document_id,
+        )
+        metadata = {
+            "sha256": sha,
+            "kind": validated.kind.name,
+            "locale": doc.document.locale,
+            "document-id": document_id,
+        }
+        self._put_once(f"{base}.pdf", rendered.pdf, "application/pdf", metadata)
+        payload = doc.model_dump_json(indent=2, exclude_unset=True).encode("utf-8")
+        self._put_once(f"{base}.json", payload, "application/json", metadata)
+        return _Artefact(rendered, sha, f"{base}.pdf", template_version, template_hash)
+
+    def _put_once(
+        self, key: str, data: bytes, content_type: str, metadata: Mapping[str, str]
+    ) -> None:
+        try:
+            self.archive.put(key=key, data=data, content_type=content_type, metadata=metadata)
+        except ArchiveConflict:
+            # A retry after a crash between the archive write and the commit: accept the
+            # object only if it holds exactly these bytes.
+            if self.archive.get(key=key) != data:
+                raise RenderError(f"archive already holds different bytes at {key}") from None
+
+    # -- asynchronous completion -------------------------------------------------------------
+
+    def work_once(self, limit: int = 10) -> int:
+        """Complete up to ``limit`` due queued documents; return how many were attempted."""
+        now = self.clock()
+        with self._transaction() as session:
+            session.execute(  # leases of crashed workers expire
+                update(Document)
+                .where(Document.status == "issuing", Document.next_attempt_at < now)
+                .values(status="queued")
+            )
+            due = session.scalars(
+                select(Document.id)
+                .where(Document.status == "queued", Document.next_attempt_at <= now)
+                .order_by(Document.created_at)
+                .limit(limit)
+            ).all()
+        attempted = 0
+        for document_id in due:
+            if self._claim(document_id):
+                attempted += 1
+                self._attempt(document_id)
+        return attempted
+
+    def _claim(self, document_id: str) -> bool:
+        with self._transaction() as session:
+            claimed = session.execute(
+                update(Document)
+                .where(Document.id == document_id, Document.status == "queued")
+                .values(status="issuing", next_attempt_at=self.clock() + LEASE)
+            )
+            return bool(getattr(claimed, "rowcount", 0))
+
+    def _attempt(self, document_id: str) -> None:
+        try:
+            with self._transaction() as session:
+                row = session.get_one(Document, document_id)
+                self._complete(session, row, KINDS[row.kind])
+        except Unavailable as error:
+            self._reschedule(document_id, str(error))
+        except (InvalidPayload, Conflict, RenderError) as error:
+            self._fail(document_id, str(error))
+
+    def _reschedule(self, document_id: str, reason: str) -> None:
+        with self._transaction() as session:
+            row = session.get_one(Document, document_id)
+            row.attempts += 1
+            delay = min(
+                self.settings.retry_max_seconds,
+                self.settings.retry_base_seconds * 2 ** (row.attempts - 1),
+            )
+            row.status = "queued"
+            row.next_attempt_at = self.clock() + timedelta(seconds=delay)
+            row.last_error = reason
+
+    def _fail(self, document_id: str, reason: str) -> None:
+        with self._transaction() as session:
+            row = session.get_one(Document, document_id)
+            row.attempts += 1
+            row.status = "failed"
+            row.last_error = reason
+            row.next_attempt_at = None
+
+    def retry(self, document_id: str, *, client: Client) -> DocumentInfo:
+        """Put a failed document back in the queue."""
+        client.require("documents:write")
+        with self._transaction() as session:
+            row = session.get(Document, document_id)
+            if row is None:
+                raise NotFound(f"no document {document_id}")
+            if row.status != "failed":
+                raise Conflict(f"document {document_id} is {row.status}, not failed")
+            row.status = "queued"
+            row.next_attempt_at = self.clock()
+            return DocumentInfo.of(row)
+
+    # -- previews -------------------------------------------------------------------------
+
+    def preview(
+        self, payload: Mapping[str, Any], *, client: Client, locale: str | None, html: bool
+    ) -> bytes | str:
+        """Render without numbering, registry or archive, marked as a draft."""
+        client.require("previews")
+        validated = validate(dict(payload))
+        with self.engines.lease() as engine:
+            if html:
+                return engine.html(validated, locale=locale, draft=True, inline_css=True)
+            return engine.render(validated, locale=locale, draft=True).pdf
+
+    # -- reading --------------------------------------------------------------------------
+
+    def get(self, document_id: str, *, client: Client) -> DocumentInfo:
+        """One document's metadata."""
+        client.require("documents:read")
+        with self._transaction() as session:
+            row = session.get(Document, document_id)
+            if row is None:
+                raise NotFound(f"no document {document_id}")
+            return DocumentInfo.of(row)
+
+    def pdf(self, document_id: str, *, client: Client) -> tuple[DocumentInfo, bytes]:
+        """The archived bytes, never re-rendered."""
+        info = self.get(document_id, client=client)
+        if info.status != "issued" or info.archive_key is None:
+            raise Conflict(f"document {document_id} is {info.status}; it has no PDF yet")
+        return info, self.archive.get(key=info.archive_key)
+
+    def list(self, query: DocumentQuery, *, client: Client) -> DocumentPage:
+        """Documents matching ``query``, newest first."""
+        client.require("documents:read")
+        conditions = []
+        for column, value in (
+            (Document.policy_number, query.policy_number),
+            (Document.kind, query.kind),
+            (Document.locale, query.locale),
+            (Document.status, query.status),
+        ):
+            if value is not None:
+                conditions.append(column == value)
+        if query.policyholder:
+            pattern = f"%{query.policyholder.lower()}%"
+            conditions.append(
+                func.lower(Document.policyholder_name).like(pattern)
+                | func.lower(Document.policyholder_tax_id).like(pattern)
+            )
+        if query.issued_from is not None:
+            conditions.append(Document.issue_date >= query.issued_from)
+        if query.issued_to is not None:
+            conditions.append(Document.issue_date <= query.issued_to)
+        with self._transaction() as session:
+            total = session.scalar(select(func.count()).select_from(Document).where(*conditions))
+            rows = session.scalars(
+                select(Document)
+                .where(*conditions)
+                .order_by(Document.created_at.desc(), Document.id)
+                .limit(query.limit)
+                .offset(query.offset)
+            ).all()
+            items = tuple(DocumentInfo.of(r) for r in rows)
+        return DocumentPage(items, total or 0, query.limit, query.offset)
+
+    def verify(self, sha256: str, *, client: Client) -> DocumentInfo | None:
+        """The issued document whose PDF has this sha256, if we issued one."""
+        client.require("documents:read")
+        with self._transaction() as session:
+            row = session.scalars(
+                select(Document).where(
+                    Document.sha256 == sha256.lower(), Document.status == "issued"
+                )
+            ).first()
+            return DocumentInfo.of(row) if row is not None else None
+
+    def reissue_check(self, document_id: str) -> ReissueReport:
+        """Re-render a stored document from its stored payload and compare the bytes."""
+        with self._transaction() as session:
+            row = session.get(Document, document_id)
+            if row is None:
+                raise NotFound(f"no document {document_id}")
+            if row.sha256 is None:
+                raise Conflict(f"document {document_id} was never rendered")
+            stored_sha, stored_hash, payload = row.sha256, row.template_hash, row.payload
+        with self.engines.lease() as engine:
+            rendered = engine.render(validate(payload))
+            current = engine.template_hash
+        sha = hashlib.sha256(rendered.pdf).hexdigest()
+        return ReissueReport(document_id, sha == stored_sha, stored_sha, sha, stored_hash, current)
+
+    # -- API keys -------------------------------------------------------------------------
+
+    def create_api_key(self, *, name: str, scopes: tuple[str, ...]) -> str:
+        """Create a key and return it; only its hash is stored, so it is shown once."""
+        unknown = set(scopes) - set(SCOPES)
+        if unknown or not scopes:
+            raise InvalidPayload([Problem("scopes", f"choose from {', '.join(SCOPES)}", "scope")])
+        prefix = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(32)
+        with self._transaction() as session:
+            session.add(
+                ApiKey(
+                    name=name,
+                    prefix=prefix,
+                    secret_hash=_hash_secret(secret),
+                    scopes=" ".join(sorted(set(scopes))),
+                    created_at=self.clock(),
+                )
+            )
+        return f"cor_{prefix}_{secret}"
+
+    def authenticate(self, token: str | None) -> Client:
+        """The client a bearer token belongs to."""
+        if not token or not token.startswith("cor_") or token.count("_") < 2:
+            raise Unauthenticated("send Authorization: Bearer <API key>")
+        _, prefix, secret = token.split("_", 2)
+        with self._transaction() as session:
+            row = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+            if (
+                row is None
+                or row.revoked_at is not None
+                or not hmac.compare_digest(row.secret_hash, _hash_secret(secret))
+            ):
+                raise Unauthenticated("unknown or revoked API key")
+            return Client(row.id, row.name, frozenset(row.scopes.split()))
+
+
+def _hash_secret(secret: str) -> str:
+    # API secrets are 256 random bits: a fast hash is enough (no dictionary to attack).
+    return hashlib.sha256(secret.encode("ascii")).hexdigest()
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes for timezone-aware columns: they were stored in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
