@@ -1,4 +1,4 @@
-"""The command line: ``correspondence render`` and ``correspondence samples``.
+"""The command line: render, samples, serve, keys, seed, reissue-check.
 
 Thin, like the API: parse arguments, call the engine, map errors to exit codes.
 Exit status 2 means the input was refused; every problem is printed on its own line as
@@ -16,7 +16,7 @@ from typing import Any
 
 from correspondence.config import Settings
 from correspondence.engine import Engine
-from correspondence.errors import InvalidPayload, Problem
+from correspondence.errors import CorrespondenceError, InvalidPayload, Problem
 from correspondence.formatting import SUPPORTED_LOCALES
 from correspondence.kinds import KINDS
 
@@ -40,7 +40,8 @@ def _load(path: Path) -> Any:
         ) from None
 
 
-def _render(args: argparse.Namespace, engine: Engine) -> int:
+def _render(args: argparse.Namespace, engine: Engine | None) -> int:
+    assert engine is not None
     validated = engine.validate(_load(args.payload))
     out: Path = args.output
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -52,7 +53,8 @@ def _render(args: argparse.Namespace, engine: Engine) -> int:
     return 0
 
 
-def _samples(args: argparse.Namespace, engine: Engine) -> int:
+def _samples(args: argparse.Namespace, engine: Engine | None) -> int:
+    assert engine is not None
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     for name, kind in sorted(KINDS.items()):
@@ -64,6 +66,59 @@ def _samples(args: argparse.Namespace, engine: Engine) -> int:
             target.write_bytes(rendered.pdf)
             print(f"{target}  ({rendered.pages} pages, {len(rendered.pdf):,} bytes)")
     return 0
+
+
+def _serve(args: argparse.Namespace, _engine: Engine | None) -> int:
+    import uvicorn
+
+    # The API is loaded by name: the core never imports it (see the import contracts).
+    uvicorn.run(
+        "api.app:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+    )
+    return 0
+
+
+def _keys_create(args: argparse.Namespace, _engine: Engine | None) -> int:
+    from correspondence.bootstrap import build_service
+
+    service = build_service(Settings())
+    key = service.create_api_key(name=args.name, scopes=tuple(args.scopes))
+    print(key)
+    print(
+        f"(scopes: {' '.join(args.scopes)}; shown once, only its hash is stored)", file=sys.stderr
+    )
+    return 0
+
+
+def _seed(args: argparse.Namespace, _engine: Engine | None) -> int:
+    from correspondence.bootstrap import build_service
+    from correspondence.service import SCOPES, Client
+
+    service = build_service(Settings())
+    internal = Client(id=0, name="seed", scopes=frozenset(SCOPES))
+    for name, kind in sorted(KINDS.items()):
+        outcome = service.issue(kind.sample(), client=internal)
+        doc = outcome.document
+        state = "issued" if outcome.created else "already issued"
+        print(f"{name}: {state} as {doc.id} ({doc.number or doc.business_reference})")
+    return 0
+
+
+def _reissue_check(args: argparse.Namespace, _engine: Engine | None) -> int:
+    from correspondence.bootstrap import build_service
+
+    report = build_service(Settings()).reissue_check(args.document_id)
+    same_templates = report.stored_template_hash == report.current_template_hash
+    print(f"document {report.document_id}")
+    print(f"  stored   sha256 {report.stored_sha256}")
+    print(f"  rendered sha256 {report.rendered_sha256}")
+    print(f"  templates {'unchanged' if same_templates else 'changed since issue'}")
+    print("  identical" if report.identical else "  DIFFERENT")
+    return 0 if report.identical else 1
 
 
 def parser() -> argparse.ArgumentParser:
@@ -86,19 +141,45 @@ def parser() -> argparse.ArgumentParser:
     samples.add_argument("--out", type=Path, default=Path("out"), help="output folder")
     samples.add_argument("--all-locales", action="store_true", help="every supported locale")
     samples.set_defaults(run=_samples)
+
+    serve = sub.add_parser("serve", help="start the HTTP API with the current settings")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(run=_serve)
+
+    keys = sub.add_parser("keys", help="manage API keys").add_subparsers(dest="keys", required=True)
+    create = keys.add_parser("create", help="create an API key and print it once")
+    create.add_argument("--name", required=True)
+    create.add_argument(
+        "--scopes",
+        nargs="+",
+        required=True,
+        choices=("documents:write", "documents:read", "previews"),
+    )
+    create.set_defaults(run=_keys_create)
+
+    seed = sub.add_parser("seed", help="issue every kind's sample into the registry")
+    seed.set_defaults(run=_seed)
+
+    check = sub.add_parser("reissue-check", help="re-render a stored document and compare bytes")
+    check.add_argument("document_id")
+    check.set_defaults(run=_reissue_check)
     return top
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``correspondence`` command."""
     args = parser().parse_args(argv)
-    engine = Engine(Settings())
+    engine = Engine(Settings()) if args.command in ("render", "samples") else None
     try:
         code: int = args.run(args, engine)
     except InvalidPayload as error:
         for problem in error.problems:
             print(str(problem), file=sys.stderr)
         return EXIT_INVALID
+    except CorrespondenceError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     return code
 
 

@@ -1,0 +1,124 @@
+"""The one mapping from core errors to HTTP statuses, and the one error envelope:
+
+{"errors": [{"error": "...", "field": "...", "message": "..."}]}
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from correspondence.errors import (
+    Conflict,
+    Forbidden,
+    InvalidPayload,
+    NotFound,
+    Problem,
+    RenderError,
+    Unauthenticated,
+    Unavailable,
+)
+
+LOG = logging.getLogger("correspondence.api")
+
+RETRY_AFTER_SECONDS = "5"
+
+
+class ApiError(Exception):
+    """An error raised by the HTTP layer itself (body too large, wrong media type …)."""
+
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        message: str,
+        field: str = "",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.problem = Problem(field, message, error)
+        self.headers = headers
+
+
+def envelope(
+    problems: Iterable[Problem], status: int, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """The error envelope."""
+    body = {
+        "errors": [{"error": p.error, "field": p.field, "message": p.message} for p in problems]
+    }
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every error into the envelope."""
+
+    @app.exception_handler(InvalidPayload)
+    async def _invalid(_: Request, exc: InvalidPayload) -> JSONResponse:
+        return envelope(exc.problems, 422)
+
+    @app.exception_handler(ApiError)
+    async def _api(_: Request, exc: ApiError) -> JSONResponse:
+        return envelope([exc.problem], exc.status, exc.headers)
+
+    @app.exception_handler(Unauthenticated)
+    async def _unauthenticated(_: Request, exc: Unauthenticated) -> JSONResponse:
+        return envelope(
+            [Problem("Authorization", str(exc), "unauthenticated")],
+            401,
+            {"WWW-Authenticate": 'Bearer realm="correspondence"'},
+        )
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
+        return envelope([Problem("Authorization", str(exc), "forbidden")], 403)
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return envelope([Problem("", str(exc), "not_found")], 404)
+
+    @app.exception_handler(Conflict)
+    async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
+        return envelope([Problem("", str(exc), "conflict")], 409)
+
+    @app.exception_handler(Unavailable)
+    async def _unavailable(_: Request, exc: Unavailable) -> JSONResponse:
+        LOG.warning("dependency unavailable: %s", exc)
+        return envelope(
+            [Problem("", "a dependency is unavailable; retry later", "unavailable")],
+            503,
+            {"Retry-After": RETRY_AFTER_SECONDS},
+        )
+
+    @app.exception_handler(RenderError)
+    async def _render(_: Request, exc: RenderError) -> JSONResponse:
+        LOG.error("render failed: %s", exc)
+        return envelope([Problem("", "the document could not be rendered", "render_error")], 500)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            Problem(".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]), e["msg"], e["type"])
+            for e in exc.errors()
+        ]
+        return envelope(problems, 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        names = {404: "not_found", 405: "method_not_allowed"}
+        return envelope(
+            [Problem("", str(exc.detail), names.get(exc.status_code, "http_error"))],
+            exc.status_code,
+            dict(exc.headers or {}),
+        )
+
+    @app.exception_handler(Exception)
+    async def _internal(_: Request, exc: Exception) -> JSONResponse:
+        LOG.exception("unhandled error", exc_info=exc)
+        return envelope([Problem("", "internal error", "internal")], 500)
