@@ -16,8 +16,13 @@ deps: $(UV) ## install what is missing: Debian packages (as root) and the Python
 	@scripts/system-deps.sh
 	@$(UV) sync --frozen --quiet
 
-run: deps ## start with embedded defaults: render every sample into out/ and print the paths
-	@$(UV) run --frozen correspondence samples --out out
+run: deps ## start the API with embedded defaults (./var), sample data and a fresh API key
+	@$(UV) run --frozen correspondence seed
+	@echo "API key for this run (shown once; only its hash is stored):"
+	@$(UV) run --frozen correspondence keys create --name make-run --scopes documents:write documents:read previews
+	@echo "API docs: http://127.0.0.1:8000/docs  (any user name; the key above as password)"
+	@echo "Try:      curl -H 'Authorization: Bearer <key>' http://127.0.0.1:8000/v1/documents"
+	@$(UV) run --frozen correspondence serve --host 127.0.0.1 --port 8000
 
 lint: deps ## ruff (lint and format check) and the import contracts
 	@$(UV) run --frozen ruff check .

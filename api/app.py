@@ -4,7 +4,6 @@ Handlers are thin: parse the request, make one service call off the event loop, 
 result. Errors reach the client through :mod:`api.errors` only.
 """
 
-
 import base64
 import json
 import logging
@@ -175,7 +174,7 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
                 status_code=202,
                 headers={**location, "Preference-Applied": "respond-async"},
             )
-        status = 201 if outcome.created else 200
+        status = 201 if outcome.created or outcome.replayed else 200
         return JSONResponse(_document(doc), status_code=status, headers=location)
 
     @app.get("/v1/documents", tags=["documents"])

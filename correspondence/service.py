@@ -137,10 +137,12 @@ class DocumentInfo:
 
 @dataclass(frozen=True)
 class IssueOutcome:
-    """The document a request resolved to, and whether this request created it."""
+    """The document a request resolved to, whether this request created it, and whether it
+    is the replay of an earlier request with the same Idempotency-Key."""
 
     document: DocumentInfo
     created: bool
+    replayed: bool = False
 
 
 @dataclass(frozen=True)
@@ -305,7 +307,7 @@ class Service:
         request_hash = canonical_hash({"body": body, "async": asynchronous})
         existing = self._claim_idempotency(client, idempotency_key, request_hash)
         if existing is not None:
-            return IssueOutcome(existing, created=False)
+            return IssueOutcome(existing, created=False, replayed=True)
         try:
             return self._issue_or_accept(
                 validated, payload, options, asynchronous, (client.id, idempotency_key)

@@ -8,6 +8,7 @@ PACKAGES=(
   libpangoft2-1.0-0
   libharfbuzz-subset0   # WeasyPrint font subsetting (else it warns and falls back to fontTools)
   fontconfig
+  postgresql            # the test suite starts its own PostgreSQL cluster from these binaries
 )
 
 missing=()

@@ -63,6 +63,16 @@ def invoice_mx() -> dict[str, Any]:
     return copy.deepcopy(load_sample("02_premium_invoice_es-MX.json"))
 
 
+def es_invoice() -> dict[str, Any]:
+    """A Spanish premium invoice: the renewal sample's envelope plus its invoice section."""
+    pack = load_sample("01_renewal_pack_es-ES.json")
+    keys = ("document", "insurer", "policyholder", "account_executive", "broker", "policy")
+    payload = copy.deepcopy({key: pack[key] for key in keys})
+    payload["document"]["type"] = "premium_invoice"
+    payload.update(copy.deepcopy(pack["premium_invoice"]))
+    return payload
+
+
 def pdf_reader(data: bytes) -> PdfReader:
     return PdfReader(io.BytesIO(data))
 

@@ -117,7 +117,7 @@ def kind_of(payload: object) -> Kind:
     name = document.get("type") if isinstance(document, Mapping) else None
     if name is None:
         raise InvalidPayload([Problem("document.type", "Field required", "missing")])
-    if name not in KINDS:
+    if not isinstance(name, str) or name not in KINDS:
         raise InvalidPayload(
             [
                 Problem(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -12,20 +11,7 @@ import pytest
 from correspondence.errors import InvalidPayload
 from correspondence.kinds import validate
 from correspondence.kinds.premium_invoice import InvoiceFigures
-from tests.conftest import load_sample
-
-
-def es_invoice() -> dict[str, Any]:
-    """A Spanish premium invoice: the renewal sample's envelope plus its invoice section."""
-    pack = load_sample("01_renewal_pack_es-ES.json")
-    payload = {
-        key: pack[key]
-        for key in ("document", "insurer", "policyholder", "account_executive", "broker", "policy")
-    }
-    payload = copy.deepcopy(payload)
-    payload["document"]["type"] = "premium_invoice"
-    payload.update(copy.deepcopy(pack["premium_invoice"]))
-    return payload
+from tests.conftest import es_invoice
 
 
 def figures(payload: dict[str, Any]) -> InvoiceFigures:
