@@ -110,3 +110,19 @@ def test_samples_command_renders_every_kind(
     for path in written:
         assert str(path) in printed
         assert pdf_reader(path.read_bytes()).pages
+
+
+def test_seed_and_reissue_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`seed` fills the embedded registry once; `reissue-check` reproduces the bytes."""
+    monkeypatch.setenv("CORRESPONDENCE_DATA_DIR", str(tmp_path / "var"))
+    assert main(["seed"]) == 0
+    first = capsys.readouterr().out
+    document_id = first.split(" as ")[1].split()[0]
+    assert main(["seed"]) == 0
+    assert "already issued" in capsys.readouterr().out
+    assert main(["reissue-check", document_id]) == 0
+    assert "identical" in capsys.readouterr().out
+    assert main(["reissue-check", "no-such-id"]) == 1
+    assert (tmp_path / "var" / "correspondence.db").is_file()
