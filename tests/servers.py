@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -78,11 +79,12 @@ class SeaweedFS:
         wait_for_port(S3_PORT, timeout=60)
         self._wait_until_serving()
 
-    def _wait_until_serving(self) -> None:
+    def client(self) -> Any:
+        """A boto3 S3 client for this server (test credentials; SeaweedFS accepts any)."""
         import boto3
         from botocore.config import Config
 
-        client = boto3.client(
+        return boto3.client(
             "s3",
             endpoint_url=self.endpoint,
             region_name="us-east-1",
@@ -90,6 +92,9 @@ class SeaweedFS:
             aws_secret_access_key="test",
             config=Config(retries={"max_attempts": 1}, connect_timeout=1),
         )
+
+    def _wait_until_serving(self) -> None:
+        client = self.client()
         deadline = time.monotonic() + 60
         while True:
             try:

@@ -4,24 +4,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
-
-import boto3
 
 from tests.api.conftest import Api, s3_settings
 from tests.api.test_documents import unnumbered_es_invoice
 from tests.servers import SeaweedFS, api_server
 
 
-def archived_pdfs(settings: Any) -> list[str]:
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=settings.s3_endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-    listing = s3.list_objects_v2(Bucket=settings.s3_bucket)
+def archived_pdfs(seaweed: SeaweedFS, bucket: str) -> list[str]:
+    listing = seaweed.client().list_objects_v2(Bucket=bucket)
     return [o["Key"] for o in listing.get("Contents", []) if o["Key"].endswith(".pdf")]
 
 
@@ -59,7 +49,7 @@ def test_archive_stopped_and_restarted(tmp_path: Path, pg_url: str, seaweed: Sea
         listing = api.get("/v1/documents").json()
         numbers = sorted(d["number"] for d in listing["items"])
         assert numbers == ["PR-2026-000001", "PR-2026-000002", "PR-2026-000003"]
-        keys = archived_pdfs(settings)
+        keys = archived_pdfs(seaweed, settings.s3_bucket)
         assert sorted(keys) == sorted(d["archive_key"] for d in listing["items"])
         for item in listing["items"]:
             assert api.get(item["links"]["pdf"]).status_code == 200
