@@ -81,9 +81,13 @@ class Validated:
 
 
 def _registry() -> dict[str, Kind]:
-    from correspondence.kinds import premium_invoice
+    from correspondence.kinds import (
+        credit_limit_change_notice,
+        credit_limit_decision,
+        premium_invoice,
+    )
 
-    kinds = (premium_invoice.KIND,)
+    kinds = (premium_invoice.KIND, credit_limit_change_notice.KIND, credit_limit_decision.KIND)
     return {kind.name: kind for kind in kinds}
 
 

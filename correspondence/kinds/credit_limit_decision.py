@@ -1,0 +1,178 @@
+"""Credit limit decision (brief §3.e.1): approved, partially approved, refused.
+
+The outcome is derived from the amounts, never typed: approved when the approved amount
+equals the request, partially approved below it, refused at zero. Request and decision
+dates are both printed because the charter promises timely decisions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field
+
+from correspondence.checks import Reconciler
+from correspondence.kinds import Kind
+from correspondence.kinds.common import (
+    Appeal,
+    AppealFigures,
+    Buyer,
+    Rating,
+    Reason,
+    appeal_figures,
+    check_buyer,
+    require_complaint_routes,
+)
+from correspondence.models import Envelope, Model, Money, NonEmpty, Person, Rate
+
+Outcome = Literal["approved", "partially_approved", "refused"]
+
+
+class LimitRequest(Model):
+    """The policyholder's request."""
+
+    id: NonEmpty
+    received_date: dt.date
+    amount_requested: Money
+    requested_by: Person | None = None
+    buyer: Buyer
+
+
+class DecisionConditions(Model):
+    """Conditions attached to the approved limit."""
+
+    max_credit_period_days: int | None = Field(default=None, ge=1, le=720)
+    security: str | None = None
+    indemnity_pct_override: Rate | None = None
+
+
+class Decision(Model):
+    """The insurer's answer."""
+
+    outcome: Outcome | None = None
+    date: dt.date
+    amount_approved: Money
+    effective_date: dt.date
+    valid_until: dt.date | None = None
+    review_date: dt.date | None = None
+    conditions: DecisionConditions | None = None
+    reasons: list[Reason] = Field(default_factory=list)
+    information_that_could_change_it: list[NonEmpty] = Field(default_factory=list)
+    reapply_after: dt.date | None = None
+    alternatives: list[NonEmpty] = Field(default_factory=list)
+    first_sale_cover_ended: bool | None = None
+
+
+class Fee(Model):
+    """The credit assessment fee, if charged."""
+
+    label: NonEmpty
+    amount: Money
+    tax_note: str | None = None
+
+
+class Sla(Model):
+    """Internal timeliness metric; recorded, not printed."""
+
+    target_business_days: int = Field(ge=0)
+    actual_business_days: int = Field(ge=0)
+
+
+class CreditLimitDecision(Envelope):
+    """The ``credit_limit_decision`` payload."""
+
+    request: LimitRequest
+    decision: Decision
+    buyer_rating: Rating | None = None
+    fee: Fee | None = None
+    sla: Sla | None = None
+    appeal: Appeal | None = None
+
+
+@dataclass(frozen=True)
+class DecisionFigures:
+    """What the letter prints that the service computed."""
+
+    outcome: Outcome
+    refused_amount: Decimal
+    dcl_blocked: bool
+    show_rating: bool
+    needs_appeal: bool
+    appeal: AppealFigures | None
+
+
+def outcome_of(requested: Decimal, approved: Decimal) -> Outcome:
+    """approved = requested → approved; 0 < approved < requested → partial; 0 → refused."""
+    if approved == 0:
+        return "refused"
+    if approved == requested:
+        return "approved"
+    return "partially_approved"
+
+
+def derive(doc: CreditLimitDecision) -> DecisionFigures:
+    """Derive the outcome and refuse a payload that states another."""
+    check = Reconciler()
+    requested = doc.request.amount_requested
+    approved = doc.decision.amount_approved
+    for field, money in (
+        ("request.amount_requested", requested),
+        ("decision.amount_approved", approved),
+    ):
+        if money.currency != doc.policy.currency:
+            check.rule(
+                f"{field}.currency", f"is {money.currency}; the policy is in {doc.policy.currency}"
+            )
+    if requested.amount <= 0:
+        check.rule("request.amount_requested.amount", "must be greater than zero")
+    if approved.amount < 0 or approved.amount > requested.amount:
+        check.rule(
+            "decision.amount_approved.amount",
+            f"must be between 0 and the amount requested ({requested.amount})",
+        )
+    outcome = outcome_of(requested.amount, approved.amount)
+    check.same(
+        "decision.outcome",
+        doc.decision.outcome,
+        outcome,
+        why=f"approved {approved.amount} of {requested.amount} requested",
+    )
+    decision = doc.decision
+    if decision.date < doc.request.received_date:
+        check.rule("decision.date", "is before the request was received")
+    if decision.date > doc.document.issue_date:
+        check.rule("decision.date", "is after the letter's issue date")
+    if decision.effective_date < decision.date:
+        check.rule("decision.effective_date", "is before the decision date")
+    if outcome != "approved" and not decision.reasons:
+        check.rule("decision.reasons", "say why the request was not approved in full")
+    check_buyer(doc.request.buyer, "request.buyer", check)
+    needs_appeal = outcome != "approved"
+    appeal = None
+    if needs_appeal:
+        if doc.appeal is None:
+            check.rule("appeal", "a partial approval or a refusal must say how to appeal")
+        else:
+            appeal = appeal_figures(doc, doc.appeal, check)
+        require_complaint_routes(doc, check)
+    check.raise_if_any()
+    return DecisionFigures(
+        outcome=outcome,
+        refused_amount=requested.amount - approved.amount,
+        dcl_blocked=outcome == "refused",
+        show_rating=bool(doc.buyer_rating and doc.buyer_rating.shareable),
+        needs_appeal=needs_appeal,
+        appeal=appeal,
+    )
+
+
+KIND = Kind(
+    name="credit_limit_decision",
+    model=CreditLimitDecision,
+    derive=derive,
+    template="credit_limit_decision.html",
+    sample_file="05_credit_limit_decision_partial_es-MX.json",
+)
