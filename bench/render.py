@@ -43,7 +43,7 @@ def main() -> None:
     def ours() -> int:
         return engine.render(engine.validate(payload)).pages
 
-    attachment = validated.doc.model_dump_json(indent=2, exclude_unset=True).encode()
+    attachment = validated.doc.model_dump_json(indent=2, exclude_unset=True, by_alias=True).encode()
 
     def plain() -> int:
         document = HTML(string=plain_html).render()

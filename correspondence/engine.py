@@ -110,7 +110,9 @@ class Engine:
     ) -> RenderedDocument:
         """The document as a PDF/A-3b with the validated payload attached."""
         html = self.html(validated, locale=locale, draft=draft)
-        payload = validated.doc.model_dump_json(indent=2, exclude_unset=True).encode("utf-8")
+        payload = validated.doc.model_dump_json(indent=2, exclude_unset=True, by_alias=True).encode(
+            "utf-8"
+        )
         rendered = self.pdf.render(
             html,
             attachments=[PdfAttachment(PAYLOAD_ATTACHMENT, payload, "Validated request payload")],

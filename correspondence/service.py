@@ -518,7 +518,7 @@ class Service:
             "document-id": document_id,
         }
         self._put_once(f"{base}.pdf", rendered.pdf, "application/pdf", metadata)
-        payload = doc.model_dump_json(indent=2, exclude_unset=True).encode("utf-8")
+        payload = doc.model_dump_json(indent=2, exclude_unset=True, by_alias=True).encode("utf-8")
         self._put_once(f"{base}.json", payload, "application/json", metadata)
         return _Artefact(rendered, sha, f"{base}.pdf", template_version, template_hash)
 

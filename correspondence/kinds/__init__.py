@@ -82,12 +82,22 @@ class Validated:
 
 def _registry() -> dict[str, Kind]:
     from correspondence.kinds import (
+        claim_decision,
+        claim_filing_guide,
+        collection_update,
         credit_limit_change_notice,
         credit_limit_decision,
         premium_invoice,
     )
 
-    kinds = (premium_invoice.KIND, credit_limit_change_notice.KIND, credit_limit_decision.KIND)
+    kinds = (
+        premium_invoice.KIND,
+        credit_limit_change_notice.KIND,
+        credit_limit_decision.KIND,
+        claim_filing_guide.KIND,
+        claim_decision.KIND,
+        collection_update.KIND,
+    )
     return {kind.name: kind for kind in kinds}
 
 

@@ -1,0 +1,395 @@
+"""Claim decision (brief §3.e.2): paid in full, partially paid, declined.
+
+The calculation is the engine's (:mod:`correspondence.claims`); every figure the payload
+states in ``calculation`` must equal it, and the outcome is derived from it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field
+
+from correspondence import banking
+from correspondence.calendar import add_calendar_days
+from correspondence.checks import Reconciler
+from correspondence.claims import Calculation, ClaimInput, InvoiceIn, RecoveryIn, calculate
+from correspondence.kinds import Kind
+from correspondence.kinds.common import (
+    Appeal,
+    AppealFigures,
+    appeal_figures,
+    require_complaint_routes,
+)
+from correspondence.models import Envelope, Model, Money, NonEmpty, Party, Person, Rate
+
+IneligibleCode = Literal[
+    "vat_not_covered",
+    "delivered_after_stop_date",
+    "terms_exceed_max_credit_period",
+    "disputed",
+    "no_limit_at_delivery",
+    "related_party",
+    "outside_insured_business",
+    "late_notification",
+    "above_credit_limit",
+    "below_threshold",
+]
+Outcome = Literal["paid_in_full", "partially_paid", "declined"]
+# Days within which the claim must be paid once the documents are complete:
+# MX LSCS art. 71 (30 days) [LAW-MX]; ES LCS art. 18 (40 days, undisputed minimum) [VERIFY].
+PAYMENT_DAYS = {"MX": 30, "ES": 40}
+ES_MIN_INDEMNITY = Decimal("0.50")  # LCS art. 71 [LAW-ES default; VERIFY gran riesgo]
+
+
+class Claim(Model):
+    """The claim and its key dates."""
+
+    number: NonEmpty
+    buyer: Party
+    cause: Literal["insolvency", "protracted_default", "political"]
+    mep_end: dt.date
+    notified_on: dt.date
+    submitted_on: dt.date
+    documents_complete_on: dt.date
+    date_of_loss: dt.date
+    credit_limit_applicable: Money
+    policy_year: NonEmpty
+    vat_covered: bool = False
+
+
+class IneligibleReason(Model):
+    """Why an invoice is not indemnified."""
+
+    code: IneligibleCode
+    text: NonEmpty
+    policy_clause: NonEmpty
+
+
+class ClaimedInvoice(Model):
+    """One claimed invoice."""
+
+    number: NonEmpty
+    invoice_date: dt.date
+    due_date: dt.date
+    net: Money
+    vat: Money
+    gross: Money | None = None
+    eligible_net: Money | None = None
+    ineligible_reason: IneligibleReason | None = None
+
+
+class PreLossRecovery(Model):
+    """A payment received from the buyer before the date of loss."""
+
+    date: dt.date
+    gross: Money
+    net: Money | None = None
+    vat_share: Money | None = None
+    allocated_to: str | None = None
+
+
+class StatedStep(Model):
+    """A printed calculation line as the payload states it."""
+
+    label: NonEmpty
+    amount: Money
+    subtotal: bool = False
+
+
+class Deductible(Model):
+    """The deductible: per claim and/or aggregate first loss, before or after the percentage."""
+
+    type: Literal["per_claim", "aggregate_first_loss", "both", "none"]
+    mode: Literal["after_percentage", "before_percentage"] = "after_percentage"
+    per_claim: Money | None = None
+    afl_remaining_before: Money | None = None
+    applied: Money | None = None
+    afl_remaining_after: Money | None = None
+
+
+class StatedCalculation(Model):
+    """The calculation as the payload states it; inputs and results."""
+
+    steps: list[StatedStep] | None = None
+    claimed_gross: Money | None = None
+    ineligible_total: Money | None = None
+    eligible_outstanding: Money | None = None
+    insured_loss: Money | None = None
+    covered_costs: Money | None = None
+    indemnity_pct: Rate
+    indemnity_before_deductible: Money | None = None
+    deductible: Deductible
+    claim_threshold: Money | None = None
+    max_liability_remaining_before: Money
+    payable: Money | None = None
+
+
+class ClaimPayment(Model):
+    """How and when the indemnity is paid."""
+
+    date: dt.date
+    method: NonEmpty
+    iban: str | None = None
+    clabe: str | None = None
+    reference: NonEmpty
+
+
+class PostPayment(Model):
+    """What happens after payment."""
+
+    recoveries_sharing: NonEmpty
+    subrogation_note: NonEmpty
+    collections_continue: bool
+    update_frequency_days: int = Field(ge=1, le=365)
+    remittance_days: int = Field(ge=1, le=365)
+
+
+class Explanation(Model):
+    """The examiner's note on one topic, with its clause."""
+
+    topic: NonEmpty
+    text: NonEmpty
+    policy_clause: NonEmpty
+
+
+class ClaimDecision(Envelope):
+    """The ``claim_decision`` payload."""
+
+    claims_examiner: Person
+    claim: Claim
+    invoices: list[ClaimedInvoice] = Field(min_length=1)
+    pre_loss_recoveries: list[PreLossRecovery] = Field(default_factory=list)
+    calculation: StatedCalculation
+    outcome: Outcome | None = None
+    payment: ClaimPayment | None = None
+    explanations: list[Explanation] = Field(default_factory=list)
+    post_payment: PostPayment
+    appeal: Appeal | None = None
+
+
+@dataclass(frozen=True)
+class ClaimFigures:
+    """What the letter prints that the service computed."""
+
+    currency: str
+    calc: Calculation
+    outcome: Outcome
+    indemnity_pct: Decimal
+    uninsured_pct: Decimal
+    deductible_type: str
+    payment_due_by: dt.date
+    payment_late: bool
+    appeal: AppealFigures | None
+    ineligible: tuple[int, ...]
+
+
+def _money(value: Money | None) -> Decimal:
+    return value.amount if value is not None else Decimal(0)
+
+
+def _inputs(doc: ClaimDecision) -> ClaimInput:
+    c = doc.calculation
+    return ClaimInput(
+        currency=doc.policy.currency,
+        invoices=[
+            InvoiceIn(
+                i.number,
+                i.invoice_date,
+                i.due_date,
+                i.net.amount,
+                i.vat.amount,
+                i.ineligible_reason is None,
+            )
+            for i in doc.invoices
+        ],
+        recoveries=[RecoveryIn(r.date, r.gross.amount) for r in doc.pre_loss_recoveries],
+        vat_covered=doc.claim.vat_covered,
+        credit_limit=doc.claim.credit_limit_applicable.amount,
+        covered_costs=_money(c.covered_costs),
+        claim_threshold=c.claim_threshold.amount if c.claim_threshold else None,
+        indemnity_pct=c.indemnity_pct,
+        deductible_mode=c.deductible.mode,
+        per_claim_deductible=_money(c.deductible.per_claim),
+        afl_remaining_before=_money(c.deductible.afl_remaining_before),
+        max_liability_remaining=c.max_liability_remaining_before.amount,
+    )
+
+
+def _check_inputs(doc: ClaimDecision, check: Reconciler) -> None:
+    currency = doc.policy.currency
+    for i, inv in enumerate(doc.invoices):
+        for name in ("net", "vat", "gross", "eligible_net"):
+            money = getattr(inv, name)
+            if money is not None and money.currency != currency:
+                check.rule(f"invoices.{i}.{name}.currency", f"is {money.currency}, not {currency}")
+            if money is not None and money.amount < 0:
+                check.rule(f"invoices.{i}.{name}.amount", "must not be negative")
+        if inv.gross is not None:
+            check.same(
+                f"invoices.{i}.gross.amount",
+                inv.gross.amount,
+                inv.net.amount + inv.vat.amount,
+                why="net + VAT",
+            )
+        reason = inv.ineligible_reason
+        after_stop = inv.invoice_date > doc.claim.mep_end
+        if after_stop and reason is None:
+            check.rule(
+                f"invoices.{i}.ineligible_reason",
+                f"invoiced on {inv.invoice_date}, after the stop-deliveries date "
+                f"({doc.claim.mep_end}): it cannot be eligible",
+            )
+        if reason is not None and reason.code == "delivered_after_stop_date" and not after_stop:
+            check.rule(
+                f"invoices.{i}.ineligible_reason.code",
+                f"invoiced on {inv.invoice_date}, not after {doc.claim.mep_end}",
+            )
+        if inv.eligible_net is not None:
+            expected = (
+                Decimal(0)
+                if reason is not None
+                else (inv.net.amount + inv.vat.amount if doc.claim.vat_covered else inv.net.amount)
+            )
+            check.same(f"invoices.{i}.eligible_net.amount", inv.eligible_net.amount, expected)
+    c = doc.calculation
+    if c.indemnity_pct > 1 or c.indemnity_pct <= 0:
+        check.rule("calculation.indemnity_pct", "must be above 0 and at most 1")
+    if doc.document.jurisdiction == "ES" and c.indemnity_pct < ES_MIN_INDEMNITY:
+        check.rule("calculation.indemnity_pct", "LCS art. 71: at least 50 % in Spain")
+    d = c.deductible
+    if d.type in ("per_claim", "none") and _money(d.afl_remaining_before):
+        check.rule(
+            "calculation.deductible.afl_remaining_before",
+            f"a {d.type} deductible has no aggregate first loss",
+        )
+    if d.type in ("aggregate_first_loss", "none") and _money(d.per_claim):
+        check.rule(
+            "calculation.deductible.per_claim", f"a {d.type} deductible has no per-claim part"
+        )
+
+
+def _check_results(doc: ClaimDecision, calc: Calculation, check: Reconciler) -> None:
+    c = doc.calculation
+    for field, stated, ours in (
+        ("claimed_gross", c.claimed_gross, calc.claimed_gross),
+        ("ineligible_total", c.ineligible_total, calc.ineligible_total),
+        ("eligible_outstanding", c.eligible_outstanding, calc.eligible_outstanding),
+        ("insured_loss", c.insured_loss, calc.insured_loss),
+        (
+            "indemnity_before_deductible",
+            c.indemnity_before_deductible,
+            calc.indemnity_before_deductible,
+        ),
+        ("deductible.applied", c.deductible.applied, calc.deductible_applied),
+        (
+            "deductible.afl_remaining_after",
+            c.deductible.afl_remaining_after,
+            calc.afl_remaining_after,
+        ),
+        ("payable", c.payable, calc.payable),
+    ):
+        if stated is not None:
+            check.same(f"calculation.{field}.amount", stated.amount, ours)
+    if c.steps is not None:
+        if len(c.steps) != len(calc.steps):
+            check.rule(
+                "calculation.steps",
+                f"states {len(c.steps)} steps; the engine has {len(calc.steps)}",
+            )
+        else:
+            for n, (given, step) in enumerate(zip(c.steps, calc.steps, strict=True)):
+                check.same(
+                    f"calculation.steps.{n}.amount",
+                    given.amount.amount,
+                    step.amount,
+                    why=f"step {n + 1}, {given.label!r}",
+                )
+    for n, recovery in enumerate(doc.pre_loss_recoveries):
+        slices = calc.allocations[n]
+        if not slices:
+            continue
+        if recovery.allocated_to is not None:
+            check.same(
+                f"pre_loss_recoveries.{n}.allocated_to",
+                recovery.allocated_to,
+                slices[0].invoice,
+                why="the oldest unpaid invoice first",
+            )
+        net = sum((s.net for s in slices), Decimal(0))
+        if recovery.net is not None:
+            check.same(
+                f"pre_loss_recoveries.{n}.net.amount",
+                recovery.net.amount,
+                net,
+                why="gross × net / gross of the invoice it pays",
+            )
+        if recovery.vat_share is not None:
+            check.same(
+                f"pre_loss_recoveries.{n}.vat_share.amount",
+                recovery.vat_share.amount,
+                recovery.gross.amount - net,
+            )
+
+
+def derive(doc: ClaimDecision) -> ClaimFigures:
+    """Run the engine, derive the outcome and refuse any stated figure that disagrees."""
+    check = Reconciler()
+    _check_inputs(doc, check)
+    check.raise_if_any()
+    calc = calculate(_inputs(doc))
+    _check_results(doc, calc, check)
+    outcome = calc.outcome
+    check.same("outcome", doc.outcome, outcome, why=f"payable {calc.payable}")
+    claim = doc.claim
+    if not (claim.notified_on <= claim.submitted_on <= claim.documents_complete_on):
+        check.rule("claim.documents_complete_on", "notified ≤ submitted ≤ documents complete")
+    due_by = add_calendar_days(claim.documents_complete_on, PAYMENT_DAYS[doc.document.jurisdiction])
+    late = False
+    if outcome == "declined":
+        if doc.payment is not None:
+            check.rule("payment", "a declined claim has no payment")
+    elif doc.payment is None:
+        check.rule("payment", "say when and how the indemnity is paid")
+    else:
+        late = doc.payment.date > due_by
+        pay = doc.payment
+        if pay.iban and (why := banking.iban_problem(pay.iban)):
+            check.rule("payment.iban", why)
+        if pay.clabe and (why := banking.clabe_problem(pay.clabe)):
+            check.rule("payment.clabe", why)
+    appeal = None
+    if outcome != "paid_in_full":
+        if doc.appeal is None:
+            check.rule("appeal", "a claim not paid in full must say how to appeal")
+        else:
+            appeal = appeal_figures(doc, doc.appeal, check)
+        require_complaint_routes(doc, check)
+    elif doc.appeal is not None:
+        appeal = appeal_figures(doc, doc.appeal, check)
+    check.raise_if_any()
+    pct = doc.calculation.indemnity_pct
+    return ClaimFigures(
+        currency=doc.policy.currency,
+        calc=calc,
+        outcome=outcome,
+        indemnity_pct=pct,
+        uninsured_pct=Decimal(1) - pct,
+        deductible_type=doc.calculation.deductible.type,
+        payment_due_by=due_by,
+        payment_late=late,
+        appeal=appeal,
+        ineligible=tuple(i for i, inv in enumerate(doc.invoices) if inv.ineligible_reason),
+    )
+
+
+KIND = Kind(
+    name="claim_decision",
+    model=ClaimDecision,
+    derive=derive,
+    template="claim_decision.html",
+    sample_file="06_claim_decision_partial_es-ES.json",
+)

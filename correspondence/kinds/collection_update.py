@@ -1,0 +1,236 @@
+"""Collection case update: what happened on the customer's collection cases since the last
+update, and the money we remitted (the charter promises updates during collections and
+recovered funds remitted quickly).
+
+The service computes, per case, what was recovered since the last update and in total,
+and what is still outstanding; the next update date (at most ``update_frequency_days``
+after this one); and, per remittance, the days between recovery and remittance, set
+against the promised ``remittance_days`` (business days counted with the jurisdiction's
+holidays). A late remittance is printed as late, never hidden.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field
+
+from correspondence.calendar import add_calendar_days, is_business_day
+from correspondence.checks import Reconciler
+from correspondence.kinds import Kind
+from correspondence.kinds.common import business_calendar
+from correspondence.models import Envelope, Model, Money, NonEmpty, Party, Person
+
+CaseStatus = Literal[
+    "amicable",
+    "payment_plan",
+    "legal_action",
+    "insolvency_proceedings",
+    "closed_paid",
+    "closed_uncollectable",
+]
+
+
+class Recovery(Model):
+    """Money recovered from the buyer on a case."""
+
+    date: dt.date
+    amount: Money
+    source: NonEmpty
+
+
+class Action(Model):
+    """Something done on the case."""
+
+    date: dt.date
+    text: NonEmpty
+
+
+class NextStep(Model):
+    """Something planned on the case."""
+
+    by: dt.date | None = None
+    text: NonEmpty
+
+
+class CollectionCase(Model):
+    """One debt placed for collection."""
+
+    case_number: NonEmpty
+    buyer: Party
+    claim_number: str | None = None
+    covered: bool
+    placed_on: dt.date
+    status: CaseStatus
+    amount_placed: Money
+    recovered_before: Money
+    recoveries: list[Recovery] = Field(default_factory=list)
+    outstanding: Money | None = None
+    actions: list[Action] = Field(default_factory=list)
+    next_steps: list[NextStep] = Field(default_factory=list)
+
+
+class Remittance(Model):
+    """Money we transferred to the customer."""
+
+    case_number: NonEmpty
+    recovered_on: dt.date
+    remitted_on: dt.date
+    amount: Money
+    reference: NonEmpty
+
+
+class CollectionService(Model):
+    """Who collects and what we promise."""
+
+    provider: Party
+    update_frequency_days: int = Field(ge=1, le=365)
+    remittance_days: int = Field(ge=1, le=365)
+    remittance_days_unit: Literal["business_days", "calendar_days"] = "business_days"
+
+
+class CollectionUpdate(Envelope):
+    """The ``collection_update`` payload."""
+
+    collections: CollectionService
+    collections_contact: Person | None = None
+    last_update: dt.date
+    cases: list[CollectionCase] = Field(min_length=1)
+    remittances: list[Remittance] = Field(default_factory=list)
+    next_update: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class CaseFigures:
+    """One case, computed."""
+
+    recovered_since: Decimal
+    recovered_total: Decimal
+    outstanding: Decimal
+
+
+@dataclass(frozen=True)
+class RemittanceFigures:
+    """One remittance against the promise."""
+
+    days: int
+    promised: int
+    on_time: bool
+
+
+@dataclass(frozen=True)
+class UpdateFigures:
+    """What the update prints that the service computed."""
+
+    currency: str
+    cases: tuple[CaseFigures, ...]
+    remittances: tuple[RemittanceFigures, ...]
+    remitted_total: Decimal
+    recovered_since_total: Decimal
+    outstanding_total: Decimal
+    next_update: dt.date
+    all_on_time: bool
+
+
+def _days_between(start: dt.date, end: dt.date, unit: str, country: str, subdiv: str | None) -> int:
+    if unit == "calendar_days":
+        return (end - start).days
+    days = 0
+    current = start
+    while current < end:
+        current += dt.timedelta(days=1)
+        if is_business_day(current, country, subdiv):
+            days += 1
+    return days
+
+
+def derive(doc: CollectionUpdate) -> UpdateFigures:
+    """Compute the cases, the remittance timeliness and the next update date."""
+    check = Reconciler()
+    currency = doc.policy.currency
+    issued = doc.document.issue_date
+    if doc.last_update >= issued:
+        check.rule("last_update", "must be before this update's issue date")
+    cases = []
+    numbers = set()
+    for i, case in enumerate(doc.cases):
+        at = f"cases.{i}"
+        numbers.add(case.case_number)
+        for name, money in (
+            ("amount_placed", case.amount_placed),
+            ("recovered_before", case.recovered_before),
+        ):
+            if money.currency != currency:
+                check.rule(f"{at}.{name}.currency", f"is {money.currency}, not {currency}")
+        since = Decimal(0)
+        for j, recovery in enumerate(case.recoveries):
+            if not (doc.last_update < recovery.date <= issued):
+                check.rule(
+                    f"{at}.recoveries.{j}.date",
+                    f"is not between the last update ({doc.last_update}) and {issued}",
+                )
+            since += recovery.amount.amount
+        total = case.recovered_before.amount + since
+        outstanding = case.amount_placed.amount - total
+        if outstanding < 0:
+            check.rule(f"{at}.recoveries", "more was recovered than was placed")
+        if case.outstanding is not None:
+            check.same(
+                f"{at}.outstanding.amount",
+                case.outstanding.amount,
+                outstanding,
+                why="placed − recovered in total",
+            )
+        cases.append(CaseFigures(since, total, outstanding))
+    country, subdiv = business_calendar(doc)
+    service = doc.collections
+    remittances = []
+    for k, remittance in enumerate(doc.remittances):
+        at = f"remittances.{k}"
+        if remittance.case_number not in numbers:
+            check.rule(f"{at}.case_number", f"{remittance.case_number} is not among the cases")
+        if remittance.remitted_on < remittance.recovered_on:
+            check.rule(f"{at}.remitted_on", "is before the money was recovered")
+        if remittance.remitted_on > issued:
+            check.rule(f"{at}.remitted_on", "is after this update's issue date")
+        days = _days_between(
+            remittance.recovered_on,
+            remittance.remitted_on,
+            service.remittance_days_unit,
+            country,
+            subdiv,
+        )
+        remittances.append(
+            RemittanceFigures(days, service.remittance_days, days <= service.remittance_days)
+        )
+    latest_next = add_calendar_days(issued, service.update_frequency_days)
+    next_update = doc.next_update or latest_next
+    if next_update > latest_next or next_update <= issued:
+        check.rule(
+            "next_update",
+            f"must fall after {issued} and no later than {latest_next} "
+            f"(an update at least every {service.update_frequency_days} days)",
+        )
+    check.raise_if_any()
+    return UpdateFigures(
+        currency=currency,
+        cases=tuple(cases),
+        remittances=tuple(remittances),
+        remitted_total=sum((r.amount.amount for r in doc.remittances), Decimal(0)),
+        recovered_since_total=sum((c.recovered_since for c in cases), Decimal(0)),
+        outstanding_total=sum((c.outstanding for c in cases), Decimal(0)),
+        next_update=next_update,
+        all_on_time=all(r.on_time for r in remittances),
+    )
+
+
+KIND = Kind(
+    name="collection_update",
+    model=CollectionUpdate,
+    derive=derive,
+    template="collection_update.html",
+    sample_file="07_collection_update_es-MX.json",
+)
