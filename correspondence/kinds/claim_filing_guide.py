@@ -255,20 +255,20 @@ def _example(doc: ClaimFilingGuide, ex: Example, check: Reconciler) -> ExampleFi
             max_liability_remaining=ex.amount.amount,
         )
     )
-    stated = ex.indicative_indemnity
-    if stated is not None:
-        for field, value, ours in (
-            ("insured_loss", stated.insured_loss, calc.insured_loss),
+    indicative = ex.indicative_indemnity
+    if indicative is not None:
+        for name, value, computed in (
+            ("insured_loss", indicative.insured_loss, calc.insured_loss),
             (
                 "indemnity_before_deductible",
-                stated.indemnity_before_deductible,
+                indicative.indemnity_before_deductible,
                 calc.indemnity_before_deductible,
             ),
-            ("afl_applied", stated.afl_applied, calc.deductible_applied),
-            ("payable", stated.payable, calc.payable),
+            ("afl_applied", indicative.afl_applied, calc.deductible_applied),
+            ("payable", indicative.payable, calc.payable),
         ):
             if value is not None:
-                check.same(f"example.indicative_indemnity.{field}.amount", value.amount, ours)
+                check.same(f"example.indicative_indemnity.{name}.amount", value.amount, computed)
     points = [
         ("due", ex.due_date),
         ("mep_end", mep_end),

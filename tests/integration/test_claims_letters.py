@@ -1,0 +1,154 @@
+"""Claims correspondence rendered to PDF: every sample in both languages, every outcome."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from correspondence.engine import Engine
+from correspondence.formatting import Formatter
+from correspondence.kinds import SAMPLES_DIR
+from tests.conftest import flat, load_sample, pdf_text
+
+
+def render_text(engine: Engine, payload: dict[str, Any], locale: str) -> str:
+    return pdf_text(engine.render(engine.validate(payload), locale=locale).pdf)
+
+
+def fmt(locale: str) -> Formatter:
+    return Formatter(locale, "UTC")
+
+
+def _claim_without_stated_results(payload: dict[str, Any]) -> dict[str, Any]:
+    calc = payload["calculation"]
+    for key in (
+        "steps",
+        "claimed_gross",
+        "ineligible_total",
+        "eligible_outstanding",
+        "insured_loss",
+        "indemnity_before_deductible",
+        "payable",
+    ):
+        calc.pop(key, None)
+    calc["deductible"].pop("applied", None)
+    calc["deductible"].pop("afl_remaining_after", None)
+    payload.pop("outcome", None)
+    return payload
+
+
+def paid_in_full() -> dict[str, Any]:
+    payload = _claim_without_stated_results(
+        copy.deepcopy(load_sample("06_claim_decision_partial_es-ES.json"))
+    )
+    payload["invoices"] = [i for i in payload["invoices"] if i["ineligible_reason"] is None]
+    payload["claim"]["credit_limit_applicable"]["amount"] = "200000.00"
+    return payload
+
+
+def declined() -> dict[str, Any]:
+    payload = _claim_without_stated_results(
+        copy.deepcopy(load_sample("06_claim_decision_partial_es-ES.json"))
+    )
+    payload["calculation"]["claim_threshold"]["amount"] = "100000.00"
+    payload["payment"] = None
+    return payload
+
+
+@pytest.mark.parametrize("locale", ["es-ES", "en-GB"])
+def test_claim_decision_sample_in_both_languages(engine: Engine, locale: str) -> None:
+    """Payable, outcome sentence, appeal deadline, examiner and account executive."""
+    payload = load_sample("06_claim_decision_partial_es-ES.json")
+    text = render_text(engine, payload, locale)
+    f = fmt(locale)
+    payable = flat(f.money(Decimal("62000.00"), "EUR"))
+    claimed = flat(f.money(Decimal("120235.00"), "EUR"))
+    sentence = (
+        f"Podemos pagarle {payable} de los {claimed} que reclamó"
+        if locale.startswith("es")
+        else f"We can pay you {payable} of the {claimed} you claimed"
+    )
+    assert sentence in text
+    assert f.date_long(date(2026, 3, 18)) in text
+    assert (
+        payload["claims_examiner"]["name"] in text and payload["account_executive"]["name"] in text
+    )
+    assert "SIN-2025-003307" in text
+
+
+@pytest.mark.parametrize("locale", ["es-MX", "en-US"])
+def test_paid_in_full_still_explains_the_retention(engine: Engine, locale: str) -> None:
+    """No appeal block, but the uninsured 10 % and the deductible are explained."""
+    text = render_text(engine, paid_in_full(), locale)
+    if locale == "es-MX":
+        assert "Le pagaremos" in text and "Si no está de acuerdo" not in text
+        assert "Parte no cubierta y deducible" in text
+    else:
+        assert "We will pay you" in text and "If you disagree" not in text
+        assert "Uninsured share and deductible" in text
+    assert "10" in text
+
+
+@pytest.mark.parametrize("locale", ["es-MX", "en-US"])
+def test_declined_claim_renders_with_appeal(engine: Engine, locale: str) -> None:
+    """A declined claim says so first, explains the threshold and offers the appeal."""
+    text = render_text(engine, declined(), locale)
+    if locale == "es-MX":
+        assert "Lamentamos comunicarle que no podemos pagar" in text
+        assert "Importe mínimo de siniestro" in text and "Si no está de acuerdo" in text
+    else:
+        assert "we are unable to pay your claim" in text
+        assert "Claim threshold" in text and "If you disagree" in text
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "es-MX"])
+def test_filing_guide_has_its_timeline_and_values_from_the_policy(
+    engine: Engine, locale: str
+) -> None:
+    """The SVG timeline is in the PDF; the policy's days are printed."""
+    payload = load_sample("04_claim_filing_guide_en-GB.json")
+    validated = engine.validate(payload)
+    html = engine.html(validated, locale=locale)
+    assert html.count('<svg class="timeline"') == 1
+    text = pdf_text(engine.render(validated, locale=locale).pdf)
+    f = fmt(locale)
+    for day in (
+        date(2026, 12, 10),
+        date(2027, 2, 8),
+        date(2027, 3, 10),
+        date(2027, 7, 29),
+        date(2027, 8, 28),
+    ):
+        assert f.date_medium(day) in text  # the timeline's own labels, drawn as SVG text
+    assert "60" in text and "150" in text
+    assert (
+        payload["claims_contact"]["name"] in text and payload["account_executive"]["name"] in text
+    )
+    for doc in payload["documents_required"]:
+        assert flat(doc["label"])[:30] in text
+
+
+@pytest.mark.parametrize(
+    ("name", "locale"),
+    [
+        ("07_collection_update_es-MX.json", "es-MX"),
+        ("07_collection_update_es-MX.json", "en-GB"),
+        ("07b_collection_update_en-GB.json", "en-GB"),
+        ("07b_collection_update_en-GB.json", "es-ES"),
+    ],
+)
+def test_collection_update_in_both_languages(engine: Engine, name: str, locale: str) -> None:
+    """Recovered, remitted, next update and the remittance promise kept."""
+    payload = json.loads((SAMPLES_DIR / name).read_text("utf-8"))
+    text = render_text(engine, payload, locale)
+    f = fmt(locale)
+    assert flat(f.money(Decimal("60000.00"), "MXN")) in text
+    assert flat(f.money(Decimal("55200.00"), "MXN")) in text
+    assert f.date_long(date(2027, 1, 9)) in text
+    assert "5 de 10 días hábiles" in text or "5 of 10 business days" in text
+    assert payload["account_executive"]["name"] in text
