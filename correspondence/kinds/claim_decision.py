@@ -224,8 +224,7 @@ def _check_inputs(doc: ClaimDecision, check: Reconciler) -> None:
     for i, inv in enumerate(doc.invoices):
         for name in ("net", "vat", "gross", "eligible_net"):
             money = getattr(inv, name)
-            if money is not None and money.currency != currency:
-                check.rule(f"invoices.{i}.{name}.currency", f"is {money.currency}, not {currency}")
+            check.currency(f"invoices.{i}.{name}", money, currency)
             if money is not None and money.amount < 0:
                 check.rule(f"invoices.{i}.{name}.amount", "must not be negative")
         if inv.gross is not None:

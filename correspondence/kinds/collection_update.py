@@ -21,7 +21,7 @@ from pydantic import Field
 from correspondence.calendar import add_calendar_days, is_business_day
 from correspondence.checks import Reconciler
 from correspondence.kinds import Kind
-from correspondence.kinds.common import business_calendar
+from correspondence.kinds.common import CollectionService, business_calendar
 from correspondence.models import Envelope, Model, Money, NonEmpty, Party, Person
 
 CaseStatus = Literal[
@@ -81,15 +81,6 @@ class Remittance(Model):
     remitted_on: dt.date
     amount: Money
     reference: NonEmpty
-
-
-class CollectionService(Model):
-    """Who collects and what we promise."""
-
-    provider: Party
-    update_frequency_days: int = Field(ge=1, le=365)
-    remittance_days: int = Field(ge=1, le=365)
-    remittance_days_unit: Literal["business_days", "calendar_days"] = "business_days"
 
 
 class CollectionUpdate(Envelope):
@@ -159,12 +150,8 @@ def derive(doc: CollectionUpdate) -> UpdateFigures:
     for i, case in enumerate(doc.cases):
         at = f"cases.{i}"
         numbers.add(case.case_number)
-        for name, money in (
-            ("amount_placed", case.amount_placed),
-            ("recovered_before", case.recovered_before),
-        ):
-            if money.currency != currency:
-                check.rule(f"{at}.{name}.currency", f"is {money.currency}, not {currency}")
+        check.currency(f"{at}.amount_placed", case.amount_placed, currency)
+        check.currency(f"{at}.recovered_before", case.recovered_before, currency)
         since = Decimal(0)
         for j, recovery in enumerate(case.recoveries):
             if not (doc.last_update < recovery.date <= issued):

@@ -55,6 +55,15 @@ def business_calendar(doc: Envelope) -> tuple[str, str | None]:
     return jurisdiction, None
 
 
+class CollectionService(Model):
+    """Who collects, and what we promise during collections [CHARTER]."""
+
+    provider: Party
+    update_frequency_days: int = Field(ge=1, le=365)
+    remittance_days: int = Field(ge=1, le=365)
+    remittance_days_unit: Literal["business_days", "calendar_days"] = "business_days"
+
+
 class Reason(Model):
     """One plain-language reason, with a machine code."""
 

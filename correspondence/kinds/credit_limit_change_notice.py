@@ -122,10 +122,7 @@ def _check_direction(doc: CreditLimitChangeNotice, check: Reconciler) -> None:
     if kind == "conditions_change" and new != previous:
         check.rule("limit.new.amount", "a change of conditions keeps the amount")
     for field, money in (("limit.previous", doc.limit.previous), ("limit.new", doc.limit.new)):
-        if money.currency != doc.policy.currency:
-            check.rule(
-                f"{field}.currency", f"is {money.currency}; the policy is in {doc.policy.currency}"
-            )
+        check.currency(field, money, doc.policy.currency)
         if money.amount < 0:
             check.rule(f"{field}.amount", "must not be negative")
 

@@ -118,14 +118,8 @@ def derive(doc: CreditLimitDecision) -> DecisionFigures:
     check = Reconciler()
     requested = doc.request.amount_requested
     approved = doc.decision.amount_approved
-    for field, money in (
-        ("request.amount_requested", requested),
-        ("decision.amount_approved", approved),
-    ):
-        if money.currency != doc.policy.currency:
-            check.rule(
-                f"{field}.currency", f"is {money.currency}; the policy is in {doc.policy.currency}"
-            )
+    check.currency("request.amount_requested", requested, doc.policy.currency)
+    check.currency("decision.amount_approved", approved, doc.policy.currency)
     if requested.amount <= 0:
         check.rule("request.amount_requested.amount", "must be greater than zero")
     if approved.amount < 0 or approved.amount > requested.amount:

@@ -324,21 +324,17 @@ def _tax_summary(lines: Sequence[LineFigure]) -> tuple[TaxFigure, ...]:
 def _check_currencies(doc: PremiumInvoice, check: Reconciler) -> None:
     currency = doc.policy.currency
 
-    def need(field: str, money: Money | None) -> None:
-        if money is not None and money.currency != currency:
-            check.rule(field, f"is in {money.currency} but the policy is in {currency}")
-
     for i, line in enumerate(doc.lines):
-        need(f"lines.{i}.unit_price.currency", line.unit_price)
-        need(f"lines.{i}.net.currency", line.net)
+        check.currency(f"lines.{i}.unit_price", line.unit_price, currency)
+        check.currency(f"lines.{i}.net", line.net, currency)
         for j, tax in enumerate(line.tax or ()):
-            need(f"lines.{i}.tax.{j}.base.currency", tax.base)
-            need(f"lines.{i}.tax.{j}.amount.currency", tax.amount)
+            check.currency(f"lines.{i}.tax.{j}.base", tax.base, currency)
+            check.currency(f"lines.{i}.tax.{j}.amount", tax.amount, currency)
     if doc.totals:
-        need("totals.net.currency", doc.totals.net)
-        need("totals.total.currency", doc.totals.total)
+        check.currency("totals.net", doc.totals.net, currency)
+        check.currency("totals.total", doc.totals.total, currency)
         for j, tax_total in enumerate(doc.totals.taxes or ()):
-            need(f"totals.taxes.{j}.amount.currency", tax_total.amount)
+            check.currency(f"totals.taxes.{j}.amount", tax_total.amount, currency)
 
 
 def _check_totals(
