@@ -39,6 +39,7 @@ test: lint typecheck pytest ## everything CI runs: lint, types, tests
 
 bench: deps ## benchmarks; each prints a ratio measured in one run
 	@$(UV) run --frozen python bench/render.py
+	@$(UV) run --frozen python bench/pack_size.py
 
 clean: ## remove generated files
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache

@@ -21,6 +21,7 @@ from correspondence.config import Settings
 from correspondence.formatting import JURISDICTION_TZ, SUPPORTED_LOCALES
 from correspondence.kinds import Validated, validate
 from correspondence.models import Envelope
+from correspondence.packs import Component, label_components
 from correspondence.pdf import ASSETS_DIR, PdfAttachment, PdfRenderer
 from correspondence.templating import ASSET_ORIGIN, build_environment, glossary
 
@@ -109,7 +110,8 @@ class Engine:
         self, validated: Validated, *, locale: str | None = None, draft: bool = False
     ) -> RenderedDocument:
         """The document as a PDF/A-3b with the validated payload attached."""
-        html = self.html(validated, locale=locale, draft=draft)
+        chosen = locale or validated.doc.document.locale
+        html = self.html(validated, locale=chosen, draft=draft)
         payload = validated.doc.model_dump_json(indent=2, exclude_unset=True, by_alias=True).encode(
             "utf-8"
         )
@@ -118,10 +120,18 @@ class Engine:
             attachments=[PdfAttachment(PAYLOAD_ATTACHMENT, payload, "Validated request payload")],
             stamp=issue_moment(validated.doc),
         )
+        pdf = rendered.data
+        components: tuple[str, ...] = getattr(validated.figures, "components", ())
+        if components:  # a pack: name each component in the PDF's page labels
+            words = glossary(self.settings.templates_dir, chosen)["pack"]
+            pdf = label_components(
+                pdf, [Component(words[key], rendered.anchors[f"c-{key}"]) for key in components]
+            )
+        business: tuple[str, ...] = getattr(validated.figures, "warnings", ())
         return RenderedDocument(
             kind=validated.kind.name,
-            locale=locale or validated.doc.document.locale,
-            pdf=rendered.data,
+            locale=chosen,
+            pdf=pdf,
             pages=rendered.pages,
-            warnings=rendered.warnings,
+            warnings=rendered.warnings + business,
         )

@@ -91,6 +91,8 @@ class RenderedPdf:
     data: bytes
     pages: int
     warnings: tuple[str, ...]
+    anchors: dict[str, int]
+    """The 0-based page on which each element id first appears."""
 
 
 class _Collect(logging.Handler):
@@ -163,4 +165,8 @@ class PdfRenderer:
         if self.strict and warnings:
             raise RenderError("WeasyPrint warned: " + " | ".join(warnings))
         assert isinstance(data, bytes)
-        return RenderedPdf(data=data, pages=len(document.pages), warnings=tuple(warnings))
+        anchors: dict[str, int] = {}
+        for index, page in enumerate(document.pages):
+            for name in page.anchors:
+                anchors.setdefault(name, index)
+        return RenderedPdf(data, len(document.pages), tuple(warnings), anchors)

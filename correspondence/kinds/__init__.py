@@ -88,6 +88,7 @@ def _registry() -> dict[str, Kind]:
         credit_limit_change_notice,
         credit_limit_decision,
         premium_invoice,
+        renewal_pack,
     )
 
     kinds = (
@@ -97,6 +98,7 @@ def _registry() -> dict[str, Kind]:
         claim_filing_guide.KIND,
         claim_decision.KIND,
         collection_update.KIND,
+        renewal_pack.KIND,
     )
     return {kind.name: kind for kind in kinds}
 

@@ -50,3 +50,25 @@ def test_golden_page_text(engine: Engine, kind: str, name: str, locale: str) -> 
     if os.environ.get("UPDATE_GOLDEN") == "1":
         path.write_text(text, "utf-8")
     assert path.read_text("utf-8") == text
+
+
+@pytest.mark.parametrize("locale", ["es-ES", "en-GB"])
+def test_golden_cover_letter(engine: Engine, locale: str) -> None:
+    """The renewal pack's cover letter (its pages only) matches the reviewed snapshot."""
+    import io
+
+    from pypdf import PdfReader
+
+    rendered = engine.render(engine.validate(sample("01_renewal_pack_es-ES.json")), locale=locale)
+    reader = PdfReader(io.BytesIO(rendered.pdf))
+    first_label = reader.page_labels[0].rsplit(" ", 1)[0]
+    pages = [
+        page
+        for page, label in zip(pdf_pages_text(rendered.pdf), reader.page_labels, strict=True)
+        if label.startswith(first_label)
+    ]
+    text = "".join(f"--- page {i} ---\n{page}\n" for i, page in enumerate(pages, 1))
+    path = GOLDEN / f"renewal_pack.cover_letter.{locale}.txt"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.write_text(text, "utf-8")
+    assert path.read_text("utf-8") == text

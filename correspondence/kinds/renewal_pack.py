@@ -1,0 +1,539 @@
+"""Renewal pack (brief §3.a): cover letter, renewed schedule, premium invoice, terms summary
+and our service commitments, in one PDF.
+
+Rules: the new period follows the previous one without a gap and the instalments cover it;
+every announced change matches the schedule; the schedule, the invoice and the terms agree;
+the pack is due two months before the current period ends, and a late pack still renders
+with a warning while the customer keeps the time the law gives to object.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import Field
+
+from correspondence.calendar import add_calendar_days, add_months
+from correspondence.checks import Reconciler
+from correspondence.errors import InvalidPayload, Problem
+from correspondence.kinds import Kind, NumberRequest
+from correspondence.kinds import premium_invoice as invoice_kind
+from correspondence.kinds.common import CollectionService
+from correspondence.kinds.premium_invoice import (
+    Cfdi,
+    Fx,
+    InvoiceFigures,
+    InvoiceHeader,
+    InvoiceLine,
+    Payment,
+    PremiumInvoice,
+    Related,
+    Totals,
+)
+from correspondence.models import (
+    CountryCode,
+    DecimalStr,
+    Envelope,
+    Model,
+    Money,
+    NonEmpty,
+    Party,
+    Period,
+    Rate,
+)
+
+Enclosure = Literal[
+    "cover_letter",
+    "policy_schedule",
+    "premium_invoice",
+    "terms_summary",
+    "endorsement",
+    "buyer_limit_list",
+]
+SEND_BY_MONTHS = 2  # LCS art. 22.3 [LAW-ES]; the same for MX [ASSUMPTION]
+OBJECTION_MONTHS = 1  # LCS art. 22.2: the policyholder objects ≥ 1 month before the end
+
+
+class Change(Model):
+    """One changed parameter: previous → new, and why."""
+
+    key: NonEmpty
+    label: NonEmpty
+    previous: Money | DecimalStr | int | str
+    new: Money | DecimalStr | int | str
+    reason: str | None = None
+
+
+class Renewal(Model):
+    """The renewal itself."""
+
+    previous_period: Period
+    new_period: Period
+    basis: Literal["tacit", "acceptance_required"]
+    acceptance_deadline: dt.date | None = None
+    policyholder_objection_deadline: dt.date | None = None
+    send_by_date: dt.date | None = None
+    changes: list[Change] = Field(default_factory=list)
+    enclosures: list[Enclosure] = Field(min_length=1)
+
+
+class CountryTerms(Model):
+    """Cover conditions per buyer country."""
+
+    country: CountryCode
+    max_credit_period_days: int = Field(ge=1, le=720)
+    dcl_allowed: bool
+    conditions: str | None = None
+
+
+class Instalment(Model):
+    """One premium instalment."""
+
+    number: int = Field(ge=1)
+    period_start: dt.date
+    period_end: dt.date
+    due_date: dt.date
+    amount: Money
+
+
+class TurnoverDeclaration(Model):
+    """When insured turnover is declared."""
+
+    frequency: Literal["annual", "quarterly", "monthly"]
+    due_days_after_period: int = Field(ge=0, le=365)
+
+
+class Premium(Model):
+    """Premium basis, rate and instalments."""
+
+    basis: Literal["insured_turnover", "outstanding_balance", "approved_limits"]
+    rate: Rate
+    estimated_insured_turnover: Money
+    minimum_premium: Money
+    deposit_premium: Money | None = None
+    instalments: list[Instalment] = Field(min_length=1)
+    turnover_declaration: TurnoverDeclaration
+    payment_method: Literal["transfer", "direct_debit"]
+    ips_rate: Rate | None = None
+
+
+class IndemnityPct(Model):
+    """Indemnity percentages."""
+
+    approved_limit: Rate
+    discretionary_limit: Rate
+    political: Rate | None = None
+
+
+class MaxLiability(Model):
+    """The annual cap on indemnities."""
+
+    type: Literal["fixed", "multiple_of_premium"]
+    amount: Money | None = None
+    multiple: DecimalStr | None = None
+
+
+class ScheduleDeductible(Model):
+    """The deductible."""
+
+    type: Literal["none", "per_claim", "aggregate_first_loss"]
+    amount: Money
+
+
+class ScheduleWaitingPeriod(Model):
+    """Waiting period in protracted default."""
+
+    value: int = Field(ge=0, le=720)
+    unit: Literal["days", "months"]
+    start: Literal["overdue_notification", "claim_submission"] = Field(alias="from")
+
+
+class Dcl(Model):
+    """A discretionary credit limit rule."""
+
+    basis: Literal["payment_experience", "credit_report"]
+    max_amount: Money
+    conditions: NonEmpty
+
+
+class Cover(Model):
+    """Cover parameters."""
+
+    indemnity_pct: IndemnityPct
+    max_liability: MaxLiability
+    deductible: ScheduleDeductible
+    claim_threshold: Money | None = None
+    max_extension_period_days: int = Field(ge=0, le=720)
+    overdue_notification_days_after_mep: int = Field(ge=0, le=365)
+    collection_transfer_days_after_mep: int | None = Field(default=None, ge=0, le=365)
+    waiting_period: ScheduleWaitingPeriod
+    dcl: list[Dcl] = Field(default_factory=list)
+    vat_covered: bool = False
+
+
+class Fee(Model):
+    """A fee of the policy."""
+
+    code: Literal["credit_assessment", "monitoring", "collection_uninsured", "policy_fee"]
+    amount: Money | None = None
+    percent: Rate | None = None
+    unit: Literal[
+        "per_request", "per_buyer_per_quarter", "per_buyer_per_year", "of_amount_recovered"
+    ]
+    billing: NonEmpty
+
+
+class Schedule(Model):
+    """The renewed policy schedule (condiciones particulares / carátula)."""
+
+    insured_entities: list[Party] = Field(min_length=1)
+    insured_business: NonEmpty
+    countries: list[CountryTerms] = Field(min_length=1)
+    premium: Premium
+    cover: Cover
+    fees: list[Fee] = Field(default_factory=list)
+    collections: CollectionService
+    governing_law: NonEmpty
+    jurisdiction_clause: NonEmpty
+    special_conditions: list[NonEmpty] = Field(default_factory=list)
+
+
+class Obligation(Model):
+    """Something the policyholder must do, and by when."""
+
+    text: NonEmpty
+    deadline_rule: NonEmpty
+
+
+class TermsSummary(Model):
+    """The plain-language summary's own content."""
+
+    exclusions: list[NonEmpty] = Field(min_length=1)
+    obligations: list[Obligation] = Field(min_length=1)
+
+
+class InvoiceSection(Model):
+    """The pack's premium invoice, without the envelope it shares with the pack."""
+
+    invoice: InvoiceHeader
+    lines: list[InvoiceLine] = Field(min_length=1)
+    totals: Totals | None = None
+    payment: Payment
+    late_payment_consequence: str | None = None
+    fx: Fx | None = None
+    related: Related | None = None
+    cfdi: Cfdi | None = None
+
+
+class RenewalPack(Envelope):
+    """The ``renewal_pack`` payload."""
+
+    renewal: Renewal
+    schedule: Schedule
+    premium_invoice: InvoiceSection
+    terms_summary: TermsSummary
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    """One line of the changes table, typed for formatting."""
+
+    label: str
+    kind: Literal["money", "rate", "number", "text"]
+    previous: Any
+    new: Any
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class PackFigures:
+    """What the pack prints that the service computed."""
+
+    currency: str
+    invoice_doc: PremiumInvoice
+    invoice: InvoiceFigures
+    components: tuple[str, ...]
+    changes: tuple[ChangeRow, ...]
+    send_by_date: dt.date
+    late: bool
+    objection_deadline: dt.date | None
+    previous_declaration_due: dt.date
+    declaration_due: dt.date
+    warnings: tuple[str, ...]
+
+
+#: Component order in the pack; the service commitments page always closes it.
+COMPONENT_ORDER = ("cover_letter", "policy_schedule", "premium_invoice", "terms_summary")
+
+
+def invoice_document(doc: RenewalPack) -> PremiumInvoice:
+    """The pack's invoice as a premium_invoice document sharing the pack's envelope."""
+    envelope = {
+        "document": doc.document.model_copy(update={"type": "premium_invoice"}),
+        "insurer": doc.insurer,
+        "policyholder": doc.policyholder,
+        "account_executive": doc.account_executive,
+        "policy": doc.policy,
+        "broker": doc.broker,
+    }
+    section = {
+        name: getattr(doc.premium_invoice, name) for name in doc.premium_invoice.model_fields_set
+    }
+    return PremiumInvoice.model_validate({**envelope, **section})
+
+
+def _schedule_value(schedule: Schedule, key: str) -> tuple[Any, str] | None:
+    """Resolve a change key such as ``cover.dcl.payment_experience`` in the schedule."""
+    node: Any = schedule
+    for part in key.split("."):
+        if isinstance(node, list):
+            matches = [
+                item
+                for item in node
+                if part
+                in (
+                    getattr(item, "basis", None),
+                    getattr(item, "code", None),
+                    getattr(item, "country", None),
+                )
+            ]
+            if len(matches) != 1:
+                return None
+            node = matches[0]
+        elif isinstance(node, Model) and part in type(node).model_fields:
+            node = getattr(node, part)
+        else:
+            return None
+    if isinstance(node, Dcl):
+        node = node.max_amount
+    if isinstance(node, Money):
+        return node, "money"
+    if isinstance(node, bool):
+        return node, "text"
+    if isinstance(node, int):
+        return node, "number"
+    if isinstance(node, Decimal):
+        return node, "rate"
+    return (node, "text") if isinstance(node, str) else None
+
+
+def _same_value(stated: Any, value: Any, kind: str) -> bool:
+    if kind == "money":
+        return isinstance(stated, Money) and (stated.amount, stated.currency) == (
+            value.amount,
+            value.currency,
+        )
+    if kind in ("rate", "number"):
+        try:
+            return Decimal(str(stated)) == Decimal(value)
+        except ArithmeticError:
+            return False
+    return str(stated) == str(value)
+
+
+def _changes(doc: RenewalPack, check: Reconciler) -> tuple[ChangeRow, ...]:
+    rows = []
+    for i, change in enumerate(doc.renewal.changes):
+        resolved = _schedule_value(doc.schedule, change.key)
+        if resolved is None:
+            check.rule(f"renewal.changes.{i}.key", f"{change.key!r} names nothing in the schedule")
+            continue
+        value, kind = resolved
+        if not _same_value(change.new, value, kind):
+            shown = f"{value.amount} {value.currency}" if kind == "money" else str(value)
+            check.rule(
+                f"renewal.changes.{i}.new",
+                f"announces {change.new} but schedule.{change.key} is {shown}",
+            )
+        if _same_value(change.previous, value, kind) and _same_value(
+            change.new, change.previous, kind
+        ):
+            check.rule(f"renewal.changes.{i}", "previous and new are the same: not a change")
+        previous = change.previous
+        if kind in ("rate", "number") and not isinstance(previous, Money):
+            previous = Decimal(str(previous))
+        rows.append(ChangeRow(change.label, kind, previous, value, change.reason))  # type: ignore[arg-type]
+    return tuple(rows)
+
+
+def _periods(doc: RenewalPack, check: Reconciler) -> None:
+    r = doc.renewal
+    check.same(
+        "renewal.new_period.start",
+        r.new_period.start,
+        r.previous_period.end + dt.timedelta(days=1),
+        why="the day after the previous period",
+    )
+    check.same("policy.period.start", doc.policy.period.start, r.new_period.start)
+    check.same("policy.period.end", doc.policy.period.end, r.new_period.end)
+    instalments = sorted(doc.schedule.premium.instalments, key=lambda x: x.number)
+    expected_start = r.new_period.start
+    total = Decimal(0)
+    for n, inst in enumerate(instalments):
+        at = f"schedule.premium.instalments.{n}"
+        if inst.period_start != expected_start:
+            check.rule(
+                f"{at}.period_start",
+                f"is {inst.period_start}; instalments must cover the period without gaps "
+                f"(expected {expected_start})",
+            )
+        if inst.period_end < inst.period_start:
+            check.rule(f"{at}.period_end", "ends before it starts")
+        check.currency(f"{at}.amount", inst.amount, doc.policy.currency)
+        expected_start = inst.period_end + dt.timedelta(days=1)
+        total += inst.amount.amount
+    if instalments[-1].period_end != r.new_period.end:
+        check.rule(
+            "schedule.premium.instalments",
+            f"end on {instalments[-1].period_end}, not on {r.new_period.end}",
+        )
+    premium = doc.schedule.premium
+    charged = premium.deposit_premium or premium.minimum_premium
+    name = "deposit_premium" if premium.deposit_premium else "minimum_premium"
+    check.same(
+        "schedule.premium.instalments",
+        total,
+        charged.amount,
+        why=f"the instalments add up to the {name.replace('_', ' ')}",
+    )
+
+
+def _invoice_agrees(doc: RenewalPack, fig: InvoiceFigures, check: Reconciler) -> None:
+    first = min(doc.schedule.premium.instalments, key=lambda x: x.number)
+    inv = doc.premium_invoice.invoice
+    check.same(
+        "premium_invoice.invoice.period.start",
+        inv.period.start,
+        first.period_start,
+        why="schedule instalment 1",
+    )
+    check.same(
+        "premium_invoice.invoice.period.end",
+        inv.period.end,
+        first.period_end,
+        why="schedule instalment 1",
+    )
+    check.same(
+        "premium_invoice.invoice.due_date",
+        fig.due_date,
+        first.due_date,
+        why="schedule instalment 1",
+    )
+    check.same(
+        "premium_invoice.totals.net",
+        fig.net,
+        first.amount.amount,
+        why="schedule instalment 1 amount",
+    )
+    check.same(
+        "premium_invoice.payment.method",
+        doc.premium_invoice.payment.method,
+        doc.schedule.premium.payment_method,
+        why="schedule.premium.payment_method",
+    )
+    ips = doc.schedule.premium.ips_rate
+    for tax in fig.taxes:
+        if tax.type == "IPS" and ips is not None:
+            check.same("schedule.premium.ips_rate", ips, tax.rate, why="the invoice's IPS")
+
+
+def derive(doc: RenewalPack) -> PackFigures:
+    """Check the pack's consistency and compute its dates and warnings."""
+    check = Reconciler()
+    r = doc.renewal
+    _periods(doc, check)
+    changes = _changes(doc, check)
+    try:
+        invoice_doc = invoice_document(doc)
+        invoice = invoice_kind.derive(invoice_doc)
+    except InvalidPayload as error:
+        raise InvalidPayload(
+            [Problem(_invoice_path(p.field), p.message, p.error) for p in error.problems]
+        ) from None
+    _invoice_agrees(doc, invoice, check)
+    send_by = add_months(r.previous_period.end, -SEND_BY_MONTHS)
+    check.same(
+        "renewal.send_by_date",
+        r.send_by_date,
+        send_by,
+        why="two months before the current period ends",
+    )
+    late = doc.document.issue_date > send_by
+    warnings: list[str] = []
+    if late:
+        warnings.append(
+            f"issued on {doc.document.issue_date}, after the send-by date {send_by}: "
+            "the customer keeps the full time to object"
+        )
+    objection: dt.date | None = None
+    if doc.document.jurisdiction == "ES" and r.basis == "tacit":
+        default = add_months(r.previous_period.end, -OBJECTION_MONTHS)
+        objection = (
+            max(default, add_months(doc.document.issue_date, OBJECTION_MONTHS)) if late else default
+        )
+        stated = r.policyholder_objection_deadline
+        if stated is not None and stated < objection:
+            warnings.append(
+                f"objection deadline moved from {stated} to {objection}: "
+                "the customer keeps a full month from the issue date"
+            )
+    if r.basis == "acceptance_required" and r.acceptance_deadline is None:
+        check.rule(
+            "renewal.acceptance_deadline", "a renewal that needs acceptance needs a deadline"
+        )
+    for required in ("cover_letter", "policy_schedule", "premium_invoice", "terms_summary"):
+        if required not in r.enclosures:
+            check.rule("renewal.enclosures", f"a renewal pack always encloses the {required}")
+    declaration = doc.schedule.premium.turnover_declaration
+    check.raise_if_any()
+    return PackFigures(
+        currency=doc.policy.currency,
+        invoice_doc=invoice_doc,
+        invoice=invoice,
+        components=(*(c for c in COMPONENT_ORDER if c in r.enclosures), "commitments"),
+        changes=changes,
+        send_by_date=send_by,
+        late=late,
+        objection_deadline=objection,
+        previous_declaration_due=add_calendar_days(
+            r.previous_period.end, declaration.due_days_after_period
+        ),
+        declaration_due=add_calendar_days(r.new_period.end, declaration.due_days_after_period),
+        warnings=tuple(warnings),
+    )
+
+
+def _invoice_path(field: str) -> str:
+    head = field.split(".", 1)[0]
+    if head in InvoiceSection.model_fields:
+        return f"premium_invoice.{field}"
+    return field
+
+
+def numbering(doc: RenewalPack) -> NumberRequest:
+    """The pack's invoice is numbered like any invoice."""
+    inv = doc.premium_invoice.invoice
+    return NumberRequest(series=inv.series, year=inv.issue_date.year, stated=inv.number)
+
+
+def with_number(payload: dict[str, Any], number: str) -> dict[str, Any]:
+    """``payload`` with the invoice's number set."""
+    section = payload["premium_invoice"]
+    return {
+        **payload,
+        "premium_invoice": {**section, "invoice": {**section["invoice"], "number": number}},
+    }
+
+
+KIND = Kind(
+    name="renewal_pack",
+    model=RenewalPack,
+    derive=derive,
+    template="renewal_pack.html",
+    sample_file="01_renewal_pack_es-ES.json",
+    numbering=numbering,
+    with_number=with_number,
+)

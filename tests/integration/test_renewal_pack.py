@@ -1,0 +1,219 @@
+"""Renewal packs: one PDF, components on their own pages, pack-wide numbering, real contents
+page numbers, bookmarks and page labels, and the rules that keep the components agreeing."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import io
+import json
+import re
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from correspondence.engine import PAYLOAD_ATTACHMENT, Engine
+from correspondence.errors import InvalidPayload
+from correspondence.kinds.renewal_pack import PackFigures
+from tests.conftest import es_invoice, flat, load_sample, pdf_pages_text
+
+LABELS = {
+    "es-ES": [
+        "Carta de presentación",
+        "Condiciones particulares",
+        "Recibo de prima / Factura",
+        "Resumen de condiciones",
+        "Nuestros compromisos de servicio",
+    ],
+    "es-MX": [
+        "Carta de presentación",
+        "Carátula de la póliza",
+        "Recibo de prima / Factura",
+        "Resumen de condiciones",
+        "Nuestros compromisos de servicio",
+    ],
+    "en-GB": [
+        "Cover letter",
+        "Policy schedule",
+        "Premium invoice",
+        "Terms summary",
+        "Our service commitments",
+    ],
+}
+
+
+def pack() -> dict[str, Any]:
+    return copy.deepcopy(load_sample("01_renewal_pack_es-ES.json"))
+
+
+def render(engine: Engine, payload: dict[str, Any], locale: str | None = None) -> bytes:
+    return engine.render(engine.validate(payload), locale=locale).pdf
+
+
+def starts(reader: PdfReader) -> dict[str, int]:
+    """1-based first page of each component, from the page labels."""
+    first: dict[str, int] = {}
+    for index, label in enumerate(reader.page_labels):
+        name = label.rsplit(" ", 1)[0]
+        first.setdefault(name, index + 1)
+    return first
+
+
+@pytest.mark.parametrize("locale", sorted(LABELS))
+def test_pack_components_labels_bookmarks_and_numbering(engine: Engine, locale: str) -> None:
+    """Each component has a bookmark and page labels; the footer counts pages pack-wide."""
+    data = render(engine, pack(), locale)
+    reader = PdfReader(io.BytesIO(data))
+    outline = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert outline == LABELS[locale]
+    first = starts(reader)
+    assert list(first) == LABELS[locale]
+    assert sorted(first.values()) == list(first.values()) and first[LABELS[locale][0]] == 1
+    pages = [flat(p) for p in pdf_pages_text(data)]
+    word, of = ("Página", "de") if locale.startswith("es") else ("Page", "of")
+    for number, text in enumerate(pages, 1):
+        assert f"{word} {number} {of} {len(pages)}" in text
+    for label in LABELS[locale]:  # each component's pages say which component they belong to
+        for index in range(first[label] - 1, len(pages)):
+            if reader.page_labels[index].startswith(label):
+                assert f"{pack()['policy']['number']} · {label} ·" in pages[index]
+
+
+@pytest.mark.parametrize("locale", ["es-ES", "en-GB"])
+def test_contents_list_gives_the_real_starting_pages(engine: Engine, locale: str) -> None:
+    """The cover letter's contents equal the starting pages in the assembled PDF."""
+    data = render(engine, pack(), locale)
+    first = starts(PdfReader(io.BytesIO(data)))
+    cover = flat(pdf_pages_text(data)[0])
+    abbr = "pág." if locale.startswith("es") else "p."
+    for label, page in first.items():
+        match = re.search(re.escape(label) + r" — " + re.escape(abbr) + r" (\d+)", cover)
+        assert match is not None, label
+        assert int(match.group(1)) == page
+
+
+def test_invoice_in_the_pack_equals_the_invoice_alone(engine: Engine) -> None:
+    """Same total, same due date, same number as the premium invoice rendered by itself."""
+    alone = flat(" ".join(pdf_pages_text(render(engine, es_invoice()))))
+    packed = flat(" ".join(pdf_pages_text(render(engine, pack()))))
+    total = re.search(r"Total a pagar: (\S+ €)", alone)
+    assert total is not None
+    assert f"Total a pagar: {total.group(1)}" in packed
+    assert "PR-2026-004871" in packed
+    assert "Cargaremos 4.860,00 € en su cuenta el 15 de enero de 2027" in packed
+
+
+def test_legal_name_and_contact_on_every_component(engine: Engine) -> None:
+    """The policyholder's legal name is on each component; the account executive on all."""
+    data = render(engine, pack())
+    reader = PdfReader(io.BytesIO(data))
+    pages = [flat(p) for p in pdf_pages_text(data)]
+    payload = pack()
+    for label, page in starts(reader).items():
+        component_text = pages[page - 1]
+        assert payload["policyholder"]["legal_name"] in component_text, label
+        assert payload["account_executive"]["name"] in component_text, label
+
+
+def test_pack_is_pdfa3_with_the_whole_payload(engine: Engine) -> None:
+    """PDF/A-3b, metadata, and the payload attached as sent."""
+    reader = PdfReader(io.BytesIO(render(engine, pack())))
+    assert reader.xmp_metadata is not None and reader.xmp_metadata.pdfaid_part == "3"
+    assert (
+        reader.metadata is not None
+        and reader.metadata.title == "Renovación de su póliza ES-TC-004512"
+    )
+    assert json.loads(reader.attachments[PAYLOAD_ATTACHMENT][0]) == load_sample(
+        "01_renewal_pack_es-ES.json"
+    )
+
+
+def _embedded_fonts(data: bytes) -> list[str]:
+    reader = PdfReader(io.BytesIO(data))
+    seen: dict[int, str] = {}
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            ref = font.idnum
+            seen[ref] = str(font.get_object()["/BaseFont"])
+    return sorted(seen.values())
+
+
+def test_fonts_embedded_once_and_pack_smaller_than_its_parts(engine: Engine) -> None:
+    """One subset per face for the whole pack; far smaller than the components apart."""
+    validated = engine.validate(pack())
+    whole = engine.render(validated).pdf
+    fonts = _embedded_fonts(whole)
+    assert len(fonts) == len(set(f.split("+")[1] for f in fonts)) <= 3
+    parts = 0
+    for key in validated.figures.components:  # type: ignore[attr-defined]
+        only = dataclasses.replace(validated.figures, components=(key,))
+        parts += len(engine.render(dataclasses.replace(validated, figures=only)).pdf)
+    assert len(whole) * 2 < parts
+
+
+def test_two_renders_of_a_pack_are_identical(engine: Engine) -> None:
+    """pypdf's incremental update keeps the bytes deterministic."""
+    assert render(engine, pack()) == render(engine, pack())
+
+
+def problems(engine: Engine, payload: dict[str, Any]) -> dict[str, str]:
+    with pytest.raises(InvalidPayload) as caught:
+        engine.validate(payload)
+    return {p.field: p.message for p in caught.value.problems}
+
+
+def test_schedule_invoice_mismatch_is_refused(engine: Engine) -> None:
+    """An invoice for another amount than instalment 1 is refused, naming both fields."""
+    payload = pack()
+    payload["schedule"]["premium"]["instalments"][0]["amount"]["amount"] = "4600.00"
+    payload["schedule"]["premium"]["instalments"][1]["amount"]["amount"] = "4400.00"
+    found = problems(engine, payload)
+    assert (
+        "premium_invoice.totals.net" in found and "4600.00" in found["premium_invoice.totals.net"]
+    )
+
+
+def test_change_that_disagrees_with_the_schedule_is_refused(engine: Engine) -> None:
+    """The cover letter cannot announce a value the schedule does not carry."""
+    payload = pack()
+    payload["renewal"]["changes"][1]["new"]["amount"] = "19000.00"
+    message = problems(engine, payload)["renewal.changes.1.new"]
+    assert "schedule.premium.minimum_premium is 18000.00 EUR" in message
+
+
+def test_gap_between_periods_is_refused(engine: Engine) -> None:
+    """The new period starts the day after the previous one ends."""
+    payload = pack()
+    payload["renewal"]["previous_period"]["end"] = "2026-12-30"
+    assert "renewal.new_period.start" in problems(engine, payload)
+
+
+def test_instalment_gap_is_refused(engine: Engine) -> None:
+    """Instalments cover the new period without gaps."""
+    payload = pack()
+    payload["schedule"]["premium"]["instalments"][2]["period_start"] = "2027-07-02"
+    assert "schedule.premium.instalments.2.period_start" in problems(engine, payload)
+
+
+def test_invoice_errors_carry_the_pack_path(engine: Engine) -> None:
+    """A wrong total inside the pack's invoice names premium_invoice.totals…"""
+    payload = pack()
+    payload["premium_invoice"]["totals"]["total"]["amount"] = "4860.01"
+    assert "premium_invoice.totals.total.amount" in problems(engine, payload)
+
+
+def test_late_pack_renders_with_a_warning_and_keeps_the_objection_time(engine: Engine) -> None:
+    """Issued after the send-by date: a warning, and a full month to object from issue."""
+    payload = pack()
+    payload["document"]["issue_date"] = "2026-11-20"
+    payload["premium_invoice"]["invoice"]["issue_date"] = "2026-11-20"
+    validated = engine.validate(payload)
+    fig = validated.figures
+    assert isinstance(fig, PackFigures) and fig.late
+    assert str(fig.objection_deadline) == "2026-12-20"
+    rendered = engine.render(validated)
+    assert any("send-by date 2026-10-31" in w for w in rendered.warnings)
+    cover = flat(pdf_pages_text(rendered.pdf)[0])
+    assert "puede oponerse a la renovación hasta el 20 de diciembre de 2026" in cover
+    assert "los cambios solo se aplicarán si los acepta" in cover
