@@ -26,6 +26,7 @@ from correspondence.bootstrap import build_service
 from correspondence.config import Settings
 from correspondence.errors import Unauthenticated
 from correspondence.kinds import KINDS
+from correspondence.outbox import DeliveryInfo
 from correspondence.service import Client, DocumentInfo, DocumentQuery, Service
 
 LOG = logging.getLogger("correspondence.api")
@@ -45,6 +46,25 @@ def _document(info: DocumentInfo) -> dict[str, Any]:
         "pdf": f"/v1/documents/{info.id}/pdf",
     }
     return body
+
+
+def _delivery(info: DeliveryInfo) -> dict[str, Any]:
+    return {
+        "id": info.id,
+        "document_id": info.document_id,
+        "to": list(info.to),
+        "cc": list(info.cc),
+        "status": info.status,
+        "message_id": info.message_id,
+        "last_error": info.last_error,
+        "created_at": info.created_at.isoformat(),
+        "sent_at": info.sent_at.isoformat() if info.sent_at else None,
+        "next_attempt_at": info.next_attempt_at.isoformat() if info.next_attempt_at else None,
+        "attempts": [
+            {"at": a.at.isoformat(), "outcome": a.outcome, "detail": a.detail}
+            for a in info.attempts
+        ],
+    }
 
 
 async def _read_json(request: Request, limit: int) -> Any:
@@ -237,6 +257,41 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     async def retry_document(document_id: str, who: Authenticated) -> dict[str, Any]:
         """Queue a failed document again."""
         return _document(await call(svc.retry, document_id, client=who))
+
+    # -- deliveries and download links ---------------------------------------------------------
+
+    @app.post("/v1/documents/{document_id}/deliveries", status_code=201, tags=["deliveries"])
+    async def deliver(
+        document_id: str,
+        request: Request,
+        who: Authenticated,
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> JSONResponse:
+        """Email an issued document: `{"email": {"to": [...], "cc": [...]}}`."""
+        body = await _read_json(request, settings.max_body_bytes)
+        info, created = await call(
+            svc.deliver, document_id, body, client=who, idempotency_key=idempotency_key
+        )
+        return JSONResponse(_delivery(info), status_code=201 if created else 200)
+
+    @app.get("/v1/documents/{document_id}/deliveries", tags=["deliveries"])
+    async def deliveries(document_id: str, who: Authenticated) -> list[dict[str, Any]]:
+        """Every delivery of a document and each attempt."""
+        return [_delivery(d) for d in await call(svc.deliveries, document_id, client=who)]
+
+    @app.get("/v1/downloads/{token}", tags=["deliveries"])
+    async def download(token: str) -> Response:
+        """A PDF behind a signed, expiring email link (no API key: the signature is the key)."""
+        info, data = await call(svc.download, token)
+        name = f"{info.kind}-{info.number or info.business_reference}.pdf"
+        return Response(
+            data,
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="{_ascii_name(name)}"',
+                "Cache-Control": "private, no-store",
+            },
+        )
 
     # -- previews, kinds, verification --------------------------------------------------------
 

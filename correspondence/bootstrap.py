@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 
 from correspondence.archive import Archive
 from correspondence.archive.filesystem import FilesystemArchive
 from correspondence.archive.s3 import S3Archive
 from correspondence.config import Settings
+from correspondence.mail import Mailer
+from correspondence.mail.outbox import OutboxFolderMailer
+from correspondence.mail.smtp import SmtpMailer
 from correspondence.registry import migrate, open_database
 from correspondence.service import Clock, Service
 
@@ -32,6 +36,33 @@ def build_archive(settings: Settings) -> Archive:
     return FilesystemArchive(settings.resolved_archive_dir)
 
 
+def build_mailer(settings: Settings) -> Mailer:
+    """The mail adapter the settings choose."""
+    if settings.mail_backend == "smtp":
+        password = settings.smtp_password
+        return SmtpMailer(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            security=settings.smtp_security,
+            username=settings.smtp_username,
+            password=password.get_secret_value() if password else None,
+            timeout=settings.smtp_timeout_seconds,
+        )
+    return OutboxFolderMailer(settings.resolved_outbox_dir)
+
+
+def secret_key(settings: Settings) -> bytes:
+    """The link-signing key: from settings, or generated once into the data folder."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value().encode()
+    path = settings.data_dir / "secret.key"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()
+
+
 def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service:
     """Open (and migrate) the database, choose the archive, and assemble the service."""
     if settings.database_url is None:
@@ -39,5 +70,10 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
     database = open_database(settings.resolved_database_url)
     migrate(database)
     return Service(
-        settings=settings, database=database, archive=build_archive(settings), clock=clock
+        settings=settings,
+        database=database,
+        archive=build_archive(settings),
+        mailer=build_mailer(settings),
+        secret=secret_key(settings),
+        clock=clock,
     )

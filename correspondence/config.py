@@ -64,6 +64,42 @@ class Settings(BaseSettings):
         default=True, description="Run the in-process issuer for asynchronous requests."
     )
 
+    mail_backend: Literal["outbox", "smtp"] = Field(
+        default="outbox", description="outbox: write .eml files to the outbox folder; smtp: send."
+    )
+    outbox_dir: Path | None = Field(
+        default=None, description="Mail outbox folder; default {data_dir}/outbox."
+    )
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP server host.")
+    smtp_port: int = Field(default=25, description="SMTP server port.")
+    smtp_security: Literal["none", "starttls", "ssl"] = Field(
+        default="none", description="SMTP transport security."
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP user, if auth is needed.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_timeout_seconds: float = Field(default=10.0, description="SMTP connect and read timeout.")
+    mail_from: str = Field(
+        default="documentos@correspondence.example", description="Sender address of emails."
+    )
+    mail_max_attachment_bytes: int = Field(
+        default=5_000_000, description="Above this size, emails carry a signed download link."
+    )
+    download_link_ttl_seconds: int = Field(
+        default=14 * 24 * 3600, description="How long a download link stays valid."
+    )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000", description="Base URL of the API, for download links."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that signs download links; default: generated into {data_dir}/secret.key.",
+    )
+
+    @property
+    def resolved_outbox_dir(self) -> Path:
+        """The mail outbox folder."""
+        return self.outbox_dir or self.data_dir / "outbox"
+
     @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to SQLite in the data folder."""

@@ -42,6 +42,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
+from correspondence import links
 from correspondence.archive import Archive, ArchiveConflict, document_key
 from correspondence.config import Settings
 from correspondence.engine import Engine, RenderedDocument
@@ -57,13 +58,15 @@ from correspondence.errors import (
     Unavailable,
 )
 from correspondence.kinds import KINDS, Kind, Validated, validate
+from correspondence.mail import Mailer
+from correspondence.outbox import DeliveryInfo, Outbox, Recipients, parse_recipients
 from correspondence.registry import sessions
-from correspondence.registry.models import ApiKey, Document, IdempotencyKey, NumberSeries
+from correspondence.registry.models import ApiKey, Delivery, Document, IdempotencyKey, NumberSeries
 
 Clock = Callable[[], datetime]
 
 SCOPES = ("documents:write", "documents:read", "previews")
-REQUEST_OPTIONS = ("reissue",)
+REQUEST_OPTIONS = ("reissue", "deliver")
 LEASE = timedelta(minutes=5)
 IDEMPOTENCY_STALE = timedelta(minutes=10)
 
@@ -260,12 +263,24 @@ class Service:
     settings: Settings
     database: Database
     archive: Archive
+    mailer: Mailer
+    secret: bytes
     clock: Clock
     engines: EnginePool = field(init=False)
+    outbox: Outbox = field(init=False)
 
     def __post_init__(self) -> None:
         self._sessions = sessions(self.database)
         self.engines = EnginePool(self.settings, size=os.cpu_count() or 1)
+        self.outbox = Outbox(
+            settings=self.settings,
+            transaction=self._transaction,
+            engines=self.engines,
+            archive=self.archive,
+            mailer=self.mailer,
+            secret=self.secret,
+            clock=self.clock,
+        )
         self._versions = {
             "weasyprint": package_version("weasyprint"),
             "pypdf": package_version("pypdf"),
@@ -302,15 +317,23 @@ class Service:
         client.require("documents:write")
         payload, options = split_request(body)
         validated = validate(payload)  # refuse bad input before reserving anything
+        recipients = parse_recipients(options["deliver"]) if "deliver" in options else None
         if idempotency_key is None:
-            return self._issue_or_accept(validated, payload, options, asynchronous, None)
+            return self._issue_or_accept(
+                validated, payload, options, asynchronous, None, recipients
+            )
         request_hash = canonical_hash({"body": body, "async": asynchronous})
         existing = self._claim_idempotency(client, idempotency_key, request_hash)
         if existing is not None:
             return IssueOutcome(existing, created=False, replayed=True)
         try:
             return self._issue_or_accept(
-                validated, payload, options, asynchronous, (client.id, idempotency_key)
+                validated,
+                payload,
+                options,
+                asynchronous,
+                (client.id, idempotency_key),
+                recipients,
             )
         except BaseException:
             self._release_idempotency(client.id, idempotency_key)
@@ -367,6 +390,7 @@ class Service:
         options: Mapping[str, Any],
         asynchronous: bool,
         idempotency: tuple[int, str] | None,
+        recipients: Recipients | None = None,
     ) -> IssueOutcome:
         doc = validated.doc
         kind = validated.kind
@@ -391,6 +415,8 @@ class Service:
                     session.add(row)
                     session.flush()
                     self._finish_idempotency(session, idempotency, row.id)
+                    if recipients is not None:
+                        self.outbox.enqueue(session, row.id, recipients)
             except IntegrityError:
                 raise Conflict(f"{kind.name} {reference} version {version} exists") from None
             return IssueOutcome(DocumentInfo.of(row), created=True)
@@ -400,6 +426,8 @@ class Service:
                 session.add(row)
                 session.flush()
                 self._finish_idempotency(session, idempotency, row.id)
+                if recipients is not None:
+                    self.outbox.enqueue(session, row.id, recipients)
         except IntegrityError as error:
             raise Conflict(
                 f"{kind.name} {reference} was issued concurrently: {error.orig}"
@@ -555,7 +583,7 @@ class Service:
             if self._claim(document_id):
                 attempted += 1
                 self._attempt(document_id)
-        return attempted
+        return attempted + self.outbox.send_due(limit)
 
     def _claim(self, document_id: str) -> bool:
         with self._transaction() as session:
@@ -608,6 +636,54 @@ class Service:
             row.status = "queued"
             row.next_attempt_at = self.clock()
             return DocumentInfo.of(row)
+
+    # -- deliveries -----------------------------------------------------------------------
+
+    def deliver(
+        self,
+        document_id: str,
+        body: Mapping[str, Any],
+        *,
+        client: Client,
+        idempotency_key: str | None = None,
+    ) -> tuple[DeliveryInfo, bool]:
+        """Queue an email delivery of an issued document; ``True`` if this request created it."""
+        client.require("documents:write")
+        recipients = parse_recipients(body, at="")
+        with self._transaction() as session:
+            if session.get(Document, document_id) is None:
+                raise NotFound(f"no document {document_id}")
+            if idempotency_key is not None:
+                existing = self.outbox.find(session, document_id, idempotency_key)
+                if existing is not None:
+                    return self.outbox.info(session, existing), False
+            row = self.outbox.enqueue(session, document_id, recipients, idempotency_key)
+            session.flush()
+            return self.outbox.info(session, row), True
+
+    def deliveries(self, document_id: str, *, client: Client) -> tuple[DeliveryInfo, ...]:
+        """Every delivery of a document, with each attempt."""
+        client.require("documents:read")
+        with self._transaction() as session:
+            if session.get(Document, document_id) is None:
+                raise NotFound(f"no document {document_id}")
+            rows = session.scalars(
+                select(Delivery)
+                .where(Delivery.document_id == document_id)
+                .order_by(Delivery.created_at)
+            ).all()
+            return tuple(self.outbox.info(session, r) for r in rows)
+
+    def download(self, token: str) -> tuple[DocumentInfo, bytes]:
+        """The archived PDF a signed, unexpired link grants (no API key needed)."""
+        document_id = links.verify(self.secret, token, self.clock())
+        with self._transaction() as session:
+            row = session.get(Document, document_id)
+            if row is None or row.archive_key is None:
+                raise NotFound("the document behind this link is gone")
+            info = DocumentInfo.of(row)
+        assert info.archive_key is not None
+        return info, self.archive.get(key=info.archive_key)
 
     # -- previews -------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 
 from correspondence.banking import group_iban
@@ -103,7 +103,13 @@ def build_environment(templates_dir: Path) -> Environment:
     """The environment every document and email is rendered with."""
     env = Environment(
         loader=FileSystemLoader(templates_dir),
-        autoescape=True,
+        # HTML and anything unknown is escaped; only plain-text email parts (.txt) are not.
+        autoescape=select_autoescape(
+            enabled_extensions=("html", "xml"),
+            disabled_extensions=("txt",),
+            default=True,
+            default_for_string=True,
+        ),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
