@@ -20,6 +20,9 @@ run: deps ## start the API with embedded defaults (./var), sample data and a fre
 	@$(UV) run --frozen correspondence seed
 	@echo "API key for this run (shown once; only its hash is stored):"
 	@$(UV) run --frozen correspondence keys create --name make-run --scopes documents:write documents:read previews
+	@PW=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(12))'); \
+	  echo "$$PW" | $(UV) run --frozen correspondence staff create --email staff@correspondence.example --password-stdin --replace >/dev/null && \
+	  echo "Staff UI: http://127.0.0.1:8000/ui  (staff@correspondence.example / $$PW, new each run)"
 	@echo "API docs: http://127.0.0.1:8000/docs  (any user name; the key above as password)"
 	@echo "Try:      curl -H 'Authorization: Bearer <key>' http://127.0.0.1:8000/v1/documents"
 	@$(UV) run --frozen correspondence serve --host 127.0.0.1 --port 8000

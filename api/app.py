@@ -16,11 +16,13 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware.sessions import SessionMiddleware
 
 from api import errors
 from api.errors import ApiError
+from api.ui import SignInRequired, build_router
 from correspondence import __version__
 from correspondence.bootstrap import build_service
 from correspondence.config import Settings
@@ -126,6 +128,18 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     )
     app.state.service = svc
     errors.install(app)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=svc.secret.decode(),
+        same_site="strict",
+        session_cookie="correspondence_ui",
+        max_age=8 * 3600,
+    )
+    app.include_router(build_router(svc))
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(_: Request, __: SignInRequired) -> Response:
+        return RedirectResponse("/ui/login", status_code=303)
 
     async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await run_in_threadpool(fn, *args, **kwargs)

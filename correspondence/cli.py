@@ -94,6 +94,19 @@ def _keys_create(args: argparse.Namespace, _engine: Engine | None) -> int:
     return 0
 
 
+def _staff_create(args: argparse.Namespace, _engine: Engine | None) -> int:
+    import getpass
+
+    from correspondence.bootstrap import build_service
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
+    staff = build_service(Settings()).create_staff(
+        email=args.email, password=password, replace=args.replace
+    )
+    print(f"staff user {staff.email} {'ready' if args.replace else 'created'}")
+    return 0
+
+
 def _seed(args: argparse.Namespace, _engine: Engine | None) -> int:
     from correspondence.bootstrap import build_service
     from correspondence.service import SCOPES, Client
@@ -157,6 +170,18 @@ def parser() -> argparse.ArgumentParser:
         choices=("documents:write", "documents:read", "previews"),
     )
     create.set_defaults(run=_keys_create)
+
+    staff = sub.add_parser("staff", help="manage staff users of the preview UI")
+    staff_sub = staff.add_subparsers(dest="staff", required=True)
+    staff_create = staff_sub.add_parser("create", help="add a staff user (argon2-hashed password)")
+    staff_create.add_argument("--email", required=True)
+    staff_create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    staff_create.add_argument(
+        "--replace", action="store_true", help="set the password if the user exists"
+    )
+    staff_create.set_defaults(run=_staff_create)
 
     seed = sub.add_parser("seed", help="issue every kind's sample into the registry")
     seed.set_defaults(run=_seed)

@@ -35,6 +35,8 @@ from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import version as package_version
 from typing import Any
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import Engine as Database
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -61,7 +63,15 @@ from correspondence.kinds import KINDS, Kind, Validated, validate
 from correspondence.mail import Mailer
 from correspondence.outbox import DeliveryInfo, Outbox, Recipients, parse_recipients
 from correspondence.registry import sessions
-from correspondence.registry.models import ApiKey, Delivery, Document, IdempotencyKey, NumberSeries
+from correspondence.registry.models import (
+    ApiKey,
+    Delivery,
+    Document,
+    IdempotencyKey,
+    NumberSeries,
+    StaffUser,
+)
+from correspondence.templating import ASSET_ORIGIN
 
 Clock = Callable[[], datetime]
 
@@ -688,14 +698,28 @@ class Service:
     # -- previews -------------------------------------------------------------------------
 
     def preview(
-        self, payload: Mapping[str, Any], *, client: Client, locale: str | None, html: bool
+        self,
+        payload: object,
+        *,
+        client: Client,
+        locale: str | None,
+        html: bool,
+        asset_base: str | None = None,
     ) -> bytes | str:
-        """Render without numbering, registry or archive, marked as a draft."""
+        """Render without numbering, registry or archive, marked as a draft.
+
+        HTML inlines the stylesheet unless ``asset_base`` says where the assets are served."""
         client.require("previews")
-        validated = validate(dict(payload))
+        validated = validate(payload)
         with self.engines.lease() as engine:
             if html:
-                return engine.html(validated, locale=locale, draft=True, inline_css=True)
+                return engine.html(
+                    validated,
+                    locale=locale,
+                    draft=True,
+                    inline_css=asset_base is None,
+                    asset_base=asset_base or ASSET_ORIGIN,
+                )
             return engine.render(validated, locale=locale, draft=True).pdf
 
     # -- reading --------------------------------------------------------------------------
@@ -797,6 +821,50 @@ class Service:
             )
         return f"cor_{prefix}_{secret}"
 
+    def create_staff(self, *, email: str, password: str, replace: bool = False) -> Staff:
+        """Add a member of staff (or, with ``replace``, set an existing one's password)."""
+        if len(password) < 12:
+            raise InvalidPayload([Problem("password", "use at least 12 characters", "weak")])
+        with self._transaction() as session:
+            existing = session.scalars(
+                select(StaffUser).where(StaffUser.email == email.strip().lower())
+            ).first()
+            if existing is not None and replace:
+                existing.password_hash = _PASSWORDS.hash(password)
+                return Staff(existing.id, existing.email)
+            row = StaffUser(
+                email=email.strip().lower(),
+                password_hash=_PASSWORDS.hash(password),
+                created_at=self.clock(),
+            )
+            session.add(row)
+            try:
+                session.flush()
+            except IntegrityError:
+                raise Conflict(f"{email} already exists") from None
+            return Staff(row.id, row.email)
+
+    def sign_in(self, *, email: str, password: str) -> Staff:
+        """The member of staff with these credentials, or :class:`Unauthenticated`."""
+        with self._transaction() as session:
+            row = session.scalars(
+                select(StaffUser).where(StaffUser.email == email.strip().lower())
+            ).first()
+            stored = row.password_hash if row else _DUMMY_HASH
+            try:
+                _PASSWORDS.verify(stored, password)
+            except (VerifyMismatchError, InvalidHashError):
+                raise Unauthenticated("wrong email or password") from None
+            if row is None:
+                raise Unauthenticated("wrong email or password")
+            return Staff(row.id, row.email)
+
+    def staff(self, staff_id: int) -> Staff | None:
+        """A member of staff by id (for a session)."""
+        with self._transaction() as session:
+            row = session.get(StaffUser, staff_id)
+            return Staff(row.id, row.email) if row else None
+
     def authenticate(self, token: str | None) -> Client:
         """The client a bearer token belongs to."""
         if not token or not token.startswith("cor_") or token.count("_") < 2:
@@ -811,6 +879,24 @@ class Service:
             ):
                 raise Unauthenticated("unknown or revoked API key")
             return Client(row.id, row.name, frozenset(row.scopes.split()))
+
+
+@dataclass(frozen=True)
+class Staff:
+    """A signed-in member of staff."""
+
+    id: int
+    email: str
+
+    @property
+    def client(self) -> Client:
+        """Staff act through the UI with every scope, under their own name."""
+        return Client(id=0, name=f"staff:{self.email}", scopes=frozenset(SCOPES))
+
+
+_PASSWORDS = PasswordHasher()
+# Verified against when the email is unknown, so that both cases take the same time.
+_DUMMY_HASH = _PASSWORDS.hash("not a password of anyone")
 
 
 def _hash_secret(secret: str) -> str:

@@ -1,0 +1,364 @@
+"""Staff preview UI under ``/ui``: server-rendered pages, no front-end build, no script.
+
+Sign-in with argon2-hashed passwords, a signed session cookie and a CSRF token on every
+form. Staff compose a payload (from a kind's sample or pasted JSON), see its validation
+errors with their field paths, preview it as HTML (marked BORRADOR / DRAFT) in one locale
+or Spanish and English side by side, open the draft PDF, search issued documents, open
+their archived PDF, see their metadata and delivery attempts, and resend them by email.
+"""
+
+import hmac
+import json
+import secrets
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.concurrency import run_in_threadpool
+
+from correspondence.errors import InvalidPayload, NotFound, Problem, Unauthenticated
+from correspondence.formatting import SUPPORTED_LOCALES
+from correspondence.kinds import KINDS
+from correspondence.pdf import load_assets
+from correspondence.service import DocumentQuery, Service, Staff
+from correspondence.templating import ASSET_ORIGIN
+
+TEMPLATES = Path(__file__).parent / "templates"
+ASSET_BASE = "/ui/assets/"
+
+
+class SignInRequired(Exception):
+    """Raised by page dependencies when there is no staff session."""
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env
+
+
+def _pair_locales(locale: str, jurisdiction: str) -> tuple[str, str]:
+    spanish = locale if locale.startswith("es") else f"es-{jurisdiction}"
+    english = locale if locale.startswith("en") else "en-GB"
+    return spanish, english
+
+
+def build_router(svc: Service) -> APIRouter:
+    """The ``/ui`` routes over ``svc``."""
+    env = _environment()
+    assets = {url.removeprefix(ASSET_ORIGIN): data for url, data in load_assets().items()}
+    router = APIRouter(prefix="/ui", include_in_schema=False)
+
+    def csrf(request: Request) -> str:
+        token = request.session.get("csrf")
+        if not token:
+            token = secrets.token_urlsafe(32)
+            request.session["csrf"] = token
+        return str(token)
+
+    def check_csrf(request: Request, token: str) -> None:
+        expected = request.session.get("csrf", "")
+        if not expected or not hmac.compare_digest(str(expected), token):
+            raise SignInRequired()
+
+    async def staff(request: Request) -> Staff:
+        staff_id = request.session.get("staff")
+        found = await run_in_threadpool(svc.staff, int(staff_id)) if staff_id else None
+        if found is None:
+            raise SignInRequired()
+        return found
+
+    Signed = Annotated[Staff, Depends(staff)]
+
+    def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        html = env.get_template(f"ui/{name}").render(csrf=csrf(request), **context)
+        return HTMLResponse(html, status_code=status)
+
+    @router.get("/login")
+    async def login_form(request: Request) -> HTMLResponse:
+        return page(request, "login.html", error=None, email="", staff=None)
+
+    @router.post("/login")
+    async def login(
+        request: Request,
+        email: Annotated[str, Form()],
+        password: Annotated[str, Form()],
+        token: Annotated[str, Form(alias="csrf")],
+    ) -> Response:
+        check_csrf(request, token)
+        try:
+            who = await run_in_threadpool(svc.sign_in, email=email, password=password)
+        except Unauthenticated:
+            return page(
+                request,
+                "login.html",
+                401,
+                error="Wrong email or password.",
+                email=email,
+                staff=None,
+            )
+        request.session.clear()
+        request.session["staff"] = who.id
+        return RedirectResponse("/ui/compose", status_code=303)
+
+    @router.post("/logout")
+    async def logout(request: Request, token: Annotated[str, Form(alias="csrf")]) -> Response:
+        check_csrf(request, token)
+        request.session.clear()
+        return RedirectResponse("/ui/login", status_code=303)
+
+    @router.get("/")
+    async def home(who: Signed) -> Response:
+        return RedirectResponse("/ui/compose", status_code=303)
+
+    @router.get("/assets/{path:path}")
+    async def asset(path: str, who: Signed) -> Response:
+        if path not in assets:
+            raise NotFound(f"no asset {path}")
+        data, mime = assets[path]
+        return Response(data, media_type=mime, headers={"Cache-Control": "private, max-age=3600"})
+
+    def compose_page(
+        request: Request,
+        who: Staff,
+        *,
+        kind: str,
+        locale: str,
+        text: str,
+        problems: list[Problem] | None = None,
+        previews: list[tuple[str, str]] | None = None,
+        status: int = 200,
+    ) -> HTMLResponse:
+        return page(
+            request,
+            "compose.html",
+            status,
+            staff=who,
+            kinds=sorted(KINDS),
+            locales=SUPPORTED_LOCALES,
+            kind=kind,
+            locale=locale,
+            text=text,
+            problems=problems or [],
+            previews=previews or [],
+        )
+
+    @router.get("/compose")
+    async def compose(
+        request: Request, who: Signed, kind: str = "premium_invoice", locale: str = ""
+    ) -> HTMLResponse:
+        if kind not in KINDS:
+            kind = "premium_invoice"
+        sample = KINDS[kind].sample()
+        chosen = locale if locale in SUPPORTED_LOCALES else sample["document"]["locale"]
+        return compose_page(
+            request,
+            who,
+            kind=kind,
+            locale=chosen,
+            text=json.dumps(sample, ensure_ascii=False, indent=2),
+        )
+
+    def parse(text: str) -> Any:
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise InvalidPayload(
+                [
+                    Problem(
+                        "",
+                        f"not JSON: {error.msg} (line {error.lineno}, column {error.colno})",
+                        "json",
+                    )
+                ]
+            ) from None
+
+    @router.post("/compose")
+    async def preview(
+        request: Request,
+        who: Signed,
+        payload: Annotated[str, Form()],
+        locale: Annotated[str, Form()],
+        action: Annotated[str, Form()],
+        token: Annotated[str, Form(alias="csrf")],
+    ) -> HTMLResponse:
+        check_csrf(request, token)
+        kind = "premium_invoice"
+        try:
+            body = parse(payload)
+            if isinstance(body, dict) and isinstance(body.get("document"), dict):
+                kind = str(body["document"].get("type", kind))
+            locales = [locale]
+            if action == "side" and isinstance(body, dict):
+                document = body.get("document") or {}
+                locales = list(
+                    _pair_locales(
+                        str(document.get("locale", locale)), str(document.get("jurisdiction", "ES"))
+                    )
+                )
+            previews = []
+            for each in locales:
+                html = await run_in_threadpool(
+                    svc.preview,
+                    body,
+                    client=who.client,
+                    locale=each,
+                    html=True,
+                    asset_base=ASSET_BASE,
+                )
+                assert isinstance(html, str)
+                previews.append((each, html))
+        except InvalidPayload as error:
+            return compose_page(
+                request,
+                who,
+                kind=kind if kind in KINDS else "premium_invoice",
+                locale=locale,
+                text=payload,
+                problems=list(error.problems),
+                status=422,
+            )
+        return compose_page(
+            request,
+            who,
+            kind=kind if kind in KINDS else "premium_invoice",
+            locale=locale,
+            text=payload,
+            previews=previews,
+        )
+
+    @router.post("/preview.pdf")
+    async def preview_pdf(
+        request: Request,
+        who: Signed,
+        payload: Annotated[str, Form()],
+        locale: Annotated[str, Form()],
+        token: Annotated[str, Form(alias="csrf")],
+    ) -> Response:
+        check_csrf(request, token)
+        try:
+            body = parse(payload)
+            pdf = await run_in_threadpool(
+                svc.preview, body, client=who.client, locale=locale, html=False
+            )
+        except InvalidPayload as error:
+            return compose_page(
+                request,
+                who,
+                kind="premium_invoice",
+                locale=locale,
+                text=payload,
+                problems=list(error.problems),
+                status=422,
+            )
+        assert isinstance(pdf, bytes)
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": 'inline; filename="draft.pdf"'},
+        )
+
+    @router.get("/documents")
+    async def documents(
+        request: Request,
+        who: Signed,
+        policy_number: str = "",
+        policyholder: str = "",
+        kind: str = "",
+        issued_from: str = "",
+        issued_to: str = "",
+    ) -> HTMLResponse:
+        def day(value: str) -> date | None:
+            try:
+                return date.fromisoformat(value) if value else None
+            except ValueError:
+                return None
+
+        query = DocumentQuery(
+            policy_number=policy_number or None,
+            policyholder=policyholder or None,
+            kind=kind or None,
+            issued_from=day(issued_from),
+            issued_to=day(issued_to),
+            limit=100,
+        )
+        found = await run_in_threadpool(svc.list, query, client=who.client)
+        return page(
+            request,
+            "documents.html",
+            staff=who,
+            items=found.items,
+            total=found.total,
+            kinds=sorted(KINDS),
+            q={
+                "policy_number": policy_number,
+                "policyholder": policyholder,
+                "kind": kind,
+                "issued_from": issued_from,
+                "issued_to": issued_to,
+            },
+        )
+
+    @router.get("/documents/{document_id}")
+    async def document(
+        request: Request, who: Signed, document_id: str, sent: str = ""
+    ) -> HTMLResponse:
+        info = await run_in_threadpool(svc.get, document_id, client=who.client)
+        deliveries = await run_in_threadpool(svc.deliveries, document_id, client=who.client)
+        return page(
+            request,
+            "document.html",
+            staff=who,
+            doc=info,
+            deliveries=deliveries,
+            problems=[],
+            sent=sent,
+        )
+
+    @router.get("/documents/{document_id}/pdf")
+    async def document_pdf(who: Signed, document_id: str) -> Response:
+        info, data = await run_in_threadpool(svc.pdf, document_id, client=who.client)
+        return Response(
+            data,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{info.id}.pdf"'},
+        )
+
+    @router.post("/documents/{document_id}/resend")
+    async def resend(
+        request: Request,
+        who: Signed,
+        document_id: str,
+        to: Annotated[str, Form()],
+        token: Annotated[str, Form(alias="csrf")],
+    ) -> Response:
+        check_csrf(request, token)
+        addresses = [a.strip() for a in to.replace(";", ",").split(",") if a.strip()]
+        try:
+            await run_in_threadpool(
+                svc.deliver, document_id, {"email": {"to": addresses}}, client=who.client
+            )
+        except InvalidPayload as error:
+            info = await run_in_threadpool(svc.get, document_id, client=who.client)
+            deliveries = await run_in_threadpool(svc.deliveries, document_id, client=who.client)
+            return page(
+                request,
+                "document.html",
+                422,
+                staff=who,
+                doc=info,
+                deliveries=deliveries,
+                problems=list(error.problems),
+                sent="",
+            )
+        return RedirectResponse(f"/ui/documents/{document_id}?sent=1", status_code=303)
+
+    return router
