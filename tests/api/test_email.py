@@ -258,3 +258,20 @@ def test_embedded_outbox_and_idempotent_resend(api: Api) -> None:
     message = email.message_from_bytes(files[0].read_bytes(), policy=default)
     assert "DEC-LIM" not in str(message["Subject"]) and "SL-2026-118734" in str(message["Subject"])
     assert len(api.get(f"/v1/documents/{doc['id']}/deliveries").json()) == 1
+
+
+def test_retried_issue_request_sends_once(tmp_path: Path, smtp: Smtp) -> None:
+    """The same Idempotency-Key replays the request: one document, one delivery, one email."""
+    body = with_delivery(
+        load_sample("02_premium_invoice_es-MX.json"), "tesoreria@nopalazul.example"
+    )
+    with smtp_api(tmp_path, smtp.port) as running:
+        api = Api(running)
+        first = api.post("/v1/documents", body, **{"Idempotency-Key": "issue-and-send-1"})
+        again = api.post("/v1/documents", body, **{"Idempotency-Key": "issue-and-send-1"})
+        assert first.json()["id"] == again.json()["id"]
+        wait_for(api, first.json()["id"], "sent")
+        time.sleep(1.0)
+        assert len(api.get(f"/v1/documents/{first.json()['id']}/deliveries").json()) == 1
+        assert len(smtp.recorder.messages) == 1
+        api.http.close()
