@@ -24,6 +24,7 @@ from api import errors
 from api.errors import ApiError
 from api.ui import SignInRequired, build_router
 from correspondence import __version__
+from correspondence.batches import BatchProgress, parse_ndjson
 from correspondence.bootstrap import build_service
 from correspondence.config import Settings
 from correspondence.errors import Unauthenticated
@@ -69,6 +70,34 @@ def _delivery(info: DeliveryInfo) -> dict[str, Any]:
     }
 
 
+def _batch(progress: BatchProgress) -> dict[str, Any]:
+    return {
+        "id": progress.id,
+        "total": progress.total,
+        "counts": progress.counts,
+        "rate_per_second": progress.rate_per_second,
+        "done": progress.done,
+        "created_at": progress.created_at.isoformat(),
+        "links": {
+            "self": f"/v1/batches/{progress.id}",
+            "documents": f"/v1/batches/{progress.id}/documents",
+        },
+    }
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refused with 413 above ``limit`` bytes (declared or streamed)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, "too_large", f"the body is over {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise ApiError(413, "too_large", f"the body is over {limit} bytes")
+    return bytes(body)
+
+
 async def _read_json(request: Request, limit: int) -> Any:
     """The request body as JSON: 415 for another media type, 413 above ``limit`` bytes."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -79,14 +108,7 @@ async def _read_json(request: Request, limit: int) -> Any:
             f"send application/json, not {media or 'no content type'}",
             "Content-Type",
         )
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, "too_large", f"the body is over {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise ApiError(413, "too_large", f"the body is over {limit} bytes")
+    body = await _read_body(request, limit)
     try:
         return json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
@@ -271,6 +293,43 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     async def retry_document(document_id: str, who: Authenticated) -> dict[str, Any]:
         """Queue a failed document again."""
         return _document(await call(svc.retry, document_id, client=who))
+
+    # -- batches ------------------------------------------------------------------------------
+
+    @app.post("/v1/batches", status_code=202, tags=["batches"])
+    async def submit_batch(request: Request, who: Authenticated) -> JSONResponse:
+        """Many payloads at once: a JSON array, or `application/x-ndjson`, one per line."""
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media == "application/x-ndjson":
+            items = parse_ndjson(await _read_body(request, settings.max_batch_bytes))
+        else:
+            items = await _read_json(request, settings.max_batch_bytes)
+            if not isinstance(items, list):
+                raise ApiError(422, "type", "send a JSON array of payloads, or NDJSON")
+        progress = await call(svc.batches.submit, items, client=who)
+        return JSONResponse(
+            _batch(progress), status_code=202, headers={"Location": f"/v1/batches/{progress.id}"}
+        )
+
+    @app.get("/v1/batches/{batch_id}", tags=["batches"])
+    async def batch_progress(batch_id: str, who: Authenticated) -> dict[str, Any]:
+        """Counts per status and the rate so far."""
+        return _batch(await call(svc.batches.progress, batch_id, client=who))
+
+    @app.get("/v1/batches/{batch_id}/documents", tags=["batches"])
+    async def batch_documents(batch_id: str, who: Authenticated) -> list[dict[str, Any]]:
+        """Every item: its document, or the errors that refused it."""
+        results = await call(lambda: list(svc.batches.results(batch_id, client=who)))
+        return [
+            {
+                "position": r.position,
+                "document": _document(r.document) if r.document else None,
+                "errors": [
+                    {"error": p.error, "field": p.field, "message": p.message} for p in r.problems
+                ],
+            }
+            for r in results
+        ]
 
     # -- deliveries and download links ---------------------------------------------------------
 

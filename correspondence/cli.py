@@ -68,6 +68,66 @@ def _samples(args: argparse.Namespace, engine: Engine | None) -> int:
     return 0
 
 
+def _batch(args: argparse.Namespace, engine: Engine | None) -> int:
+    """Render every line of an NDJSON file into ``--out``; a line's business reference names
+    its PDF, so running the same file again renders nothing twice."""
+    import re
+
+    from rich.progress import Progress
+
+    assert engine is not None
+    lines = [
+        (n, line) for n, line in enumerate(_read_text(args.file).splitlines(), 1) if line.strip()
+    ]
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    counts = {"rendered": 0, "already there": 0, "refused": 0}
+    with (out / "errors.ndjson").open("w", encoding="utf-8") as errors, Progress() as progress:
+        task = progress.add_task(f"{args.file.name}", total=len(lines))
+        for number, line in lines:
+            try:
+                try:
+                    payload = json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise InvalidPayload([Problem("", f"not JSON: {error.msg}", "json")]) from None
+                validated = engine.validate(payload)
+                doc = validated.doc.document
+                name = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{doc.type}-{doc.our_reference}")
+                target = out / f"{name}.pdf"
+                if target.exists():
+                    counts["already there"] += 1
+                else:
+                    target.write_bytes(engine.render(validated).pdf)
+                    counts["rendered"] += 1
+            except InvalidPayload as error:
+                counts["refused"] += 1
+                errors.write(
+                    json.dumps(
+                        {
+                            "line": number,
+                            "errors": [
+                                {"field": p.field, "message": p.message} for p in error.problems
+                            ],
+                        },
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
+            progress.advance(task)
+    print(
+        ", ".join(f"{value} {key}" for key, value in counts.items())
+        + (f"; problems in {out / 'errors.ndjson'}" if counts["refused"] else "")
+    )
+    return EXIT_INVALID if counts["refused"] else 0
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text("utf-8")
+    except OSError as error:
+        raise InvalidPayload([Problem("", f"cannot read {path}: {error.strerror}", "io")]) from None
+
+
 def _serve(args: argparse.Namespace, _engine: Engine | None) -> int:
     import uvicorn
 
@@ -155,6 +215,11 @@ def parser() -> argparse.ArgumentParser:
     samples.add_argument("--all-locales", action="store_true", help="every supported locale")
     samples.set_defaults(run=_samples)
 
+    batch = sub.add_parser("batch", help="render every payload of an NDJSON file into a folder")
+    batch.add_argument("file", type=Path, help="one payload per line")
+    batch.add_argument("--out", type=Path, required=True, help="output folder")
+    batch.set_defaults(run=_batch)
+
     serve = sub.add_parser("serve", help="start the HTTP API with the current settings")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -195,7 +260,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``correspondence`` command."""
     args = parser().parse_args(argv)
-    engine = Engine(Settings()) if args.command in ("render", "samples") else None
+    engine = Engine(Settings()) if args.command in ("render", "samples", "batch") else None
     try:
         code: int = args.run(args, engine)
     except InvalidPayload as error:

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=2_000_000, description="Largest request body accepted (413 above)."
     )
+    max_batch_bytes: int = Field(
+        default=50_000_000, description="Largest batch upload accepted (413 above)."
+    )
     retry_base_seconds: float = Field(
         default=2.0, description="First delay before retrying an accepted document."
     )

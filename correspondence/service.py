@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session
 
 from correspondence import links
 from correspondence.archive import Archive, ArchiveConflict, document_key
+from correspondence.batches import Batches
 from correspondence.config import Settings
 from correspondence.engine import Engine, RenderedDocument
 from correspondence.errors import (
@@ -278,6 +279,7 @@ class Service:
     clock: Clock
     engines: EnginePool = field(init=False)
     outbox: Outbox = field(init=False)
+    batches: Batches = field(init=False)
 
     def __post_init__(self) -> None:
         self._sessions = sessions(self.database)
@@ -291,6 +293,7 @@ class Service:
             secret=self.secret,
             clock=self.clock,
         )
+        self.batches = Batches(self, self._transaction, self.clock)
         self._versions = {
             "weasyprint": package_version("weasyprint"),
             "pypdf": package_version("pypdf"),

@@ -126,3 +126,30 @@ def test_seed_and_reissue_check(
     assert "identical" in capsys.readouterr().out
     assert main(["reissue-check", "no-such-id"]) == 1
     assert (tmp_path / "var" / "correspondence.db").is_file()
+
+
+def test_batch_renders_a_file_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`batch FILE --out DIR`: a progress bar, a summary, refusals listed, reruns skip."""
+    good = [
+        load_json(name)
+        for name in ("02_premium_invoice_es-MX.json", "05_credit_limit_decision_partial_es-MX.json")
+    ]
+    source = tmp_path / "in.ndjson"
+    source.write_text("\n".join([json.dumps(p) for p in good] + ["{broken"]) + "\n", "utf-8")
+    out = tmp_path / "out"
+    assert main(["batch", str(source), "--out", str(out)]) == EXIT_INVALID
+    summary = capsys.readouterr().out
+    assert "2 rendered, 0 already there, 1 refused" in summary
+    pdfs = sorted(p.name for p in out.glob("*.pdf"))
+    assert pdfs == [
+        "credit_limit_decision-DEC-LIM-2026-118734.pdf",
+        "premium_invoice-PRI-2026-001874.pdf",
+    ]
+    errors = [json.loads(line) for line in (out / "errors.ndjson").read_text().splitlines()]
+    assert errors[0]["line"] == 3 and "not JSON" in errors[0]["errors"][0]["message"]
+    assert main(["batch", str(source), "--out", str(out)]) == EXIT_INVALID
+    assert "0 rendered, 2 already there, 1 refused" in capsys.readouterr().out
+
+
+def load_json(name: str) -> Any:
+    return json.loads((SHARED_SAMPLES / name).read_text("utf-8"))

@@ -1,0 +1,175 @@
+"""Bulk submission: many payloads accepted at once, issued by the same path as single ones.
+
+Each payload is validated and recorded as a queued document (or refused, with its errors)
+when the batch is accepted; the issuer completes the queued ones. A refused item does not
+stop the others. Items are idempotent on their business reference ``(kind,
+document.our_reference)``: resubmitting a batch finds the documents already there and
+issues nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from correspondence.errors import Conflict, InvalidPayload, NotFound, Problem
+from correspondence.registry.models import Batch, BatchItem, Document
+
+if TYPE_CHECKING:
+    from correspondence.service import Client, DocumentInfo, Service
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """Counts per status and the rate so far."""
+
+    id: str
+    total: int
+    counts: dict[str, int]
+    created_at: datetime
+    rate_per_second: float
+    done: bool
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """One item: the document it became, or the problems that refused it."""
+
+    position: int
+    document: DocumentInfo | None
+    problems: tuple[Problem, ...]
+
+
+def parse_ndjson(body: bytes) -> list[Any]:
+    """One JSON value per non-empty line; a line that is not JSON becomes a refused item."""
+    items: list[Any] = []
+    for number, line in enumerate(body.decode("utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            items.append(json.loads(line))
+        except json.JSONDecodeError as error:
+            items.append(_NotJson(number, error.msg))
+    return items
+
+
+@dataclass(frozen=True)
+class _NotJson:
+    line: int
+    message: str
+
+
+class Batches:
+    """Accepts batches and reports on them."""
+
+    def __init__(
+        self,
+        service: Service,
+        transaction: Callable[[], AbstractContextManager[Session]],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._service = service
+        self._transaction = transaction
+        self._clock = clock
+
+    def submit(self, items: Sequence[Any], *, client: Client) -> BatchProgress:
+        """Accept every valid item as a queued document; record the others as refused."""
+        client.require("documents:write")
+        if not items:
+            raise InvalidPayload([Problem("", "a batch needs at least one payload", "empty")])
+        batch_id = str(uuid.uuid4())
+        with self._transaction() as session:
+            session.add(
+                Batch(
+                    id=batch_id, client_name=client.name, total=len(items), created_at=self._clock()
+                )
+            )
+        for position, item in enumerate(items):
+            document_id, refused = None, None
+            try:
+                if isinstance(item, _NotJson):
+                    raise InvalidPayload(
+                        [Problem("", f"line {item.line} is not JSON: {item.message}", "json")]
+                    )
+                if not isinstance(item, dict):
+                    raise InvalidPayload([Problem("", "each item must be a JSON object", "type")])
+                outcome = self._service.issue(item, client=client, asynchronous=True)
+                document_id = outcome.document.id
+            except InvalidPayload as error:
+                refused = [_problem(p) for p in error.problems]
+            except Conflict as error:
+                refused = [{"error": "conflict", "field": "", "message": str(error)}]
+            with self._transaction() as session:
+                session.add(
+                    BatchItem(
+                        batch_id=batch_id,
+                        position=position,
+                        document_id=document_id,
+                        refused=refused,
+                    )
+                )
+        return self.progress(batch_id, client=client)
+
+    def progress(self, batch_id: str, *, client: Client) -> BatchProgress:
+        """Counts per status (refused, queued, issuing, issued, failed) and the rate."""
+        client.require("documents:read")
+        with self._transaction() as session:
+            batch = session.get(Batch, batch_id)
+            if batch is None:
+                raise NotFound(f"no batch {batch_id}")
+            rows = session.execute(
+                select(BatchItem.refused, Document.status, Document.issued_at)
+                .outerjoin(Document, Document.id == BatchItem.document_id)
+                .where(BatchItem.batch_id == batch_id)
+            ).all()
+            created = batch.created_at
+            total = batch.total
+        counts: Counter[str] = Counter()
+        last_issue: datetime | None = None
+        for refused, status, issued_at in rows:
+            counts["refused" if refused else status] += 1
+            if status == "issued" and issued_at is not None:
+                last_issue = issued_at if last_issue is None else max(last_issue, issued_at)
+        elapsed = (last_issue - created).total_seconds() if last_issue else 0.0
+        rate = counts["issued"] / elapsed if elapsed > 0 else 0.0
+        done = len(rows) == total and counts["queued"] + counts["issuing"] == 0
+        return BatchProgress(batch_id, total, dict(counts), created, round(rate, 2), done)
+
+    def results(self, batch_id: str, *, client: Client) -> Iterator[BatchResult]:
+        """Every item, in submission order."""
+        from correspondence.service import DocumentInfo
+
+        client.require("documents:read")
+        with self._transaction() as session:
+            if session.get(Batch, batch_id) is None:
+                raise NotFound(f"no batch {batch_id}")
+            rows = session.execute(
+                select(BatchItem, Document)
+                .outerjoin(Document, Document.id == BatchItem.document_id)
+                .where(BatchItem.batch_id == batch_id)
+                .order_by(BatchItem.position)
+            ).all()
+            results = [
+                BatchResult(
+                    item.position,
+                    DocumentInfo.of(doc) if doc is not None else None,
+                    tuple(
+                        Problem(p["field"], p["message"], p["error"]) for p in (item.refused or ())
+                    ),
+                )
+                for item, doc in rows
+            ]
+        yield from results
+
+
+def _problem(problem: Problem) -> dict[str, str]:
+    return {"error": problem.error, "field": problem.field, "message": problem.message}
