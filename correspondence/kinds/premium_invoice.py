@@ -186,8 +186,8 @@ class Cfdi(Model):
     qr_payload: NonEmpty
 
 
-class PremiumInvoice(Envelope):
-    """The ``premium_invoice`` payload."""
+class InvoiceFields(Model):
+    """The invoice's own fields, without the envelope (a renewal pack carries them too)."""
 
     invoice: InvoiceHeader
     lines: list[InvoiceLine] = Field(min_length=1)
@@ -197,6 +197,10 @@ class PremiumInvoice(Envelope):
     fx: Fx | None = None
     related: Related | None = None
     cfdi: Cfdi | None = None
+
+
+class PremiumInvoice(Envelope, InvoiceFields):
+    """The ``premium_invoice`` payload: the envelope and the invoice's fields."""
 
 
 # --- figures ------------------------------------------------------------------------------

@@ -22,17 +22,7 @@ from correspondence.errors import InvalidPayload, Problem
 from correspondence.kinds import Kind, NumberRequest
 from correspondence.kinds import premium_invoice as invoice_kind
 from correspondence.kinds.common import CollectionService
-from correspondence.kinds.premium_invoice import (
-    Cfdi,
-    Fx,
-    InvoiceFigures,
-    InvoiceHeader,
-    InvoiceLine,
-    Payment,
-    PremiumInvoice,
-    Related,
-    Totals,
-)
+from correspondence.kinds.premium_invoice import InvoiceFields, InvoiceFigures, PremiumInvoice
 from correspondence.models import (
     CountryCode,
     DecimalStr,
@@ -215,25 +205,12 @@ class TermsSummary(Model):
     obligations: list[Obligation] = Field(min_length=1)
 
 
-class InvoiceSection(Model):
-    """The pack's premium invoice, without the envelope it shares with the pack."""
-
-    invoice: InvoiceHeader
-    lines: list[InvoiceLine] = Field(min_length=1)
-    totals: Totals | None = None
-    payment: Payment
-    late_payment_consequence: str | None = None
-    fx: Fx | None = None
-    related: Related | None = None
-    cfdi: Cfdi | None = None
-
-
 class RenewalPack(Envelope):
     """The ``renewal_pack`` payload."""
 
     renewal: Renewal
     schedule: Schedule
-    premium_invoice: InvoiceSection
+    premium_invoice: InvoiceFields
     terms_summary: TermsSummary
 
 
@@ -508,7 +485,7 @@ def derive(doc: RenewalPack) -> PackFigures:
 
 def _invoice_path(field: str) -> str:
     head = field.split(".", 1)[0]
-    if head in InvoiceSection.model_fields:
+    if head in InvoiceFields.model_fields:
         return f"premium_invoice.{field}"
     return field
 

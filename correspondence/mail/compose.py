@@ -48,10 +48,11 @@ def compose(
     filename: str,
 ) -> EmailMessage:
     """The message; ``pdf`` is attached when given (else the context carries a link)."""
-    lang = context["lang"]
-    subject = env.get_template(f"{lang}/email/subject.txt").render(context).strip()
-    text = env.get_template(f"{lang}/email/body.txt").render(context)
-    html = env.get_template(f"{lang}/email/body.html").render(context)
+    # One language-neutral message; its words come from the glossary and the per-language
+    # summary line from templates/{lang}/email/_summary.txt.
+    subject = env.get_template("shared/email/subject.txt").render(context).strip()
+    text = env.get_template("shared/email/body.txt").render(context)
+    html = env.get_template("shared/email/body.html").render(context)
     doc = context["doc"]
     aex = doc.account_executive  # type: ignore[attr-defined]
     insurer = doc.insurer  # type: ignore[attr-defined]
