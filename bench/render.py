@@ -1,49 +1,40 @@
-"""Invoices per second through our engine and through plain WeasyPrint on the same HTML.
+"""Documents per second through our engine and through plain WeasyPrint on the same HTML.
 
-One run, interleaved (engine, plain, engine, plain …) so that machine drift hits both
+One run, interleaved (engine, plain, plain PDF/A, engine …) so that machine drift hits all
 alike. "Engine" is the whole path a request takes: validate the payload, compute and
 reconcile its figures, render the Jinja template, lay out and write a PDF/A-3b with the
-payload attached, through the asset-only fetcher. "Plain" is `HTML(string=...).write_pdf()`
-on the exact HTML the engine produced, with WeasyPrint's defaults (its own URL fetcher
-reading the same asset files from disk, no PDF/A, no attachment). "Plain PDF/A" is the same
-call asked for the output the engine writes (PDF/A-3b with the payload attached), so the
-last ratio is the engine's own cost: validation, rules, Jinja and the asset fetcher.
+payload attached through the asset-only fetcher (and, for packs, label the pages with
+pypdf). "Plain" is `HTML(string=...).write_pdf()` on the exact HTML the engine produced,
+with WeasyPrint's defaults (its own URL fetcher reading the same asset files from disk, no
+PDF/A, no attachment). "Plain PDF/A" is the same call asked for the output the engine
+writes, so the last ratio is the engine's own cost.
 
-    uv run python bench/render.py [--runs 20] [--sample PATH]
+    uv run python bench/render.py [--runs 15] [--kind premium_invoice]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
-from pathlib import Path
+from collections.abc import Callable
 
 from weasyprint import HTML, Attachment
 
-from correspondence.config import PROJECT_ROOT, Settings
+from correspondence.config import Settings
 from correspondence.engine import Engine
+from correspondence.kinds import KINDS
 from correspondence.pdf import ASSETS_DIR
 
-DEFAULT_SAMPLE = PROJECT_ROOT.parent / "shared" / "samples" / "02_premium_invoice_es-MX.json"
 
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--sample", type=Path, default=DEFAULT_SAMPLE)
-    args = parser.parse_args()
-
-    payload = json.loads(args.sample.read_text("utf-8"))
-    engine = Engine(Settings())
+def measure(engine: Engine, kind: str, runs: int) -> dict[str, float]:
+    payload = KINDS[kind].sample()
     validated = engine.validate(payload)
     plain_html = engine.html(validated, asset_base=ASSETS_DIR.as_uri() + "/")
+    attachment = validated.doc.model_dump_json(indent=2, exclude_unset=True, by_alias=True).encode()
 
     def ours() -> int:
         return engine.render(engine.validate(payload)).pages
-
-    attachment = validated.doc.model_dump_json(indent=2, exclude_unset=True, by_alias=True).encode()
 
     def plain() -> int:
         document = HTML(string=plain_html).render()
@@ -57,50 +48,38 @@ def main() -> None:
         )
         return len(document.pages)
 
-    for warm in (ours, plain, plain_pdfa):  # first render pays font loading and imports
-        warm()
-    engine_s: list[float] = []
-    plain_s: list[float] = []
-    pdfa_s: list[float] = []
-    phases: dict[str, list[float]] = {"validate": [], "jinja": []}
-    for _ in range(args.runs):
-        t0 = time.perf_counter()
-        pages_ours = ours()
-        engine_s.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        pages_plain = plain()
-        plain_s.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        plain_pdfa()
-        pdfa_s.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        v = engine.validate(payload)
-        phases["validate"].append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        engine.html(v)
-        phases["jinja"].append(time.perf_counter() - t0)
-    assert pages_ours == pages_plain, (pages_ours, pages_plain)
+    paths: dict[str, Callable[[], int]] = {"engine": ours, "plain": plain, "pdfa": plain_pdfa}
+    for run in paths.values():  # warm up: imports, fonts, caches
+        run()
+    times: dict[str, list[float]] = {name: [] for name in paths}
+    pages = 0
+    for _ in range(runs):
+        for name, run in paths.items():
+            t0 = time.perf_counter()
+            pages = run()
+            times[name].append(time.perf_counter() - t0)
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    return {**medians, "pages": pages}
 
-    e, p, a = (statistics.median(x) for x in (engine_s, plain_s, pdfa_s))
-    print(f"sample: {args.sample.name}, {pages_ours} pages, {args.runs} interleaved runs each")
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--kind", choices=sorted(KINDS), action="append")
+    args = parser.parse_args()
+    engine = Engine(Settings())
+    print(f"{args.runs} interleaved runs per path; medians in ms")
     print(
-        f"engine (validate+rules+jinja+PDF/A+attachment): {e * 1000:7.1f} ms median  "
-        f"{1 / e:5.2f} invoices/s"
+        f"{'kind':<28}{'pages':>5}{'engine':>9}{'plain':>9}{'PDF/A':>9}"
+        f"{'eng/plain':>11}{'eng/PDF/A':>11}{'docs/s':>8}"
     )
-    print(
-        f"plain WeasyPrint, same HTML:                    {p * 1000:7.1f} ms median  "
-        f"{1 / p:5.2f} invoices/s"
-    )
-    print(
-        f"plain WeasyPrint, same HTML, PDF/A-3b+attached: {a * 1000:7.1f} ms median  "
-        f"{1 / a:5.2f} invoices/s"
-    )
-    for name, values in phases.items():
-        print(f"  of which {name:<8} {statistics.median(values) * 1000:6.2f} ms")
-    print(f"ratio engine/plain:       {e / p:.3f}  ({(e / p - 1) * 100:+.1f} %)")
-    print(
-        f"ratio engine/plain PDF/A: {e / a:.3f}  ({(e / a - 1) * 100:+.1f} %)  <- engine overhead"
-    )
+    for kind in args.kind or sorted(KINDS):
+        m = measure(engine, kind, args.runs)
+        print(
+            f"{kind:<28}{int(m['pages']):>5}{m['engine'] * 1000:>9.1f}{m['plain'] * 1000:>9.1f}"
+            f"{m['pdfa'] * 1000:>9.1f}{m['engine'] / m['plain']:>11.3f}"
+            f"{m['engine'] / m['pdfa']:>11.3f}{1 / m['engine']:>8.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ def build_mailer(settings: Settings) -> Mailer:
             username=settings.smtp_username,
             password=password.get_secret_value() if password else None,
             timeout=settings.smtp_timeout_seconds,
+            ca_file=settings.smtp_ca_file,
         )
     return OutboxFolderMailer(settings.resolved_outbox_dir)
 

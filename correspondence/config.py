@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     smtp_username: str | None = Field(default=None, description="SMTP user, if auth is needed.")
     smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
     smtp_timeout_seconds: float = Field(default=10.0, description="SMTP connect and read timeout.")
+    smtp_ca_file: Path | None = Field(
+        default=None, description="CA bundle to trust for SMTP TLS (e.g. a private relay's CA)."
+    )
     mail_from: str = Field(
         default="documentos@correspondence.example", description="Sender address of emails."
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Literal
 
 from correspondence.mail import PermanentFailure, TemporaryFailure
@@ -22,18 +23,21 @@ class SmtpMailer:
         username: str | None = None,
         password: str | None = None,
         timeout: float = 10.0,
+        ca_file: Path | None = None,
     ) -> None:
         self.host, self.port, self.security = host, port, security
         self.username, self.password, self.timeout = username, password, timeout
+        self.ca_file = ca_file
+
+    def _tls(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
 
     def _connect(self) -> smtplib.SMTP:
         if self.security == "ssl":
-            return smtplib.SMTP_SSL(
-                self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
-            )
+            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._tls())
         client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         if self.security == "starttls":
-            client.starttls(context=ssl.create_default_context())
+            client.starttls(context=self._tls())
         return client
 
     def send(self, *, message: EmailMessage) -> str:
