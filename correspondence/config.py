@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=2_000_000, description="Largest request body accepted (413 above)."
     )
+    render_wait_seconds: float = Field(
+        default=10.0, description="How long a request waits for a free renderer before 503."
+    )
+    max_queued_documents: int = Field(
+        default=10_000, description="Asynchronous work accepted before new requests get 503."
+    )
     max_batch_bytes: int = Field(
         default=50_000_000, description="Largest batch upload accepted (413 above)."
     )

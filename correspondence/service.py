@@ -238,10 +238,14 @@ def split_request(body: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, An
 
 
 class EnginePool:
-    """At most ``size`` warm engines, leased one per render (WeasyPrint is not thread-safe)."""
+    """At most ``size`` warm engines, leased one per render (WeasyPrint is not thread-safe).
+
+    A caller waits at most ``wait`` seconds for a free engine, then gets :class:`Unavailable`
+    (503 with Retry-After): a burst cannot pile up unbounded work behind the renderers."""
 
     def __init__(self, settings: Settings, size: int) -> None:
         self._settings = settings
+        self.wait = settings.render_wait_seconds
         self._idle: queue.LifoQueue[Engine] = queue.LifoQueue()
         self._tokens: queue.Queue[None] = queue.Queue()
         for _ in range(size):
@@ -250,7 +254,10 @@ class EnginePool:
     @contextmanager
     def lease(self) -> Iterator[Engine]:
         """Borrow an engine, building one if none is idle and the pool is not full."""
-        self._tokens.get()
+        try:
+            self._tokens.get(timeout=self.wait)
+        except queue.Empty:
+            raise Unavailable(f"every renderer is busy (waited {self.wait:g} s)") from None
         try:
             try:
                 engine = self._idle.get_nowait()
@@ -421,6 +428,7 @@ class Service:
         version = latest.version + 1 if latest else 1
         row = self._new_row(validated, payload, version, latest.id if latest else None)
         if asynchronous:
+            self._check_queue_room()
             try:
                 with self._transaction() as session:
                     row.status = "queued"
@@ -446,6 +454,16 @@ class Service:
                 f"{kind.name} {reference} was issued concurrently: {error.orig}"
             ) from None
         return IssueOutcome(DocumentInfo.of(row), created=True)
+
+    def _check_queue_room(self) -> None:
+        with self._transaction() as session:
+            waiting = session.scalar(
+                select(func.count())
+                .select_from(Document)
+                .where(Document.status.in_(("queued", "issuing")))
+            )
+        if (waiting or 0) >= self.settings.max_queued_documents:
+            raise Unavailable(f"{waiting} documents are waiting to be issued; retry later")
 
     def _new_row(
         self, validated: Validated, payload: dict[str, Any], version: int, replaces: str | None
