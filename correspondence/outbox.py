@@ -242,11 +242,6 @@ class Outbox:
             expires = self.clock() + timedelta(seconds=self.settings.download_link_ttl_seconds)
             token = links.sign(self.secret, document_id, expires)
             link = f"{self.settings.public_base_url.rstrip('/')}/v1/downloads/{token}"
-        with self._engines.lease() as engine:
-            context = engine.context(validated, locale=locale)
-        context.update(
-            kind=validated.kind.name, link=link, link_expires=expires.date() if expires else None
-        )
         envelope = Envelope(
             sender=self.settings.mail_from,
             to=tuple(recipients.get("to", [])),
@@ -255,14 +250,19 @@ class Outbox:
             date=self.clock(),
         )
         with self._engines.lease() as engine:
-            env = engine.env
-        return compose(
-            env,
-            context,
-            envelope,
-            pdf=None if link else pdf,
-            filename=attachment_name(self.settings.templates_dir, validated, locale),
-        )
+            context = engine.context(validated, locale=locale)
+            context.update(
+                kind=validated.kind.name,
+                link=link,
+                link_expires=expires.date() if expires else None,
+            )
+            return compose(
+                engine.env,
+                context,
+                envelope,
+                pdf=None if link else pdf,
+                filename=attachment_name(self.settings.templates_dir, validated, locale),
+            )
 
     def _record(
         self, delivery_id: str, outcome: str, detail: str, *, retry: bool, sent: bool = False

@@ -127,12 +127,11 @@ class ClaimFilingGuide(Envelope):
 
 @dataclass(frozen=True)
 class TimelinePoint:
-    """One dated point of the SVG timeline; ``x`` in SVG units, ``row`` 0 above, 1 below."""
+    """One dated point of the SVG timeline; ``x`` in SVG units (labels alternate rows)."""
 
     key: str
     date: dt.date
     x: float
-    row: int
 
 
 @dataclass(frozen=True)
@@ -173,10 +172,8 @@ def _timeline(points: list[tuple[str, dt.date]]) -> tuple[TimelinePoint, ...]:
     span = max((end - start).days, 1)
     usable = TIMELINE_WIDTH - 2 * TIMELINE_MARGIN
     return tuple(
-        TimelinePoint(
-            key, day, round(TIMELINE_MARGIN + usable * (day - start).days / span, 1), i % 2
-        )
-        for i, (key, day) in enumerate(points)
+        TimelinePoint(key, day, round(TIMELINE_MARGIN + usable * (day - start).days / span, 1))
+        for key, day in points
     )
 
 
