@@ -307,21 +307,32 @@ def build_router(svc: Service) -> APIRouter:
             },
         )
 
-    @router.get("/documents/{document_id}")
-    async def document(
-        request: Request, who: Signed, document_id: str, sent: str = ""
+    async def document_page(
+        request: Request,
+        who: Staff,
+        document_id: str,
+        *,
+        sent: str = "",
+        problems: list[Problem] | None = None,
     ) -> HTMLResponse:
         info = await run_in_threadpool(svc.get, document_id, client=who.client)
         deliveries = await run_in_threadpool(svc.deliveries, document_id, client=who.client)
         return page(
             request,
             "document.html",
+            422 if problems else 200,
             staff=who,
             doc=info,
             deliveries=deliveries,
-            problems=[],
+            problems=problems or [],
             sent=sent,
         )
+
+    @router.get("/documents/{document_id}")
+    async def document(
+        request: Request, who: Signed, document_id: str, sent: str = ""
+    ) -> HTMLResponse:
+        return await document_page(request, who, document_id, sent=sent)
 
     @router.get("/documents/{document_id}/pdf")
     async def document_pdf(who: Signed, document_id: str) -> Response:
@@ -347,18 +358,7 @@ def build_router(svc: Service) -> APIRouter:
                 svc.deliver, document_id, {"email": {"to": addresses}}, client=who.client
             )
         except InvalidPayload as error:
-            info = await run_in_threadpool(svc.get, document_id, client=who.client)
-            deliveries = await run_in_threadpool(svc.deliveries, document_id, client=who.client)
-            return page(
-                request,
-                "document.html",
-                422,
-                staff=who,
-                doc=info,
-                deliveries=deliveries,
-                problems=list(error.problems),
-                sent="",
-            )
+            return await document_page(request, who, document_id, problems=list(error.problems))
         return RedirectResponse(f"/ui/documents/{document_id}?sent=1", status_code=303)
 
     return router
