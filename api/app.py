@@ -135,10 +135,14 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
         worker = threading.Thread(target=issuer_loop, name="issuer", daemon=True)
         if settings.run_worker:
             worker.start()
+        warm = getattr(svc.renderers, "warm", None)
+        if warm is not None:  # start the render workers now, not on the first request
+            threading.Thread(target=warm, name="warm-renderers", daemon=True).start()
         yield
         stop.set()
         if worker.is_alive():
             worker.join(timeout=30)
+        svc.close()
 
     app = FastAPI(
         title="correspondence",

@@ -72,6 +72,27 @@ class Settings(BaseSettings):
     run_worker: bool = Field(
         default=True, description="Run the in-process issuer for asynchronous requests."
     )
+    render_processes: int | None = Field(
+        default=None,
+        ge=0,
+        description="Warm render worker processes; default one per core; 0 renders in-process.",
+    )
+    worker_max_tasks_per_child: int = Field(
+        default=500, ge=1, description="Renders before a worker process is replaced."
+    )
+    broker_url: str | None = Field(
+        default=None,
+        description="Celery broker (e.g. redis://127.0.0.1:6379/0); set, accepted documents "
+        "are issued by `correspondence worker` processes instead of in-process.",
+    )
+    broker_visibility_timeout_seconds: int = Field(
+        default=3600,
+        ge=1,
+        description="After this long, a task taken by a worker that vanished is redelivered.",
+    )
+    worker_concurrency: int | None = Field(
+        default=None, ge=1, description="Processes per Celery worker; default one per core."
+    )
 
     mail_backend: Literal["outbox", "smtp"] = Field(
         default="outbox", description="outbox: write .eml files to the outbox folder; smtp: send."

@@ -47,6 +47,9 @@ class InvalidPayload(CorrespondenceError):
             raise ValueError("InvalidPayload needs at least one problem")
         super().__init__("; ".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple[type[InvalidPayload], tuple[tuple[Problem, ...]]]:
+        return (type(self), (self.problems,))
+
 
 class IdempotencyMismatch(InvalidPayload):
     """The Idempotency-Key was used before with a different request body."""

@@ -25,15 +25,15 @@ import hashlib
 import hmac
 import json
 import os
-import queue
 import secrets
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import version as package_version
-from typing import Any
+from typing import Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
@@ -48,7 +48,7 @@ from correspondence import links
 from correspondence.archive import Archive, ArchiveConflict, document_key
 from correspondence.batches import Batches
 from correspondence.config import Settings
-from correspondence.engine import Engine, RenderedDocument
+from correspondence.engine import RenderedDocument
 from correspondence.errors import (
     Conflict,
     Forbidden,
@@ -72,6 +72,7 @@ from correspondence.registry.models import (
     NumberSeries,
     StaffUser,
 )
+from correspondence.renderers import EnginePool, Renderers, build_renderers
 from correspondence.templating import ASSET_ORIGIN
 
 Clock = Callable[[], datetime]
@@ -79,6 +80,7 @@ Clock = Callable[[], datetime]
 SCOPES = ("documents:write", "documents:read", "previews")
 REQUEST_OPTIONS = ("reissue", "deliver")
 LEASE = timedelta(minutes=5)
+WAITING = ("queued", "issuing")
 IDEMPOTENCY_STALE = timedelta(minutes=10)
 
 
@@ -211,6 +213,16 @@ class ReissueReport:
 
 
 @dataclass(frozen=True)
+class Attempt:
+    """What one attempt at an accepted document came to: ``issued``; ``done`` (nothing
+    left to do: issued or failed before); ``busy`` (another worker holds it now);
+    ``retry`` after ``delay`` seconds (a dependency is down); ``failed`` for good."""
+
+    outcome: Literal["issued", "done", "busy", "retry", "failed"]
+    delay: float = 0.0
+
+
+@dataclass(frozen=True)
 class _Artefact:
     rendered: RenderedDocument
     sha256: str
@@ -237,40 +249,6 @@ def split_request(body: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, An
     return payload, options
 
 
-class EnginePool:
-    """At most ``size`` warm engines, leased one per render (WeasyPrint is not thread-safe).
-
-    A caller waits at most ``wait`` seconds for a free engine, then gets :class:`Unavailable`
-    (503 with Retry-After): a burst cannot pile up unbounded work behind the renderers."""
-
-    def __init__(self, settings: Settings, size: int) -> None:
-        self._settings = settings
-        self.wait = settings.render_wait_seconds
-        self._idle: queue.LifoQueue[Engine] = queue.LifoQueue()
-        self._tokens: queue.Queue[None] = queue.Queue()
-        for _ in range(size):
-            self._tokens.put(None)
-
-    @contextmanager
-    def lease(self) -> Iterator[Engine]:
-        """Borrow an engine, building one if none is idle and the pool is not full."""
-        try:
-            self._tokens.get(timeout=self.wait)
-        except queue.Empty:
-            raise Unavailable(f"every renderer is busy (waited {self.wait:g} s)") from None
-        try:
-            try:
-                engine = self._idle.get_nowait()
-            except queue.Empty:
-                engine = Engine(self._settings)
-            try:
-                yield engine
-            finally:
-                self._idle.put(engine)
-        finally:
-            self._tokens.put(None)
-
-
 # --- the service ------------------------------------------------------------------------------
 
 
@@ -284,13 +262,16 @@ class Service:
     mailer: Mailer
     secret: bytes
     clock: Clock
+    dispatch: Callable[[str], None] | None = None
     engines: EnginePool = field(init=False)
+    renderers: Renderers = field(init=False)
     outbox: Outbox = field(init=False)
     batches: Batches = field(init=False)
 
     def __post_init__(self) -> None:
         self._sessions = sessions(self.database)
         self.engines = EnginePool(self.settings, size=os.cpu_count() or 1)
+        self.renderers = build_renderers(self.settings)
         self.outbox = Outbox(
             settings=self.settings,
             transaction=self._transaction,
@@ -305,6 +286,10 @@ class Service:
             "weasyprint": package_version("weasyprint"),
             "pypdf": package_version("pypdf"),
         }
+
+    def close(self) -> None:
+        """Stop the render workers."""
+        self.renderers.close()
 
     # -- database access ----------------------------------------------------------------
 
@@ -440,6 +425,8 @@ class Service:
                         self.outbox.enqueue(session, row.id, recipients)
             except IntegrityError:
                 raise Conflict(f"{kind.name} {reference} version {version} exists") from None
+            if self.dispatch is not None:
+                self._send(row.id)
             return IssueOutcome(DocumentInfo.of(row), created=True)
         try:
             with self._transaction() as session:
@@ -501,15 +488,20 @@ class Service:
 
     def _complete(self, session: Session, row: Document, kind: Kind) -> None:
         """Number, render and archive ``row`` inside ``session``'s transaction."""
-        payload = row.payload
-        request = kind.numbering(validate(payload).doc)
-        if request is not None:
-            number = self._allocate(session, request)
-            payload = kind.with_number(payload, number)
-            row.number = number
-        validated = validate(payload)
-        artefact = self._render_and_archive(validated, row.id)
-        row.payload = payload
+        validated = self._number(session, row, kind)
+        self._record(row, self._render_and_archive(validated, row.id))
+
+    def _number(self, session: Session, row: Document, kind: Kind) -> Validated:
+        """Give ``row`` its number (once), and validate the payload as it will be printed."""
+        if row.number is None:
+            request = kind.numbering(validate(row.payload).doc)
+            if request is not None:
+                number = self._allocate(session, request)
+                row.payload = kind.with_number(row.payload, number)
+                row.number = number
+        return validate(row.payload)
+
+    def _record(self, row: Document, artefact: _Artefact) -> None:
         row.status = "issued"
         row.sha256 = artefact.sha256
         row.size = len(artefact.rendered.pdf)
@@ -558,9 +550,9 @@ class Service:
         return stated
 
     def _render_and_archive(self, validated: Validated, document_id: str) -> _Artefact:
-        with self.engines.lease() as engine:
-            rendered = engine.render(validated)
-            template_version, template_hash = engine.template_version, engine.template_hash
+        result = self.renderers.render(validated)
+        rendered = result.document
+        template_version, template_hash = result.template_version, result.template_hash
         sha = hashlib.sha256(rendered.pdf).hexdigest()
         doc = validated.doc
         base = document_key(
@@ -594,66 +586,136 @@ class Service:
 
     # -- asynchronous completion -------------------------------------------------------------
 
+    def issue_accepted(self, document_id: str) -> Attempt:
+        """Issue one accepted document: the one code path of the in-process issuer and of
+        the Celery workers.
+
+        1. Lock the row (skipping it if another worker holds it), give it its number if it
+           has none, and mark it ``issuing``; commit. The number now belongs to this
+           document for good, so the series lock is held for milliseconds, not a render.
+        2. Render and archive, with no lock held. Rendering is deterministic and the archive
+           is write-once, so a duplicate delivery that gets here too writes the same bytes.
+        3. Lock the row again and record it as issued, unless another attempt already did.
+
+        A worker that dies in step 1 rolls back; in step 2 or 3 it leaves an ``issuing``
+        row that the next attempt completes with the same number. The registry, not the
+        queue, decides: a document is issued at most once."""
+        try:
+            reserved = self._reserve(document_id)
+        except (InvalidPayload, Conflict) as error:
+            return self._fail(document_id, str(error))
+        if isinstance(reserved, Attempt):
+            return reserved
+        try:
+            artefact = self._render_and_archive(reserved, document_id)
+        except Unavailable as error:
+            return self._reschedule(document_id, str(error))
+        except (InvalidPayload, Conflict, RenderError) as error:
+            return self._fail(document_id, str(error))
+        with self._transaction() as session:
+            row = self._locked(session, document_id, skip=False)
+            if row is None or row.status not in WAITING:
+                return Attempt("done")
+            self._record(row, artefact)
+        return Attempt("issued")
+
+    def _reserve(self, document_id: str) -> Validated | Attempt:
+        with self._transaction() as session:
+            row = self._locked(session, document_id, skip=True)
+            if row is None:
+                exists = session.scalar(select(Document.id).where(Document.id == document_id))
+                return Attempt("busy" if exists else "done")
+            if row.status not in WAITING:
+                return Attempt("done")
+            validated = self._number(session, row, KINDS[row.kind])
+            row.status = "issuing"
+            row.next_attempt_at = self.clock() + self._lease
+            return validated
+
+    @staticmethod
+    def _locked(session: Session, document_id: str, *, skip: bool) -> Document | None:
+        query = select(Document).where(Document.id == document_id)
+        found: Document | None = session.scalars(query.with_for_update(skip_locked=skip)).first()
+        return found
+
+    @property
+    def _lease(self) -> timedelta:
+        """How long a taken document waits before someone else may take it: a render
+        lease in-process; with Celery, the broker's own redelivery time."""
+        if self.dispatch is None:
+            return LEASE
+        return timedelta(seconds=self.settings.broker_visibility_timeout_seconds)
+
     def work_once(self, limit: int = 10) -> int:
-        """Complete up to ``limit`` due queued documents; return how many were attempted."""
+        """One pass of the in-process issuer: issue due documents, or with a broker, send
+        the ones whose task was lost to it again; then send due emails. Returns how many
+        things were attempted."""
         now = self.clock()
         with self._transaction() as session:
-            session.execute(  # leases of crashed workers expire
-                update(Document)
-                .where(Document.status == "issuing", Document.next_attempt_at < now)
-                .values(status="queued")
-            )
             due = session.scalars(
                 select(Document.id)
-                .where(Document.status == "queued", Document.next_attempt_at <= now)
+                .where(Document.status.in_(WAITING), Document.next_attempt_at <= now)
                 .order_by(Document.created_at)
                 .limit(limit)
             ).all()
-        attempted = 0
-        for document_id in due:
-            if self._claim(document_id):
-                attempted += 1
-                self._attempt(document_id)
-        return attempted + self.outbox.send_due(limit)
+        if self.dispatch is not None:
+            for document_id in due:
+                self._send(document_id)
+        elif len(due) == 1:
+            self.issue_accepted(due[0])
+        elif due:
+            with ThreadPoolExecutor(self.renderers.size, thread_name_prefix="issue") as pool:
+                list(pool.map(self.issue_accepted, due))
+        return len(due) + self.outbox.send_due(limit)
 
-    def _claim(self, document_id: str) -> bool:
+    def _send(self, document_id: str) -> None:
+        """Hand a queued document to the broker; if the broker cannot take it, the issuer
+        sends it again on a later pass."""
+        assert self.dispatch is not None
         with self._transaction() as session:
-            claimed = session.execute(
+            session.execute(
                 update(Document)
-                .where(Document.id == document_id, Document.status == "queued")
-                .values(status="issuing", next_attempt_at=self.clock() + LEASE)
+                .where(Document.id == document_id, Document.status.in_(WAITING))
+                .values(next_attempt_at=self.clock() + self._lease)
             )
-            return bool(getattr(claimed, "rowcount", 0))
-
-    def _attempt(self, document_id: str) -> None:
         try:
+            self.dispatch(document_id)
+        except Exception as error:  # any broker failure: the issuer resends later
             with self._transaction() as session:
-                row = session.get_one(Document, document_id)
-                self._complete(session, row, KINDS[row.kind])
-        except Unavailable as error:
-            self._reschedule(document_id, str(error))
-        except (InvalidPayload, Conflict, RenderError) as error:
-            self._fail(document_id, str(error))
+                session.execute(
+                    update(Document)
+                    .where(Document.id == document_id, Document.status.in_(WAITING))
+                    .values(next_attempt_at=self.clock(), last_error=f"broker: {error}")
+                )
 
-    def _reschedule(self, document_id: str, reason: str) -> None:
+    def _reschedule(self, document_id: str, reason: str) -> Attempt:
         with self._transaction() as session:
-            row = session.get_one(Document, document_id)
+            row = self._locked(session, document_id, skip=False)
+            if row is None or row.status not in WAITING:
+                return Attempt("done")
             row.attempts += 1
             delay = min(
                 self.settings.retry_max_seconds,
                 self.settings.retry_base_seconds * 2 ** (row.attempts - 1),
             )
             row.status = "queued"
-            row.next_attempt_at = self.clock() + timedelta(seconds=delay)
+            # With a broker, the task's own retry comes first; the issuer's resend is the
+            # safety net should that message be lost.
+            later = delay + (self._lease.total_seconds() if self.dispatch else 0)
+            row.next_attempt_at = self.clock() + timedelta(seconds=later)
             row.last_error = reason
+            return Attempt("retry", delay)
 
-    def _fail(self, document_id: str, reason: str) -> None:
+    def _fail(self, document_id: str, reason: str) -> Attempt:
         with self._transaction() as session:
-            row = session.get_one(Document, document_id)
+            row = self._locked(session, document_id, skip=False)
+            if row is None or row.status not in WAITING:
+                return Attempt("done")
             row.attempts += 1
             row.status = "failed"
             row.last_error = reason
             row.next_attempt_at = None
+            return Attempt("failed")
 
     def retry(self, document_id: str, *, client: Client) -> DocumentInfo:
         """Put a failed document back in the queue."""
@@ -666,7 +728,10 @@ class Service:
                 raise Conflict(f"document {document_id} is {row.status}, not failed")
             row.status = "queued"
             row.next_attempt_at = self.clock()
-            return DocumentInfo.of(row)
+            info = DocumentInfo.of(row)
+        if self.dispatch is not None:
+            self._send(document_id)
+        return info
 
     # -- deliveries -----------------------------------------------------------------------
 
@@ -732,16 +797,16 @@ class Service:
         HTML inlines the stylesheet unless ``asset_base`` says where the assets are served."""
         client.require("previews")
         validated = validate(payload)
+        if not html:
+            return self.renderers.render(validated, locale=locale, draft=True).document.pdf
         with self.engines.lease() as engine:
-            if html:
-                return engine.html(
-                    validated,
-                    locale=locale,
-                    draft=True,
-                    inline_css=asset_base is None,
-                    asset_base=asset_base or ASSET_ORIGIN,
-                )
-            return engine.render(validated, locale=locale, draft=True).pdf
+            return engine.html(
+                validated,
+                locale=locale,
+                draft=True,
+                inline_css=asset_base is None,
+                asset_base=asset_base or ASSET_ORIGIN,
+            )
 
     # -- reading --------------------------------------------------------------------------
 
@@ -815,9 +880,8 @@ class Service:
             if row.sha256 is None:
                 raise Conflict(f"document {document_id} was never rendered")
             stored_sha, stored_hash, payload = row.sha256, row.template_hash, row.payload
-        with self.engines.lease() as engine:
-            rendered = engine.render(validate(payload))
-            current = engine.template_hash
+        result = self.renderers.render(validate(payload))
+        rendered, current = result.document, result.template_hash
         sha = hashlib.sha256(rendered.pdf).hexdigest()
         return ReissueReport(document_id, sha == stored_sha, stored_sha, sha, stored_hash, current)
 

@@ -16,7 +16,8 @@ def archived_pdfs(seaweed: SeaweedFS, bucket: str) -> list[str]:
 
 
 def test_archive_stopped_and_restarted(tmp_path: Path, pg_url: str, seaweed: SeaweedFS) -> None:
-    """503 and no number while it is down; queued work completes once it is back."""
+    """A request gets 503 and consumes no number while it is down; accepted work keeps the
+    number it reserved and completes once the archive is back."""
     settings = s3_settings(tmp_path, seaweed, database_url=pg_url)
     with api_server(settings) as running:
         api = Api(running)
@@ -34,7 +35,9 @@ def test_archive_stopped_and_restarted(tmp_path: Path, pg_url: str, seaweed: Sea
             assert queued.status_code == 202
             time.sleep(1.0)  # the issuer tries and backs off while the archive is down
             waiting = api.get(queued.headers["Location"]).json()
-            assert waiting["status"] in ("queued", "issuing") and waiting["number"] is None
+            # its number is reserved once rendering starts, and kept through the retries
+            assert waiting["status"] in ("queued", "issuing")
+            assert waiting["number"] == "PR-2026-000002", waiting
         finally:
             seaweed.start()
         retried = api.post(

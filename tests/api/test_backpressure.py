@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from correspondence.renderers import ProcessRenderers
 from tests.api.conftest import Api, fast_settings
 from tests.api.test_documents import unnumbered_es_invoice
 from tests.conftest import load_sample
@@ -25,18 +26,18 @@ def test_busy_renderers_give_503_then_recover(tmp_path: Path) -> None:
     with api_server(fast_settings(tmp_path, render_wait_seconds=0.05, run_worker=False)) as running:
         api = Api(running)
         try:
-            pool = running.service.engines
-            held = [pool.lease() for _ in range(os.cpu_count() or 1)]
-            for lease in held:
-                lease.__enter__()
+            pool = running.service.renderers
+            assert isinstance(pool, ProcessRenderers) and pool.size == (os.cpu_count() or 1)
+            for _ in range(pool.size):  # every render slot taken, as by long renders
+                assert pool.slots.acquire(timeout=5)
             try:
                 busy = api.post("/v1/documents", letter("BUSY-1"))
                 assert busy.status_code == 503 and busy.headers["Retry-After"]
                 assert busy.json()["errors"][0]["error"] == "unavailable"
                 assert api.get("/v1/documents").json()["total"] == 0
             finally:
-                for lease in held:
-                    lease.__exit__(None, None, None)
+                for _ in range(pool.size):
+                    pool.slots.release()
             assert api.post("/v1/documents", letter("BUSY-1")).status_code == 201
         finally:
             api.http.close()

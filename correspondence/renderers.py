@@ -1,0 +1,203 @@
+"""Where PDFs are rendered: warm engines in this process, or warm worker processes.
+
+WeasyPrint is CPU-bound and holds the GIL, so threads do not add throughput. The embedded
+default is :class:`ProcessRenderers`: one warm worker process per core, started from a
+``forkserver`` that has already imported WeasyPrint, the kinds and the engine. Each worker
+builds one :class:`~correspondence.engine.Engine` (Jinja environment, font configuration,
+preloaded assets) when it starts and keeps it for ``max_tasks_per_child`` renders, then is
+replaced: WeasyPrint's memory grows a few MB per hundred documents.
+
+:class:`EnginePool` renders in the calling thread. It is what a Celery worker child uses
+(Celery's prefork pool already gives one process per core) and what HTML previews and
+emails use everywhere.
+
+Both bound the work in flight: a caller waits at most ``render_wait_seconds`` for a free
+renderer, then gets :class:`Unavailable` (503 with Retry-After), so a burst cannot pile up
+unbounded work behind the renderers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Protocol
+
+from correspondence.config import Settings
+from correspondence.engine import Engine, RenderedDocument
+from correspondence.errors import Unavailable
+from correspondence.kinds import Validated
+
+# Imported once by the forkserver, so that every worker starts warm.
+PRELOAD = ["correspondence.engine", "correspondence.kinds", "correspondence.pdf"]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered document and the templates that made it."""
+
+    document: RenderedDocument
+    template_version: str
+    template_hash: str
+
+
+class Renderers(Protocol):
+    """Renders validated documents to PDF, at most ``size`` at a time."""
+
+    size: int
+
+    def render(
+        self, validated: Validated, *, locale: str | None = None, draft: bool = False
+    ) -> Rendered:
+        """Render ``validated`` (raises ``Unavailable`` when every renderer stays busy)."""
+        ...
+
+    def close(self) -> None:
+        """Release the renderers."""
+        ...
+
+
+def default_size(settings: Settings) -> int:
+    """``render_processes`` if set, else one per core."""
+    return settings.render_processes or os.cpu_count() or 1
+
+
+class EnginePool:
+    """At most ``size`` warm engines in this process, leased one per render (WeasyPrint is
+    not thread-safe; a ``FontConfiguration`` must not be shared across threads)."""
+
+    def __init__(self, settings: Settings, size: int) -> None:
+        self._settings = settings
+        self.size = size
+        self.wait = settings.render_wait_seconds
+        self._idle: queue.LifoQueue[Engine] = queue.LifoQueue()
+        self._tokens: queue.Queue[None] = queue.Queue()
+        for _ in range(size):
+            self._tokens.put(None)
+
+    @contextmanager
+    def lease(self) -> Iterator[Engine]:
+        """Borrow an engine, building one if none is idle and the pool is not full."""
+        try:
+            self._tokens.get(timeout=self.wait)
+        except queue.Empty:
+            raise Unavailable(f"every renderer is busy (waited {self.wait:g} s)") from None
+        try:
+            try:
+                engine = self._idle.get_nowait()
+            except queue.Empty:
+                engine = Engine(self._settings)
+            try:
+                yield engine
+            finally:
+                self._idle.put(engine)
+        finally:
+            self._tokens.put(None)
+
+    def render(
+        self, validated: Validated, *, locale: str | None = None, draft: bool = False
+    ) -> Rendered:
+        """Render in the calling thread with a leased engine."""
+        with self.lease() as engine:
+            return _render(engine, validated, locale, draft)
+
+    def close(self) -> None:
+        """Nothing to release: the engines go with the process."""
+
+
+class ProcessRenderers:
+    """``size`` warm worker processes; at most ``size`` renders in flight, never a backlog."""
+
+    def __init__(self, settings: Settings, size: int) -> None:
+        self._settings = settings
+        self.size = size
+        self.wait = settings.render_wait_seconds
+        self.slots = threading.BoundedSemaphore(size)
+        self._lock = threading.Lock()
+        self._executor: ProcessPoolExecutor | None = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(PRELOAD)
+                self._executor = ProcessPoolExecutor(
+                    max_workers=self.size,
+                    mp_context=context,
+                    initializer=_start_worker,
+                    initargs=(self._settings,),
+                    max_tasks_per_child=self._settings.worker_max_tasks_per_child,
+                )
+            return self._executor
+
+    def warm(self) -> None:
+        """Start every worker now rather than on the first requests."""
+        pool = self._pool()
+        for future in [pool.submit(_ping) for _ in range(self.size)]:
+            future.result()
+
+    def render(
+        self, validated: Validated, *, locale: str | None = None, draft: bool = False
+    ) -> Rendered:
+        """Render in a worker process; the caller's thread waits for the result."""
+        if not self.slots.acquire(timeout=self.wait):
+            raise Unavailable(f"every renderer is busy (waited {self.wait:g} s)")
+        try:
+            pool = self._pool()
+            try:
+                return pool.submit(_render_in_worker, validated, locale, draft).result()
+            except BrokenProcessPool:
+                self._discard(pool)
+                raise Unavailable("a render worker stopped; retry") from None
+        finally:
+            self.slots.release()
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._executor is pool:
+                self._executor = None
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        """Stop the workers."""
+        with self._lock:
+            pool, self._executor = self._executor, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def build_renderers(settings: Settings) -> Renderers:
+    """Worker processes by default; in-process engines when ``render_processes`` is 0."""
+    if settings.render_processes == 0:
+        return EnginePool(settings, size=os.cpu_count() or 1)
+    return ProcessRenderers(settings, size=default_size(settings))
+
+
+def _render(engine: Engine, validated: Validated, locale: str | None, draft: bool) -> Rendered:
+    document = engine.render(validated, locale=locale, draft=draft)
+    return Rendered(document, engine.template_version, engine.template_hash)
+
+
+# --- inside a worker process --------------------------------------------------------------
+
+_ENGINE: Engine | None = None
+
+
+def _start_worker(settings: Settings) -> None:
+    global _ENGINE
+    _ENGINE = Engine(settings)
+
+
+def _ping() -> int:
+    return os.getpid()
+
+
+def _render_in_worker(validated: Validated, locale: str | None, draft: bool) -> Rendered:
+    assert _ENGINE is not None, "the worker was started without its engine"
+    return _render(_ENGINE, validated, locale, draft)
