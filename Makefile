@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 export UV_LINK_MODE := copy
 
-.PHONY: help deps run test lint typecheck pytest bench clean
+.PHONY: help deps run worker test lint typecheck pytest bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ run: deps ## start the API with embedded defaults (./var), sample data and a fre
 	@echo "API docs: http://127.0.0.1:8000/docs  (any user name; the key above as password)"
 	@echo "Try:      curl -H 'Authorization: Bearer <key>' http://127.0.0.1:8000/v1/documents"
 	@$(UV) run --frozen correspondence serve --host 127.0.0.1 --port 8000
+
+worker: deps ## start a Celery worker; needs CORRESPONDENCE_BROKER_URL and a shared database
+	@$(UV) run --frozen correspondence worker
 
 lint: deps ## ruff (lint and format check) and the import contracts
 	@$(UV) run --frozen ruff check .

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from correspondence.archive import Archive
@@ -77,4 +78,14 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         mailer=build_mailer(settings),
         secret=secret_key(settings),
         clock=clock,
+        dispatch=build_dispatch(settings),
     )
+
+
+def build_dispatch(settings: Settings) -> Callable[[str], None] | None:
+    """With a broker, the function that hands accepted documents to Celery workers."""
+    if settings.broker_url is None:
+        return None
+    from correspondence.tasks import Dispatcher, build_celery
+
+    return Dispatcher(build_celery(settings))

@@ -225,6 +225,13 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(run=_serve)
 
+    worker = sub.add_parser(
+        "worker", help="start a Celery worker that issues accepted documents (needs a broker)"
+    )
+    worker.add_argument("--concurrency", type=int, help="processes; default one per core")
+    worker.add_argument("--name", default="", help="worker name (default: celery@host)")
+    worker.set_defaults(run=_worker)
+
     keys = sub.add_parser("keys", help="manage API keys").add_subparsers(dest="keys", required=True)
     create = keys.add_parser("create", help="create an API key and print it once")
     create.add_argument("--name", required=True)
@@ -255,6 +262,13 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("document_id")
     check.set_defaults(run=_reissue_check)
     return top
+
+
+def _worker(args: argparse.Namespace, _: Engine | None) -> int:
+    from correspondence.tasks import run_worker
+
+    run_worker(Settings(), concurrency=args.concurrency, name=args.name)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

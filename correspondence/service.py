@@ -288,8 +288,11 @@ class Service:
         }
 
     def close(self) -> None:
-        """Stop the render workers."""
+        """Stop the render workers and close the broker connections."""
         self.renderers.close()
+        close = getattr(self.dispatch, "close", None)
+        if close is not None:
+            close()
 
     # -- database access ----------------------------------------------------------------
 

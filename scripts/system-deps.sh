@@ -9,6 +9,7 @@ PACKAGES=(
   libharfbuzz-subset0   # WeasyPrint font subsetting (else it warns and falls back to fontTools)
   fontconfig
   postgresql            # the test suite starts its own PostgreSQL cluster from these binaries
+  redis-server          # Celery's broker; the test suite starts its own
   chromium              # the staff UI tests drive Debian's Chromium (never `playwright install`)
 )
 

@@ -218,3 +218,82 @@ def api_server(settings: Settings, service: Service | None = None) -> Iterator[R
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """Debian's redis-server on a free port, nothing persisted; yields a broker URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            shutil.which("redis-server") or "/usr/bin/redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """``settings`` as CORRESPONDENCE_* variables, for a process of its own."""
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if hasattr(value, "get_secret_value"):
+            value = value.get_secret_value()
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        env[f"CORRESPONDENCE_{name.upper()}"] = str(value)
+    return env
+
+
+class CeleryWorker:
+    """A real ``correspondence worker`` process (Celery, prefork) in a session of its own,
+    so that it and its children can be killed together."""
+
+    def __init__(self, settings: Settings, name: str, log: Path, concurrency: int = 1) -> None:
+        env = {**os.environ, **settings_environment(settings)}
+        self._log = log.open("wb")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "correspondence.cli",
+                "worker",
+                f"--concurrency={concurrency}",
+                f"--name={name}",
+            ],
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its children at once: no warm shutdown, no acks."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()

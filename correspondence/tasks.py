@@ -1,0 +1,148 @@
+"""Scale-out: accepted documents issued by Celery workers over a Redis broker.
+
+Turned on by ``CORRESPONDENCE_BROKER_URL``. The API records an accepted document as
+``queued`` and sends its id to the broker; any ``correspondence worker`` process on any
+machine takes it and runs :meth:`Service.issue_accepted`, the same code path as the
+embedded issuer. The registry stays the source of truth:
+
+* tasks are acknowledged late and rejected if their worker is lost, so a message is only
+  gone once its document is issued or has failed for good;
+* a duplicate delivery finds the document ``issued`` (or locked) and does nothing, so a
+  document is issued at most once, whatever the broker redelivers;
+* a dependency that is down (archive, database) is retried with exponential backoff;
+* should a message be lost altogether, the API's issuer sends it again after the
+  broker's visibility timeout.
+
+Each worker child process builds its service once (database pool, archive client, warm
+engine) and renders in-process: Celery's prefork pool already gives one process per core.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_process_init
+
+from correspondence.config import Settings
+from correspondence.errors import Unavailable
+from correspondence.service import Service
+
+LOG = logging.getLogger(__name__)
+
+QUEUE = "correspondence"
+ISSUE_TASK = "correspondence.issue"
+BUSY_RETRY_SECONDS = 1.0
+
+
+def build_celery(settings: Settings) -> Any:
+    """The Celery application for ``settings.broker_url``, with the issue task."""
+    app = Celery("correspondence", broker=settings.broker_url, set_as_current=False)
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_ignore_result=True,
+        task_default_queue=QUEUE,
+        task_serializer="json",
+        accept_content=["json"],
+        worker_prefetch_multiplier=1,
+        worker_max_tasks_per_child=settings.worker_max_tasks_per_child,
+        worker_hijack_root_logger=False,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={
+            "visibility_timeout": settings.broker_visibility_timeout_seconds,
+            # look for messages of vanished workers often, not every 100 s
+            "unacked_restore_interval": 1,
+            "unacked_restore_throttle": 1,
+        },
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0.2},
+    )
+    app.task(
+        name=ISSUE_TASK,
+        bind=True,
+        acks_late=True,
+        reject_on_worker_lost=True,
+        max_retries=None,
+    )(_issue)
+    return app
+
+
+class Dispatcher:
+    """What the service calls to hand a queued document to the workers."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+
+    def __call__(self, document_id: str) -> None:
+        self._app.send_task(ISSUE_TASK, args=[document_id], queue=QUEUE)
+
+    def close(self) -> None:
+        """Close the broker connections."""
+        self._app.close()
+
+
+def _issue(task: Any, document_id: str) -> str:
+    """Issue one accepted document; retry later if a dependency is down or it is busy."""
+    service = _worker_service()
+    try:
+        attempt = service.issue_accepted(document_id)
+    except Unavailable as error:  # the database itself is down
+        delay = min(
+            service.settings.retry_max_seconds,
+            service.settings.retry_base_seconds * 2 ** int(task.request.retries),
+        )
+        raise task.retry(countdown=delay, exc=error) from None
+    if attempt.outcome == "retry":
+        raise task.retry(countdown=attempt.delay)
+    if attempt.outcome == "busy":  # another worker holds it; look again shortly
+        raise task.retry(countdown=BUSY_RETRY_SECONDS)
+    LOG.info("document %s: %s", document_id, attempt.outcome)
+    return str(attempt.outcome)
+
+
+# --- inside a worker child ----------------------------------------------------------------
+
+_SERVICE: Service | None = None
+
+
+def _start_child(**_: Any) -> None:
+    """Build this child's service once, before its first task."""
+    _worker_service()
+
+
+worker_process_init.connect(_start_child, weak=False)
+
+
+def _worker_service() -> Service:
+    global _SERVICE
+    if _SERVICE is None:
+        from correspondence.bootstrap import build_service
+
+        settings = Settings(render_processes=0)  # this process is the worker
+        _SERVICE = build_service(settings)
+        LOG.info("worker child %d ready", os.getpid())
+    return _SERVICE
+
+
+def run_worker(settings: Settings, *, concurrency: int | None = None, name: str = "") -> None:
+    """Start a Celery worker (``correspondence worker``, ``make worker``)."""
+    if settings.broker_url is None:
+        raise SystemExit("set CORRESPONDENCE_BROKER_URL to run a worker")
+    import correspondence.engine  # noqa: F401 - warm: children fork with WeasyPrint loaded
+
+    app = build_celery(settings)
+    processes = concurrency or settings.worker_concurrency or os.cpu_count() or 1
+    argv = [
+        "worker",
+        "--loglevel=INFO",
+        f"--concurrency={processes}",
+        "--pool=prefork",
+        f"--queues={QUEUE}",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    if name:
+        argv.append(f"--hostname={name}@%h")
+    app.worker_main(argv)
