@@ -77,6 +77,12 @@ class Settings(BaseSettings):
         ge=0,
         description="Warm render worker processes; default one per core; 0 renders in-process.",
     )
+    section_rows: int = Field(
+        default=250,
+        ge=10,
+        description="An invoice with more than twice this many lines is laid out in sections "
+        "of this many, in parallel, and numbered across all its pages.",
+    )
     worker_max_tasks_per_child: int = Field(
         default=500, ge=1, description="Renders before a worker process is replaced."
     )

@@ -18,14 +18,60 @@ from markupsafe import Markup
 
 from correspondence import __version__
 from correspondence.config import Settings
+from correspondence.errors import RenderError
 from correspondence.formatting import JURISDICTION_TZ, SUPPORTED_LOCALES
 from correspondence.kinds import Validated, validate
 from correspondence.models import Envelope
-from correspondence.packs import Component, label_components
-from correspondence.pdf import ASSETS_DIR, PdfAttachment, PdfRenderer
+from correspondence.packs import Component, join_sections, label_components
+from correspondence.pdf import ASSETS_DIR, PDF_VARIANT, PdfAttachment, PdfRenderer, RenderedPdf
 from correspondence.templating import ASSET_ORIGIN, build_environment, glossary
 
 PAYLOAD_ATTACHMENT = "payload.json"
+
+
+@dataclass(frozen=True)
+class Part:
+    """Which part of a document one render holds. A long invoice (more than two sections
+    of lines) is rendered in sections, each from a fresh page: the first carries the
+    header and the first rows, the last the remaining rows and everything after the table.
+    Sections can be laid out in parallel; memory is bounded by a section, not the
+    document. Page numbers across the whole document come from one overlay."""
+
+    first: bool = True
+    last: bool = True
+    start: int = 0
+    stop: int | None = None
+
+    @property
+    def whole(self) -> bool:
+        """Whether this render is the whole document."""
+        return self.first and self.last
+
+
+WHOLE = Part()
+NUMBERED_PAGES = 64
+"""Pages per range of the page-number overlay (ranges render in parallel)."""
+
+
+def number_ranges(pages: int) -> list[tuple[int, int]]:
+    """The page ranges (1-based, inclusive) the page-number overlay is rendered in: the
+    same whichever path renders them, so that both give the same bytes."""
+    return [
+        (first, min(pages, first + NUMBERED_PAGES - 1))
+        for first in range(1, pages + 1, NUMBERED_PAGES)
+    ]
+
+
+def sections(validated: Validated, rows: int) -> list[Part]:
+    """The parts ``validated`` is rendered in: :data:`WHOLE` unless it is a long invoice."""
+    lines = getattr(validated.doc, "lines", None)
+    if validated.kind.name != "premium_invoice" or lines is None or len(lines) <= 2 * rows:
+        return [WHOLE]
+    starts = list(range(0, len(lines), rows))
+    return [
+        Part(first=i == 0, last=i == len(starts) - 1, start=start, stop=start + rows)
+        for i, start in enumerate(starts)
+    ]
 
 
 @dataclass(frozen=True)
@@ -82,6 +128,7 @@ class Engine:
         asset_base: str = ASSET_ORIGIN,
         draft: bool = False,
         inline_css: bool = False,
+        part: Part = WHOLE,
     ) -> dict[str, Any]:
         """The plain data a template receives."""
         doc = validated.doc
@@ -98,6 +145,7 @@ class Engine:
             "asset_base": asset_base,
             "draft": draft,
             "inline_css": self._stylesheet if inline_css else None,
+            "part": part,
         }
 
     def html(self, validated: Validated, **options: Any) -> str:
@@ -110,16 +158,87 @@ class Engine:
         self, validated: Validated, *, locale: str | None = None, draft: bool = False
     ) -> RenderedDocument:
         """The document as a PDF/A-3b with the validated payload attached."""
+        parts = sections(validated, self.settings.section_rows)
+        if len(parts) > 1:  # one after the other here; ProcessRenderers runs them in parallel
+            rendered = [self.render_part(validated, p, locale=locale, draft=draft) for p in parts]
+            pages = sum(r.pages for r in rendered)
+            numbers = [
+                self.page_numbers(validated, pages, first=first, last=last, locale=locale)
+                for first, last in number_ranges(pages)
+            ]
+            return self.assemble(validated, rendered, numbers, locale=locale)
+        return self.finish(
+            validated, self.render_part(validated, WHOLE, locale=locale, draft=draft)
+        )
+
+    def render_part(
+        self,
+        validated: Validated,
+        part: Part,
+        *,
+        locale: str | None = None,
+        draft: bool = False,
+    ) -> RenderedPdf:
+        """One part of the document; the first (or only) one carries the payload."""
         chosen = locale or validated.doc.document.locale
-        html = self.html(validated, locale=chosen, draft=draft)
-        payload = validated.doc.model_dump_json(indent=2, exclude_unset=True, by_alias=True).encode(
-            "utf-8"
-        )
-        rendered = self.pdf.render(
+        html = self.html(validated, locale=chosen, draft=draft, part=part)
+        attachments = []
+        if part.first:
+            payload = validated.doc.model_dump_json(
+                indent=2, exclude_unset=True, by_alias=True
+            ).encode("utf-8")
+            attachments = [PdfAttachment(PAYLOAD_ATTACHMENT, payload, "Validated request payload")]
+        return self.pdf.render(
             html,
-            attachments=[PdfAttachment(PAYLOAD_ATTACHMENT, payload, "Validated request payload")],
+            attachments=attachments,
             stamp=issue_moment(validated.doc),
+            variant=PDF_VARIANT if part.first else None,
         )
+
+    def page_numbers(
+        self,
+        validated: Validated,
+        pages: int,
+        *,
+        first: int = 1,
+        last: int | None = None,
+        locale: str | None = None,
+    ) -> bytes:
+        """Pages ``first`` to ``last`` (default: all) of the page-number overlay of a
+        document of ``pages`` pages rendered in sections."""
+        last = pages if last is None else last
+        ctx = self.context(validated, locale=locale)
+        html = self.env.get_template("shared/page_numbers.html").render(
+            {**ctx, "pages": pages, "first": first, "last": last}
+        )
+        overlay = self.pdf.render(html, stamp=issue_moment(validated.doc), variant=None)
+        if overlay.pages != last - first + 1:
+            raise RenderError(f"the page-number overlay has {overlay.pages} pages, not {pages}")
+        return overlay.data
+
+    def assemble(
+        self,
+        validated: Validated,
+        parts: list[RenderedPdf],
+        numbers: list[bytes],
+        *,
+        locale: str | None = None,
+    ) -> RenderedDocument:
+        """The sections of a long document as one PDF, numbered across all its pages."""
+        pdf = join_sections([p.data for p in parts], numbers)
+        whole = RenderedPdf(
+            pdf,
+            sum(p.pages for p in parts),
+            tuple(w for p in parts for w in p.warnings),
+            parts[0].anchors,
+        )
+        return self.finish(validated, whole, locale=locale)
+
+    def finish(
+        self, validated: Validated, rendered: RenderedPdf, *, locale: str | None = None
+    ) -> RenderedDocument:
+        """Label a pack's components and add the business warnings."""
+        chosen = locale or validated.doc.document.locale
         pdf = rendered.data
         components: tuple[str, ...] = getattr(validated.figures, "components", ())
         if components:  # a pack: name each component in the PDF's page labels

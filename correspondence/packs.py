@@ -4,6 +4,10 @@ A renewal pack is laid out by WeasyPrint as one document (one font embedding, pa
 page numbers, a contents list resolved by ``target-counter``), so assembly here is
 post-processing: PDF page labels that name each component. The document catalogue, its
 PDF/A metadata, outline and attachments are kept as WeasyPrint wrote them.
+
+A long invoice is laid out in sections (in parallel, in bounded memory) and joined here:
+the first section's catalogue (PDF/A metadata, attachment) is kept, the other sections'
+pages are appended, and an overlay of page numbers is drawn over every page.
 """
 
 from __future__ import annotations
@@ -41,6 +45,25 @@ def label_components(pdf: bytes, components: Sequence[Component]) -> bytes:
             prefix=f"{component.label} ",
             start=1,
         )
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def join_sections(sections: Sequence[bytes], numbers: Sequence[bytes]) -> bytes:
+    """The pages of ``sections`` in order, with the overlay pages of ``numbers`` (in order)
+    drawn over them."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(sections[0])))
+    for section in sections[1:]:
+        for page in PdfReader(io.BytesIO(section)).pages:
+            writer.add_page(page)
+    overlay = [page for chunk in numbers for page in PdfReader(io.BytesIO(chunk)).pages]
+    if len(overlay) != len(writer.pages):
+        raise ValueError(f"{len(overlay)} page numbers for {len(writer.pages)} pages")
+    for page, number in zip(writer.pages, overlay, strict=True):
+        page.merge_page(number)
+        page.compress_content_streams()  # merging leaves the content uncompressed
+    writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

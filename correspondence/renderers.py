@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import queue
 import threading
+import uuid
+from collections import OrderedDict
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -30,9 +33,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from correspondence.config import Settings
-from correspondence.engine import Engine, RenderedDocument
+from correspondence.engine import Engine, Part, RenderedDocument, number_ranges, sections
 from correspondence.errors import Unavailable
 from correspondence.kinds import Validated
+from correspondence.pdf import RenderedPdf
 
 # Imported once by the forkserver, so that every worker starts warm.
 PRELOAD = ["correspondence.engine", "correspondence.kinds", "correspondence.pdf"]
@@ -121,6 +125,7 @@ class ProcessRenderers:
         self.slots = threading.BoundedSemaphore(size)
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
+        self._local: Engine | None = None
 
     def _pool(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -151,12 +156,46 @@ class ProcessRenderers:
         try:
             pool = self._pool()
             try:
+                if len(parts := sections(validated, self._settings.section_rows)) > 1:
+                    return self._render_sections(pool, validated, parts, locale, draft)
                 return pool.submit(_render_in_worker, validated, locale, draft).result()
             except BrokenProcessPool:
                 self._discard(pool)
                 raise Unavailable("a render worker stopped; retry") from None
         finally:
             self.slots.release()
+
+    def _render_sections(
+        self,
+        pool: ProcessPoolExecutor,
+        validated: Validated,
+        parts: list[Part],
+        locale: str | None,
+        draft: bool,
+    ) -> Rendered:
+        """A long document: its sections laid out side by side in the workers, then its
+        page numbers, in as many ranges as there are workers; joined here."""
+        # Pickled once here, unpickled once per worker (not once per section).
+        shared = _Shared(uuid.uuid4().hex, pickle.dumps(validated, pickle.HIGHEST_PROTOCOL))
+        futures = [pool.submit(_part_in_worker, shared, p, locale, draft) for p in parts]
+        rendered = [future.result() for future in futures]
+        pages = sum(r.pages for r in rendered)
+        numbers = [
+            pool.submit(_numbers_in_worker, shared, pages, first, last, locale)
+            for first, last in number_ranges(pages)
+        ]
+        engine = self._assembler()
+        document = engine.assemble(
+            validated, rendered, [n.result() for n in numbers], locale=locale
+        )
+        return Rendered(document, engine.template_version, engine.template_hash)
+
+    def _assembler(self) -> Engine:
+        """An engine in this process, to join sections (pypdf; no layout)."""
+        with self._lock:
+            if self._local is None:
+                self._local = Engine(self._settings)
+            return self._local
 
     def _discard(self, pool: ProcessPoolExecutor) -> None:
         with self._lock:
@@ -198,6 +237,41 @@ def _ping() -> int:
     return os.getpid()
 
 
-def _render_in_worker(validated: Validated, locale: str | None, draft: bool) -> Rendered:
+def _engine() -> Engine:
     assert _ENGINE is not None, "the worker was started without its engine"
-    return _render(_ENGINE, validated, locale, draft)
+    return _ENGINE
+
+
+def _render_in_worker(validated: Validated, locale: str | None, draft: bool) -> Rendered:
+    return _render(_engine(), validated, locale, draft)
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """A document sent to the workers once per section, as bytes; each worker unpickles it
+    once and keeps the last few."""
+
+    key: str
+    blob: bytes
+
+
+_DOCUMENTS: OrderedDict[str, Validated] = OrderedDict()
+
+
+def _document(shared: _Shared) -> Validated:
+    if shared.key not in _DOCUMENTS:
+        _DOCUMENTS[shared.key] = pickle.loads(shared.blob)  # noqa: S301 - from our own parent
+        while len(_DOCUMENTS) > 2:
+            _DOCUMENTS.popitem(last=False)
+    return _DOCUMENTS[shared.key]
+
+
+def _part_in_worker(shared: _Shared, part: Part, locale: str | None, draft: bool) -> RenderedPdf:
+    return _engine().render_part(_document(shared), part, locale=locale, draft=draft)
+
+
+def _numbers_in_worker(
+    shared: _Shared, pages: int, first: int, last: int, locale: str | None
+) -> bytes:
+    engine = _engine()
+    return engine.page_numbers(_document(shared), pages, first=first, last=last, locale=locale)

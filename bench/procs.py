@@ -1,0 +1,43 @@
+"""Peak memory of this process and of every process below it, read from /proc (Linux)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def _status(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def descendants(pid: int | None = None) -> list[int]:
+    """Every live process below ``pid`` (default: this one)."""
+    root = pid or os.getpid()
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = [], [root]
+    while frontier:
+        current = frontier.pop()
+        children = [p for p, parent in parents.items() if parent == current]
+        found += children
+        frontier += children
+    return found
+
+
+def peak_rss(pid: int) -> int:
+    """The highest resident set size ``pid`` has reached (VmHWM), in bytes."""
+    return _status(pid, "VmHWM")
+
+
+def rss(pid: int) -> int:
+    """The resident set size of ``pid`` now, in bytes."""
+    return _status(pid, "VmRSS")

@@ -1,0 +1,100 @@
+"""Long invoices are laid out in sections and joined with the pack machinery; warm worker
+processes render them side by side. Both paths give the same bytes."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+from decimal import Decimal
+
+import pytest
+
+from correspondence.config import Settings
+from correspondence.engine import PAYLOAD_ATTACHMENT, Engine, sections
+from correspondence.errors import Unavailable
+from correspondence.formatting import Formatter
+from correspondence.kinds import validate
+from correspondence.kinds.premium_invoice import sample_with_lines
+from correspondence.renderers import ProcessRenderers, _ping
+from tests.conftest import flat, pdf_pages_text, pdf_reader
+
+ROWS = 20  # small sections, so that a test invoice of 70 lines has four of them
+
+
+@pytest.fixture(scope="module")
+def sectioned() -> Settings:
+    return Settings(section_rows=ROWS, worker_max_tasks_per_child=50)
+
+
+def test_only_long_invoices_are_sectioned(sectioned: Settings) -> None:
+    assert len(sections(validate(sample_with_lines(2 * ROWS)), ROWS)) == 1
+    parts = sections(validate(sample_with_lines(70)), ROWS)
+    assert [(p.start, p.first, p.last) for p in parts] == [
+        (0, True, False),
+        (20, False, False),
+        (40, False, False),
+        (60, False, True),
+    ]
+
+
+def test_sections_read_as_one_invoice_numbered_across_all_pages(sectioned: Settings) -> None:
+    validated = validate(sample_with_lines(70))
+    rendered = Engine(sectioned).render(validated)
+    pages = [flat(p) for p in pdf_pages_text(rendered.pdf)]
+    assert rendered.pages == len(pages) >= 5
+    for n, page in enumerate(pages, start=1):  # one number per page, in order, of the total
+        assert re.findall(r"Página \d+ de \d+", page) == [f"Página {n} de {len(pages)}"]
+    text = " ".join(pages)
+    positions = [text.index(f"comprador {i:05d}") for i in range(1, 71)]
+    assert positions == sorted(positions)  # every row, once, in order
+    assert text.count("Fictia Seguros de Crédito, S.A. de C.V. — institución ficticia") == len(
+        pages
+    )
+    assert text.count("Su contacto") == 1  # the header only on page 1
+    total = Formatter("es-MX", "America/Mexico_City").money(validated.figures.total, "MXN")
+    assert f"Total a pagar {flat(total)}" in " ".join(pages[-2:])  # after the last row
+    assert text.rindex("Total a pagar") > positions[-1]
+    assert validated.figures.total == sum(
+        (line.total for line in validated.figures.lines), Decimal(0)
+    )
+    reader = pdf_reader(rendered.pdf)  # the first section's PDF/A catalogue is kept
+    assert PAYLOAD_ATTACHMENT in reader.attachments
+    assert "pdfaid" in reader.xmp_metadata.rdf_root.toxml()
+
+
+def test_worker_processes_give_the_same_bytes_as_one_process(sectioned: Settings) -> None:
+    validated = validate(sample_with_lines(70))
+    sequential = Engine(sectioned).render(validated).pdf
+    pool = ProcessRenderers(sectioned, size=2)
+    try:
+        parallel = pool.render(validated).document.pdf
+        assert parallel == sequential
+        letter = validate(sample_with_lines(3))
+        assert pool.render(letter).document.pdf == Engine(sectioned).render(letter).pdf
+    finally:
+        pool.close()
+
+
+def test_a_dead_worker_costs_one_retry_not_the_pool(sectioned: Settings) -> None:
+    pool = ProcessRenderers(sectioned, size=1)
+    try:
+        pool.warm()
+        worker = pool._pool().submit(_ping).result()
+        os.kill(worker, signal.SIGKILL)
+        validated = validate(sample_with_lines(3))
+        with pytest.raises(Unavailable):
+            for _ in range(50):  # until the pool notices its worker is gone
+                pool.render(validated)
+        assert pool.render(validated).document.pages >= 1
+    finally:
+        pool.close()
+
+
+def test_workers_are_replaced_after_their_quota() -> None:
+    pool = ProcessRenderers(Settings(worker_max_tasks_per_child=2), size=1)
+    try:
+        pids = {pool._pool().submit(_ping).result() for _ in range(6)}
+        assert len(pids) == 3
+    finally:
+        pool.close()
