@@ -128,6 +128,7 @@ class Engine:
         asset_base: str = ASSET_ORIGIN,
         draft: bool = False,
         inline_css: bool = False,
+        link_css: bool = True,
         part: Part = WHOLE,
     ) -> dict[str, Any]:
         """The plain data a template receives."""
@@ -145,6 +146,7 @@ class Engine:
             "asset_base": asset_base,
             "draft": draft,
             "inline_css": self._stylesheet if inline_css else None,
+            "link_css": link_css,
             "part": part,
         }
 
@@ -167,9 +169,8 @@ class Engine:
                 for first, last in number_ranges(pages)
             ]
             return self.assemble(validated, rendered, numbers, locale=locale)
-        return self.finish(
-            validated, self.render_part(validated, WHOLE, locale=locale, draft=draft)
-        )
+        whole = self.render_part(validated, WHOLE, locale=locale, draft=draft)
+        return self.finish(validated, whole, locale=locale)
 
     def render_part(
         self,
@@ -181,7 +182,7 @@ class Engine:
     ) -> RenderedPdf:
         """One part of the document; the first (or only) one carries the payload."""
         chosen = locale or validated.doc.document.locale
-        html = self.html(validated, locale=chosen, draft=draft, part=part)
+        html = self.html(validated, locale=chosen, draft=draft, part=part, link_css=False)
         attachments = []
         if part.first:
             payload = validated.doc.model_dump_json(
@@ -207,7 +208,7 @@ class Engine:
         """Pages ``first`` to ``last`` (default: all) of the page-number overlay of a
         document of ``pages`` pages rendered in sections."""
         last = pages if last is None else last
-        ctx = self.context(validated, locale=locale)
+        ctx = self.context(validated, locale=locale, link_css=False)
         html = self.env.get_template("shared/page_numbers.html").render(
             {**ctx, "pages": pages, "first": first, "last": last}
         )

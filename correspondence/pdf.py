@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
-from weasyprint import HTML, Attachment
+from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
@@ -32,6 +32,7 @@ from correspondence.templating import ASSET_ORIGIN
 
 ASSETS_DIR = Path(__file__).parent / "assets"
 PDF_VARIANT = "pdf/a-3b"
+STYLESHEET_URL = ASSET_ORIGIN + "css/document.css"
 
 _MIME = {".css": "text/css", ".ttf": "font/ttf", ".svg": "image/svg+xml", ".png": "image/png"}
 
@@ -126,6 +127,11 @@ class PdfRenderer:
         self.fetcher = AssetFetcher(assets if assets is not None else load_assets())
         self._font_config = FontConfiguration()
         self._cache: dict[str, object] = {}
+        # The document stylesheet, parsed once per renderer, its @font-face fonts loaded
+        # once: every render applies this copy rather than fetching and parsing a <link>.
+        self._stylesheet = CSS(
+            url=STYLESHEET_URL, url_fetcher=self.fetcher, font_config=self._font_config
+        )
 
     def render(
         self,
@@ -154,7 +160,9 @@ class PdfRenderer:
             try:
                 document = HTML(
                     string=html, base_url=ASSET_ORIGIN, url_fetcher=self.fetcher
-                ).render(font_config=self._font_config, cache=self._cache)
+                ).render(
+                    stylesheets=[self._stylesheet], font_config=self._font_config, cache=self._cache
+                )
                 data = document.write_pdf(
                     pdf_variant=variant,
                     attachments=files,
