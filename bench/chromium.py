@@ -1,0 +1,117 @@
+"""Warm headless Chromium against warm WeasyPrint on the same HTML, in one run.
+
+Chromium is Debian's package (/usr/bin/chromium) driven by Playwright in one reused tab;
+it loads the document from our asset origin through a route that serves the packaged
+assets from memory, exactly as WeasyPrint's fetcher does. Timed per document: Chromium,
+`page.goto` + `page.pdf()`; "engine", our whole path (validate, Jinja, layout, PDF/A-3b
+with the payload attached); "weasyprint", layout and PDF of the same HTML with the same
+parsed stylesheet and no PDF/A. Runs are interleaved; medians are reported.
+
+    uv run python bench/chromium.py [--runs 9] [--lines 25]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from playwright.sync_api import Route, sync_playwright
+
+from correspondence.config import Settings
+from correspondence.engine import Engine
+from correspondence.kinds import KINDS, Validated
+from correspondence.kinds.premium_invoice import sample_with_lines
+from correspondence.pdf import load_assets
+from correspondence.templating import ASSET_ORIGIN
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DOCUMENT_URL = ASSET_ORIGIN + "document.html"
+
+
+def documents(engine: Engine, lines: int) -> dict[str, Validated]:
+    chosen = {f"invoice, {lines} lines": engine.validate(sample_with_lines(lines))}
+    for kind in ("credit_limit_decision", "claim_decision", "renewal_pack"):
+        chosen[kind] = engine.validate(KINDS[kind].sample())
+    return chosen
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--lines", type=int, default=25)
+    args = parser.parse_args()
+    engine = Engine(Settings())
+    assets = load_assets()
+    served: dict[str, str] = {}
+
+    def route(r: Route) -> None:
+        url = r.request.url
+        if url == DOCUMENT_URL:
+            r.fulfill(body=served["html"], content_type="text/html; charset=utf-8")
+        elif url in assets:
+            body, mime = assets[url]
+            r.fulfill(body=body, content_type=mime)
+        else:
+            r.abort()
+
+    print(f"{args.runs} interleaved runs; medians in ms; ratio = WeasyPrint / Chromium")
+    print(
+        f"{'document':<24}{'pages':>6}{'chromium':>10}{'engine':>9}{'weasyprint':>11}"
+        f"{'eng/chr':>9}{'wp/chr':>8}"
+    )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page()
+        page.route("**/*", route)
+        for name, validated in documents(engine, args.lines).items():
+            html = engine.html(validated)  # with its <link>, for Chromium
+            bare = engine.html(validated, link_css=False)  # what our renderer lays out
+
+            def chromium(html: str = html) -> int:
+                served["html"] = html
+                page.goto(DOCUMENT_URL, wait_until="load")
+                pdf: Any = page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
+                return len(pdf)
+
+            def ours(validated: Validated = validated) -> int:
+                return engine.render(validated).pages
+
+            def weasyprint(bare: str = bare) -> int:
+                return engine.pdf.render(bare, stamp=None, variant=None).pages  # type: ignore[arg-type]
+
+            paths: dict[str, Callable[[], int]] = {
+                "chromium": chromium,
+                "engine": ours,
+                "weasyprint": weasyprint,
+            }
+            for run in paths.values():
+                run()
+            times: dict[str, list[float]] = {key: [] for key in paths}
+            for _ in range(args.runs):
+                for key, run in paths.items():
+                    t0 = time.perf_counter()
+                    run()
+                    times[key].append(time.perf_counter() - t0)
+            m = {key: statistics.median(values) * 1000 for key, values in times.items()}
+            print(
+                f"{name:<24}{ours():>6}{m['chromium']:>10.1f}{m['engine']:>9.1f}"
+                f"{m['weasyprint']:>11.1f}{m['engine'] / m['chromium']:>9.2f}"
+                f"{m['weasyprint'] / m['chromium']:>8.2f}"
+            )
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
