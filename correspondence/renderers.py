@@ -51,10 +51,44 @@ class Rendered:
     template_hash: str
 
 
+class Slots:
+    """At most ``size`` renders in flight. A caller waits at most ``wait`` seconds for a
+    slot, then gets :class:`Unavailable`. A thread that holds a slot can render without
+    taking another (a synchronous request takes its slot before reserving a number)."""
+
+    def __init__(self, size: int, wait: float) -> None:
+        self.wait = wait
+        self._free = threading.BoundedSemaphore(size)
+        self._held = threading.local()
+
+    def acquire(self, timeout: float) -> bool:
+        """Take a slot outside :meth:`hold` (tests use it to fill the renderers)."""
+        return self._free.acquire(timeout=timeout)
+
+    def release(self) -> None:
+        """Give back a slot taken with :meth:`acquire`."""
+        self._free.release()
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Hold a slot in this thread (re-entrant)."""
+        depth: int = getattr(self._held, "depth", 0)
+        if depth == 0 and not self._free.acquire(timeout=self.wait):
+            raise Unavailable(f"every renderer is busy (waited {self.wait:g} s)")
+        self._held.depth = depth + 1
+        try:
+            yield
+        finally:
+            self._held.depth = depth
+            if depth == 0:
+                self._free.release()
+
+
 class Renderers(Protocol):
     """Renders validated documents to PDF, at most ``size`` at a time."""
 
     size: int
+    slots: Slots
 
     def render(
         self, validated: Validated, *, locale: str | None = None, draft: bool = False
@@ -79,20 +113,13 @@ class EnginePool:
     def __init__(self, settings: Settings, size: int) -> None:
         self._settings = settings
         self.size = size
-        self.wait = settings.render_wait_seconds
+        self.slots = Slots(size, settings.render_wait_seconds)
         self._idle: queue.LifoQueue[Engine] = queue.LifoQueue()
-        self._tokens: queue.Queue[None] = queue.Queue()
-        for _ in range(size):
-            self._tokens.put(None)
 
     @contextmanager
     def lease(self) -> Iterator[Engine]:
         """Borrow an engine, building one if none is idle and the pool is not full."""
-        try:
-            self._tokens.get(timeout=self.wait)
-        except queue.Empty:
-            raise Unavailable(f"every renderer is busy (waited {self.wait:g} s)") from None
-        try:
+        with self.slots.hold():
             try:
                 engine = self._idle.get_nowait()
             except queue.Empty:
@@ -101,8 +128,6 @@ class EnginePool:
                 yield engine
             finally:
                 self._idle.put(engine)
-        finally:
-            self._tokens.put(None)
 
     def render(
         self, validated: Validated, *, locale: str | None = None, draft: bool = False
@@ -121,8 +146,7 @@ class ProcessRenderers:
     def __init__(self, settings: Settings, size: int) -> None:
         self._settings = settings
         self.size = size
-        self.wait = settings.render_wait_seconds
-        self.slots = threading.BoundedSemaphore(size)
+        self.slots = Slots(size, settings.render_wait_seconds)
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
         self._local: Engine | None = None
@@ -151,9 +175,7 @@ class ProcessRenderers:
         self, validated: Validated, *, locale: str | None = None, draft: bool = False
     ) -> Rendered:
         """Render in a worker process; the caller's thread waits for the result."""
-        if not self.slots.acquire(timeout=self.wait):
-            raise Unavailable(f"every renderer is busy (waited {self.wait:g} s)")
-        try:
+        with self.slots.hold():
             pool = self._pool()
             try:
                 if len(parts := sections(validated, self._settings.section_rows)) > 1:
@@ -162,8 +184,6 @@ class ProcessRenderers:
             except BrokenProcessPool:
                 self._discard(pool)
                 raise Unavailable("a render worker stopped; retry") from None
-        finally:
-            self.slots.release()
 
     def _render_sections(
         self,

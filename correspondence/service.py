@@ -8,15 +8,18 @@ Issuing a document, synchronously:
    is reserved);
 2. return the existing document if ``(kind, document.our_reference)`` was issued before,
    unless the request says ``"reissue": true`` (then a new version links to the old one);
-3. in one database transaction: lock the number series and allocate the next number (or
-   record the number upstream stated), render, write the PDF and the payload to the
-   archive (write-once), and insert the registry row.
+3. take a renderer (all busy: ``Unavailable``, 503, nothing reserved);
+4. in one short transaction: insert the registry row as ``issuing`` and give it the next
+   number of its series (or record the number upstream stated);
+5. render and write the PDF and the payload to the archive (write-once), with no lock
+   held, so that invoices of one series render side by side;
+6. record the document as issued.
 
-If the archive cannot be reached, step 3 rolls back: no number is consumed, nothing is
-recorded, and the caller gets ``Unavailable`` (503) and retries, safely, with the same
-Idempotency-Key. An asynchronous request (``accept``) is recorded as ``queued`` first and
-completed by :meth:`Service.work_once`, which retries with exponential backoff until the
-archive is back: accepted work is never lost.
+If the archive cannot be reached in step 5, the document keeps its number and is issued
+by the issuer once the archive is back (the API answers 202 with its Location): nothing
+accepted is lost and no number is skipped. An asynchronous request (``accept``) is recorded
+as ``queued`` and goes through steps 4 to 6 in :meth:`Service.issue_accepted`, in-process
+or on Celery workers, retried with exponential backoff.
 """
 
 from __future__ import annotations
@@ -431,19 +434,33 @@ class Service:
             if self.dispatch is not None:
                 self._send(row.id)
             return IssueOutcome(DocumentInfo.of(row), created=True)
-        try:
-            with self._transaction() as session:
-                self._complete(session, row, kind)
-                session.add(row)
-                session.flush()
-                self._finish_idempotency(session, idempotency, row.id)
-                if recipients is not None:
-                    self.outbox.enqueue(session, row.id, recipients)
-        except IntegrityError as error:
-            raise Conflict(
-                f"{kind.name} {reference} was issued concurrently: {error.orig}"
-            ) from None
-        return IssueOutcome(DocumentInfo.of(row), created=True)
+        # Take a renderer first: when all are busy the request is refused (503) before a
+        # number is taken. Then the same three steps as an accepted document.
+        with self.renderers.slots.hold():
+            try:
+                with self._transaction() as session:
+                    row.status = "issuing"
+                    row.next_attempt_at = self.clock() + self._lease
+                    session.add(row)
+                    session.flush()
+                    validated = self._number(session, row, kind)
+                    self._finish_idempotency(session, idempotency, row.id)
+                    if recipients is not None:
+                        self.outbox.enqueue(session, row.id, recipients)
+            except IntegrityError as error:
+                raise Conflict(
+                    f"{kind.name} {reference} was issued concurrently: {error.orig}"
+                ) from None
+            attempt = self._finish(row.id, validated)
+        if attempt.outcome == "retry" and self.dispatch is not None:
+            self._send(row.id)
+        with self._transaction() as session:
+            info = DocumentInfo.of(session.get_one(Document, row.id))
+        if attempt.outcome == "failed":
+            raise RenderError(info.last_error or "rendering failed")
+        # "retry": the archive is down; the document keeps its number and is issued when
+        # it is back (the API answers 202 with its Location).
+        return IssueOutcome(info, created=True)
 
     def _check_queue_room(self) -> None:
         with self._transaction() as session:
@@ -488,11 +505,6 @@ class Service:
         if row is not None:
             row.state = "done"
             row.document_id = document_id
-
-    def _complete(self, session: Session, row: Document, kind: Kind) -> None:
-        """Number, render and archive ``row`` inside ``session``'s transaction."""
-        validated = self._number(session, row, kind)
-        self._record(row, self._render_and_archive(validated, row.id))
 
     def _number(self, session: Session, row: Document, kind: Kind) -> Validated:
         """Give ``row`` its number (once), and validate the payload as it will be printed."""
@@ -609,8 +621,12 @@ class Service:
             return self._fail(document_id, str(error))
         if isinstance(reserved, Attempt):
             return reserved
+        return self._finish(document_id, reserved)
+
+    def _finish(self, document_id: str, validated: Validated) -> Attempt:
+        """Steps 2 and 3: render and archive with no lock held, then record."""
         try:
-            artefact = self._render_and_archive(reserved, document_id)
+            artefact = self._render_and_archive(validated, document_id)
         except Unavailable as error:
             return self._reschedule(document_id, str(error))
         except (InvalidPayload, Conflict, RenderError) as error:

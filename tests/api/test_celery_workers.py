@@ -2,8 +2,10 @@
 
 Worker 1 is killed with SIGKILL, children and all, while it holds a task: its message
 is redelivered once the broker's visibility timeout has passed. A child of worker 2 is
-killed mid-task: Celery rejects its message back to the queue (reject-on-worker-lost).
-Every document is still issued exactly once, with gapless invoice numbers."""
+killed mid-task: Celery requeues its message (reject-on-worker-lost), unless it was a
+redelivery already, in which case the API's issuer sends the document again once its
+lease has passed. Either way every document is issued exactly once, with gapless
+invoice numbers."""
 
 from __future__ import annotations
 
@@ -91,20 +93,16 @@ def test_two_workers_one_killed_mid_batch(tmp_path: Path, pg_url: str, seaweed: 
                     wait_in_flight(logs[1])
                     time.sleep(0.3)
 
-                lost = wait_in_flight(logs[0])
+                assert wait_in_flight(logs[0])  # worker 1 holds a task …
                 workers[0].kill()  # SIGKILL, worker and child: nothing acked, nothing rejected
                 child = child_of(workers[1].process.pid)
-                rejected = wait_in_flight(logs[1])
+                assert wait_in_flight(logs[1])  # … and so does worker 2's child
                 subprocess.run(["kill", "-KILL", str(child)], check=True)
                 assert workers[1].process.poll() is None  # the worker survives its child
 
                 progress = wait_done(api, progress_url, timeout=300)
                 assert progress["counts"] == {"issued": 200}, progress
-                survivor_log = logs[1].read_text(errors="replace")
-                assert "WorkerLostError" in survivor_log
-                redelivered = set(SUCCEEDED.findall(survivor_log))
-                assert lost <= redelivered, (lost, "never finished by the survivor")
-                assert rejected & redelivered, (rejected, "was not taken again")
+                assert "WorkerLostError" in logs[1].read_text(errors="replace")
             finally:
                 for worker in workers:
                     worker.stop()

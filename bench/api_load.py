@@ -1,0 +1,146 @@
+"""The API under load: invoice requests from 1 client, then from 8 concurrent clients,
+against a real server process on 127.0.0.1 with the embedded defaults (SQLite, archive
+and outbox folders in a temporary directory). One run; errors are counted.
+
+Three request kinds, each with fresh business references:
+* "issue": POST /v1/documents, answered 201 with the issued document (numbered, rendered,
+  archived);
+* "accept": the same with ``Prefer: respond-async``, answered 202, issued in the background;
+* "fetch": GET of an issued invoice's PDF.
+
+    uv run python bench/api_load.py [--requests 96]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from correspondence.config import PROJECT_ROOT
+
+SAMPLE = PROJECT_ROOT.parent / "shared" / "samples" / "01_renewal_pack_es-ES.json"
+ENVELOPE = ("document", "insurer", "policyholder", "account_executive", "broker", "policy")
+
+
+def invoice(reference: str) -> dict[str, Any]:
+    """The renewal sample's premium invoice as a document of its own, numbered by us."""
+    pack = json.loads(SAMPLE.read_text("utf-8"))
+    payload = copy.deepcopy({key: pack[key] for key in ENVELOPE})
+    payload["document"]["type"] = "premium_invoice"
+    payload["document"]["our_reference"] = reference
+    payload.update(copy.deepcopy(pack["premium_invoice"]))
+    del payload["invoice"]["number"]
+    return payload
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def load(
+    base: str, key: str, clients: int, requests: int, mode: str, pdfs: list[str]
+) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {key}"}
+    if mode == "accept":
+        headers["Prefer"] = "respond-async"
+    latencies: list[float] = []
+    errors: dict[int, int] = {}
+
+    def one_client(n: int) -> None:
+        with httpx.Client(base_url=base, headers=headers, timeout=120) as http:
+            for i in range(requests // clients):
+                t0 = time.perf_counter()
+                if mode == "fetch":
+                    response = http.get(pdfs[(n + i) % len(pdfs)])
+                else:
+                    response = http.post(
+                        "/v1/documents", json=invoice(f"LOAD-{uuid.uuid4().hex[:10]}")
+                    )
+                latencies.append(time.perf_counter() - t0)
+                if response.status_code >= 400:
+                    errors[response.status_code] = errors.get(response.status_code, 0) + 1
+                elif mode == "issue" and len(pdfs) < 50:
+                    pdfs.append(response.json()["links"]["pdf"])
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(one_client, range(clients)))
+    elapsed = time.perf_counter() - t0
+    return {
+        "p50": statistics.median(latencies) * 1000,
+        "p95": percentile(latencies, 0.95) * 1000,
+        "rate": len(latencies) / elapsed,
+        "errors": errors,
+        "n": len(latencies),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=96)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    data = Path(tempfile.mkdtemp(prefix="correspondence-load-"))
+    env = {**os.environ, "CORRESPONDENCE_DATA_DIR": str(data)}
+    cli = [sys.executable, "-m", "correspondence.cli"]
+    key = subprocess.run(
+        [*cli, "keys", "create", "--name", "load", "--scopes", "documents:write", "documents:read"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    server = subprocess.Popen(
+        [*cli, "serve", "--port", str(args.port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base + "/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the API did not start"
+            time.sleep(0.2)
+        pdfs: list[str] = []
+        load(base, key, 2, 8, "issue", pdfs)  # warm up every render worker
+        print(f"{args.requests} requests per run; latencies in ms")
+        print(f"{'request':<8}{'clients':>8}{'p50':>9}{'p95':>9}{'req/s':>8}  errors")
+        single: dict[str, float] = {}
+        for mode in ("issue", "accept", "fetch"):
+            for clients in (1, 8):
+                m = load(base, key, clients, args.requests, mode, pdfs)
+                if clients == 1:
+                    single[mode] = m["p50"]
+                print(
+                    f"{mode:<8}{clients:>8}{m['p50']:>9.1f}{m['p95']:>9.1f}{m['rate']:>8.1f}"
+                    f"  {sum(m['errors'].values())} {m['errors'] or ''}"
+                )
+                if clients == 8:
+                    print(f"{'':<16}p95 with 8 clients / p50 with 1: {m['p95'] / single[mode]:.2f}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
