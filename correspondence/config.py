@@ -134,6 +134,11 @@ class Settings(BaseSettings):
         description="Key that signs download links; default: generated into {data_dir}/secret.key.",
     )
 
+    def retry_delay(self, attempt: int) -> float:
+        """Seconds before retry number ``attempt`` (1, 2, …): exponential, capped."""
+        delay: float = self.retry_base_seconds * 2.0 ** (attempt - 1)
+        return min(self.retry_max_seconds, delay)
+
     @property
     def resolved_outbox_dir(self) -> Path:
         """The mail outbox folder."""

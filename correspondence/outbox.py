@@ -284,10 +284,7 @@ class Outbox:
                     None,
                 )
             elif retry:
-                delay = min(
-                    self.settings.retry_max_seconds,
-                    self.settings.retry_base_seconds * 2 ** (row.attempts - 1),
-                )
+                delay = self.settings.retry_delay(row.attempts)
                 row.status, row.next_attempt_at, row.last_error = (
                     "queued",
                     now + timedelta(seconds=delay),

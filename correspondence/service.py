@@ -443,7 +443,7 @@ class Service:
                     row.next_attempt_at = self.clock() + self._lease
                     session.add(row)
                     session.flush()
-                    validated = self._number(session, row, kind)
+                    numbered = self._number(session, row, kind, validated)
                     self._finish_idempotency(session, idempotency, row.id)
                     if recipients is not None:
                         self.outbox.enqueue(session, row.id, recipients)
@@ -451,7 +451,7 @@ class Service:
                 raise Conflict(
                     f"{kind.name} {reference} was issued concurrently: {error.orig}"
                 ) from None
-            attempt = self._finish(row.id, validated)
+            attempt = self._finish(row.id, numbered)
         if attempt.outcome == "retry" and self.dispatch is not None:
             self._send(row.id)
         with self._transaction() as session:
@@ -506,15 +506,18 @@ class Service:
             row.state = "done"
             row.document_id = document_id
 
-    def _number(self, session: Session, row: Document, kind: Kind) -> Validated:
-        """Give ``row`` its number (once), and validate the payload as it will be printed."""
-        if row.number is None:
-            request = kind.numbering(validate(row.payload).doc)
-            if request is not None:
-                number = self._allocate(session, request)
-                row.payload = kind.with_number(row.payload, number)
-                row.number = number
-        return validate(row.payload)
+    def _number(
+        self, session: Session, row: Document, kind: Kind, validated: Validated | None = None
+    ) -> Validated:
+        """Give ``row`` its number (once), and return the payload as it will be printed,
+        validated (``validated``, the payload as it stands, saves validating it again)."""
+        current = validated or validate(row.payload)
+        if row.number is None and (request := kind.numbering(current.doc)) is not None:
+            number = self._allocate(session, request)
+            row.payload = kind.with_number(row.payload, number)
+            row.number = number
+            return validate(row.payload)
+        return current
 
     def _record(self, row: Document, artefact: _Artefact) -> None:
         row.status = "issued"
@@ -713,10 +716,7 @@ class Service:
             if row is None or row.status not in WAITING:
                 return Attempt("done")
             row.attempts += 1
-            delay = min(
-                self.settings.retry_max_seconds,
-                self.settings.retry_base_seconds * 2 ** (row.attempts - 1),
-            )
+            delay = self.settings.retry_delay(row.attempts)
             row.status = "queued"
             # With a broker, the task's own retry comes first; the issuer's resend is the
             # safety net should that message be lost.

@@ -89,10 +89,7 @@ def _issue(task: Any, document_id: str) -> str:
     try:
         attempt = service.issue_accepted(document_id)
     except Unavailable as error:  # the database itself is down
-        delay = min(
-            service.settings.retry_max_seconds,
-            service.settings.retry_base_seconds * 2 ** int(task.request.retries),
-        )
+        delay = service.settings.retry_delay(int(task.request.retries) + 1)
         raise task.retry(countdown=delay, exc=error) from None
     if attempt.outcome == "retry":
         raise task.retry(countdown=attempt.delay)
