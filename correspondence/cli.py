@@ -69,11 +69,15 @@ def _samples(args: argparse.Namespace, engine: Engine | None) -> int:
 
 
 def _batch(args: argparse.Namespace, engine: Engine | None) -> int:
-    """Render every line of an NDJSON file into ``--out``; a line's business reference names
-    its PDF, so running the same file again renders nothing twice."""
+    """Render every line of an NDJSON file into ``--out`` in the warm worker processes; a
+    line's business reference names its PDF, so running the same file again renders
+    nothing twice."""
     import re
+    from concurrent.futures import ThreadPoolExecutor
 
     from rich.progress import Progress
+
+    from correspondence.renderers import build_renderers
 
     assert engine is not None
     lines = [
@@ -81,39 +85,41 @@ def _batch(args: argparse.Namespace, engine: Engine | None) -> int:
     ]
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    counts = {"rendered": 0, "already there": 0, "refused": 0}
-    with (out / "errors.ndjson").open("w", encoding="utf-8") as errors, Progress() as progress:
-        task = progress.add_task(f"{args.file.name}", total=len(lines))
-        for number, line in lines:
+    renderers = build_renderers(engine.settings.model_copy(update={"render_wait_seconds": 3600}))
+
+    def one(number: int, line: str) -> tuple[int, str, tuple[Problem, ...]]:
+        try:
             try:
-                try:
-                    payload = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise InvalidPayload([Problem("", f"not JSON: {error.msg}", "json")]) from None
-                validated = engine.validate(payload)
-                doc = validated.doc.document
-                name = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{doc.type}-{doc.our_reference}")
-                target = out / f"{name}.pdf"
-                if target.exists():
-                    counts["already there"] += 1
-                else:
-                    target.write_bytes(engine.render(validated).pdf)
-                    counts["rendered"] += 1
-            except InvalidPayload as error:
-                counts["refused"] += 1
-                errors.write(
-                    json.dumps(
-                        {
-                            "line": number,
-                            "errors": [
-                                {"field": p.field, "message": p.message} for p in error.problems
-                            ],
-                        },
-                        ensure_ascii=False,
-                    )
-                    + "\n"
-                )
+                payload = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise InvalidPayload([Problem("", f"not JSON: {error.msg}", "json")]) from None
+            validated = engine.validate(payload)
+            doc = validated.doc.document
+            name = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{doc.type}-{doc.our_reference}")
+            target = out / f"{name}.pdf"
+            if target.exists():
+                return number, "already there", ()
+            target.write_bytes(renderers.render(validated).document.pdf)
+            return number, "rendered", ()
+        except InvalidPayload as error:
+            return number, "refused", error.problems
+        finally:
             progress.advance(task)
+
+    counts = {"rendered": 0, "already there": 0, "refused": 0}
+    try:
+        with Progress() as progress, ThreadPoolExecutor(renderers.size) as threads:
+            task = progress.add_task(f"{args.file.name}", total=len(lines))
+            results = list(threads.map(lambda item: one(*item), lines))
+    finally:
+        renderers.close()
+    with (out / "errors.ndjson").open("w", encoding="utf-8") as errors:
+        for number, outcome, problems in results:
+            counts[outcome] += 1
+            if problems:
+                fields = [{"field": p.field, "message": p.message} for p in problems]
+                errors.write(json.dumps({"line": number, "errors": fields}, ensure_ascii=False))
+                errors.write("\n")
     print(
         ", ".join(f"{value} {key}" for key, value in counts.items())
         + (f"; problems in {out / 'errors.ndjson'}" if counts["refused"] else "")
