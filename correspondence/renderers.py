@@ -194,7 +194,8 @@ class ProcessRenderers:
         draft: bool,
     ) -> Rendered:
         """A long document: its sections laid out side by side in the workers, then its
-        page numbers, in as many ranges as there are workers; joined here."""
+        page numbers, range by range (engine.number_ranges), also side by side; joined
+        here with pypdf."""
         # Pickled once here, unpickled once per worker (not once per section).
         shared = _Shared(uuid.uuid4().hex, pickle.dumps(validated, pickle.HIGHEST_PROTOCOL))
         futures = [pool.submit(_part_in_worker, shared, p, locale, draft) for p in parts]
