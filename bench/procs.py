@@ -36,8 +36,3 @@ def descendants(pid: int | None = None) -> list[int]:
 def peak_rss(pid: int) -> int:
     """The highest resident set size ``pid`` has reached (VmHWM), in bytes."""
     return _status(pid, "VmHWM")
-
-
-def rss(pid: int) -> int:
-    """The resident set size of ``pid`` now, in bytes."""
-    return _status(pid, "VmRSS")

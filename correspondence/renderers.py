@@ -101,11 +101,6 @@ class Renderers(Protocol):
         ...
 
 
-def default_size(settings: Settings) -> int:
-    """``render_processes`` if set, else one per core."""
-    return settings.render_processes or os.cpu_count() or 1
-
-
 class EnginePool:
     """At most ``size`` warm engines in this process, leased one per render (WeasyPrint is
     not thread-safe; a ``FontConfiguration`` must not be shared across threads)."""
@@ -234,9 +229,10 @@ class ProcessRenderers:
 
 def build_renderers(settings: Settings) -> Renderers:
     """Worker processes by default; in-process engines when ``render_processes`` is 0."""
+    cores = os.cpu_count() or 1
     if settings.render_processes == 0:
-        return EnginePool(settings, size=os.cpu_count() or 1)
-    return ProcessRenderers(settings, size=default_size(settings))
+        return EnginePool(settings, size=cores)
+    return ProcessRenderers(settings, size=settings.render_processes or cores)
 
 
 def _render(engine: Engine, validated: Validated, locale: str | None, draft: bool) -> Rendered:

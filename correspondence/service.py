@@ -683,10 +683,9 @@ class Service:
         if self.dispatch is not None:
             for document_id in due:
                 self._send(document_id)
-        elif len(due) == 1:
-            self.issue_accepted(due[0])
         elif due:
-            with ThreadPoolExecutor(self.renderers.size, thread_name_prefix="issue") as pool:
+            workers = min(len(due), self.renderers.size)
+            with ThreadPoolExecutor(workers, thread_name_prefix="issue") as pool:
                 list(pool.map(self.issue_accepted, due))
         return len(due) + self.outbox.send_due(limit)
 
