@@ -23,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context,
 from jinja2.runtime import Context
 
 from correspondence.banking import group_iban
+from correspondence.columns import invoice_line_widths
 from correspondence.formatting import Formatter, babel_locale, formatter
 from correspondence.models import Money
 
@@ -85,6 +86,11 @@ def _country(ctx: Context, code: str) -> str:
     return name
 
 
+@pass_context
+def _invoice_line_widths(ctx: Context, doc: Any, fig: Any) -> tuple[str, ...] | None:
+    return invoice_line_widths(doc, fig, ctx["g"], _fmt(ctx))
+
+
 FILTERS = {
     "money": _money,
     "date": _date,
@@ -117,6 +123,7 @@ def build_environment(templates_dir: Path) -> Environment:
         auto_reload=False,
     )
     env.filters.update(FILTERS)
+    env.globals["invoice_line_widths"] = _invoice_line_widths
     return env
 
 
