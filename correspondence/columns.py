@@ -21,6 +21,8 @@ table is laid out with ``table-layout: fixed``: the same look, laid out once.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -129,12 +131,36 @@ def percentages(widths: Sequence[float]) -> tuple[str, ...]:
     return tuple(f"{int(w / total * 100_000) / 1000}%" for w in widths)
 
 
+_RECENT: OrderedDict[tuple[int, int, Formatter], tuple[Any, Any, tuple[str, ...] | None]]
+_RECENT = OrderedDict()
+_RECENT_LOCK = threading.Lock()
+
+
 def invoice_line_widths(
     doc: Any, fig: Any, words: Mapping[str, Any], fmt: Formatter
 ) -> tuple[str, ...] | None:
     """CSS widths of the seven columns of ``shared/invoice.html``'s line table, or
     ``None`` to leave the table to WeasyPrint's automatic layout. ``doc`` and ``fig`` are
-    a premium invoice and its figures; ``words`` is the glossary."""
+    a premium invoice and its figures; ``words`` is the glossary of ``fmt``'s locale.
+
+    The last few are kept, by identity: every section of a long invoice has the widths
+    of the whole, and a worker measures them once, not once a section."""
+    key = (id(doc), id(fig), fmt)
+    with _RECENT_LOCK:
+        seen = _RECENT.get(key)
+    if seen is not None and seen[0] is doc and seen[1] is fig:
+        return seen[2]
+    widths = _measure_invoice_lines(doc, fig, words, fmt)
+    with _RECENT_LOCK:
+        _RECENT[key] = (doc, fig, widths)
+        while len(_RECENT) > 4:
+            _RECENT.popitem(last=False)
+    return widths
+
+
+def _measure_invoice_lines(
+    doc: Any, fig: Any, words: Mapping[str, Any], fmt: Formatter
+) -> tuple[str, ...] | None:
     labels = words["invoice"]
     currency = fig.currency
     lines, figures = doc.lines, fig.lines
@@ -156,7 +182,10 @@ def invoice_line_widths(
     body = [
         measure((line.description for line in lines), 400),
         measure((f"{fmt.date_medium(p.start)} – {fmt.date_medium(p.end)}" for p in periods), 400),
-        measure({fmt.number(line.quantity) for line in lines}, 400),
+        measure(
+            [fmt.number(q) for q in {str(line.quantity): line.quantity for line in lines}.values()],
+            400,
+        ),
         measure(money(line.unit_price.amount for line in lines), 400),
         measure(money(f.net for f in figures), 400),
         measure(tax_texts, 400),

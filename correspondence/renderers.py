@@ -18,6 +18,7 @@ unbounded work behind the renderers.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import pickle
@@ -280,6 +281,11 @@ def _document(shared: _Shared) -> Validated:
         _DOCUMENTS[shared.key] = pickle.loads(shared.blob)  # noqa: S301 - from our own parent
         while len(_DOCUMENTS) > 2:
             _DOCUMENTS.popitem(last=False)
+        # A long invoice is some 150,000 objects that live for all its sections: frozen,
+        # the collector stops walking them on every render (a 250-row section: 1.2-1.5 s
+        # → 1.08-1.11 s). Collected first, so no garbage is frozen with them.
+        gc.collect()
+        gc.freeze()
     return _DOCUMENTS[shared.key]
 
 
