@@ -167,3 +167,40 @@ def test_measure_breaks_at_spaces_and_lines_only() -> None:
     widest_line = regular.width("IVA 16%: $1,000.00\u00a0MXN", 8)
     assert column.narrowest == pytest.approx(widest_word * 1.005 + CELL_PADDING_PT)
     assert column.widest == pytest.approx(widest_line * 1.005 + CELL_PADDING_PT)
+
+
+def test_every_section_of_a_long_invoice_has_the_widths_of_the_whole(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The widths come from all lines, measured once however many sections ask."""
+    import correspondence.columns as columns
+    from correspondence.engine import sections
+
+    calls: list[int] = []
+    measure_lines = columns._measure_invoice_lines
+
+    def counted(*args: Any) -> tuple[str, ...] | None:
+        calls.append(1)
+        return measure_lines(*args)
+
+    monkeypatch.setattr(columns, "_measure_invoice_lines", counted)
+
+    def colgroups(payload: dict[str, Any]) -> list[str]:
+        validated = engine.validate(payload)
+        found = []
+        for part in sections(validated, 20):
+            html = engine.html(validated, part=part, link_css=False)
+            found.append(html[html.index("<colgroup>") : html.index("</colgroup>")])
+        return found
+
+    plain = colgroups(sample_with_lines(60))
+    assert len(plain) == 3
+    assert len(set(plain)) == 1
+    assert len(calls) == 1
+    # A long word in the last section widens the first column of the first section too.
+    payload = sample_with_lines(60)
+    payload["lines"][59]["description"] = "Cuota-extraordinaria-de-monitoreo-internacional, 2027"
+    widened = colgroups(payload)
+    assert len(set(widened)) == 1
+    assert widened[0] != plain[0]
+    assert len(calls) == 2
