@@ -8,6 +8,12 @@ Three request kinds, each with fresh business references:
 * "accept": the same with ``Prefer: respond-async``, answered 202, issued in the background;
 * "fetch": GET of an issued invoice's PDF.
 
+Clients that never pause measure the server at saturation: with 8 of them on 2 cores,
+CPU-bound requests wait about 8 / throughput each (Little's law), 4x their service time at
+the very least. So issuing is also measured with the 8 clients paced: together they send
+at a fixed rate, a share (50 %, 75 %) of the saturated throughput just measured, each
+request sent at its scheduled time (or at once, if its client is still waiting).
+
     uv run python bench/api_load.py [--requests 96]
 """
 
@@ -52,7 +58,13 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def load(
-    base: str, key: str, clients: int, requests: int, mode: str, pdfs: list[str]
+    base: str,
+    key: str,
+    clients: int,
+    requests: int,
+    mode: str,
+    pdfs: list[str],
+    rate: float | None = None,
 ) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {key}"}
     if mode == "accept":
@@ -60,9 +72,13 @@ def load(
     latencies: list[float] = []
     errors: dict[int, int] = {}
 
+    start = time.perf_counter()
+
     def one_client(n: int) -> None:
         with httpx.Client(base_url=base, headers=headers, timeout=120) as http:
             for i in range(requests // clients):
+                if rate is not None:  # request i of client n is the (i * clients + n)th
+                    time.sleep(max(0.0, start + (i * clients + n) / rate - time.perf_counter()))
                 t0 = time.perf_counter()
                 if mode == "fetch":
                     response = http.get(pdfs[(n + i) % len(pdfs)])
@@ -76,10 +92,9 @@ def load(
                 elif mode == "issue" and len(pdfs) < 50:
                     pdfs.append(response.json()["links"]["pdf"])
 
-    t0 = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(one_client, range(clients)))
-    elapsed = time.perf_counter() - t0
+    elapsed = time.perf_counter() - start
     return {
         "p50": statistics.median(latencies) * 1000,
         "p95": percentile(latencies, 0.95) * 1000,
@@ -150,6 +165,17 @@ def main() -> None:
                 )
                 if clients == 8:
                     print(f"{'':<16}p95 with 8 clients / p50 with 1: {m['p95'] / single[mode]:.2f}")
+                    saturated = m["rate"]
+            if mode == "issue":
+                for share in (0.5, 0.75):
+                    drain(base, key)
+                    m = load(base, key, 8, args.requests, mode, pdfs, rate=share * saturated)
+                    print(
+                        f"{'':<8}{'8 paced':>8}{m['p50']:>9.1f}{m['p95']:>9.1f}{m['rate']:>8.1f}"
+                        f"  {sum(m['errors'].values())} {m['errors'] or ''}"
+                        f"  (sent at {share:.0%} of {saturated:.1f}/s;"
+                        f" p95 / p50 with 1: {m['p95'] / single[mode]:.2f})"
+                    )
     finally:
         server.terminate()
         server.wait(timeout=30)
