@@ -43,10 +43,12 @@ pytest: deps ## the test suite
 
 test: lint typecheck pytest ## everything CI runs: lint, types, tests
 
-bench: deps ## benchmarks; each prints a ratio measured in one run (about 10 minutes)
+bench: deps ## benchmarks; each prints a ratio measured in one run (about 15 minutes)
 	@$(UV) run --frozen python bench/render.py
 	@$(UV) run --frozen python bench/pack_size.py
 	@$(UV) run --frozen python bench/chromium.py
+	@$(UV) run --frozen python bench/line_table.py
+	@$(UV) run --frozen python bench/user_agent.py
 	@$(UV) run --frozen python bench/throughput.py
 	@$(UV) run --frozen python bench/long_invoice.py
 	@$(UV) run --frozen python bench/api_load.py
