@@ -143,7 +143,7 @@ def invoice_line_widths(
     ``None`` to leave the table to WeasyPrint's automatic layout. ``doc`` and ``fig`` are
     a premium invoice and its figures; ``words`` is the glossary of ``fmt``'s locale.
 
-    The last few are kept, by identity: every section of a long invoice has the widths
+    The last two are kept, by identity: every section of a long invoice has the widths
     of the whole, and a worker measures them once, not once a section."""
     key = (id(doc), id(fig), fmt)
     with _RECENT_LOCK:
@@ -153,7 +153,7 @@ def invoice_line_widths(
     widths = _measure_invoice_lines(doc, fig, words, fmt)
     with _RECENT_LOCK:
         _RECENT[key] = (doc, fig, widths)
-        while len(_RECENT) > 4:
+        while len(_RECENT) > 2:  # as many as a worker keeps (renderers._DOCUMENTS)
             _RECENT.popitem(last=False)
     return widths
 
