@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -53,7 +53,7 @@ class FontMetrics:
 
     def __init__(self, path: Path) -> None:
         with TTFont(path, lazy=True) as font:  # reads the three tables it needs, then closes
-            self._em = float(font["head"].unitsPerEm)
+            self._em: int = font["head"].unitsPerEm
             metrics = font["hmtx"].metrics
             cmap = font.getBestCmap()
             self._advance: dict[int, float] = {c: metrics[g][0] for c, g in cmap.items()}
@@ -86,25 +86,18 @@ class Column:
 def measure(texts: Iterable[str], weight: int, size_pt: float = FONT_SIZE_PT) -> Column:
     """The column holding ``texts``, each of which breaks at spaces and newlines only
     (amounts and percentages are joined by no-break spaces)."""
-    width = _word_width(weight, size_pt)
     narrowest = widest = 0.0
     for text in texts:
         for line in text.split("\n"):
             words = line.split(" ")
-            narrowest = max(narrowest, *(width(w) for w in words))
-            widest = max(widest, width(line))
+            narrowest = max(narrowest, *(_width(w, weight, size_pt) for w in words))
+            widest = max(widest, _width(line, weight, size_pt))
     return Column(narrowest * SLACK + CELL_PADDING_PT, widest * SLACK + CELL_PADDING_PT)
 
 
-@lru_cache(maxsize=8)
-def _word_width(weight: int, size_pt: float) -> Callable[[str], float]:
-    metrics = font_metrics(weight)
-
-    @lru_cache(maxsize=65536)
-    def width(text: str) -> float:
-        return metrics.width(text, size_pt)
-
-    return width
+@lru_cache(maxsize=65536)  # descriptions repeat their words from line to line
+def _width(text: str, weight: int, size_pt: float) -> float:
+    return font_metrics(weight).width(text, size_pt)
 
 
 def combine(*columns: Column) -> Column:
@@ -131,8 +124,9 @@ def percentages(widths: Sequence[float]) -> tuple[str, ...]:
     return tuple(f"{int(w / total * 100_000) / 1000}%" for w in widths)
 
 
-_RECENT: OrderedDict[tuple[int, int, Formatter], tuple[Any, Any, tuple[str, ...] | None]]
-_RECENT = OrderedDict()
+_RECENT: OrderedDict[tuple[int, int, Formatter], tuple[Any, Any, tuple[str, ...] | None]] = (
+    OrderedDict()
+)
 _RECENT_LOCK = threading.Lock()
 
 
@@ -179,13 +173,12 @@ def _measure_invoice_lines(
         for text in money(amounts)
     ]
     periods = {line.period for line in lines if line.period is not None}
+    # Distinct as written: 1 and 1.0 are equal Decimals but may print differently.
+    quantities = {str(line.quantity): line.quantity for line in lines}.values()
     body = [
         measure((line.description for line in lines), 400),
         measure((f"{fmt.date_medium(p.start)} – {fmt.date_medium(p.end)}" for p in periods), 400),
-        measure(
-            [fmt.number(q) for q in {str(line.quantity): line.quantity for line in lines}.values()],
-            400,
-        ),
+        measure((fmt.number(q) for q in quantities), 400),
         measure(money(line.unit_price.amount for line in lines), 400),
         measure(money(f.net for f in figures), 400),
         measure(tax_texts, 400),
