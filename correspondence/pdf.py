@@ -53,7 +53,7 @@ _UNIVERSAL_PSEUDO = {
 }
 
 
-def user_agent_stylesheet() -> str:
+def user_agent_stylesheet(rules: Mapping[str, str | None] = _UNIVERSAL_PSEUDO) -> str:
     """WeasyPrint's user-agent stylesheet with markers on list items only, and without
     the footnote and note pseudo-elements.
 
@@ -63,7 +63,7 @@ def user_agent_stylesheet() -> str:
     found stops the import, so a WeasyPrint upgrade cannot drop this silently.
     """
     text = (files(weasyprint.css) / "html5_ua.css").read_text("utf-8")
-    for start, replacement in _UNIVERSAL_PSEUDO.items():
+    for start, replacement in rules.items():
         rule = re.compile(rf"^{re.escape(start)}[^\n]*\n", re.MULTILINE)
         if len(rule.findall(text)) != 1:
             raise RuntimeError(f"WeasyPrint's user-agent stylesheet has no one {start!r} rule")
@@ -168,12 +168,20 @@ def _weasyprint_warnings() -> Iterator[list[str]]:
 
 class PdfRenderer:
     """Renders HTML to PDF/A-3b. One per process: it keeps the font configuration, the
-    image cache and the fetcher warm. Not thread-safe (WeasyPrint is CPU-bound anyway)."""
+    image cache and the fetcher warm. Not thread-safe (WeasyPrint is CPU-bound anyway).
+
+    ``trimmed_user_agent=False`` lays out with WeasyPrint's own user-agent stylesheet
+    (for the tests and the benchmark that compare the two)."""
 
     def __init__(
-        self, *, strict: bool = True, assets: Mapping[str, tuple[bytes, str]] | None = None
+        self,
+        *,
+        strict: bool = True,
+        assets: Mapping[str, tuple[bytes, str]] | None = None,
+        trimmed_user_agent: bool = True,
     ) -> None:
         self.strict = strict
+        self._html = _Html if trimmed_user_agent else HTML
         self.fetcher = AssetFetcher(assets if assets is not None else load_assets())
         self._font_config = FontConfiguration()
         self._cache: dict[str, object] = {}
@@ -208,7 +216,7 @@ class PdfRenderer:
         ]
         with _weasyprint_warnings() as warnings:
             try:
-                document = _Html(
+                document = self._html(
                     string=html, base_url=ASSET_ORIGIN, url_fetcher=self.fetcher
                 ).render(
                     stylesheets=[self._stylesheet], font_config=self._font_config, cache=self._cache

@@ -169,21 +169,9 @@ def test_measure_breaks_at_spaces_and_lines_only() -> None:
     assert column.widest == pytest.approx(widest_line * 1.005 + CELL_PADDING_PT)
 
 
-def test_every_section_of_a_long_invoice_has_the_widths_of_the_whole(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The widths come from all lines, measured once however many sections ask."""
-    import correspondence.columns as columns
+def test_every_section_of_a_long_invoice_has_the_widths_of_the_whole(engine: Engine) -> None:
+    """The widths come from all lines, and are measured once however many sections ask."""
     from correspondence.engine import sections
-
-    calls: list[int] = []
-    measure_lines = columns._measure_invoice_lines
-
-    def counted(*args: Any) -> tuple[str, ...] | None:
-        calls.append(1)
-        return measure_lines(*args)
-
-    monkeypatch.setattr(columns, "_measure_invoice_lines", counted)
 
     def colgroups(payload: dict[str, Any]) -> list[str]:
         validated = engine.validate(payload)
@@ -196,11 +184,23 @@ def test_every_section_of_a_long_invoice_has_the_widths_of_the_whole(
     plain = colgroups(sample_with_lines(60))
     assert len(plain) == 3
     assert len(set(plain)) == 1
-    assert len(calls) == 1
     # A long word in the last section widens the first column of the first section too.
     payload = sample_with_lines(60)
     payload["lines"][59]["description"] = "Cuota-extraordinaria-de-monitoreo-internacional, 2027"
     widened = colgroups(payload)
     assert len(set(widened)) == 1
     assert widened[0] != plain[0]
-    assert len(calls) == 2
+
+
+def test_an_invoice_is_measured_once_and_kept_by_identity(engine: Engine) -> None:
+    validated = engine.validate(sample_with_lines(30))
+    words = engine.context(validated)["g"]
+    fmt = Formatter("es-MX", "America/Mexico_City")
+    first = invoice_line_widths(validated.doc, validated.figures, words, fmt)
+    again = invoice_line_widths(validated.doc, validated.figures, words, fmt)
+    assert first is not None
+    assert again is first  # kept, not measured again
+    twin = engine.validate(sample_with_lines(30))  # equal, but another object
+    other = invoice_line_widths(twin.doc, twin.figures, words, fmt)
+    assert other == first
+    assert other is not first
