@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -228,6 +229,8 @@ class PdfRenderer:
                 )
             except FatalURLFetchingError as error:
                 raise AssetNotAllowed(str(error)) from None
+            finally:
+                self._forget_inline_images()
         if self.strict and warnings:
             raise RenderError("WeasyPrint warned: " + " | ".join(warnings))
         assert isinstance(data, bytes)
@@ -236,3 +239,21 @@ class PdfRenderer:
             for name in page.anchors:
                 anchors.setdefault(name, index)
         return RenderedPdf(data, len(document.pages), tuple(warnings), anchors)
+
+    @property
+    def cached_images(self) -> int:
+        """How many entries the image cache holds (packaged images only, between renders)."""
+        return len(self._cache)
+
+    def _forget_inline_images(self) -> None:
+        """Drop what WeasyPrint cached for ``data:`` images during the last render.
+
+        Those are generated per document (an invoice's QR code), so keeping them would
+        grow a worker by a few kB per invoice and never be hit again. WeasyPrint keys an
+        image by its URL and the image's data by the URL's MD5 (the test of this method
+        fails if that changes).
+        """
+        for url in [key for key in self._cache if key.startswith("data:")]:
+            image_id = hashlib.md5(url.encode(), usedforsecurity=False).hexdigest()
+            for key in [k for k in self._cache if k == url or k.startswith(image_id + "-")]:
+                del self._cache[key]

@@ -215,3 +215,38 @@ def test_markup_in_a_description_is_printed_as_text(
     assert "<b>x</b><img src=" in text
     assert _connections(listener) == 0
     assert engine.pdf.fetcher.refused == []
+
+
+def test_cfdi_qr_code_decodes_to_the_stated_payload_and_is_not_interpolated(
+    engine: Engine, invoice_mx: dict[str, Any]
+) -> None:
+    """The printed QR code, read back from the PDF by an independent decoder (ZXing),
+    carries the CFDI verification URL; its image is drawn with /Interpolate false, which
+    PDF/A requires and which keeps its modules sharp."""
+    import zxingcpp
+    from PIL import Image
+
+    reader = pdf_reader(render(engine, invoice_mx))
+    (page,) = [p for p in reader.pages if "Comprobante fiscal digital" in p.extract_text()]
+    (image,) = page.images
+    (xobject,) = [x.get_object() for x in page["/Resources"]["/XObject"].values()]
+    assert xobject["/Interpolate"].value is False
+    modules = image.image
+    assert modules is not None
+    scaled = modules.convert("L").resize((modules.width * 8, modules.height * 8), Image.NEAREST)
+    decoded = zxingcpp.read_barcodes(scaled)
+    assert [d.text for d in decoded] == [invoice_mx["cfdi"]["qr_payload"]]
+
+
+def test_generated_images_do_not_stay_in_the_image_cache(
+    engine: Engine, invoice_mx: dict[str, Any]
+) -> None:
+    """Each invoice's QR code is a new data: image; a worker forgets it after the render
+    instead of growing by it for the rest of its life."""
+    before = engine.pdf.cached_images
+    first = render(engine, invoice_mx)
+    other = copy.deepcopy(invoice_mx)
+    other["cfdi"]["qr_payload"] = other["cfdi"]["qr_payload"].replace("&fe=", "&fe=A")
+    second = render(engine, other)
+    assert first != second
+    assert engine.pdf.cached_images == before

@@ -1,0 +1,83 @@
+"""The CFDI QR code as a PNG of one pixel per module (ours) against an inline SVG of one
+path per run of dark modules (what we drew before), in one run.
+
+Both render the same es-MX invoice HTML through one warm renderer to PDF/A; only the QR
+code's markup differs. Each render forgets the decoded PNG afterwards, as in production,
+where every invoice has its own QR code.
+
+    uv run python bench/qr_code.py [--runs 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import time
+from datetime import UTC, datetime
+
+import segno
+
+from correspondence.config import Settings
+from correspondence.engine import Engine
+from correspondence.kinds.premium_invoice import sample_with_lines
+
+STAMP = datetime(2026, 1, 1, tzinfo=UTC)
+QUIET_ZONE = 4
+
+
+def svg(payload: str) -> str:
+    """The QR code as the inline SVG we drew before: one subpath per horizontal run."""
+    matrix = segno.make_qr(payload, error="m").matrix
+    runs: list[str] = []
+    for y, row in enumerate(matrix):
+        x = 0
+        while x < len(row):
+            if row[x]:
+                start = x
+                while x < len(row) and row[x]:
+                    x += 1
+                runs.append(f"M{start + QUIET_ZONE} {y + QUIET_ZONE}h{x - start}v1h-{x - start}z")
+            else:
+                x += 1
+    size = len(matrix) + 2 * QUIET_ZONE
+    return (
+        f'<svg class="qr" viewBox="0 0 {size} {size}" role="img">'
+        f'<rect width="{size}" height="{size}" fill="#fff"/>'
+        f'<path d="{"".join(runs)}" fill="#000"/></svg>'
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    engine = Engine(Settings())
+    print(f"{args.runs} interleaved runs; medians in ms; ratio = PNG / SVG")
+    print(f"{'document':<22}{'svg':>8}{'png':>8}{'ratio':>8}{'svg kB':>9}{'png kB':>9}")
+    for lines in (1, 25):
+        validated = engine.validate(sample_with_lines(lines))
+        ours = engine.html(validated, link_css=False)
+        assert validated.doc.cfdi is not None
+        before, count = re.subn(r'<img class="qr"[^>]*>', svg(validated.doc.cfdi.qr_payload), ours)
+        assert count == 1, "the invoice has no QR code to compare"
+        variants = {"svg": before, "png": ours}
+        times: dict[str, list[float]] = {key: [] for key in variants}
+        sizes = {
+            key: len(engine.pdf.render(html, stamp=STAMP).data) for key, html in variants.items()
+        }
+        for _ in range(args.runs):
+            for key, html in variants.items():
+                t0 = time.perf_counter()
+                engine.pdf.render(html, stamp=STAMP)
+                times[key].append(time.perf_counter() - t0)
+        old, new = (statistics.median(times[key]) * 1000 for key in variants)
+        name = f"invoice, {lines} line" + "s" * (lines > 1)
+        print(
+            f"{name:<22}{old:>8.1f}{new:>8.1f}{new / old:>8.2f}"
+            f"{sizes['svg'] / 1000:>9.1f}{sizes['png'] / 1000:>9.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
