@@ -24,6 +24,7 @@ from correspondence.kinds.premium_invoice import sample_with_lines
 
 STAMP = datetime(2026, 1, 1, tzinfo=UTC)
 QUIET_ZONE = 4
+SVG = "http://www.w3.org/2000/svg"
 
 
 def svg(payload: str) -> str:
@@ -42,7 +43,7 @@ def svg(payload: str) -> str:
                 x += 1
     size = len(matrix) + 2 * QUIET_ZONE
     return (
-        f'<svg class="qr" viewBox="0 0 {size} {size}" role="img">'
+        f'<svg class="qr" xmlns="{SVG}" viewBox="0 0 {size} {size}" role="img">'
         f'<rect width="{size}" height="{size}" fill="#fff"/>'
         f'<path d="{"".join(runs)}" fill="#000"/></svg>'
     )

@@ -19,16 +19,43 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    field_validator,
     model_validator,
 )
 
 from correspondence.money import known_currencies, minor_unit
 
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+"""Control characters other than tab and line breaks, lone surrogates and the two
+non-characters: nothing a letter can print, and what XML 1.0 (which our documents are
+parsed as, ``pdf.parse_xml``) does not allow."""
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [text for item in value for text in _texts(item)]
+    if isinstance(value, dict):
+        return [text for item in value.items() for text in _texts(item)]
+    return []  # numbers, dates, and nested models (checked by their own validator)
+
 
 class Model(BaseModel):
-    """Base of every payload model: frozen, no unknown fields, no coercion from floats."""
+    """Base of every payload model: frozen, no unknown fields, no coercion from floats,
+    no unprintable characters in its text."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _printable(cls, value: Any) -> Any:
+        for text in _texts(value):
+            found = _UNPRINTABLE.search(text)
+            if found:
+                code = f"U+{ord(found.group()):04X}"
+                raise ValueError(f"contains the unprintable character {code} at {found.start()}")
+        return value
 
 
 def _decimal_string(value: Any) -> Decimal:

@@ -8,6 +8,8 @@
 * Output is PDF/A-3b with title, author, subject, keywords and language taken from the
   HTML head, and the validated payload attached as JSON (AFRelationship ``Source``).
 * Output is deterministic: dates come from the document, never from the clock.
+* Markup is parsed by expat, not WeasyPrint's pure-Python HTML5 parser: our templates
+  write well-formed XML (:func:`parse_xml`).
 * The user-agent stylesheet is WeasyPrint's own less its rules for pseudo-elements our
   documents never have (:func:`user_agent_stylesheet`).
 * A WeasyPrint warning during a render is a defect in our templates; it is returned with
@@ -20,14 +22,17 @@ import base64
 import hashlib
 import logging
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
 from urllib.parse import unquote_to_bytes
+from xml.etree import ElementTree
 
+import cssselect2
+import tinyhtml5
 import weasyprint.css
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.css.counters import CounterStyle
@@ -76,13 +81,51 @@ def user_agent_stylesheet(rules: Mapping[str, str | None] = _UNIVERSAL_PSEUDO) -
 _USER_AGENT = CSS(string=user_agent_stylesheet(), counter_style=CounterStyle())
 
 
+def parse_xml(markup: str) -> ElementTree.Element:
+    """Our documents' markup, parsed by expat: every template writes well-formed XML
+    (void elements closed, SVG in its namespace) and request text reaches it escaped,
+    with the characters XML forbids refused at validation (``models.Model``).
+
+    WeasyPrint's own parser is tinyhtml5, an HTML5 parser in pure Python: about a
+    twentieth of a 25-line invoice's render (bench/html_parser.py). The trees it builds
+    from our markup lay out to the same PDF bytes (tests)."""
+    try:
+        return ElementTree.fromstring(markup)  # noqa: S314 — our templates' output, see above
+    except ElementTree.ParseError as error:
+        raise RenderError(f"the document's markup is not well-formed XML: {error}") from None
+
+
+def parse_html5(markup: str) -> ElementTree.Element:
+    """``markup`` parsed as WeasyPrint parses HTML (for the tests and the benchmark)."""
+    root: ElementTree.Element = tinyhtml5.parse(markup, namespace_html_elements=False)
+    return root
+
+
 class _Html(HTML):  # type: ignore[misc]
-    """WeasyPrint's HTML document with :func:`user_agent_stylesheet`."""
+    """WeasyPrint's HTML document built from a parsed tree, with the user-agent stylesheet
+    given. ``HTML.__init__`` parses a string with tinyhtml5; this sets what it sets."""
+
+    def __init__(
+        self,
+        root: ElementTree.Element,
+        *,
+        base_url: str,
+        url_fetcher: URLFetcher,
+        user_agent: Sequence[CSS] | None,
+    ) -> None:
+        self.base_url = base_url
+        self.url_fetcher = url_fetcher
+        self.media_type = "print"
+        self.wrapper_element = cssselect2.ElementWrapper.from_html_root(root, content_language=None)
+        self.etree_element = self.wrapper_element.etree_element
+        self._user_agent = user_agent
 
     def _ua_stylesheets(self, forms: bool = False) -> list[CSS]:
         # No <form> is ever rendered: our templates have none, and request data never
         # becomes markup.
-        return [_USER_AGENT]
+        if self._user_agent is None:
+            return list(super()._ua_stylesheets(forms))
+        return list(self._user_agent)
 
 
 _MIME = {".css": "text/css", ".ttf": "font/ttf", ".svg": "image/svg+xml", ".png": "image/png"}
@@ -171,8 +214,9 @@ class PdfRenderer:
     """Renders HTML to PDF/A-3b. One per process: it keeps the font configuration, the
     image cache and the fetcher warm. Not thread-safe (WeasyPrint is CPU-bound anyway).
 
-    ``trimmed_user_agent=False`` lays out with WeasyPrint's own user-agent stylesheet
-    (for the tests and the benchmark that compare the two)."""
+    ``trimmed_user_agent=False`` lays out with WeasyPrint's own user-agent stylesheet and
+    ``parse=parse_html5`` parses as WeasyPrint does (for the tests and the benchmarks
+    that compare them)."""
 
     def __init__(
         self,
@@ -180,9 +224,11 @@ class PdfRenderer:
         strict: bool = True,
         assets: Mapping[str, tuple[bytes, str]] | None = None,
         trimmed_user_agent: bool = True,
+        parse: Callable[[str], ElementTree.Element] = parse_xml,
     ) -> None:
         self.strict = strict
-        self._html = _Html if trimmed_user_agent else HTML
+        self._user_agent = [_USER_AGENT] if trimmed_user_agent else None
+        self._parse = parse
         self.fetcher = AssetFetcher(assets if assets is not None else load_assets())
         self._font_config = FontConfiguration()
         self._cache: dict[str, object] = {}
@@ -217,8 +263,11 @@ class PdfRenderer:
         ]
         with _weasyprint_warnings() as warnings:
             try:
-                document = self._html(
-                    string=html, base_url=ASSET_ORIGIN, url_fetcher=self.fetcher
+                document = _Html(
+                    self._parse(html),
+                    base_url=ASSET_ORIGIN,
+                    url_fetcher=self.fetcher,
+                    user_agent=self._user_agent,
                 ).render(
                     stylesheets=[self._stylesheet], font_config=self._font_config, cache=self._cache
                 )

@@ -16,7 +16,7 @@ STAMP = datetime(2026, 12, 15, tzinfo=UTC)
 
 def page(body: str) -> str:
     return (
-        f'<html lang="en"><head><link rel="stylesheet" href="{ASSET_ORIGIN}css/document.css">'
+        f'<html lang="en"><head><link rel="stylesheet" href="{ASSET_ORIGIN}css/document.css"/>'
         f"</head><body>{body}</body></html>"
     )
 
@@ -35,12 +35,12 @@ def test_packaged_assets_render(renderer: PdfRenderer) -> None:
 @pytest.mark.parametrize(
     "markup",
     [
-        '<img src="http://127.0.0.1:{port}/x.png">',
-        '<link rel="stylesheet" href="http://127.0.0.1:{port}/x.css">',
+        '<img src="http://127.0.0.1:{port}/x.png"/>',
+        '<link rel="stylesheet" href="http://127.0.0.1:{port}/x.css"/>',
         '<div style="background: url(http://127.0.0.1:{port}/bg.png)">x</div>',
         '<a rel="attachment" href="file:///etc/passwd">x</a>',
-        '<img src="{origin}../../etc/hostname">',
-        '<img src="{origin}fonts/missing.png">',
+        '<img src="{origin}../../etc/hostname"/>',
+        '<img src="{origin}fonts/missing.png"/>',
         '<object data="http://127.0.0.1:{port}/o"></object>',
     ],
 )
