@@ -100,6 +100,14 @@ def _width(text: str, weight: int, size_pt: float) -> float:
     return font_metrics(weight).width(text, size_pt)
 
 
+def label_width(labels: Iterable[str], size_pt: float, padding_mm: float) -> str:
+    """The CSS width of a column of one-line ``labels`` set at ``size_pt`` in the regular
+    face, with ``padding_mm`` of horizontal padding: the width automatic layout would give
+    it when the other column has room, so that the table can be laid out fixed."""
+    widest = max((_width(label, 400, size_pt) for label in labels), default=0.0)
+    return f"{widest * SLACK + padding_mm * PT_PER_MM:.2f}pt"
+
+
 def combine(*columns: Column) -> Column:
     """One column holding what each of ``columns`` holds (a header and its body)."""
     return Column(max(c.narrowest for c in columns), max(c.widest for c in columns))

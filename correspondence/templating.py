@@ -23,7 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context,
 from jinja2.runtime import Context
 
 from correspondence.banking import group_iban
-from correspondence.columns import invoice_line_widths
+from correspondence.columns import invoice_line_widths, label_width
 from correspondence.formatting import Formatter, babel_locale, formatter
 from correspondence.models import Money
 
@@ -124,6 +124,7 @@ def build_environment(templates_dir: Path) -> Environment:
     )
     env.filters.update(FILTERS)
     env.globals["invoice_line_widths"] = _invoice_line_widths
+    env.globals["label_width"] = label_width
     return env
 
 

@@ -204,3 +204,37 @@ def test_an_invoice_is_measured_once_and_kept_by_identity(engine: Engine) -> Non
     other = invoice_line_widths(twin.doc, twin.figures, words, fmt)
     assert other == first
     assert other is not first
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_cfdi_labels_fit_their_measured_column_on_one_line(
+    engine: Engine, layout: Any, locale: str
+) -> None:
+    """The CFDI table's label column is measured (columns.label_width) and laid out fixed:
+    every label stays on one line inside its cell, and the column is no more than two
+    points wider than the widest label as WeasyPrint sets it."""
+    payload = copy.deepcopy(invoices()["mx-25-lines"])
+    document = layout(engine.html(engine.validate(payload), locale=locale, link_css=False))
+    (table,) = [
+        box
+        for page in document.pages
+        for box in descendants(page._page_box)
+        if isinstance(box, boxes.TableBox)
+        and box.style["table_layout"] == "fixed"
+        and "lines" not in box.element.get("class", "")
+    ]
+    labels = [
+        cell
+        for cell in descendants(table)
+        if isinstance(cell, boxes.TableCellBox) and cell.element.tag == "th"
+    ]
+    assert len(labels) >= 12
+    assert overflowing_text(table) == []
+    widest = 0.0
+    for cell in labels:
+        lines = [b for b in descendants(cell) if isinstance(b, boxes.LineBox)]
+        texts = [b for b in descendants(cell) if isinstance(b, boxes.TextBox)]
+        assert len(lines) == 1, [t.text for t in texts]
+        widest = max(widest, max(t.position_x + t.width for t in texts) - cell.content_box_x())
+    column = labels[0].width  # every label cell's content width
+    assert widest <= column <= widest + 2 * PX_PER_PT
