@@ -265,3 +265,17 @@ def test_issued_pdf_carries_the_account_executive(api: Api, name: str) -> None:
     doc = api.post("/v1/documents", sample).json()
     first_page = pdf_pages_text(api.get(doc["links"]["pdf"]).content)[0]
     assert sample["account_executive"]["name"] in first_page
+
+
+def test_unprintable_text_is_422_naming_the_field_and_issues_nothing(api: Api) -> None:
+    """A control character in the legal name is refused before a number is taken."""
+    bad = unnumbered_es_invoice("CTRL")
+    bad["policyholder"]["legal_name"] = "Distribuciones\x07 Iberia"
+    response = api.post("/v1/documents", bad)
+    assert response.status_code == 422
+    errors = {e["field"]: e["message"] for e in response.json()["errors"]}
+    assert errors["policyholder.legal_name"] == "contains the unprintable character U+0007 at 14"
+    assert (
+        api.post("/v1/documents", unnumbered_es_invoice("GOOD")).json()["number"]
+        == "PR-2026-000001"
+    )
