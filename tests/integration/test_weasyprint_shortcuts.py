@@ -1,10 +1,12 @@
-"""Our two shortcuts through WeasyPrint, the expat parser and the trimmed user-agent
-stylesheet, change no byte of any document."""
+"""Our shortcuts through WeasyPrint (the expat parser, the trimmed user-agent stylesheet,
+streams compressed once) change no byte of any document."""
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, datetime
 
+import pydyf
 import pytest
 
 from correspondence import pdf
@@ -12,14 +14,15 @@ from correspondence.engine import Engine
 from correspondence.errors import RenderError
 from correspondence.kinds import KINDS
 from correspondence.kinds.premium_invoice import sample_with_lines
+from correspondence.templating import ASSET_ORIGIN
 
 STAMP = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
 def weasyprints() -> pdf.PdfRenderer:
-    """A renderer that parses and styles as WeasyPrint does on its own."""
-    return pdf.PdfRenderer(trimmed_user_agent=False, parse=pdf.parse_html5)
+    """A renderer that parses, styles and writes as WeasyPrint does on its own."""
+    return pdf.PdfRenderer(trimmed_user_agent=False, parse=pdf.parse_html5, compress_once=False)
 
 
 @pytest.mark.parametrize("locale", ["en-GB", "es-MX"])
@@ -65,3 +68,30 @@ def test_the_trimmed_stylesheet_keeps_list_markers_and_drops_footnote_rules() ->
 def test_a_rule_missing_upstream_stops_the_import() -> None:
     with pytest.raises(RuntimeError, match="no-such-pseudo"):
         pdf.user_agent_stylesheet({"::marker {": None, "::no-such-pseudo {": None})
+
+
+def test_the_finisher_leaves_pydyf_no_stream_to_compress(engine: Engine) -> None:
+    """After compress_streams_once every stream holds its deflated bytes and is marked
+    not to be compressed, so writing the file and hashing it for its identifier compress
+    nothing again; the bytes inflate back to what pydyf would have compressed."""
+    html = engine.html(engine.validate(sample_with_lines(3)), link_css=False)
+    document = pdf._Html(
+        pdf.parse_xml(html),
+        base_url=ASSET_ORIGIN,
+        url_fetcher=engine.pdf.fetcher,
+        user_agent=None,
+    ).render()
+    seen: list[tuple[bytes, pydyf.Stream]] = []
+
+    def finisher(doc: object, written: pydyf.PDF) -> None:
+        streams = [o for o in written.objects if isinstance(o, pydyf.Stream) and o.compress]
+        plain = [pydyf.Stream(o.stream).data for o in streams]
+        pdf.compress_streams_once(doc, written)
+        seen.extend(zip(plain, streams, strict=True))
+
+    document.write_pdf(pdf_variant=pdf.PDF_VARIANT, finisher=finisher)
+    assert len(seen) >= 4  # page contents, fonts, the colour profile, the metadata
+    for plain, stream in seen:
+        assert stream.compress is False and stream.extra["Filter"] == "/FlateDecode"
+        (deflated,) = stream.stream
+        assert plain.endswith(zlib.decompress(deflated) + b"\nendstream")
