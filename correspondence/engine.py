@@ -20,7 +20,7 @@ from correspondence import __version__
 from correspondence.config import Settings
 from correspondence.errors import RenderError
 from correspondence.formatting import JURISDICTION_TZ, SUPPORTED_LOCALES
-from correspondence.kinds import Validated, validate
+from correspondence.kinds import KINDS, Validated, validate
 from correspondence.models import Envelope
 from correspondence.packs import Component, join_sections, label_components
 from correspondence.pdf import ASSETS_DIR, PDF_VARIANT, PdfAttachment, PdfRenderer, RenderedPdf
@@ -119,6 +119,16 @@ class Engine:
     def validate(self, payload: object) -> Validated:
         """Validate ``payload`` and compute its figures (raises ``InvalidPayload``)."""
         return validate(payload)
+
+    def warm(self) -> None:
+        """Load now what renders would load on first use: every kind's template in every
+        locale with the Babel data its formatting needs, and WeasyPrint's fonts and caches
+        (one letter rendered). A worker then freezes it all (``renderers.settle``)."""
+        for kind in KINDS.values():
+            validated = self.validate(kind.sample())
+            for locale in SUPPORTED_LOCALES:
+                self.html(validated, locale=locale, link_css=False)
+        self.render(self.validate(KINDS["credit_limit_decision"].sample()))
 
     def context(
         self,

@@ -14,7 +14,8 @@ embedded issuer. The registry stays the source of truth:
   broker's visibility timeout.
 
 Each worker child process builds its service once (database pool, archive client, warm
-engine) and renders in-process: Celery's prefork pool already gives one process per core.
+engine, its long-lived objects frozen out of the garbage collector's full collections)
+and renders in-process: Celery's prefork pool already gives one process per core.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from celery.signals import worker_process_init
 
 from correspondence.config import Settings
 from correspondence.errors import Unavailable
+from correspondence.renderers import EnginePool, settle
 from correspondence.service import Service
 
 LOG = logging.getLogger(__name__)
@@ -105,8 +107,12 @@ _SERVICE: Service | None = None
 
 
 def _start_child(**_: Any) -> None:
-    """Build this child's service once, before its first task."""
-    _worker_service()
+    """Build this child's service once, before its first task, and settle its engine
+    (warmed, then frozen out of the garbage collector's full collections)."""
+    renderers = _worker_service().renderers
+    if isinstance(renderers, EnginePool):
+        with renderers.lease() as engine:
+            settle(engine)
 
 
 worker_process_init.connect(_start_child, weak=False)

@@ -98,3 +98,21 @@ def test_workers_are_replaced_after_their_quota() -> None:
         assert len(pids) == 3
     finally:
         pool.close()
+
+
+def test_a_worker_settles_before_its_first_render_and_renders_the_same() -> None:
+    """Each worker warms its engine and freezes what it holds (renderers.settle); one
+    told not to freezes nothing, and both render the same bytes."""
+    letter = validate(sample_with_lines(3))
+    frozen, counts, pdfs = ProcessRenderers(Settings(), size=1), {}, {}
+    plain = ProcessRenderers(Settings(), size=1, freeze=False)
+    try:
+        for name, pool in (("frozen", frozen), ("plain", plain)):
+            counts[name] = pool.frozen_objects()[0]
+            pdfs[name] = pool.render(letter).document.pdf
+    finally:
+        frozen.close()
+        plain.close()
+    assert counts["plain"] == 0
+    assert counts["frozen"] > 50_000
+    assert pdfs["frozen"] == pdfs["plain"]

@@ -1,0 +1,70 @@
+"""Workers that freeze their warm objects out of the garbage collector
+(`correspondence.renderers.settle`, as shipped) against workers that do not, in one run.
+
+Two single-worker pools, started the same way but for the freeze, render the same
+documents in turn, so both see the same machine. Python's full collections walk every
+tracked object; a warm worker holds some 110,000 (WeasyPrint, the parsed stylesheet,
+templates, Babel's data), so each full collection during a render costs it tens of ms.
+
+    uv run python bench/gc_freeze.py [--runs 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from correspondence.config import Settings
+from correspondence.kinds import KINDS, validate
+from correspondence.kinds.premium_invoice import sample_with_lines
+from correspondence.renderers import ProcessRenderers
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=40)
+    args = parser.parse_args()
+    documents = {
+        "invoice, 25 lines": validate(sample_with_lines(25)),
+        "letter": validate(KINDS["credit_limit_decision"].sample()),
+        "renewal pack": validate(KINDS["renewal_pack"].sample()),
+    }
+    pools = {
+        "plain": ProcessRenderers(Settings(), size=1, freeze=False),
+        "frozen": ProcessRenderers(Settings(), size=1),
+    }
+    try:
+        frozen = {name: pool.frozen_objects()[0] for name, pool in pools.items()}
+        print(f"objects frozen per worker: {frozen}")
+        print(f"{args.runs} alternating renders per pool; ms; ratio = frozen / plain")
+        print(f"{'document':<20}{'':>8}{'mean':>8}{'median':>8}{'p95':>8}")
+        for name, validated in documents.items():
+            for pool in pools.values():
+                pool.render(validated)
+            times: dict[str, list[float]] = {key: [] for key in pools}
+            for _ in range(args.runs):
+                for key, pool in pools.items():
+                    t0 = time.perf_counter()
+                    pool.render(validated)
+                    times[key].append((time.perf_counter() - t0) * 1000)
+            stats = {
+                key: (statistics.mean(v), statistics.median(v), p95(v)) for key, v in times.items()
+            }
+            for key in pools:
+                mean, median, tail = stats[key]
+                label = name if key == "plain" else ""
+                print(f"{label:<20}{key:>8}{mean:>8.1f}{median:>8.1f}{tail:>8.1f}")
+            ratios = [f / p for f, p in zip(stats["frozen"], stats["plain"], strict=True)]
+            print(f"{'':<20}{'ratio':>8}" + "".join(f"{r:>8.2f}" for r in ratios))
+    finally:
+        for pool in pools.values():
+            pool.close()
+
+
+if __name__ == "__main__":
+    main()
