@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
+
+from pairs import interleaved_ms
 
 from correspondence.config import Settings
 from correspondence.kinds import KINDS, validate
@@ -46,12 +47,8 @@ def main() -> None:
         for name, validated in documents.items():
             for pool in pools.values():
                 pool.render(validated)
-            times: dict[str, list[float]] = {key: [] for key in pools}
-            for _ in range(args.runs):
-                for key, pool in pools.items():
-                    t0 = time.perf_counter()
-                    pool.render(validated)
-                    times[key].append((time.perf_counter() - t0) * 1000)
+            paths = {key: (lambda p=pool, v=validated: p.render(v)) for key, pool in pools.items()}
+            times = interleaved_ms(paths, args.runs)
             stats = {
                 key: (statistics.mean(v), statistics.median(v), p95(v)) for key, v in times.items()
             }

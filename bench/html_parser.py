@@ -10,27 +10,12 @@ the bytes are compared: they must be the same. "parse" times the parser alone.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
-from datetime import UTC, datetime
+
+from pairs import compare_renderers, interleaved_ms, invoices_and_kinds, medians, same_or_not
 
 from correspondence import pdf
 from correspondence.config import Settings
 from correspondence.engine import Engine
-from correspondence.kinds import KINDS
-from correspondence.kinds.premium_invoice import sample_with_lines
-
-STAMP = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def median_ms(run: Callable[[], object], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1000
 
 
 def main() -> None:
@@ -38,31 +23,21 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args()
     engine = Engine(Settings())
-    payloads = {
-        "invoice, 25 lines": sample_with_lines(25),
-        "invoice, 250 lines": sample_with_lines(250),
-    }
-    payloads.update({kind: KINDS[kind].sample() for kind in sorted(KINDS)})
     parsers = {"tinyhtml5": pdf.parse_html5, "expat": pdf.parse_xml}
     renderers = {name: pdf.PdfRenderer(parse=parse) for name, parse in parsers.items()}
 
     print(f"{args.runs} interleaved runs; medians in ms; ratio = expat / tinyhtml5")
     print(f"{'document':<28}{'parse':>7}{'parse':>7}{'render':>8}{'render':>8}{'ratio':>7}  bytes")
     print(f"{'':<28}{'html5':>7}{'expat':>7}{'html5':>8}{'expat':>8}")
-    for name, payload in payloads.items():
+    for name, payload in invoices_and_kinds().items():
         html = engine.html(engine.validate(payload), link_css=False)
-        same = len({r.render(html, stamp=STAMP).data for r in renderers.values()}) == 1
-        parse = {key: median_ms(lambda p=p, h=html: p(h), args.runs) for key, p in parsers.items()}
-        times: dict[str, list[float]] = {key: [] for key in renderers}
-        for _ in range(args.runs):
-            for key, renderer in renderers.items():
-                t0 = time.perf_counter()
-                renderer.render(html, stamp=STAMP)
-                times[key].append(time.perf_counter() - t0)
-        theirs, ours = (statistics.median(times[key]) * 1000 for key in renderers)
+        parsing = {key: (lambda p=p, h=html: p(h)) for key, p in parsers.items()}
+        parse = medians(interleaved_ms(parsing, args.runs))
+        m, same = compare_renderers(renderers, html, args.runs)
+        theirs, ours = m["tinyhtml5"], m["expat"]
         print(
             f"{name:<28}{parse['tinyhtml5']:>7.1f}{parse['expat']:>7.1f}"
-            f"{theirs:>8.1f}{ours:>8.1f}{ours / theirs:>7.2f}  {'same' if same else 'DIFFERENT'}"
+            f"{theirs:>8.1f}{ours:>8.1f}{ours / theirs:>7.2f}  {same_or_not(same)}"
         )
 
 

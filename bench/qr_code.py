@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import argparse
 import re
-import statistics
-import time
-from datetime import UTC, datetime
 
 import segno
+from pairs import STAMP, interleaved_ms, medians
 
 from correspondence.config import Settings
 from correspondence.engine import Engine
 from correspondence.kinds.premium_invoice import sample_with_lines
 
-STAMP = datetime(2026, 1, 1, tzinfo=UTC)
 QUIET_ZONE = 4
 SVG = "http://www.w3.org/2000/svg"
 
@@ -63,16 +60,15 @@ def main() -> None:
         before, count = re.subn(r'<img class="qr"[^>]*>', svg(validated.doc.cfdi.qr_payload), ours)
         assert count == 1, "the invoice has no QR code to compare"
         variants = {"svg": before, "png": ours}
-        times: dict[str, list[float]] = {key: [] for key in variants}
         sizes = {
             key: len(engine.pdf.render(html, stamp=STAMP).data) for key, html in variants.items()
         }
-        for _ in range(args.runs):
-            for key, html in variants.items():
-                t0 = time.perf_counter()
-                engine.pdf.render(html, stamp=STAMP)
-                times[key].append(time.perf_counter() - t0)
-        old, new = (statistics.median(times[key]) * 1000 for key in variants)
+        paths = {
+            key: (lambda h=html: engine.pdf.render(h, stamp=STAMP))
+            for key, html in variants.items()
+        }
+        m = medians(interleaved_ms(paths, args.runs))
+        old, new = m["svg"], m["png"]
         name = f"invoice, {lines} line" + "s" * (lines > 1)
         print(
             f"{name:<22}{old:>8.1f}{new:>8.1f}{new / old:>8.2f}"
