@@ -124,11 +124,11 @@ class Engine:
         """Load now what renders would load on first use: every kind's template in every
         locale with the Babel data its formatting needs, and WeasyPrint's fonts and caches
         (one letter rendered). A worker then freezes it all (``renderers.settle``)."""
-        for kind in KINDS.values():
-            validated = self.validate(kind.sample())
+        samples = {name: self.validate(kind.sample()) for name, kind in KINDS.items()}
+        for validated in samples.values():
             for locale in SUPPORTED_LOCALES:
                 self.html(validated, locale=locale, link_css=False)
-        self.render(self.validate(KINDS["credit_limit_decision"].sample()))
+        self.render(samples["credit_limit_decision"])
 
     def context(
         self,

@@ -266,7 +266,7 @@ def settle(engine: Engine) -> None:
     gc.freeze()
 
 
-def _start_worker(settings: Settings, freeze: bool = True) -> None:
+def _start_worker(settings: Settings, freeze: bool) -> None:
     global _ENGINE
     _ENGINE = Engine(settings)
     if freeze:
