@@ -6,7 +6,16 @@ assets from memory, exactly as WeasyPrint's fetcher does. Timed per document: Ch
 `page.goto` + `page.pdf()`; "engine", our whole path (Jinja, layout, PDF/A-3b with the
 payload attached; the engine settled as in a worker); "weasyprint", layout and PDF of the
 same HTML with the same parsed stylesheet and no PDF/A. Runs are interleaved, in
-rotating order; medians and fastest runs are reported.
+rotating order; medians and fastest runs are reported. After each Chromium run the loop
+waits, untimed, until Chromium's processes have used no CPU for 50 ms (most times they
+are still working 50 ms after page.pdf() has returned), so that no path is timed while
+they do.
+
+Then the CPU time each path spends per document, which bounds how many documents a
+machine renders per second: ours from this thread's CPU clock around each run;
+Chromium's from /proc, every Chromium process's CPU time over all its runs (it uses more
+than one core at a time), less what those processes use while idle (measured before,
+and deducted for the whole loop, which favours Chromium).
 
     uv run python bench/chromium.py [--runs 9] [--lines 25]
 """
@@ -20,6 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from playwright.sync_api import Route, sync_playwright
+from procs import cpu_seconds, descendants
 
 from correspondence.config import Settings
 from correspondence.engine import Engine
@@ -40,6 +50,25 @@ ARGS = [
     "--disable-sync",
 ]
 DOCUMENT_URL = ASSET_ORIGIN + "document.html"
+IDLE_SECONDS = 5.0
+
+
+def chromium_cpu() -> float:
+    """CPU seconds used so far by every Chromium process this one started."""
+    return cpu_seconds(descendants(), "chromium")
+
+
+def wait_until_chromium_is_quiet(window: float = 0.05, limit: float = 2.0) -> float:
+    """Wait until Chromium's processes use no CPU for ``window`` seconds (at most
+    ``limit``); the seconds waited."""
+    start = time.perf_counter()
+    last = chromium_cpu()
+    while time.perf_counter() - start < limit:
+        time.sleep(window)
+        if (now := chromium_cpu()) == last:
+            break
+        last = now
+    return time.perf_counter() - start
 
 
 def documents(engine: Engine, lines: int) -> dict[str, Validated]:
@@ -81,6 +110,13 @@ def main() -> None:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         page = browser.new_page()
         page.route("**/*", route)
+        served["html"] = "<!DOCTYPE html><title>idle</title>"
+        page.goto(DOCUMENT_URL)  # every Chromium process started
+        time.sleep(2)  # and done with that page
+        idle = chromium_cpu()
+        time.sleep(IDLE_SECONDS)
+        idle_rate = (chromium_cpu() - idle) / IDLE_SECONDS  # CPU seconds per second
+        cpu_rows: list[str] = []
         for name, validated in documents(engine, args.lines).items():
             html = engine.html(validated)  # with its <link>, for Chromium
             bare = engine.html(validated, link_css=False)  # what our renderer lays out
@@ -105,14 +141,28 @@ def main() -> None:
             for run in paths.values():
                 run()
             times: dict[str, list[float]] = {key: [] for key in paths}
+            cpu = dict.fromkeys(paths, 0.0)
             order = list(paths.items())
+            loop_start, chromium_start = time.perf_counter(), chromium_cpu()
+            waited = 0.0
             for i in range(args.runs):
-                # Rotated, so no path always runs right after Chromium, whose processes
-                # may still be busy (on 2 cores) when page.pdf() has returned.
-                for key, run in order[i % 3 :] + order[: i % 3]:
-                    t0 = time.perf_counter()
+                for key, run in order[i % 3 :] + order[: i % 3]:  # rotated
+                    t0, c0 = time.perf_counter(), time.thread_time()
                     run()
                     times[key].append(time.perf_counter() - t0)
+                    cpu[key] += time.thread_time() - c0
+                    if key == "chromium":
+                        waited += wait_until_chromium_is_quiet()
+            time.sleep(0.5)  # what Chromium still does after its last page.pdf()
+            busy = chromium_cpu() - chromium_start
+            cpu["chromium"] = busy - idle_rate * (time.perf_counter() - loop_start)
+            ms = {key: seconds / args.runs * 1000 for key, seconds in cpu.items()}
+            cpu_rows.append(
+                f"{name:<24}"
+                + "".join(f"{ms[key]:>12.1f}" for key in ("chromium", "engine", "weasyprint"))
+                + "".join(f"{ms[key] / ms['chromium']:>13.2f}" for key in ("engine", "weasyprint"))
+                + f"{waited / args.runs * 1000:>14.0f}"
+            )
             m = {key: statistics.median(values) * 1000 for key, values in times.items()}
             f = {key: min(values) * 1000 for key, values in times.items()}
 
@@ -129,6 +179,16 @@ def main() -> None:
             )
             print(f"{name:<24}{ours():>6}{cells}{ratios}")
         browser.close()
+    print(
+        f"\nCPU time per document, ms, mean of {args.runs} runs (Chromium: all its processes, less"
+        f" their idle {idle_rate * 1000:.1f} ms/s)"
+    )
+    print(
+        f"{'document':<24}{'chromium':>12}{'engine':>12}{'weasyprint':>12}{'eng/chr':>13}{'wp/chr':>13}"
+        f"{'quiet after':>14}"
+    )
+    print(f"{'':<100}(ms waited)")
+    print("\n".join(cpu_rows))
 
 
 if __name__ == "__main__":

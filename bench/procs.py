@@ -1,4 +1,5 @@
-"""Peak memory of this process and of every process below it, read from /proc (Linux)."""
+"""Peak memory and CPU time of this process and of every process below it, read from
+/proc (Linux)."""
 
 from __future__ import annotations
 
@@ -36,3 +37,19 @@ def descendants(pid: int | None = None) -> list[int]:
 def peak_rss(pid: int) -> int:
     """The highest resident set size ``pid`` has reached (VmHWM), in bytes."""
     return _status(pid, "VmHWM")
+
+
+def cpu_seconds(pids: list[int], command: str) -> float:
+    """User and system CPU time used so far by those of ``pids`` that run ``command``
+    (their /proc comm), in seconds; at the kernel's clock-tick resolution (10 ms)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:  # gone since it was listed
+            continue
+        name, rest = stat[stat.index("(") + 1 :].rsplit(")", 1)
+        if name == command:
+            fields = rest.split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
