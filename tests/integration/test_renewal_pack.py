@@ -7,6 +7,7 @@ import copy
 import dataclasses
 import io
 import json
+import logging
 import re
 from typing import Any
 
@@ -91,6 +92,20 @@ def test_contents_list_gives_the_real_starting_pages(engine: Engine, locale: str
         match = re.search(re.escape(label) + r" — " + re.escape(abbr) + r" (\d+)", cover)
         assert match is not None, label
         assert int(match.group(1)) == page
+
+
+@pytest.mark.parametrize("locale", ["es-ES", "en-GB"])
+def test_no_page_of_a_pack_is_laid_out_again_for_its_footer(
+    engine: Engine, locale: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each component's footer runs under a name of its own, on pages named after the
+    component, so WeasyPrint lays out each page once (it logs each layout of a page). The
+    first page alone is laid out again: its contents list waits for the pages it lists."""
+    with caplog.at_level(logging.INFO, logger="weasyprint.progress"):
+        rendered = engine.render(engine.validate(pack()), locale=locale)
+    layouts = [r.args[0] for r in caplog.records if r.msg == "Step 5 - Creating layout - Page %d"]
+    assert layouts[: rendered.pages] == list(range(1, rendered.pages + 1))
+    assert set(layouts[rendered.pages :]) == {1}
 
 
 def test_invoice_in_the_pack_equals_the_invoice_alone(engine: Engine) -> None:
