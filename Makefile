@@ -53,7 +53,7 @@ bench: deps ## benchmarks; each prints a ratio measured in one run (about 15 min
 	@$(UV) run --frozen python bench/qr_code.py
 	@$(UV) run --frozen python bench/compress_once.py
 	@$(UV) run --frozen python bench/gc_freeze.py
-	@$(UV) run --frozen python bench/pack_footers.py
+	@$(UV) run --frozen python bench/running_footers.py
 	@$(UV) run --frozen python bench/throughput.py
 	@$(UV) run --frozen python bench/long_invoice.py
 	@$(UV) run --frozen python bench/api_load.py

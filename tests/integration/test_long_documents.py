@@ -3,6 +3,7 @@ processes render them side by side. Both paths give the same bytes."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
@@ -61,6 +62,21 @@ def test_sections_read_as_one_invoice_numbered_across_all_pages(sectioned: Setti
     reader = pdf_reader(rendered.pdf)  # the first section's PDF/A catalogue is kept
     assert PAYLOAD_ATTACHMENT in reader.attachments
     assert "pdfaid" in reader.xmp_metadata.rdf_root.toxml()
+
+
+def test_a_range_of_page_numbers_is_numbered_from_its_start_and_laid_out_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Pages 65 to 70 of 202 of the overlay: one running footer serves every page (one per
+    page made WeasyPrint lay out each page twice; it logs each layout of a page)."""
+    validated = validate(sample_with_lines(3))
+    with caplog.at_level(logging.INFO, logger="weasyprint.progress"):
+        overlay = Engine(Settings()).page_numbers(validated, 202, first=65, last=70)
+    layouts = [r.args[0] for r in caplog.records if r.msg == "Step 5 - Creating layout - Page %d"]
+    assert layouts == [1, 2, 3, 4, 5, 6]
+    assert [flat(p) for p in pdf_pages_text(overlay)] == [
+        f"Página {n} de 202" for n in range(65, 71)
+    ]
 
 
 def test_worker_processes_give_the_same_bytes_as_one_process(sectioned: Settings) -> None:
