@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from pairs import STAMP, compare_renderers, interleaved_ms, medians, same_or_not
+from pairs import STAMP, interleaved_ms, medians, same_or_not
 
 from correspondence.config import Settings
 from correspondence.engine import Engine
@@ -107,28 +107,34 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     engine = Engine(Settings())
-    old = before()
-    renderers = {"before": old, "now": engine.pdf}
+    renderers = {"before": before(), "now": engine.pdf}
 
     print(f"{args.runs} interleaved runs; medians in ms; ratio = now / before")
     print(f"{'document':<26}{'pages':>6}{'layouts':>12}{'before':>9}{'now':>9}{'ratio':>7}  bytes")
+
+    def compare(label: str, htmls: dict[str, str], variant: str | None) -> None:
+        """One render of each (bytes, layouts), then both timed in turn."""
+        renders = [render(renderers[key], html, variant) for key, html in htmls.items()]
+        paths = {
+            key: lambda key=key, html=html: renderers[key].render(
+                html, stamp=STAMP, variant=variant
+            )
+            for key, html in htmls.items()
+        }
+        print(row(label, renders, medians(interleaved_ms(paths, args.runs))))
+
     pack = engine.validate(KINDS["renewal_pack"].sample())
     for locale in SUPPORTED_LOCALES:
         html = engine.html(pack, locale=locale, link_css=False)
-        renders = [render(r, html, PDF_VARIANT) for r in renderers.values()]
-        m, _ = compare_renderers(renderers, html, args.runs)
-        print(row(f"renewal pack, {locale}", renders, m))
+        compare(f"renewal pack, {locale}", {"before": html, "now": html}, PDF_VARIANT)
 
     invoice = engine.validate(sample_with_lines(3))
     context = {**engine.context(invoice, link_css=False), "pages": 202, "first": 65, "last": 128}
-    old_html = engine.env.from_string(OLD_OVERLAY).render(context)
-    new_html = engine.env.get_template("shared/page_numbers.html").render(context)
-    renders = [render(old, old_html, None), render(engine.pdf, new_html, None)]
-    paths = {
-        "before": lambda: old.render(old_html, stamp=STAMP, variant=None),
-        "now": lambda: engine.pdf.render(new_html, stamp=STAMP, variant=None),
+    overlays = {
+        "before": engine.env.from_string(OLD_OVERLAY).render(context),
+        "now": engine.env.get_template("shared/page_numbers.html").render(context),
     }
-    print(row("page numbers 65-128 of 202", renders, medians(interleaved_ms(paths, args.runs))))
+    compare("page numbers 65-128 of 202", overlays, None)
 
 
 if __name__ == "__main__":
