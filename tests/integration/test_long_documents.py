@@ -18,7 +18,7 @@ from correspondence.formatting import Formatter
 from correspondence.kinds import validate
 from correspondence.kinds.premium_invoice import sample_with_lines
 from correspondence.renderers import ProcessRenderers, _ping
-from tests.conftest import flat, pdf_pages_text, pdf_reader
+from tests.conftest import flat, page_layouts, pdf_pages_text, pdf_reader
 
 ROWS = 20  # small sections, so that a test invoice of 70 lines has four of them
 
@@ -72,7 +72,7 @@ def test_a_range_of_page_numbers_is_numbered_from_its_start_and_laid_out_once(
     validated = validate(sample_with_lines(3))
     with caplog.at_level(logging.INFO, logger="weasyprint.progress"):
         overlay = Engine(Settings()).page_numbers(validated, 202, first=65, last=70)
-    layouts = [r.args[0] for r in caplog.records if r.msg == "Step 5 - Creating layout - Page %d"]
+    layouts = page_layouts(caplog.records)
     assert layouts == [1, 2, 3, 4, 5, 6]
     assert [flat(p) for p in pdf_pages_text(overlay)] == [
         f"Página {n} de 202" for n in range(65, 71)

@@ -17,7 +17,7 @@ from pypdf import PdfReader
 from correspondence.engine import PAYLOAD_ATTACHMENT, Engine
 from correspondence.errors import InvalidPayload
 from correspondence.kinds.renewal_pack import PackFigures
-from tests.conftest import es_invoice, flat, load_sample, pdf_pages_text
+from tests.conftest import es_invoice, flat, load_sample, page_layouts, pdf_pages_text
 
 LABELS = {
     "es-ES": [
@@ -103,7 +103,7 @@ def test_no_page_of_a_pack_is_laid_out_again_for_its_footer(
     first page alone is laid out again: its contents list waits for the pages it lists."""
     with caplog.at_level(logging.INFO, logger="weasyprint.progress"):
         rendered = engine.render(engine.validate(pack()), locale=locale)
-    layouts = [r.args[0] for r in caplog.records if r.msg == "Step 5 - Creating layout - Page %d"]
+    layouts = page_layouts(caplog.records)
     assert layouts[: rendered.pages] == list(range(1, rendered.pages + 1))
     assert set(layouts[rendered.pages :]) == {1}
 
