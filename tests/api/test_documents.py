@@ -13,15 +13,17 @@ import pytest
 
 from correspondence.kinds import KINDS
 from tests.api.conftest import Api
-from tests.conftest import SHARED_SAMPLES, es_invoice, load_sample, pdf_pages_text
+from tests.conftest import SAMPLES, es_invoice, load_sample, pdf_pages_text
 
 
 def issuable_samples() -> list[str]:
-    """Every shared sample whose kind the service produces."""
+    """Every sample whose kind the service produces."""
     names = []
-    for path in sorted(SHARED_SAMPLES.glob("*.json")):
+    for path in sorted(SAMPLES.glob("*.json")):
         if load_sample(path.name)["document"]["type"] in KINDS:
             names.append(path.name)
+    kinds = {load_sample(name)["document"]["type"] for name in names}
+    assert kinds == set(KINDS), f"kinds without a sample: {set(KINDS) - kinds}"
     return names
 
 

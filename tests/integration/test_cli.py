@@ -12,9 +12,9 @@ import pytest
 
 from correspondence.cli import EXIT_INVALID, main
 from correspondence.kinds import KINDS
-from tests.conftest import SHARED_SAMPLES, pdf_reader, pdf_text
+from tests.conftest import SAMPLES, pdf_reader, pdf_text
 
-SAMPLE = SHARED_SAMPLES / "02_premium_invoice_es-MX.json"
+SAMPLE = SAMPLES / "02_premium_invoice_es-MX.json"
 
 
 def test_render_writes_a_pdf_in_a_real_process(tmp_path: Path) -> None:
@@ -152,4 +152,4 @@ def test_batch_renders_a_file_once(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def load_json(name: str) -> Any:
-    return json.loads((SHARED_SAMPLES / name).read_text("utf-8"))
+    return json.loads((SAMPLES / name).read_text("utf-8"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -11,9 +10,8 @@ import pytest
 from jinja2 import StrictUndefined
 
 from correspondence.config import Settings
-from correspondence.kinds import KINDS, SAMPLES_DIR
+from correspondence.kinds import KINDS
 from correspondence.templating import _glossary_file, build_environment, glossary
-from tests.conftest import SHARED_SAMPLES
 
 
 def keys(table: Mapping[str, Any], prefix: str = "") -> set[str]:
@@ -71,12 +69,3 @@ def test_environment_is_strict_and_escapes(settings: Settings) -> None:
     env = build_environment(settings.templates_dir)
     assert env.undefined is StrictUndefined
     assert env.from_string("{{ x }}").render(x="<b>") == "&lt;b&gt;"
-
-
-def test_packaged_samples_are_the_shared_samples() -> None:
-    """Each kind's sample() is exactly the published sample."""
-    for path in sorted(SHARED_SAMPLES.glob("*.json")):
-        packaged = SAMPLES_DIR / path.name
-        assert json.loads(packaged.read_text("utf-8")) == json.loads(path.read_text("utf-8")), (
-            path.name
-        )
