@@ -13,7 +13,16 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent
+"""The source checkout (or, installed, site-packages): never read for data at run time."""
+
+
+def _default_templates_dir() -> Path:
+    """``templates/`` at the top of a checkout; inside the package in an installed wheel,
+    where the build copies it (``[tool.hatch.build.targets.wheel.force-include]``)."""
+    packaged = PACKAGE_DIR / "templates"
+    return packaged if packaged.is_dir() else PROJECT_ROOT / "templates"
 
 
 class Settings(BaseSettings):
@@ -22,7 +31,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CORRESPONDENCE_", frozen=True)
 
     templates_dir: Path = Field(
-        default=PROJECT_ROOT / "templates", description="Document and email templates."
+        default_factory=_default_templates_dir, description="Document and email templates."
     )
     strict_rendering: bool = Field(
         default=True, description="Refuse a render when WeasyPrint warns (a template defect)."
