@@ -259,7 +259,7 @@ def settle(engine: Engine) -> None:
     collector leaves the long-lived objects (WeasyPrint, the parsed stylesheet, the
     templates, Babel's data: some 110,000) out of its full collections, which otherwise
     walk them all, a few times a render: 3–6 % of the mean render time and 10–40 % of
-    the 95th percentile (bench/gc_freeze.py). Collected first, so no garbage is frozen
+    the 95th percentile (bench/history/gc_freeze.py). Collected first, so no garbage is frozen
     with them."""
     engine.warm()
     gc.collect()

@@ -577,7 +577,7 @@ class QrCode:
     A raster of exact modules, drawn with ``image-rendering: pixelated`` (PDF
     ``/Interpolate false``, as PDF/A requires), stays sharp at any zoom and costs the
     renderer a few hundred bytes to embed; as an SVG of one path per run of dark modules
-    it cost about 20 ms of path parsing and drawing per invoice (bench/qr_code.py).
+    it cost about 20 ms of path parsing and drawing per invoice (bench/history/qr_code.py).
     """
 
     png: bytes
