@@ -1,4 +1,4 @@
-"""The command line: render, samples, serve, keys, seed, reissue-check.
+"""The command line: render, samples, batch, serve, worker, keys, staff, seed, reissue-check.
 
 Thin, like the API: parse arguments, call the engine, map errors to exit codes.
 Exit status 2 means the input was refused; every problem is printed on its own line as
