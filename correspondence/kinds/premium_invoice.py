@@ -28,14 +28,21 @@ from correspondence.checks import Reconciler
 from correspondence.formatting import JURISDICTION_TZ
 from correspondence.kinds import Kind, NumberRequest
 from correspondence.models import (
+    LABEL_MAX,
+    LINES_MAX,
+    LIST_MAX,
+    Day,
     DecimalStr,
     Envelope,
+    Label,
     Model,
+    Moment,
     Money,
     NonEmpty,
     Period,
     Quantity,
     Rate,
+    Text,
 )
 from correspondence.money import amount_in_words_mxn, apply_rate, quantize
 from correspondence.taxes import LINE_CODES, taxation
@@ -66,15 +73,15 @@ class InvoiceHeader(Model):
     """``invoice``: number, dates and what the charge relates to."""
 
     number: NonEmpty | None = None
-    series: str = Field(pattern=r"^[A-Z0-9]{1,25}$")
-    issue_date: date
-    operation_date: date | None = None
-    title: str | None = None
-    due_date: date | None = None
+    series: str = Field(max_length=LABEL_MAX, pattern=r"^[A-Z0-9]{1,25}$")
+    issue_date: Day
+    operation_date: Day | None = None
+    title: Text | None = None
+    due_date: Day | None = None
     grace_days: int | None = Field(default=None, ge=3, le=30)
-    payment_deadline: date | None = None
-    cover_ceases_if_unpaid: datetime | None = None
-    suspension_date_if_unpaid: date | None = None
+    payment_deadline: Day | None = None
+    cover_ceases_if_unpaid: Moment | None = None
+    suspension_date_if_unpaid: Day | None = None
     period: Period
     kind: InvoiceKind
 
@@ -105,8 +112,8 @@ class InvoiceLine(Model):
     quantity: Quantity
     unit_price: Money
     net: Money | None = None
-    tax: list[TaxLine] | None = None
-    exemption_note: str | None = None
+    tax: list[TaxLine] | None = Field(default=None, max_length=LIST_MAX)
+    exemption_note: Text | None = None
     mx: MxLineCodes | None = None
 
     @model_validator(mode="after")
@@ -128,18 +135,20 @@ class Totals(Model):
     """Stated totals; each must equal the service's own."""
 
     net: Money | None = None
-    taxes: list[TaxTotal] | None = None
+    taxes: list[TaxTotal] | None = Field(default=None, max_length=LIST_MAX)
     total: Money | None = None
-    amount_in_words: str | None = None
+    amount_in_words: Text | None = None
 
 
 class Payment(Model):
     """How to pay: the account, the beneficiary and the reference to quote."""
 
     method: Literal["transfer", "direct_debit"]
-    iban: str | None = None
-    bic: str | None = Field(default=None, pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$")
-    clabe: str | None = None
+    iban: Label | None = None
+    bic: str | None = Field(
+        max_length=LABEL_MAX, default=None, pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$"
+    )
+    clabe: Label | None = None
     bank_name: NonEmpty
     beneficiary: NonEmpty
     payment_reference: NonEmpty
@@ -150,7 +159,7 @@ class Fx(Model):
 
     rate: DecimalStr
     source: NonEmpty
-    date: date
+    date: Day
 
 
 class Related(Model):
@@ -165,26 +174,27 @@ class Cfdi(Model):
 
     version: Literal["4.0"]
     uuid: str = Field(
-        pattern=r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
+        max_length=36,
+        pattern=r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",
     )
     serie: str | None = Field(default=None, max_length=25)
     folio: str | None = Field(default=None, max_length=40)
-    fecha: datetime
-    lugar_expedicion: str = Field(pattern=r"^\d{5}$")
+    fecha: Moment
+    lugar_expedicion: str = Field(max_length=LABEL_MAX, pattern=r"^\d{5}$")
     forma_pago: NonEmpty
     metodo_pago: Literal["PUE", "PPD"]
     uso_cfdi: NonEmpty
     exportacion: Literal["01"]
-    moneda: str | None = None
+    moneda: Label | None = None
     regimen_fiscal_emisor: NonEmpty
     regimen_fiscal_receptor: NonEmpty
-    domicilio_fiscal_receptor: str = Field(pattern=r"^\d{5}$")
+    domicilio_fiscal_receptor: str = Field(max_length=LABEL_MAX, pattern=r"^\d{5}$")
     no_certificado_emisor: NonEmpty
     no_certificado_sat: NonEmpty
     sello_cfdi: NonEmpty
     sello_sat: NonEmpty
     cadena_original_tfd: NonEmpty
-    fecha_timbrado: datetime
+    fecha_timbrado: Moment
     rfc_prov_certif: NonEmpty
     qr_payload: NonEmpty
 
@@ -193,10 +203,10 @@ class InvoiceFields(Model):
     """The invoice's own fields, without the envelope (a renewal pack carries them too)."""
 
     invoice: InvoiceHeader
-    lines: list[InvoiceLine] = Field(min_length=1)
+    lines: list[InvoiceLine] = Field(max_length=LINES_MAX, min_length=1)
     totals: Totals | None = None
     payment: Payment
-    late_payment_consequence: str | None = None
+    late_payment_consequence: Text | None = None
     fx: Fx | None = None
     related: Related | None = None
     cfdi: Cfdi | None = None

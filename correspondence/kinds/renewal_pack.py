@@ -24,7 +24,10 @@ from correspondence.kinds import premium_invoice as invoice_kind
 from correspondence.kinds.common import CollectionService
 from correspondence.kinds.premium_invoice import InvoiceFields, InvoiceFigures, PremiumInvoice
 from correspondence.models import (
+    LIST_MAX,
+    Count,
     CountryCode,
+    Day,
     DecimalStr,
     Envelope,
     Model,
@@ -33,6 +36,7 @@ from correspondence.models import (
     Party,
     Period,
     Rate,
+    Text,
 )
 
 Enclosure = Literal[
@@ -52,9 +56,9 @@ class Change(Model):
 
     key: NonEmpty
     label: NonEmpty
-    previous: Money | DecimalStr | int | str
-    new: Money | DecimalStr | int | str
-    reason: str | None = None
+    previous: Money | DecimalStr | Count | Text
+    new: Money | DecimalStr | Count | Text
+    reason: Text | None = None
 
 
 class Renewal(Model):
@@ -63,11 +67,11 @@ class Renewal(Model):
     previous_period: Period
     new_period: Period
     basis: Literal["tacit", "acceptance_required"]
-    acceptance_deadline: dt.date | None = None
-    policyholder_objection_deadline: dt.date | None = None
-    send_by_date: dt.date | None = None
-    changes: list[Change] = Field(default_factory=list)
-    enclosures: list[Enclosure] = Field(min_length=1)
+    acceptance_deadline: Day | None = None
+    policyholder_objection_deadline: Day | None = None
+    send_by_date: Day | None = None
+    changes: list[Change] = Field(max_length=LIST_MAX, default_factory=list)
+    enclosures: list[Enclosure] = Field(max_length=LIST_MAX, min_length=1)
 
 
 class CountryTerms(Model):
@@ -76,16 +80,16 @@ class CountryTerms(Model):
     country: CountryCode
     max_credit_period_days: int = Field(ge=1, le=720)
     dcl_allowed: bool
-    conditions: str | None = None
+    conditions: Text | None = None
 
 
 class Instalment(Model):
     """One premium instalment."""
 
-    number: int = Field(ge=1)
-    period_start: dt.date
-    period_end: dt.date
-    due_date: dt.date
+    number: int = Field(ge=1, le=LIST_MAX)
+    period_start: Day
+    period_end: Day
+    due_date: Day
     amount: Money
 
 
@@ -104,7 +108,7 @@ class Premium(Model):
     estimated_insured_turnover: Money
     minimum_premium: Money
     deposit_premium: Money | None = None
-    instalments: list[Instalment] = Field(min_length=1)
+    instalments: list[Instalment] = Field(max_length=LIST_MAX, min_length=1)
     turnover_declaration: TurnoverDeclaration
     payment_method: Literal["transfer", "direct_debit"]
     ips_rate: Rate | None = None
@@ -160,7 +164,7 @@ class Cover(Model):
     overdue_notification_days_after_mep: int = Field(ge=0, le=365)
     collection_transfer_days_after_mep: int | None = Field(default=None, ge=0, le=365)
     waiting_period: ScheduleWaitingPeriod
-    dcl: list[Dcl] = Field(default_factory=list)
+    dcl: list[Dcl] = Field(max_length=LIST_MAX, default_factory=list)
     vat_covered: bool = False
 
 
@@ -179,16 +183,16 @@ class Fee(Model):
 class Schedule(Model):
     """The renewed policy schedule (condiciones particulares / carátula)."""
 
-    insured_entities: list[Party] = Field(min_length=1)
+    insured_entities: list[Party] = Field(max_length=LIST_MAX, min_length=1)
     insured_business: NonEmpty
-    countries: list[CountryTerms] = Field(min_length=1)
+    countries: list[CountryTerms] = Field(max_length=LIST_MAX, min_length=1)
     premium: Premium
     cover: Cover
-    fees: list[Fee] = Field(default_factory=list)
+    fees: list[Fee] = Field(max_length=LIST_MAX, default_factory=list)
     collections: CollectionService
     governing_law: NonEmpty
     jurisdiction_clause: NonEmpty
-    special_conditions: list[NonEmpty] = Field(default_factory=list)
+    special_conditions: list[NonEmpty] = Field(max_length=LIST_MAX, default_factory=list)
 
 
 class Obligation(Model):
@@ -201,8 +205,8 @@ class Obligation(Model):
 class TermsSummary(Model):
     """The plain-language summary's own content."""
 
-    exclusions: list[NonEmpty] = Field(min_length=1)
-    obligations: list[Obligation] = Field(min_length=1)
+    exclusions: list[NonEmpty] = Field(max_length=LIST_MAX, min_length=1)
+    obligations: list[Obligation] = Field(max_length=LIST_MAX, min_length=1)
 
 
 class RenewalPack(Envelope):
