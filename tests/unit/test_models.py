@@ -56,7 +56,10 @@ def test_names_are_single_line(brk: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "codes"),
-    [("株式会社アクメ", "U+682A, U+5F0F, U+4F1A, U+793E, U+30A2 and 2 more"), ("ACME 🚀 S.A.", "U+1F680")],
+    [
+        ("株式会社アクメ", "U+682A, U+5F0F, U+4F1A, U+793E, U+30A2 and 2 more"),
+        ("ACME 🚀 S.A.", "U+1F680"),
+    ],
 )
 def test_a_character_the_fonts_cannot_draw_is_refused_naming_the_field(
     text: str, codes: str
