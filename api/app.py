@@ -150,6 +150,11 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     app.state.service = svc
     errors.install(app)
     app.add_middleware(
+        errors.DeclaredLengthLimit,
+        limit=settings.max_body_bytes,
+        larger={"/v1/batches": settings.max_batch_bytes},
+    )
+    app.add_middleware(
         SessionMiddleware,
         secret_key=svc.secret.decode(),
         same_site="strict",

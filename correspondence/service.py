@@ -63,7 +63,15 @@ from correspondence.errors import (
     Unauthenticated,
     Unavailable,
 )
-from correspondence.kinds import KINDS, Kind, Validated, validate
+from correspondence.formatting import SUPPORTED_LOCALES
+from correspondence.kinds import (
+    KINDS,
+    SEQUENCE_MAX,
+    STATED_AHEAD_MAX,
+    Kind,
+    Validated,
+    validate,
+)
 from correspondence.mail import Mailer
 from correspondence.outbox import DeliveryInfo, Outbox, Recipients, parse_recipients
 from correspondence.registry import sessions
@@ -542,25 +550,48 @@ class Service:
             .values(series=request.series, year=request.year, last=0)
             .on_conflict_do_nothing()
         )
+        series = (NumberSeries.series == request.series, NumberSeries.year == request.year)
         if request.stated is None:
             last = session.execute(
                 update(NumberSeries)
-                .where(NumberSeries.series == request.series, NumberSeries.year == request.year)
+                .where(*series)
                 .values(last=NumberSeries.last + 1)
                 .returning(NumberSeries.last)
             ).scalar_one()
+            if last > SEQUENCE_MAX:  # the transaction rolls back: the series stays as it was
+                raise InvalidPayload(
+                    [
+                        Problem(
+                            request.field.replace("number", "series"),
+                            f"series {request.series} has no number left for {request.year}: "
+                            f"{request.format(SEQUENCE_MAX)} was the last",
+                            "series_exhausted",
+                        )
+                    ]
+                )
             number: str = request.format(last)
             return number
         sequence = request.sequence_of(request.stated)
-        session.execute(  # take the series lock before checking for a duplicate
+        current = session.execute(  # take the series lock before checking anything
             update(NumberSeries)
-            .where(NumberSeries.series == request.series, NumberSeries.year == request.year)
-            .values(
-                last=func.max(NumberSeries.last, sequence)
-                if self.database.dialect.name == "sqlite"
-                else func.greatest(NumberSeries.last, sequence)
+            .where(*series)
+            .values(last=NumberSeries.last)
+            .returning(NumberSeries.last)
+        ).scalar_one()
+        if sequence > current + STATED_AHEAD_MAX:
+            highest = request.format(min(current + STATED_AHEAD_MAX, SEQUENCE_MAX))
+            raise InvalidPayload(
+                [
+                    Problem(
+                        request.field,
+                        f"{request.stated} is beyond the range series {request.series} can take "
+                        f"now: a stated number runs at most {STATED_AHEAD_MAX} ahead of the "
+                        f"series' last number, so up to {highest}",
+                        "number_range",
+                    )
+                ]
             )
-        )
+        session.execute(update(NumberSeries).where(*series).values(last=max(current, sequence)))
         taken = session.scalar(select(Document.id).where(Document.number == request.stated))
         if taken is not None:
             raise Conflict(f"invoice number {request.stated} was already issued ({taken})")
@@ -814,6 +845,17 @@ class Service:
 
         HTML inlines the stylesheet unless ``asset_base`` says where the assets are served."""
         client.require("previews")
+        if locale is not None and locale not in SUPPORTED_LOCALES:
+            raise InvalidPayload(
+                [
+                    Problem(
+                        "locale",
+                        f"{locale[:20]!r} is not a locale we write in; "
+                        f"choose one of {', '.join(SUPPORTED_LOCALES)}",
+                        "locale",
+                    )
+                ]
+            )
         validated = validate(payload)
         if not html:
             return self.renderers.render(validated, locale=locale, draft=True).document.pdf

@@ -17,7 +17,7 @@ from correspondence.calendar import add_calendar_days, add_months
 from correspondence.checks import Reconciler
 from correspondence.claims import ClaimInput, InvoiceIn, calculate
 from correspondence.kinds import Kind
-from correspondence.kinds.common import CollectionService
+from correspondence.kinds.common import CollectionService, require_complaint_routes
 from correspondence.models import (
     LIST_MAX,
     Day,
@@ -302,6 +302,7 @@ def derive(doc: ClaimFilingGuide) -> GuideFigures:
     if p.indemnity_pct <= 0 or p.indemnity_pct > 1:
         check.rule("policy_params.indemnity_pct", "must be above 0 and at most 1")
     example = _example(doc, doc.example, check) if doc.example else None
+    require_complaint_routes(doc, check)  # the guide prints the complaint routes
     check.raise_if_any()
     return GuideFigures(doc.policy.currency, Decimal(1) - p.indemnity_pct, example)
 

@@ -28,6 +28,7 @@ from correspondence.checks import Reconciler
 from correspondence.formatting import JURISDICTION_TZ
 from correspondence.kinds import Kind, NumberRequest
 from correspondence.models import (
+    AMOUNT_LIMIT,
     LABEL_MAX,
     LINES_MAX,
     LIST_MAX,
@@ -44,7 +45,7 @@ from correspondence.models import (
     Rate,
     Text,
 )
-from correspondence.money import amount_in_words_mxn, apply_rate, quantize
+from correspondence.money import amount_in_words_mxn, apply_rate, minor_unit, quantize
 from correspondence.taxes import LINE_CODES, taxation
 
 InvoiceKind = Literal[
@@ -66,6 +67,7 @@ assert set(LineCode.__args__) == set(LINE_CODES)  # type: ignore[attr-defined]
 #: whose non-payment affects cover.
 PREMIUM_KINDS = frozenset({"deposit_instalment", "minimum_premium_instalment"})
 MX_GRACE_DAYS_DEFAULT = 30  # LSCS art. 40: 3..30 calendar days, 30 if nothing agreed
+QR_PAYLOAD_MAX = 1000  # a version-40 QR code at level M holds 2,331 bytes
 MX_COVER_CEASES_AT = time(12, 0)  # LSCS art. 40: noon on the last day of grace
 
 
@@ -196,7 +198,8 @@ class Cfdi(Model):
     cadena_original_tfd: NonEmpty
     fecha_timbrado: Moment
     rfc_prov_certif: NonEmpty
-    qr_payload: NonEmpty
+    qr_payload: str = Field(min_length=1, max_length=QR_PAYLOAD_MAX, pattern=r"^[!-~]+$")
+    """The SAT verification URL: printable ASCII, well inside a QR code's capacity."""
 
 
 class InvoiceFields(Model):
@@ -618,7 +621,13 @@ def derive(doc: PremiumInvoice) -> InvoiceFigures:
     net = sum((line.net for line in lines), Decimal(0))
     tax_total = sum((t.amount for t in taxes), Decimal(0))
     total = net + tax_total
-    words = amount_in_words_mxn(total) if currency == "MXN" else None
+    if total >= AMOUNT_LIMIT:
+        check.rule(
+            "lines",
+            f"add up to a total of {total}; the largest amount an invoice can carry is "
+            f"{AMOUNT_LIMIT - minor_unit(currency)}",
+        )
+    words = amount_in_words_mxn(total) if currency == "MXN" and total < AMOUNT_LIMIT else None
     _check_totals(doc, taxes, net, total, words, check)
     due, deadline, grace, suspension, ceases, first = _dates(doc, check)
     _check_payment(doc, check)

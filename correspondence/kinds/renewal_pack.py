@@ -14,16 +14,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from correspondence.calendar import add_calendar_days, add_months
 from correspondence.checks import Reconciler
 from correspondence.errors import InvalidPayload, Problem
 from correspondence.kinds import Kind, NumberRequest
 from correspondence.kinds import premium_invoice as invoice_kind
-from correspondence.kinds.common import CollectionService
+from correspondence.kinds.common import CollectionService, require_complaint_routes
 from correspondence.kinds.premium_invoice import InvoiceFields, InvoiceFigures, PremiumInvoice
 from correspondence.models import (
+    AMOUNT_LIMIT,
     LIST_MAX,
     Count,
     CountryCode,
@@ -129,6 +130,17 @@ class MaxLiability(Model):
     amount: Money | None = None
     multiple: DecimalStr | None = None
 
+    @model_validator(mode="after")
+    def _one_figure(self) -> MaxLiability:
+        needed, other = ("amount", "multiple") if self.type == "fixed" else ("multiple", "amount")
+        if getattr(self, needed) is None:
+            raise ValueError(f"a {self.type} maximum liability needs its {needed}")
+        if getattr(self, other) is not None:
+            raise ValueError(f"a {self.type} maximum liability states no {other}")
+        if self.multiple is not None and self.multiple <= 0:
+            raise ValueError("the multiple must be greater than zero")
+        return self
+
 
 class ScheduleDeductible(Model):
     """The deductible."""
@@ -178,6 +190,12 @@ class Fee(Model):
         "per_request", "per_buyer_per_quarter", "per_buyer_per_year", "of_amount_recovered"
     ]
     billing: NonEmpty
+
+    @model_validator(mode="after")
+    def _amount_or_percent(self) -> Fee:
+        if (self.amount is None) == (self.percent is None):
+            raise ValueError("a fee states either an amount or a percent, not both or neither")
+        return self
 
 
 class Schedule(Model):
@@ -315,6 +333,27 @@ def _same_value(stated: Any, value: Any, kind: str) -> bool:
     return str(stated) == str(value)
 
 
+_KIND_NAMES = {"money": "an amount", "rate": "a number", "number": "a number", "text": "a text"}
+
+
+def _as_kind(stated: Any, kind: str) -> Any:
+    """``stated`` as the kind of value the schedule holds, or None if it cannot be."""
+    if kind == "money":
+        return stated if isinstance(stated, Money) else None
+    if kind in ("rate", "number"):
+        if isinstance(stated, Money):
+            return None
+        try:
+            number = Decimal(str(stated).strip())
+        except ArithmeticError:
+            return None
+        exponent = number.as_tuple().exponent
+        if not isinstance(exponent, int) or exponent < -8 or abs(number) >= AMOUNT_LIMIT:
+            return None  # infinite, not a number, or beyond what a schedule holds
+        return number
+    return stated
+
+
 def _changes(doc: RenewalPack, check: Reconciler) -> tuple[ChangeRow, ...]:
     rows = []
     for i, change in enumerate(doc.renewal.changes):
@@ -333,9 +372,13 @@ def _changes(doc: RenewalPack, check: Reconciler) -> tuple[ChangeRow, ...]:
             change.new, change.previous, kind
         ):
             check.rule(f"renewal.changes.{i}", "previous and new are the same: not a change")
-        previous = change.previous
-        if kind in ("rate", "number") and not isinstance(previous, Money):
-            previous = Decimal(str(previous))
+        previous = _as_kind(change.previous, kind)
+        if previous is None:
+            check.rule(
+                f"renewal.changes.{i}.previous",
+                f"{change.previous!r} is not {_KIND_NAMES[kind]}, as schedule.{change.key} is",
+            )
+            continue
         rows.append(ChangeRow(change.label, kind, previous, value, change.reason))  # type: ignore[arg-type]
     return tuple(rows)
 
@@ -465,6 +508,7 @@ def derive(doc: RenewalPack) -> PackFigures:
         check.rule(
             "renewal.acceptance_deadline", "a renewal that needs acceptance needs a deadline"
         )
+    require_complaint_routes(doc, check)  # the cover letter prints the complaint routes
     for required in ("cover_letter", "policy_schedule", "premium_invoice", "terms_summary"):
         if required not in r.enclosures:
             check.rule("renewal.enclosures", f"a renewal pack always encloses the {required}")
@@ -497,7 +541,12 @@ def _invoice_path(field: str) -> str:
 def numbering(doc: RenewalPack) -> NumberRequest:
     """The pack's invoice is numbered like any invoice."""
     inv = doc.premium_invoice.invoice
-    return NumberRequest(series=inv.series, year=inv.issue_date.year, stated=inv.number)
+    return NumberRequest(
+        series=inv.series,
+        year=inv.issue_date.year,
+        stated=inv.number,
+        field="premium_invoice.invoice.number",
+    )
 
 
 def with_number(payload: dict[str, Any], number: str) -> dict[str, Any]:
