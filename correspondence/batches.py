@@ -91,7 +91,11 @@ class Batches:
         with self._transaction() as session:
             session.add(
                 Batch(
-                    id=batch_id, client_name=client.name, total=len(items), created_at=self._clock()
+                    id=batch_id,
+                    client_name=client.name,
+                    api_key_id=client.id,
+                    total=len(items),
+                    created_at=self._clock(),
                 )
             )
         for position, item in enumerate(items):
@@ -123,7 +127,7 @@ class Batches:
         client.require("documents:read")
         with self._transaction() as session:
             batch = session.get(Batch, batch_id)
-            if batch is None:
+            if batch is None or not client.may_read(batch.api_key_id):
                 raise NotFound(f"no batch {batch_id}")
             rows = session.execute(
                 select(BatchItem.refused, Document.status, Document.issued_at)
@@ -149,7 +153,8 @@ class Batches:
 
         client.require("documents:read")
         with self._transaction() as session:
-            if session.get(Batch, batch_id) is None:
+            batch = session.get(Batch, batch_id)
+            if batch is None or not client.may_read(batch.api_key_id):
                 raise NotFound(f"no batch {batch_id}")
             rows = session.execute(
                 select(BatchItem, Document)

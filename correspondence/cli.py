@@ -20,6 +20,7 @@ from correspondence.engine import Engine
 from correspondence.errors import CorrespondenceError, InvalidPayload, Problem
 from correspondence.formatting import SUPPORTED_LOCALES
 from correspondence.kinds import KINDS
+from correspondence.scopes import SCOPES
 
 EXIT_INVALID = 2
 
@@ -164,7 +165,7 @@ def _staff_create(args: argparse.Namespace, _engine: Engine | None) -> int:
 
 def _seed(args: argparse.Namespace, _engine: Engine | None) -> int:
     from correspondence.bootstrap import build_service
-    from correspondence.service import SCOPES, Client
+    from correspondence.service import Client
 
     service = build_service(Settings())
     internal = Client(id=0, name="seed", scopes=frozenset(SCOPES))
@@ -234,7 +235,7 @@ def parser() -> argparse.ArgumentParser:
         "--scopes",
         nargs="+",
         required=True,
-        choices=("documents:write", "documents:read", "previews"),
+        choices=SCOPES,
     )
     create.set_defaults(run=_keys_create)
 

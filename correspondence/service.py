@@ -84,11 +84,11 @@ from correspondence.registry.models import (
     StaffUser,
 )
 from correspondence.renderers import EnginePool, Renderers, build_renderers
+from correspondence.scopes import SCOPES
 from correspondence.templating import ASSET_ORIGIN
 
 Clock = Callable[[], datetime]
 
-SCOPES = ("documents:write", "documents:read", "previews")
 REQUEST_OPTIONS = ("reissue", "deliver")
 LEASE = timedelta(minutes=5)
 WAITING = ("queued", "issuing")
@@ -206,9 +206,21 @@ class Client:
     scopes: frozenset[str]
 
     def require(self, scope: str) -> None:
-        """Refuse unless this client holds ``scope``."""
+        """Refuse unless this client holds ``scope`` (``documents:read:all`` includes
+        ``documents:read``)."""
+        if scope == "documents:read" and self.reads_all:
+            return
         if scope not in self.scopes:
             raise Forbidden(f"this key lacks the {scope!r} scope")
+
+    @property
+    def reads_all(self) -> bool:
+        """Whether this client reads every document, not only its own."""
+        return "documents:read:all" in self.scopes
+
+    def may_read(self, issued_by: int | None) -> bool:
+        """Whether this client may see a document (or batch) that ``issued_by`` asked for."""
+        return self.reads_all or (issued_by is not None and issued_by == self.id)
 
 
 @dataclass(frozen=True)
@@ -335,11 +347,13 @@ class Service:
         """Issue the document ``body`` asks for (or accept it for later, ``asynchronous``)."""
         client.require("documents:write")
         payload, options = split_request(body)
+        if "deliver" in options:
+            client.require("deliveries:write")
         validated = validate(payload)  # refuse bad input before reserving anything
         recipients = parse_recipients(options["deliver"]) if "deliver" in options else None
         if idempotency_key is None:
             return self._issue_or_accept(
-                validated, payload, options, asynchronous, None, recipients
+                client, validated, payload, options, asynchronous, None, recipients
             )
         request_hash = canonical_hash({"body": body, "async": asynchronous})
         existing = self._claim_idempotency(client, idempotency_key, request_hash)
@@ -347,6 +361,7 @@ class Service:
             return IssueOutcome(existing, created=False, replayed=True)
         try:
             return self._issue_or_accept(
+                client,
                 validated,
                 payload,
                 options,
@@ -404,6 +419,7 @@ class Service:
 
     def _issue_or_accept(
         self,
+        client: Client,
         validated: Validated,
         payload: dict[str, Any],
         options: Mapping[str, Any],
@@ -421,11 +437,18 @@ class Service:
                 .order_by(Document.version.desc())
                 .limit(1)
             ).first()
+            if latest is not None and not client.may_read(latest.issued_by):
+                # Neither its metadata nor a new version of it: another client's document.
+                raise Conflict(
+                    f"{kind.name} {reference} was issued for another client; "
+                    "this key may not read it"
+                )
             if latest is not None and not options.get("reissue", False):
                 self._finish_idempotency(session, idempotency, latest.id)
                 return IssueOutcome(DocumentInfo.of(latest), created=False)
         version = latest.version + 1 if latest else 1
         row = self._new_row(validated, payload, version, latest.id if latest else None)
+        row.issued_by = client.id
         if asynchronous:
             self._check_queue_room()
             try:
@@ -686,6 +709,15 @@ class Service:
             return validated
 
     @staticmethod
+    def _visible(session: Session, document_id: str, client: Client) -> Document:
+        """The document, if this client may see it; otherwise it does not exist for them
+        (404, the same answer as for an id that is nobody's)."""
+        row = session.get(Document, document_id)
+        if row is None or not client.may_read(row.issued_by):
+            raise NotFound(f"no document {document_id}")
+        return row
+
+    @staticmethod
     def _locked(session: Session, document_id: str, *, skip: bool) -> Document | None:
         query = select(Document).where(Document.id == document_id)
         found: Document | None = session.scalars(query.with_for_update(skip_locked=skip)).first()
@@ -770,9 +802,7 @@ class Service:
         """Put a failed document back in the queue."""
         client.require("documents:write")
         with self._transaction() as session:
-            row = session.get(Document, document_id)
-            if row is None:
-                raise NotFound(f"no document {document_id}")
+            row = self._visible(session, document_id, client)
             if row.status != "failed":
                 raise Conflict(f"document {document_id} is {row.status}, not failed")
             row.status = "queued"
@@ -793,11 +823,10 @@ class Service:
         idempotency_key: str | None = None,
     ) -> tuple[DeliveryInfo, bool]:
         """Queue an email delivery of an issued document; ``True`` if this request created it."""
-        client.require("documents:write")
+        client.require("deliveries:write")
         recipients = parse_recipients(body, at="")
         with self._transaction() as session:
-            if session.get(Document, document_id) is None:
-                raise NotFound(f"no document {document_id}")
+            self._visible(session, document_id, client)
             if idempotency_key is not None:
                 existing = self.outbox.find(session, document_id, idempotency_key)
                 if existing is not None:
@@ -810,8 +839,7 @@ class Service:
         """Every delivery of a document, with each attempt."""
         client.require("documents:read")
         with self._transaction() as session:
-            if session.get(Document, document_id) is None:
-                raise NotFound(f"no document {document_id}")
+            self._visible(session, document_id, client)
             rows = session.scalars(
                 select(Delivery)
                 .where(Delivery.document_id == document_id)
@@ -874,10 +902,7 @@ class Service:
         """One document's metadata."""
         client.require("documents:read")
         with self._transaction() as session:
-            row = session.get(Document, document_id)
-            if row is None:
-                raise NotFound(f"no document {document_id}")
-            return DocumentInfo.of(row)
+            return DocumentInfo.of(self._visible(session, document_id, client))
 
     def pdf(self, document_id: str, *, client: Client) -> tuple[DocumentInfo, bytes]:
         """The archived bytes, never re-rendered."""
@@ -889,7 +914,7 @@ class Service:
     def list(self, query: DocumentQuery, *, client: Client) -> DocumentPage:
         """Documents matching ``query``, newest first."""
         client.require("documents:read")
-        conditions = []
+        conditions = [] if client.reads_all else [Document.issued_by == client.id]
         for column, value in (
             (Document.policy_number, query.policy_number),
             (Document.kind, query.kind),
@@ -923,10 +948,11 @@ class Service:
     def verify(self, sha256: str, *, client: Client) -> DocumentInfo | None:
         """The issued document whose PDF has this sha256, if we issued one."""
         client.require("documents:read")
+        mine = [] if client.reads_all else [Document.issued_by == client.id]
         with self._transaction() as session:
             row = session.scalars(
                 select(Document).where(
-                    Document.sha256 == sha256.lower(), Document.status == "issued"
+                    Document.sha256 == sha256.lower(), Document.status == "issued", *mine
                 )
             ).first()
             return DocumentInfo.of(row) if row is not None else None

@@ -63,6 +63,9 @@ class Document(Base):
     archive_key: Mapped[str | None] = mapped_column(String(400), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    issued_by: Mapped[int | None] = mapped_column(Integer, index=True, nullable=True)
+    """The API key that asked for the document (0: the service itself or staff). A key
+    reads and delivers only its own documents unless it holds ``documents:read:all``."""
 
 
 class NumberSeries(Base):
@@ -153,6 +156,7 @@ class Batch(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     client_name: Mapped[str] = mapped_column(String(100))
+    api_key_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     total: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
