@@ -15,11 +15,14 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import insert
 
 from correspondence import links
 from correspondence.bounded_json import MAX_DEPTH
 from correspondence.kinds import KINDS
+from correspondence.registry.models import NumberSeries
 from tests.api.conftest import Api, fast_settings
+from tests.conftest import es_invoice
 from tests.servers import api_server
 
 Mutation = Callable[[dict[str, Any]], None]
@@ -311,6 +314,16 @@ def test_a_stated_number_far_ahead_of_its_series_is_422_and_the_series_still_num
         assert "up to PRI-2026-010000" in message
         first = api.post("/v1/documents", invoice).json()
         assert first["number"] == "PRI-2026-001874"  # within the range: recorded as stated
+        # A series that gave its last number says so, on the field that names the series.
+        with running.service.database.begin() as conn:
+            conn.execute(insert(NumberSeries).values(series="PR", year=2026, last=999_999))
+        unnumbered = es_invoice()
+        del unnumbered["invoice"]["number"]
+        exhausted = no_server_error(api.post("/v1/documents", unnumbered))
+        assert exhausted.status_code == 422, exhausted.text
+        assert fields(exhausted) == {
+            "invoice.series": "series PR has no number left for 2026: PR-2026-999999 was the last"
+        }
         api.http.close()
 
 
