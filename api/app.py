@@ -150,7 +150,7 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     app.state.service = svc
     errors.install(app)
     app.add_middleware(
-        errors.DeclaredLengthLimit,
+        errors.RequestGuard,
         limit=settings.max_body_bytes,
         larger={"/v1/batches": settings.max_batch_bytes},
     )

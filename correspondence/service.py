@@ -44,7 +44,7 @@ from sqlalchemy import Engine as Database
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from correspondence import links
@@ -326,6 +326,10 @@ class Service:
                 yield session
         except (OperationalError, InterfaceError) as error:
             raise Unavailable(f"database: {error.orig or error}") from error
+        except DataError as error:  # a value the database cannot store; rolled back
+            raise InvalidPayload(
+                [Problem("", f"a value cannot be stored: {error.orig or error}", "unstorable")]
+            ) from None
 
     def check_ready(self) -> dict[str, str]:
         """Reach the database and the archive; raise :class:`Unavailable` if either fails."""

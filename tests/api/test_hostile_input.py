@@ -479,3 +479,37 @@ def test_strings_at_the_column_lengths_are_stored_and_longer_ones_refused_on_pos
     batch = no_server_error(api_pg.post("/v1/batches", items))
     assert batch.status_code == 202
     assert batch.json()["total"] == 8 and batch.json()["counts"].get("refused") == 4
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/documents/%00",
+        "/v1/documents/%00/pdf",
+        "/v1/documents/%00/deliveries",
+        "/v1/batches/%00",
+        "/v1/batches/%00/documents",
+        "/v1/documents?policy_number=%00",
+        "/v1/documents?policyholder=%00",
+        "/v1/documents?kind=%00&status=%00&locale=%00",
+        "/v1/documents/" + "x" * 5_000,
+    ],
+)
+def test_control_characters_in_paths_and_queries_are_4xx_on_postgres(
+    api_pg: Api, path: str
+) -> None:
+    """PostgreSQL refuses a NUL in a string parameter; the API never passes one on."""
+    response = no_server_error(api_pg.http.get(path, headers=api_pg.auth()))
+    assert response.status_code in (404, 422), response.text
+
+
+def test_a_nul_in_a_staff_sign_in_is_4xx_on_postgres(api_pg: Api) -> None:
+    with httpx.Client(base_url=api_pg.running.base_url, timeout=60) as ui:
+        csrf = re.search(r'name="csrf" value="([^"]+)"', ui.get("/ui/login").text)
+        assert csrf is not None
+        response = no_server_error(
+            ui.post(
+                "/ui/login", data={"email": "a\x00@x.example", "password": "p", "csrf": csrf[1]}
+            )
+        )
+        assert response.status_code in (401, 422)
