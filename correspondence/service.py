@@ -1076,7 +1076,7 @@ _DUMMY_HASH = _PASSWORDS.hash("not a password of anyone")
 
 def _hash_secret(secret: str) -> str:
     # API secrets are 256 random bits: a fast hash is enough (no dictionary to attack).
-    return hashlib.sha256(secret.encode("ascii")).hexdigest()
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()  # same bytes for our keys
 
 
 def _aware(moment: datetime) -> datetime:

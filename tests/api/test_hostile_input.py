@@ -513,3 +513,14 @@ def test_a_nul_in_a_staff_sign_in_is_4xx_on_postgres(api_pg: Api) -> None:
             )
         )
         assert response.status_code in (401, 422)
+
+
+def test_a_key_with_a_known_prefix_and_a_non_ascii_secret_is_401(api: Api) -> None:
+    prefix = api.key.split("_")[1]
+    response = no_server_error(
+        api.http.get(
+            "/v1/documents",
+            headers={"Authorization": f"Bearer cor_{prefix}_é".encode("latin-1")},  # type: ignore[dict-item]
+        )
+    )
+    assert response.status_code == 401
