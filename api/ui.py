@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
+from correspondence import bounded_json
 from correspondence.errors import InvalidPayload, NotFound, Problem, Unauthenticated
 from correspondence.formatting import SUPPORTED_LOCALES
 from correspondence.kinds import KINDS
@@ -168,18 +169,7 @@ def build_router(svc: Service) -> APIRouter:
         )
 
     def parse(text: str) -> Any:
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as error:
-            raise InvalidPayload(
-                [
-                    Problem(
-                        "",
-                        f"not JSON: {error.msg} (line {error.lineno}, column {error.colno})",
-                        "json",
-                    )
-                ]
-            ) from None
+        return bounded_json.loads(text, subject="the payload")
 
     @router.post("/compose")
     async def preview(

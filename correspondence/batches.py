@@ -9,7 +9,6 @@ issues nothing twice.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from correspondence import bounded_json
 from correspondence.errors import Conflict, InvalidPayload, NotFound, Problem
 from correspondence.registry.models import Batch, BatchItem, Document
 
@@ -50,22 +50,23 @@ class BatchResult:
 
 
 def parse_ndjson(body: bytes) -> list[Any]:
-    """One JSON value per non-empty line; a line that is not JSON becomes a refused item."""
+    """One JSON value per non-empty line (lines end with LF, optionally CR LF); a line
+    that is not UTF-8, not JSON or beyond :mod:`bounded_json`'s bounds becomes a refused
+    item, named by its line number."""
     items: list[Any] = []
-    for number, line in enumerate(body.decode("utf-8").splitlines(), 1):
+    for number, line in enumerate(body.split(b"\n"), 1):
         if not line.strip():
             continue
         try:
-            items.append(json.loads(line))
-        except json.JSONDecodeError as error:
-            items.append(_NotJson(number, error.msg))
+            items.append(bounded_json.loads(line, subject=f"line {number}"))
+        except InvalidPayload as error:
+            items.append(_NotJson(error.problems))
     return items
 
 
 @dataclass(frozen=True)
 class _NotJson:
-    line: int
-    message: str
+    problems: tuple[Problem, ...]
 
 
 class Batches:
@@ -90,16 +91,18 @@ class Batches:
         with self._transaction() as session:
             session.add(
                 Batch(
-                    id=batch_id, client_name=client.name, total=len(items), created_at=self._clock()
+                    id=batch_id,
+                    client_name=client.name,
+                    api_key_id=client.id,
+                    total=len(items),
+                    created_at=self._clock(),
                 )
             )
         for position, item in enumerate(items):
             document_id, refused = None, None
             try:
                 if isinstance(item, _NotJson):
-                    raise InvalidPayload(
-                        [Problem("", f"line {item.line} is not JSON: {item.message}", "json")]
-                    )
+                    raise InvalidPayload(item.problems)
                 if not isinstance(item, dict):
                     raise InvalidPayload([Problem("", "each item must be a JSON object", "type")])
                 outcome = self._service.issue(item, client=client, asynchronous=True)
@@ -124,7 +127,7 @@ class Batches:
         client.require("documents:read")
         with self._transaction() as session:
             batch = session.get(Batch, batch_id)
-            if batch is None:
+            if batch is None or not client.may_read(batch.api_key_id):
                 raise NotFound(f"no batch {batch_id}")
             rows = session.execute(
                 select(BatchItem.refused, Document.status, Document.issued_at)
@@ -150,7 +153,8 @@ class Batches:
 
         client.require("documents:read")
         with self._transaction() as session:
-            if session.get(Batch, batch_id) is None:
+            batch = session.get(Batch, batch_id)
+            if batch is None or not client.may_read(batch.api_key_id):
                 raise NotFound(f"no batch {batch_id}")
             rows = session.execute(
                 select(BatchItem, Document)

@@ -14,30 +14,23 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from correspondence import bounded_json
 from correspondence.config import Settings
 from correspondence.engine import Engine
 from correspondence.errors import CorrespondenceError, InvalidPayload, Problem
 from correspondence.formatting import SUPPORTED_LOCALES
 from correspondence.kinds import KINDS
+from correspondence.scopes import SCOPES
 
 EXIT_INVALID = 2
 
 
 def _load(path: Path) -> Any:
     try:
-        return json.loads(path.read_text("utf-8"))
+        data = path.read_bytes()
     except OSError as error:
         raise InvalidPayload([Problem("", f"cannot read {path}: {error.strerror}", "io")]) from None
-    except json.JSONDecodeError as error:
-        raise InvalidPayload(
-            [
-                Problem(
-                    "",
-                    f"{path} is not JSON: {error.msg} (line {error.lineno}, column {error.colno})",
-                    "json",
-                )
-            ]
-        ) from None
+    return bounded_json.loads(data, subject=str(path))
 
 
 def _render(args: argparse.Namespace, engine: Engine | None) -> int:
@@ -89,10 +82,7 @@ def _batch(args: argparse.Namespace, engine: Engine | None) -> int:
 
     def one(number: int, line: str) -> tuple[int, str, tuple[Problem, ...]]:
         try:
-            try:
-                payload = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise InvalidPayload([Problem("", f"not JSON: {error.msg}", "json")]) from None
+            payload = bounded_json.loads(line, subject=f"line {number}")
             validated = engine.validate(payload)
             doc = validated.doc.document
             name = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{doc.type}-{doc.our_reference}")
@@ -175,7 +165,7 @@ def _staff_create(args: argparse.Namespace, _engine: Engine | None) -> int:
 
 def _seed(args: argparse.Namespace, _engine: Engine | None) -> int:
     from correspondence.bootstrap import build_service
-    from correspondence.service import SCOPES, Client
+    from correspondence.service import Client
 
     service = build_service(Settings())
     internal = Client(id=0, name="seed", scopes=frozenset(SCOPES))
@@ -245,7 +235,7 @@ def parser() -> argparse.ArgumentParser:
         "--scopes",
         nargs="+",
         required=True,
-        choices=("documents:write", "documents:read", "previews"),
+        choices=SCOPES,
     )
     create.set_defaults(run=_keys_create)
 

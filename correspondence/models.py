@@ -8,8 +8,10 @@ Unknown fields are refused too, so a misspelt field never silently disappears.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -25,10 +27,57 @@ from pydantic import (
 
 from correspondence.money import known_currencies, minor_unit
 
+# --- bounds ---------------------------------------------------------------------------------
+# Every field of every payload model is bounded (tests/unit/test_bounds.py sweeps them). The
+# lengths that are also registry columns are the columns' lengths (the same constants are
+# used by correspondence/registry/models.py, and a test checks both sides).
+
+TEXT_MAX = 2000
+"""Free text: a paragraph, a reason, a condition."""
+LABEL_MAX = 200
+"""A short text on one line: a label, a code, a city, a phone number."""
+NAME_MAX = 300
+"""A person's or a company's name (column ``documents.policyholder_name``)."""
+TAX_ID_MAX = 40
+"""A tax identifier, RFC or NIF (column ``documents.policyholder_tax_id``)."""
+POLICY_NUMBER_MAX = 80
+"""A policy number (column ``documents.policy_number``)."""
+REFERENCE_MAX = 120
+"""Our business reference (column ``documents.business_reference``)."""
+LIST_MAX = 100
+"""Items in a list, unless the field says otherwise."""
+LINES_MAX = 5000
+"""Lines of an invoice (a long invoice is rendered in sections)."""
+YEAR_MIN, YEAR_MAX = 1900, 2199
+"""Dates outside these years are refused: every date the service computes from them
+(deadlines, grace periods, suspensions) stays far inside what ``datetime`` can hold."""
+AMOUNT_INTEGER_DIGITS = 12
+"""An amount is below 10¹² (the words-in-letters routine goes up to 999 999 999 999.99)."""
+AMOUNT_LIMIT = Decimal(10) ** AMOUNT_INTEGER_DIGITS
+DECIMAL_INPUT_MAX = 40
+"""Characters of a decimal string, checked before it is parsed at all."""
+
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 """Control characters other than tab and line breaks, lone surrogates and the two
 non-characters: nothing a letter can print, and what XML 1.0 (which our documents are
 parsed as, ``pdf.parse_xml``) does not allow."""
+
+
+FONTS_DIR = Path(__file__).parent / "assets" / "fonts"
+
+
+@cache
+def drawable() -> frozenset[str]:
+    """The characters every packaged face draws (regular, bold and italic: any text may be
+    set in any of them), and the white space a text may hold. Read once, with fontTools."""
+    from fontTools.ttLib import TTFont
+
+    faces = []
+    for path in sorted(FONTS_DIR.glob("*.ttf")):
+        with TTFont(path, lazy=True) as font:
+            faces.append(set(font.getBestCmap()))
+    common = set.intersection(*faces)
+    return frozenset(chr(c) for c in common) | frozenset("\t\n\r")
 
 
 def _texts(value: Any) -> list[str]:
@@ -55,6 +104,14 @@ class Model(BaseModel):
             if found:
                 code = f"U+{ord(found.group()):04X}"
                 raise ValueError(f"contains the unprintable character {code} at {found.start()}")
+            fonts = drawable()
+            missing = [c for c in dict.fromkeys(text) if c not in fonts]
+            if missing:
+                codes = ", ".join(f"U+{ord(c):04X}" for c in missing[:5])
+                more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+                raise ValueError(
+                    f"contains characters the documents' fonts cannot draw: {codes}{more}"
+                )
         return value
 
 
@@ -62,6 +119,10 @@ def _decimal_string(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str):
         kind = "a JSON number" if isinstance(value, int | float) else type(value).__name__
         raise ValueError(f'must be a decimal string such as "1234.50", not {kind}')
+    if len(value) > DECIMAL_INPUT_MAX:
+        raise ValueError(
+            f"is {len(value)} characters long; a number has at most {DECIMAL_INPUT_MAX}"
+        )
     try:
         number = Decimal(value)
     except InvalidOperation:
@@ -71,8 +132,14 @@ def _decimal_string(value: Any) -> Decimal:
     return number
 
 
-DecimalStr = Annotated[Decimal, BeforeValidator(_decimal_string)]
-"""A Decimal that arrives as a JSON string."""
+_DecimalInput = Annotated[Decimal, BeforeValidator(_decimal_string)]
+
+DecimalStr = Annotated[_DecimalInput, Field(max_digits=18, decimal_places=6)]
+"""A Decimal that arrives as a JSON string: at most 18 digits, 6 of them decimals."""
+
+AmountStr = Annotated[_DecimalInput, Field(max_digits=AMOUNT_INTEGER_DIGITS + 4, decimal_places=4)]
+"""An amount: below 10¹² (checked by :class:`Money`), at most 4 decimals (the currency's
+minor unit, checked by :class:`Money`, is never finer)."""
 
 
 def _non_negative(value: Decimal) -> Decimal:
@@ -87,10 +154,56 @@ def _positive(value: Decimal) -> Decimal:
     return value
 
 
-Rate = Annotated[DecimalStr, AfterValidator(_non_negative)]
+Rate = Annotated[
+    _DecimalInput, Field(max_digits=12, decimal_places=8), AfterValidator(_non_negative)
+]
 """A fraction as a decimal string: ``"0.16"`` is 16 %."""
 
-Quantity = Annotated[DecimalStr, AfterValidator(_positive)]
+Quantity = Annotated[
+    _DecimalInput, Field(max_digits=15, decimal_places=6), AfterValidator(_positive)
+]
+"""A positive quantity below 10⁹, at most 6 decimals."""
+
+
+def _in_years(value: date) -> Any:
+    if not YEAR_MIN <= value.year <= YEAR_MAX:
+        raise ValueError(f"must fall between the years {YEAR_MIN} and {YEAR_MAX}")
+    return value
+
+
+Day = Annotated[date, AfterValidator(_in_years)]
+"""A calendar date between 1900 and 2199."""
+
+Moment = Annotated[datetime, AfterValidator(_in_years)]
+"""A date and time between 1900 and 2199."""
+
+_LINE_BREAKS = re.compile("[\n\r\u2028\u2029]")  # the other breaks are unprintable
+
+
+def _single_line(value: str) -> str:
+    if _LINE_BREAKS.search(value):
+        raise ValueError("must be on one line: it contains a line break")
+    return value
+
+
+Count = Annotated[int, Field(ge=-(10**9), le=10**9)]
+"""A whole number, as a JSON number, of at most 9 digits."""
+
+Text = Annotated[str, Field(max_length=TEXT_MAX)]
+"""Free text, possibly empty, possibly over several lines."""
+NonEmpty = Annotated[str, Field(min_length=1, max_length=TEXT_MAX)]
+"""Free text, not empty."""
+Label = Annotated[str, Field(min_length=1, max_length=LABEL_MAX), AfterValidator(_single_line)]
+"""A short text on one line: a code, a label, a city, a phone number."""
+Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX), AfterValidator(_single_line)]
+"""A person's or a company's name: one line (it may become an email header)."""
+TaxId = Annotated[str, Field(min_length=1, max_length=TAX_ID_MAX), AfterValidator(_single_line)]
+PolicyNumber = Annotated[
+    str, Field(min_length=1, max_length=POLICY_NUMBER_MAX), AfterValidator(_single_line)
+]
+Reference = Annotated[
+    str, Field(min_length=1, max_length=REFERENCE_MAX), AfterValidator(_single_line)
+]
 
 
 def _currency(code: str) -> str:
@@ -99,17 +212,16 @@ def _currency(code: str) -> str:
     return code
 
 
-CurrencyCode = Annotated[str, AfterValidator(_currency)]
+CurrencyCode = Annotated[str, Field(max_length=3), AfterValidator(_currency)]
 Locale = Literal["es-MX", "es-ES", "en-GB", "en-US"]
 Jurisdiction = Literal["MX", "ES"]
-CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
-NonEmpty = Annotated[str, Field(min_length=1)]
+CountryCode = Annotated[str, Field(max_length=2, pattern=r"^[A-Z]{2}$")]
 
 
 class Money(Model):
     """An amount in a currency; never more decimals than the currency's minor unit."""
 
-    amount: DecimalStr
+    amount: AmountStr
     currency: CurrencyCode
 
     @model_validator(mode="after")
@@ -118,14 +230,19 @@ class Money(Model):
         assert isinstance(exponent, int)  # finite, checked by DecimalStr
         if exponent < minor_unit(self.currency).as_tuple().exponent:  # type: ignore[operator]
             raise ValueError(f"{self.amount} has more decimals than {self.currency} allows")
+        if abs(self.amount) >= AMOUNT_LIMIT:
+            raise ValueError(
+                f"{self.amount} is too large: an amount has at most "
+                f"{AMOUNT_INTEGER_DIGITS} digits before the decimal point"
+            )
         return self
 
 
 class Period(Model):
     """A span of days, both ends included."""
 
-    start: date
-    end: date
+    start: Day
+    end: Day
 
     @model_validator(mode="after")
     def _ordered(self) -> Period:
@@ -138,39 +255,39 @@ class Address(Model):
     """A postal address; ``neighbourhood`` is the Mexican colonia."""
 
     street: NonEmpty
-    ext_number: str | None = None
-    int_number: str | None = None
-    neighbourhood: str | None = None
-    city: NonEmpty
-    region: NonEmpty
-    postal_code: NonEmpty
+    ext_number: Label | None = None
+    int_number: Label | None = None
+    neighbourhood: Label | None = None
+    city: Label
+    region: Label
+    postal_code: Label
     country: CountryCode
 
 
 class Person(Model):
     """A named person; contact details optional."""
 
-    name: NonEmpty
-    title: str | None = None
+    name: Name
+    title: Label | None = None
     email: EmailStr | None = None
-    phone: str | None = None
+    phone: Label | None = None
 
 
 class Party(Model):
     """A company as it appears in master data."""
 
-    legal_name: NonEmpty
-    tax_id: NonEmpty
-    tax_regime: str | None = None
+    legal_name: Name
+    tax_id: TaxId
+    tax_regime: Label | None = None
     address: Address
 
 
 class UNE(Model):
     """Mexico's first-level complaints unit (Unidad Especializada de Atención a Usuarios)."""
 
-    name: NonEmpty
+    name: Name
     email: EmailStr
-    phone: str | None = None
+    phone: Label | None = None
     postal: Address | None = None
     max_response: NonEmpty
 
@@ -178,9 +295,9 @@ class UNE(Model):
 class SAC(Model):
     """Spain's first-level complaints service (Servicio de Atención al Cliente)."""
 
-    name: NonEmpty
+    name: Name
     email: EmailStr
-    phone: str | None = None
+    phone: Label | None = None
     postal: Address | None = None
     max_response: NonEmpty
 
@@ -196,7 +313,7 @@ class ComplaintRoutes(Model):
 class Insurer(Party):
     """The insurer: letterhead, registry footer and complaint routes."""
 
-    trade_name: str | None = None
+    trade_name: Name | None = None
     registry_footer: NonEmpty
     complaints: ComplaintRoutes
 
@@ -205,8 +322,8 @@ class Policyholder(Party):
     """The customer, addressed in its legal name from master data."""
 
     contact: Person | None = None
-    display_name: str | None = None
-    cfdi_use: str | None = None
+    display_name: Name | None = None
+    cfdi_use: Label | None = None
 
     @property
     def name_on_letters(self) -> str:
@@ -217,18 +334,18 @@ class Policyholder(Party):
 class AccountExecutive(Model):
     """The single point of contact [CHARTER]: name, email and phone are all required."""
 
-    name: NonEmpty
-    title: str | None = None
+    name: Name
+    title: Label | None = None
     email: EmailStr
-    phone: NonEmpty
-    languages: list[str] = Field(default_factory=list)
+    phone: Label
+    languages: list[Label] = Field(default_factory=list, max_length=10)
 
 
 class Policy(Model):
     """The policy the document belongs to."""
 
-    number: NonEmpty
-    product_name: NonEmpty
+    number: PolicyNumber
+    product_name: Label
     currency: CurrencyCode
     period: Period
     payment_terms_days: int | None = Field(default=None, ge=0, le=365)
@@ -246,14 +363,14 @@ DOCUMENT_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,39}$")
 class DocumentHeader(Model):
     """``document``: what is being issued, for whom, in which language and jurisdiction."""
 
-    id: NonEmpty
-    type: NonEmpty
+    id: Label
+    type: Label
     locale: Locale
     jurisdiction: Jurisdiction
-    issue_date: date
-    issue_place: NonEmpty
-    our_reference: NonEmpty
-    customer_reference: str | None = None
+    issue_date: Day
+    issue_place: Label
+    our_reference: Reference
+    customer_reference: Label | None = None
     confidential: bool = True
 
 

@@ -137,6 +137,8 @@ def amount_in_words_mxn(amount: Decimal) -> str:
     """
     if amount < 0:
         raise ValueError("amount in words needs a non-negative amount")
+    if amount >= 10**12:  # _integer_words counts millions up to 999 999
+        raise ValueError("amount in words goes up to 999 999 999 999.99")
     value = quantize(amount, "MXN")
     pesos = int(value)
     cents = int((value - pesos) * 100)

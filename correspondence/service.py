@@ -44,7 +44,7 @@ from sqlalchemy import Engine as Database
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from correspondence import links
@@ -63,7 +63,15 @@ from correspondence.errors import (
     Unauthenticated,
     Unavailable,
 )
-from correspondence.kinds import KINDS, Kind, Validated, validate
+from correspondence.formatting import SUPPORTED_LOCALES
+from correspondence.kinds import (
+    KINDS,
+    SEQUENCE_MAX,
+    STATED_AHEAD_MAX,
+    Kind,
+    Validated,
+    validate,
+)
 from correspondence.mail import Mailer
 from correspondence.outbox import DeliveryInfo, Outbox, Recipients, parse_recipients
 from correspondence.registry import sessions
@@ -76,11 +84,11 @@ from correspondence.registry.models import (
     StaffUser,
 )
 from correspondence.renderers import EnginePool, Renderers, build_renderers
+from correspondence.scopes import SCOPES
 from correspondence.templating import ASSET_ORIGIN
 
 Clock = Callable[[], datetime]
 
-SCOPES = ("documents:write", "documents:read", "previews")
 REQUEST_OPTIONS = ("reissue", "deliver")
 LEASE = timedelta(minutes=5)
 WAITING = ("queued", "issuing")
@@ -198,9 +206,21 @@ class Client:
     scopes: frozenset[str]
 
     def require(self, scope: str) -> None:
-        """Refuse unless this client holds ``scope``."""
+        """Refuse unless this client holds ``scope`` (``documents:read:all`` includes
+        ``documents:read``)."""
+        if scope == "documents:read" and self.reads_all:
+            return
         if scope not in self.scopes:
             raise Forbidden(f"this key lacks the {scope!r} scope")
+
+    @property
+    def reads_all(self) -> bool:
+        """Whether this client reads every document, not only its own."""
+        return "documents:read:all" in self.scopes
+
+    def may_read(self, issued_by: int | None) -> bool:
+        """Whether this client may see a document (or batch) that ``issued_by`` asked for."""
+        return self.reads_all or (issued_by is not None and issued_by == self.id)
 
 
 @dataclass(frozen=True)
@@ -306,6 +326,10 @@ class Service:
                 yield session
         except (OperationalError, InterfaceError) as error:
             raise Unavailable(f"database: {error.orig or error}") from error
+        except DataError as error:  # a value the database cannot store; rolled back
+            raise InvalidPayload(
+                [Problem("", f"a value cannot be stored: {error.orig or error}", "unstorable")]
+            ) from None
 
     def check_ready(self) -> dict[str, str]:
         """Reach the database and the archive; raise :class:`Unavailable` if either fails."""
@@ -327,11 +351,13 @@ class Service:
         """Issue the document ``body`` asks for (or accept it for later, ``asynchronous``)."""
         client.require("documents:write")
         payload, options = split_request(body)
+        if "deliver" in options:
+            client.require("deliveries:write")
         validated = validate(payload)  # refuse bad input before reserving anything
         recipients = parse_recipients(options["deliver"]) if "deliver" in options else None
         if idempotency_key is None:
             return self._issue_or_accept(
-                validated, payload, options, asynchronous, None, recipients
+                client, validated, payload, options, asynchronous, None, recipients
             )
         request_hash = canonical_hash({"body": body, "async": asynchronous})
         existing = self._claim_idempotency(client, idempotency_key, request_hash)
@@ -339,6 +365,7 @@ class Service:
             return IssueOutcome(existing, created=False, replayed=True)
         try:
             return self._issue_or_accept(
+                client,
                 validated,
                 payload,
                 options,
@@ -396,6 +423,7 @@ class Service:
 
     def _issue_or_accept(
         self,
+        client: Client,
         validated: Validated,
         payload: dict[str, Any],
         options: Mapping[str, Any],
@@ -413,11 +441,18 @@ class Service:
                 .order_by(Document.version.desc())
                 .limit(1)
             ).first()
+            if latest is not None and not client.may_read(latest.issued_by):
+                # Neither its metadata nor a new version of it: another client's document.
+                raise Conflict(
+                    f"{kind.name} {reference} was issued for another client; "
+                    "this key may not read it"
+                )
             if latest is not None and not options.get("reissue", False):
                 self._finish_idempotency(session, idempotency, latest.id)
                 return IssueOutcome(DocumentInfo.of(latest), created=False)
         version = latest.version + 1 if latest else 1
         row = self._new_row(validated, payload, version, latest.id if latest else None)
+        row.issued_by = client.id
         if asynchronous:
             self._check_queue_room()
             try:
@@ -542,25 +577,48 @@ class Service:
             .values(series=request.series, year=request.year, last=0)
             .on_conflict_do_nothing()
         )
+        series = (NumberSeries.series == request.series, NumberSeries.year == request.year)
         if request.stated is None:
             last = session.execute(
                 update(NumberSeries)
-                .where(NumberSeries.series == request.series, NumberSeries.year == request.year)
+                .where(*series)
                 .values(last=NumberSeries.last + 1)
                 .returning(NumberSeries.last)
             ).scalar_one()
+            if last > SEQUENCE_MAX:  # the transaction rolls back: the series stays as it was
+                raise InvalidPayload(
+                    [
+                        Problem(
+                            request.field.replace("number", "series"),
+                            f"series {request.series} has no number left for {request.year}: "
+                            f"{request.format(SEQUENCE_MAX)} was the last",
+                            "series_exhausted",
+                        )
+                    ]
+                )
             number: str = request.format(last)
             return number
         sequence = request.sequence_of(request.stated)
-        session.execute(  # take the series lock before checking for a duplicate
+        current = session.execute(  # take the series lock before checking anything
             update(NumberSeries)
-            .where(NumberSeries.series == request.series, NumberSeries.year == request.year)
-            .values(
-                last=func.max(NumberSeries.last, sequence)
-                if self.database.dialect.name == "sqlite"
-                else func.greatest(NumberSeries.last, sequence)
+            .where(*series)
+            .values(last=NumberSeries.last)
+            .returning(NumberSeries.last)
+        ).scalar_one()
+        if sequence > current + STATED_AHEAD_MAX:
+            highest = request.format(min(current + STATED_AHEAD_MAX, SEQUENCE_MAX))
+            raise InvalidPayload(
+                [
+                    Problem(
+                        request.field,
+                        f"{request.stated} is beyond the range series {request.series} can take "
+                        f"now: a stated number runs at most {STATED_AHEAD_MAX} ahead of the "
+                        f"series' last number, so up to {highest}",
+                        "number_range",
+                    )
+                ]
             )
-        )
+        session.execute(update(NumberSeries).where(*series).values(last=max(current, sequence)))
         taken = session.scalar(select(Document.id).where(Document.number == request.stated))
         if taken is not None:
             raise Conflict(f"invoice number {request.stated} was already issued ({taken})")
@@ -655,6 +713,15 @@ class Service:
             return validated
 
     @staticmethod
+    def _visible(session: Session, document_id: str, client: Client) -> Document:
+        """The document, if this client may see it; otherwise it does not exist for them
+        (404, the same answer as for an id that is nobody's)."""
+        row = session.get(Document, document_id)
+        if row is None or not client.may_read(row.issued_by):
+            raise NotFound(f"no document {document_id}")
+        return row
+
+    @staticmethod
     def _locked(session: Session, document_id: str, *, skip: bool) -> Document | None:
         query = select(Document).where(Document.id == document_id)
         found: Document | None = session.scalars(query.with_for_update(skip_locked=skip)).first()
@@ -739,9 +806,7 @@ class Service:
         """Put a failed document back in the queue."""
         client.require("documents:write")
         with self._transaction() as session:
-            row = session.get(Document, document_id)
-            if row is None:
-                raise NotFound(f"no document {document_id}")
+            row = self._visible(session, document_id, client)
             if row.status != "failed":
                 raise Conflict(f"document {document_id} is {row.status}, not failed")
             row.status = "queued"
@@ -762,11 +827,10 @@ class Service:
         idempotency_key: str | None = None,
     ) -> tuple[DeliveryInfo, bool]:
         """Queue an email delivery of an issued document; ``True`` if this request created it."""
-        client.require("documents:write")
+        client.require("deliveries:write")
         recipients = parse_recipients(body, at="")
         with self._transaction() as session:
-            if session.get(Document, document_id) is None:
-                raise NotFound(f"no document {document_id}")
+            self._visible(session, document_id, client)
             if idempotency_key is not None:
                 existing = self.outbox.find(session, document_id, idempotency_key)
                 if existing is not None:
@@ -779,8 +843,7 @@ class Service:
         """Every delivery of a document, with each attempt."""
         client.require("documents:read")
         with self._transaction() as session:
-            if session.get(Document, document_id) is None:
-                raise NotFound(f"no document {document_id}")
+            self._visible(session, document_id, client)
             rows = session.scalars(
                 select(Delivery)
                 .where(Delivery.document_id == document_id)
@@ -814,6 +877,17 @@ class Service:
 
         HTML inlines the stylesheet unless ``asset_base`` says where the assets are served."""
         client.require("previews")
+        if locale is not None and locale not in SUPPORTED_LOCALES:
+            raise InvalidPayload(
+                [
+                    Problem(
+                        "locale",
+                        f"{locale[:20]!r} is not a locale we write in; "
+                        f"choose one of {', '.join(SUPPORTED_LOCALES)}",
+                        "locale",
+                    )
+                ]
+            )
         validated = validate(payload)
         if not html:
             return self.renderers.render(validated, locale=locale, draft=True).document.pdf
@@ -832,10 +906,7 @@ class Service:
         """One document's metadata."""
         client.require("documents:read")
         with self._transaction() as session:
-            row = session.get(Document, document_id)
-            if row is None:
-                raise NotFound(f"no document {document_id}")
-            return DocumentInfo.of(row)
+            return DocumentInfo.of(self._visible(session, document_id, client))
 
     def pdf(self, document_id: str, *, client: Client) -> tuple[DocumentInfo, bytes]:
         """The archived bytes, never re-rendered."""
@@ -847,7 +918,7 @@ class Service:
     def list(self, query: DocumentQuery, *, client: Client) -> DocumentPage:
         """Documents matching ``query``, newest first."""
         client.require("documents:read")
-        conditions = []
+        conditions = [] if client.reads_all else [Document.issued_by == client.id]
         for column, value in (
             (Document.policy_number, query.policy_number),
             (Document.kind, query.kind),
@@ -881,10 +952,11 @@ class Service:
     def verify(self, sha256: str, *, client: Client) -> DocumentInfo | None:
         """The issued document whose PDF has this sha256, if we issued one."""
         client.require("documents:read")
+        mine = [] if client.reads_all else [Document.issued_by == client.id]
         with self._transaction() as session:
             row = session.scalars(
                 select(Document).where(
-                    Document.sha256 == sha256.lower(), Document.status == "issued"
+                    Document.sha256 == sha256.lower(), Document.status == "issued", *mine
                 )
             ).first()
             return DocumentInfo.of(row) if row is not None else None
@@ -1004,7 +1076,7 @@ _DUMMY_HASH = _PASSWORDS.hash("not a password of anyone")
 
 def _hash_secret(secret: str) -> str:
     # API secrets are 256 random bits: a fast hash is enough (no dictionary to attack).
-    return hashlib.sha256(secret.encode("ascii")).hexdigest()
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()  # same bytes for our keys
 
 
 def _aware(moment: datetime) -> datetime:

@@ -20,6 +20,13 @@ from correspondence.models import Envelope
 
 SAMPLES_DIR = Path(__file__).parent / "samples"
 
+SEQUENCE_MAX = 999_999
+"""The last sequence of a series in one year (numbers carry six digits)."""
+STATED_AHEAD_MAX = 10_000
+"""How far ahead of a series' last number a stated number may be. Stating a number moves
+the series on to it, so without this bound one stated ``XX-2026-999999`` would leave the
+series nothing to give."""
+
 
 @dataclass(frozen=True)
 class NumberRequest:
@@ -32,6 +39,8 @@ class NumberRequest:
     series: str
     year: int
     stated: str | None
+    field: str = "invoice.number"
+    """Where the number is in the payload, for messages."""
 
     def format(self, sequence: int) -> str:
         """The number for ``sequence`` in this series and year."""

@@ -24,7 +24,18 @@ from correspondence.kinds.common import (
     appeal_figures,
     require_complaint_routes,
 )
-from correspondence.models import Envelope, Model, Money, NonEmpty, Party, Person, Rate
+from correspondence.models import (
+    LIST_MAX,
+    Day,
+    Envelope,
+    Label,
+    Model,
+    Money,
+    NonEmpty,
+    Party,
+    Person,
+    Rate,
+)
 
 IneligibleCode = Literal[
     "vat_not_covered",
@@ -51,11 +62,11 @@ class Claim(Model):
     number: NonEmpty
     buyer: Party
     cause: Literal["insolvency", "protracted_default", "political"]
-    mep_end: dt.date
-    notified_on: dt.date
-    submitted_on: dt.date
-    documents_complete_on: dt.date
-    date_of_loss: dt.date
+    mep_end: Day
+    notified_on: Day
+    submitted_on: Day
+    documents_complete_on: Day
+    date_of_loss: Day
     credit_limit_applicable: Money
     policy_year: NonEmpty
     vat_covered: bool = False
@@ -73,8 +84,8 @@ class ClaimedInvoice(Model):
     """One claimed invoice."""
 
     number: NonEmpty
-    invoice_date: dt.date
-    due_date: dt.date
+    invoice_date: Day
+    due_date: Day
     net: Money
     vat: Money
     gross: Money | None = None
@@ -85,11 +96,11 @@ class ClaimedInvoice(Model):
 class PreLossRecovery(Model):
     """A payment received from the buyer before the date of loss."""
 
-    date: dt.date
+    date: Day
     gross: Money
     net: Money | None = None
     vat_share: Money | None = None
-    allocated_to: str | None = None
+    allocated_to: Label | None = None
 
 
 class StatedStep(Model):
@@ -114,7 +125,7 @@ class Deductible(Model):
 class StatedCalculation(Model):
     """The calculation as the payload states it; inputs and results."""
 
-    steps: list[StatedStep] | None = None
+    steps: list[StatedStep] | None = Field(default=None, max_length=LIST_MAX)
     claimed_gross: Money | None = None
     ineligible_total: Money | None = None
     eligible_outstanding: Money | None = None
@@ -131,10 +142,10 @@ class StatedCalculation(Model):
 class ClaimPayment(Model):
     """How and when the indemnity is paid."""
 
-    date: dt.date
+    date: Day
     method: NonEmpty
-    iban: str | None = None
-    clabe: str | None = None
+    iban: Label | None = None
+    clabe: Label | None = None
     reference: NonEmpty
 
 
@@ -161,12 +172,12 @@ class ClaimDecision(Envelope):
 
     claims_examiner: Person
     claim: Claim
-    invoices: list[ClaimedInvoice] = Field(min_length=1)
-    pre_loss_recoveries: list[PreLossRecovery] = Field(default_factory=list)
+    invoices: list[ClaimedInvoice] = Field(max_length=LIST_MAX, min_length=1)
+    pre_loss_recoveries: list[PreLossRecovery] = Field(max_length=LIST_MAX, default_factory=list)
     calculation: StatedCalculation
     outcome: Outcome | None = None
     payment: ClaimPayment | None = None
-    explanations: list[Explanation] = Field(default_factory=list)
+    explanations: list[Explanation] = Field(max_length=LIST_MAX, default_factory=list)
     post_payment: PostPayment
     appeal: Appeal | None = None
 

@@ -11,7 +11,16 @@ from pydantic import Field, HttpUrl
 
 from correspondence.calendar import add_business_days, add_calendar_days
 from correspondence.checks import Reconciler
-from correspondence.models import Address, CountryCode, Envelope, Model, NonEmpty, Party
+from correspondence.models import (
+    LIST_MAX,
+    Address,
+    CountryCode,
+    Day,
+    Envelope,
+    Model,
+    NonEmpty,
+    Party,
+)
 
 APPEAL_MIN_DAYS = 30  # [ASSUMPTION] brief §2.7: the appeal deadline is issue date + 30 days
 
@@ -78,7 +87,7 @@ class Rating(Model):
     scale: NonEmpty
     higher_is_better: bool
     label: NonEmpty
-    as_of: date
+    as_of: Day
     shareable: bool
 
 
@@ -101,9 +110,9 @@ class AppealChannel(Model):
 class Appeal(Model):
     """The internal review a customer can ask for [CHARTER]."""
 
-    deadline_date: date | None = None
+    deadline_date: Day | None = None
     channel: AppealChannel
-    include: list[NonEmpty] = Field(min_length=1)
+    include: list[NonEmpty] = Field(max_length=LIST_MAX, min_length=1)
     decided_by: NonEmpty
     response_target_days: int = Field(ge=1, le=90)
     response_target_unit: Literal["business_days", "calendar_days"]
