@@ -14,6 +14,7 @@ from correspondence.mail import Mailer
 from correspondence.mail.outbox import OutboxFolderMailer
 from correspondence.mail.smtp import SmtpMailer
 from correspondence.registry import migrate, open_database
+from correspondence.renderers import Renderers
 from correspondence.service import Clock, Service
 
 
@@ -65,8 +66,11 @@ def secret_key(settings: Settings) -> bytes:
     return path.read_text().strip().encode()
 
 
-def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service:
-    """Open (and migrate) the database, choose the archive, and assemble the service."""
+def build_service(
+    settings: Settings, *, clock: Clock = system_clock, renderers: Renderers | None = None
+) -> Service:
+    """Open (and migrate) the database, choose the archive, and assemble the service
+    (with ``renderers`` if given, else the ones the settings choose)."""
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = open_database(settings.resolved_database_url)
@@ -79,6 +83,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         secret=secret_key(settings),
         clock=clock,
         dispatch=build_dispatch(settings),
+        render_pool=renderers,
     )
 
 

@@ -33,7 +33,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import version as package_version
 from typing import Any, Literal
@@ -266,15 +266,16 @@ class Service:
     secret: bytes
     clock: Clock
     dispatch: Callable[[str], None] | None = None
+    render_pool: InitVar[Renderers | None] = None
     engines: EnginePool = field(init=False)
     renderers: Renderers = field(init=False)
     outbox: Outbox = field(init=False)
     batches: Batches = field(init=False)
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, render_pool: Renderers | None) -> None:
         self._sessions = sessions(self.database)
         self.engines = EnginePool(self.settings, size=os.cpu_count() or 1)
-        self.renderers = build_renderers(self.settings)
+        self.renderers = render_pool or build_renderers(self.settings)
         self.outbox = Outbox(
             settings=self.settings,
             transaction=self._transaction,
@@ -308,11 +309,13 @@ class Service:
             raise Unavailable(f"database: {error.orig or error}") from error
 
     def check_ready(self) -> dict[str, str]:
-        """Reach the database and the archive; raise :class:`Unavailable` if either fails."""
+        """Reach the database and the archive, and find a live renderer; raise
+        :class:`Unavailable` if any of them fails."""
         with self._transaction() as session:
             session.execute(text("SELECT 1"))
         self.archive.check()
-        return {"database": "ok", "archive": "ok"}
+        self.renderers.check()
+        return {"database": "ok", "archive": "ok", "renderers": "ok"}
 
     # -- issuing --------------------------------------------------------------------------
 
