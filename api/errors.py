@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from correspondence.errors import (
     Conflict,
+    DocumentFailed,
     Forbidden,
     InvalidPayload,
     NotFound,
@@ -100,6 +101,19 @@ def install(app: FastAPI) -> None:
     async def _render(_: Request, exc: RenderError) -> JSONResponse:
         LOG.error("render failed: %s", exc)
         return envelope([Problem("", "the document could not be rendered", "render_error")], 500)
+
+    @app.exception_handler(DocumentFailed)
+    async def _failed(_: Request, exc: DocumentFailed) -> JSONResponse:
+        LOG.error("document failed: %s", exc)
+        message = (
+            f"document {exc.document_id} could not be rendered and is recorded as failed: "
+            f'{exc.reason}. Send the corrected payload with "reissue": true'
+        )
+        return envelope(
+            [Problem("", message, "render_failed")],
+            422,
+            {"Location": f"/v1/documents/{exc.document_id}"},
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _request(_: Request, exc: RequestValidationError) -> JSONResponse:

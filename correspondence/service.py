@@ -32,7 +32,7 @@ import secrets
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import InitVar, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import version as package_version
@@ -54,6 +54,7 @@ from correspondence.config import Settings
 from correspondence.engine import RenderedDocument
 from correspondence.errors import (
     Conflict,
+    DocumentFailed,
     Forbidden,
     IdempotencyMismatch,
     InvalidPayload,
@@ -419,6 +420,10 @@ class Service:
             if latest is not None and not options.get("reissue", False):
                 self._finish_idempotency(session, idempotency, latest.id)
                 return IssueOutcome(DocumentInfo.of(latest), created=False)
+        if latest is not None and latest.status == "failed":
+            return self._replace_failed(
+                latest.id, validated, payload, asynchronous, idempotency, recipients
+            )
         version = latest.version + 1 if latest else 1
         row = self._new_row(validated, payload, version, latest.id if latest else None)
         if asynchronous:
@@ -460,9 +465,70 @@ class Service:
         with self._transaction() as session:
             info = DocumentInfo.of(session.get_one(Document, row.id))
         if attempt.outcome == "failed":
-            raise RenderError(info.last_error or "rendering failed")
+            raise DocumentFailed(info.id, info.last_error or "rendering failed")
         # "retry": the archive is down; the document keeps its number and is issued when
         # it is back (the API answers 202 with its Location).
+        return IssueOutcome(info, created=True)
+
+    def _replace_failed(
+        self,
+        document_id: str,
+        validated: Validated,
+        payload: dict[str, Any],
+        asynchronous: bool,
+        idempotency: tuple[int, str] | None,
+        recipients: Recipients | None,
+    ) -> IssueOutcome:
+        """``"reissue": true`` for a document that failed and was never issued: the
+        corrected payload takes its place (same id, version and number, so the series
+        keeps no gap) and is issued as a new request would be."""
+        kind = validated.kind
+        with nullcontext() if asynchronous else self.renderers.slots.hold():
+            with self._transaction() as session:
+                row = self._locked(session, document_id, skip=False)
+                if row is None or row.status != "failed":
+                    raise Conflict(f"document {document_id} is no longer failed; send it again")
+                request = kind.numbering(validated.doc)
+                if request is not None and row.number is not None:
+                    if request.stated is None:
+                        try:
+                            request.sequence_of(row.number)
+                        except ValueError:
+                            raise Conflict(
+                                f"document {row.id} holds number {row.number}; the corrected "
+                                "payload must keep its series and year"
+                            ) from None
+                        payload = kind.with_number(payload, row.number)
+                    elif request.stated != row.number:
+                        raise Conflict(
+                            f"document {row.id} holds number {row.number}; the corrected "
+                            f"payload states {request.stated}: state {row.number} or none"
+                        )
+                doc = validated.doc
+                row.payload = payload
+                row.policy_number = doc.policy.number
+                row.policyholder_tax_id = doc.policyholder.tax_id
+                row.policyholder_name = doc.policyholder.legal_name
+                row.issue_date = doc.document.issue_date
+                row.locale = doc.document.locale
+                row.status = "queued" if asynchronous else "issuing"
+                row.next_attempt_at = self.clock() + (timedelta(0) if asynchronous else self._lease)
+                numbered = self._number(session, row, kind)
+                self._finish_idempotency(session, idempotency, row.id)
+                if recipients is not None:
+                    self.outbox.enqueue(session, row.id, recipients)
+                info = DocumentInfo.of(row)
+            if asynchronous:
+                if self.dispatch is not None:
+                    self._send(document_id)
+                return IssueOutcome(info, created=True)
+            attempt = self._finish(document_id, numbered)
+        with self._transaction() as session:
+            info = DocumentInfo.of(session.get_one(Document, document_id))
+        if attempt.outcome == "failed":
+            raise DocumentFailed(info.id, info.last_error or "rendering failed")
+        if attempt.outcome == "retry" and self.dispatch is not None:
+            self._send(document_id)
         return IssueOutcome(info, created=True)
 
     def _check_queue_room(self) -> None:
@@ -625,6 +691,10 @@ class Service:
             reserved = self._reserve(document_id)
         except (InvalidPayload, Conflict) as error:
             return self._fail(document_id, str(error))
+        except Unavailable:
+            raise
+        except Exception as error:  # the stored payload cannot be numbered: record why
+            return self._fail(document_id, f"{type(error).__name__}: {error}"[:2000])
         if isinstance(reserved, Attempt):
             return reserved
         return self._finish(document_id, reserved)
@@ -637,6 +707,8 @@ class Service:
             return self._reschedule(document_id, str(error))
         except (InvalidPayload, Conflict, RenderError) as error:
             return self._fail(document_id, str(error))
+        except Exception as error:  # a failure the payload causes: record it, never loop
+            return self._fail(document_id, f"{type(error).__name__}: {error}"[:2000])
         with self._transaction() as session:
             row = self._locked(session, document_id, skip=False)
             if row is None or row.status not in WAITING:
