@@ -120,6 +120,15 @@ class Settings(BaseSettings):
     mail_from: str = Field(
         default="documentos@correspondence.example", description="Sender address of emails."
     )
+    mail_max_attempts: int = Field(
+        default=10,
+        ge=1,
+        description="Tries of one delivery before it is failed (each recipient refused "
+        "for now is tried again, alone; one that accepted never gets it twice).",
+    )
+    max_recipients_per_delivery: int = Field(
+        default=50, ge=1, description="Addresses (To and Cc) one delivery may have (422 above)."
+    )
     mail_max_attachment_bytes: int = Field(
         default=5_000_000, description="Above this size, emails carry a signed download link."
     )

@@ -332,7 +332,11 @@ class Service:
         client.require("documents:write")
         payload, options = split_request(body)
         validated = validate(payload)  # refuse bad input before reserving anything
-        recipients = parse_recipients(options["deliver"]) if "deliver" in options else None
+        recipients = (
+            parse_recipients(options["deliver"], limit=self.settings.max_recipients_per_delivery)
+            if "deliver" in options
+            else None
+        )
         if idempotency_key is None:
             return self._issue_or_accept(
                 validated, payload, options, asynchronous, None, recipients
@@ -838,7 +842,7 @@ class Service:
     ) -> tuple[DeliveryInfo, bool]:
         """Queue an email delivery of an issued document; ``True`` if this request created it."""
         client.require("documents:write")
-        recipients = parse_recipients(body, at="")
+        recipients = parse_recipients(body, at="", limit=self.settings.max_recipients_per_delivery)
         with self._transaction() as session:
             if session.get(Document, document_id) is None:
                 raise NotFound(f"no document {document_id}")
