@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(
         default=1.0, description="How often the in-process issuer looks for queued work."
     )
+    render_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="A document being rendered is taken again by another issuer if its "
+        "lease is not renewed for this long (it is renewed every third of it while the "
+        "render lasts): after a crash, its documents are issued within this time.",
+    )
     run_worker: bool = Field(
         default=True, description="Run the in-process issuer for asynchronous requests."
     )

@@ -27,10 +27,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
+import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import InitVar, dataclass, field
@@ -80,10 +82,10 @@ from correspondence.renderers import EnginePool, Renderers, build_renderers
 from correspondence.templating import ASSET_ORIGIN
 
 Clock = Callable[[], datetime]
+LOG = logging.getLogger(__name__)
 
 SCOPES = ("documents:write", "documents:read", "previews")
 REQUEST_OPTIONS = ("reissue", "deliver")
-LEASE = timedelta(minutes=5)
 WAITING = ("queued", "issuing")
 IDEMPOTENCY_STALE = timedelta(minutes=10)
 
@@ -227,6 +229,16 @@ class Attempt:
 
 
 @dataclass(frozen=True)
+class Prepared:
+    """A request validated for later: what :meth:`Service.accept_all` records."""
+
+    validated: Validated
+    payload: dict[str, Any]
+    reissue: bool
+    recipients: Recipients | None
+
+
+@dataclass(frozen=True)
 class _Artefact:
     rendered: RenderedDocument
     sha256: str
@@ -287,6 +299,10 @@ class Service:
             clock=self.clock,
         )
         self.batches = Batches(self, self._transaction, self.clock)
+        self._held: set[str] = set()
+        self._held_lock = threading.Lock()
+        self._heartbeat: threading.Thread | None = None
+        self._closed = threading.Event()
         self._versions = {
             "weasyprint": package_version("weasyprint"),
             "pypdf": package_version("pypdf"),
@@ -294,6 +310,7 @@ class Service:
 
     def close(self) -> None:
         """Stop the render workers and close the broker connections."""
+        self._closed.set()
         self.renderers.close()
         close = getattr(self.dispatch, "close", None)
         if close is not None:
@@ -492,31 +509,7 @@ class Service:
                 row = self._locked(session, document_id, skip=False)
                 if row is None or row.status != "failed":
                     raise Conflict(f"document {document_id} is no longer failed; send it again")
-                request = kind.numbering(validated.doc)
-                if request is not None and row.number is not None:
-                    if request.stated is None:
-                        try:
-                            request.sequence_of(row.number)
-                        except ValueError:
-                            raise Conflict(
-                                f"document {row.id} holds number {row.number}; the corrected "
-                                "payload must keep its series and year"
-                            ) from None
-                        payload = kind.with_number(payload, row.number)
-                    elif request.stated != row.number:
-                        raise Conflict(
-                            f"document {row.id} holds number {row.number}; the corrected "
-                            f"payload states {request.stated}: state {row.number} or none"
-                        )
-                doc = validated.doc
-                row.payload = payload
-                row.policy_number = doc.policy.number
-                row.policyholder_tax_id = doc.policyholder.tax_id
-                row.policyholder_name = doc.policyholder.legal_name
-                row.issue_date = doc.document.issue_date
-                row.locale = doc.document.locale
-                row.status = "queued" if asynchronous else "issuing"
-                row.next_attempt_at = self.clock() + (timedelta(0) if asynchronous else self._lease)
+                self._adopt(row, validated, payload, "queued" if asynchronous else "issuing")
                 numbered = self._number(session, row, kind)
                 self._finish_idempotency(session, idempotency, row.id)
                 if recipients is not None:
@@ -534,6 +527,106 @@ class Service:
         if attempt.outcome == "retry" and self.dispatch is not None:
             self._send(document_id)
         return IssueOutcome(info, created=True)
+
+    def _adopt(
+        self, row: Document, validated: Validated, payload: dict[str, Any], status: str
+    ) -> None:
+        """Give the failed ``row`` the corrected ``payload``; it keeps its number (a
+        payload that states another one, or moves it to another series, is refused)."""
+        kind = validated.kind
+        request = kind.numbering(validated.doc)
+        if request is not None and row.number is not None:
+            if request.stated is None:
+                try:
+                    request.sequence_of(row.number)
+                except ValueError:
+                    raise Conflict(
+                        f"document {row.id} holds number {row.number}; the corrected "
+                        "payload must keep its series and year"
+                    ) from None
+                payload = kind.with_number(payload, row.number)
+            elif request.stated != row.number:
+                raise Conflict(
+                    f"document {row.id} holds number {row.number}; the corrected "
+                    f"payload states {request.stated}: state {row.number} or none"
+                )
+        doc = validated.doc
+        row.payload = payload
+        row.policy_number = doc.policy.number
+        row.policyholder_tax_id = doc.policyholder.tax_id
+        row.policyholder_name = doc.policyholder.legal_name
+        row.issue_date = doc.document.issue_date
+        row.locale = doc.document.locale
+        row.status = status
+        row.next_attempt_at = self.clock() + (timedelta(0) if status == "queued" else self._lease)
+
+    def prepare(self, body: Mapping[str, Any]) -> Prepared:
+        """Validate a request for later: the payload, its options and its recipients."""
+        payload, options = split_request(body)
+        validated = validate(payload)
+        recipients = (
+            parse_recipients(options["deliver"], limit=self.settings.max_recipients_per_delivery)
+            if "deliver" in options
+            else None
+        )
+        return Prepared(validated, payload, bool(options.get("reissue", False)), recipients)
+
+    def accept_all(
+        self, session: Session, items: Sequence[Prepared | None]
+    ) -> tuple[list[str | Conflict | None], list[str]]:
+        """Record every prepared item as queued inside the caller's transaction (a batch:
+        all of them or none); an item already issued under its business reference
+        resolves to that document. ``None`` items are skipped (refused by the caller).
+        Returns what each item became, and the documents queued now."""
+        waiting = session.scalar(
+            select(func.count()).select_from(Document).where(Document.status.in_(WAITING))
+        )
+        accepted = sum(item is not None for item in items)
+        if (waiting or 0) + accepted > self.settings.max_queued_documents:
+            raise Unavailable(f"{waiting} documents are waiting to be issued; retry later")
+        results: list[str | Conflict | None] = []
+        queued: list[str] = []
+        for item in items:
+            if item is None:
+                results.append(None)
+                continue
+            kind, reference = item.validated.kind.name, item.validated.doc.document.our_reference
+            latest = session.scalars(
+                select(Document)
+                .where(Document.kind == kind, Document.business_reference == reference)
+                .order_by(Document.version.desc())
+                .limit(1)
+            ).first()
+            if latest is not None and (not item.reissue or latest.status in WAITING):
+                results.append(latest.id)  # already there (or taken by this batch)
+                continue
+            if latest is not None and latest.status == "failed":
+                try:
+                    self._adopt(latest, item.validated, item.payload, "queued")
+                except Conflict as error:
+                    results.append(error)
+                    continue
+                row = latest
+            else:
+                version = latest.version + 1 if latest else 1
+                row = self._new_row(
+                    item.validated, item.payload, version, latest.id if latest else None
+                )
+                row.status = "queued"
+                row.next_attempt_at = self.clock()
+                session.add(row)
+                session.flush()
+            if item.recipients is not None:
+                self.outbox.enqueue(session, row.id, item.recipients)
+            results.append(row.id)
+            queued.append(row.id)
+        return results, queued
+
+    def dispatch_queued(self, document_ids: Sequence[str]) -> None:
+        """With a broker, hand newly queued documents to it (after their commit)."""
+        if self.dispatch is not None:
+            for document_id in document_ids:
+                self._send(document_id)
 
     def _check_queue_room(self) -> None:
         with self._transaction() as session:
@@ -706,7 +799,8 @@ class Service:
     def _finish(self, document_id: str, validated: Validated) -> Attempt:
         """Steps 2 and 3: render and archive with no lock held, then record."""
         try:
-            artefact = self._render_and_archive(validated, document_id)
+            with self._holding(document_id):
+                artefact = self._render_and_archive(validated, document_id)
         except Unavailable as error:
             return self._reschedule(document_id, str(error))
         except (InvalidPayload, Conflict, RenderError) as error:
@@ -741,11 +835,46 @@ class Service:
 
     @property
     def _lease(self) -> timedelta:
-        """How long a taken document waits before someone else may take it: a render
-        lease in-process; with Celery, the broker's own redelivery time."""
+        """How long a taken document waits before someone else may take it: a short
+        render lease in-process, renewed while the render lasts (so a process killed in
+        the middle of one leaves its documents to the next within that time, not after
+        minutes); with Celery, the broker's own redelivery time."""
         if self.dispatch is None:
-            return LEASE
+            return timedelta(seconds=self.settings.render_lease_seconds)
         return timedelta(seconds=self.settings.broker_visibility_timeout_seconds)
+
+    @contextmanager
+    def _holding(self, document_id: str) -> Iterator[None]:
+        """Renew the lease of ``document_id`` for as long as this block runs."""
+        with self._held_lock:
+            self._held.add(document_id)
+            if self._heartbeat is None or not self._heartbeat.is_alive():
+                self._heartbeat = threading.Thread(
+                    target=self._renew_leases, name="lease-heartbeat", daemon=True
+                )
+                self._heartbeat.start()
+        try:
+            yield
+        finally:
+            with self._held_lock:
+                self._held.discard(document_id)
+
+    def _renew_leases(self) -> None:
+        period = self._lease.total_seconds() / 3
+        while not self._closed.wait(period):
+            with self._held_lock:
+                held = list(self._held)
+            if not held:
+                continue
+            try:
+                with self._transaction() as session:
+                    session.execute(
+                        update(Document)
+                        .where(Document.id.in_(held), Document.status == "issuing")
+                        .values(next_attempt_at=self.clock() + self._lease)
+                    )
+            except Exception:  # the database is down: the next beat tries again
+                LOG.exception("renewing render leases")
 
     def work_once(self, limit: int = 10) -> int:
         """One pass of the in-process issuer: issue due documents, or with a broker, send
