@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from math import ceil
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -21,6 +22,7 @@ from correspondence.errors import (
     NotFound,
     Problem,
     RenderError,
+    TooManyAttempts,
     Unauthenticated,
     Unavailable,
 )
@@ -101,6 +103,14 @@ def install(app: FastAPI) -> None:
     async def _render(_: Request, exc: RenderError) -> JSONResponse:
         LOG.error("render failed: %s", exc)
         return envelope([Problem("", "the document could not be rendered", "render_error")], 500)
+
+    @app.exception_handler(TooManyAttempts)
+    async def _too_many(_: Request, exc: TooManyAttempts) -> JSONResponse:
+        return envelope(
+            [Problem("", str(exc), "too_many_attempts")],
+            429,
+            {"Retry-After": str(max(1, ceil(exc.retry_after)))},
+        )
 
     @app.exception_handler(DocumentFailed)
     async def _failed(_: Request, exc: DocumentFailed) -> JSONResponse:

@@ -145,6 +145,24 @@ class Settings(BaseSettings):
     public_base_url: str = Field(
         default="http://127.0.0.1:8000", description="Base URL of the API, for download links."
     )
+    sign_in_slowdown_after: int = Field(
+        default=3,
+        ge=1,
+        description="Failed sign-ins (per account or address) before each "
+        "new try must wait: sign_in_delay_seconds, doubled with each further failure.",
+    )
+    sign_in_delay_seconds: float = Field(
+        default=1.0, gt=0, description="The first wait between sign-in tries once slowed down."
+    )
+    sign_in_lock_after: int = Field(
+        default=10, ge=1, description="Failed sign-ins that lock an account (any password)."
+    )
+    sign_in_address_lock_after: int = Field(
+        default=30, ge=1, description="Failed sign-ins, any account, that lock a client address."
+    )
+    sign_in_lock_seconds: float = Field(
+        default=900.0, gt=0, description="How long a lock lasts, and how long failures count."
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description="Key that signs download links; default: generated into {data_dir}/secret.key.",

@@ -7,6 +7,7 @@
     ├── NotFound              no such document (or key, or file)
     ├── Conflict              the request collides with one in progress or a used number
     ├── Unauthenticated       no valid credentials
+    ├── TooManyAttempts       too many failed sign-ins: wait ``retry_after`` seconds
     ├── Forbidden             valid credentials without the needed scope
     ├── Unavailable           a dependency (database, archive) cannot be reached now
     │   └── archive.ArchiveUnavailable
@@ -97,3 +98,12 @@ class DocumentFailed(CorrespondenceError):
 
     def __reduce__(self) -> tuple[type[DocumentFailed], tuple[str, str]]:
         return (type(self), (self.document_id, self.reason))
+
+
+class TooManyAttempts(CorrespondenceError):
+    """Too many failed sign-ins for an account or an address: try again after
+    ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -63,6 +63,7 @@ from correspondence.errors import (
     NotFound,
     Problem,
     RenderError,
+    TooManyAttempts,
     Unauthenticated,
     Unavailable,
 )
@@ -76,6 +77,7 @@ from correspondence.registry.models import (
     Document,
     IdempotencyKey,
     NumberSeries,
+    SignInThrottle,
     StaffUser,
 )
 from correspondence.renderers import EnginePool, Renderers, build_renderers
@@ -1133,7 +1135,8 @@ class Service:
         return f"cor_{prefix}_{secret}"
 
     def create_staff(self, *, email: str, password: str, replace: bool = False) -> Staff:
-        """Add a member of staff (or, with ``replace``, set an existing one's password)."""
+        """Add a member of staff (or, with ``replace``, set an existing one's password:
+        every session of that account ends)."""
         if len(password) < 12:
             raise InvalidPayload([Problem("password", "use at least 12 characters", "weak")])
         with self._transaction() as session:
@@ -1142,39 +1145,124 @@ class Service:
             ).first()
             if existing is not None and replace:
                 existing.password_hash = _PASSWORDS.hash(password)
-                return Staff(existing.id, existing.email)
+                existing.session_epoch += 1
+                return Staff(existing.id, existing.email, existing.session_epoch)
             row = StaffUser(
                 email=email.strip().lower(),
                 password_hash=_PASSWORDS.hash(password),
                 created_at=self.clock(),
+                session_epoch=0,
             )
             session.add(row)
             try:
                 session.flush()
             except IntegrityError:
                 raise Conflict(f"{email} already exists") from None
-            return Staff(row.id, row.email)
+            return Staff(row.id, row.email, row.session_epoch)
 
-    def sign_in(self, *, email: str, password: str) -> Staff:
-        """The member of staff with these credentials, or :class:`Unauthenticated`."""
+    def disable_staff(self, *, email: str) -> None:
+        """Disable an account: it cannot sign in, and every session of it ends."""
         with self._transaction() as session:
             row = session.scalars(
                 select(StaffUser).where(StaffUser.email == email.strip().lower())
             ).first()
+            if row is None:
+                raise NotFound(f"no staff user {email}")
+            row.disabled_at = self.clock()
+            row.session_epoch += 1
+
+    def sign_in(self, *, email: str, password: str, address: str | None = None) -> Staff:
+        """The member of staff with these credentials, or :class:`Unauthenticated`.
+
+        Failures are counted per account and per client address: past a few, each new
+        try must wait longer (:class:`TooManyAttempts`, with the wait), and past more the
+        account or the address is locked for a while, right password or not."""
+        email = email.strip().lower()
+        keys = [f"email:{email}"[:300]] + ([f"addr:{address}"[:300]] if address else [])
+        self._throttle(keys)
+        with self._transaction() as session:
+            row = session.scalars(select(StaffUser).where(StaffUser.email == email)).first()
             stored = row.password_hash if row else _DUMMY_HASH
             try:
                 _PASSWORDS.verify(stored, password)
+                ok = row is not None and row.disabled_at is None
             except (VerifyMismatchError, InvalidHashError):
-                raise Unauthenticated("wrong email or password") from None
-            if row is None:
-                raise Unauthenticated("wrong email or password")
-            return Staff(row.id, row.email)
+                ok = False
+            if ok:
+                assert row is not None
+                throttle = session.get(SignInThrottle, keys[0])
+                if throttle is not None:
+                    session.delete(throttle)
+                return Staff(row.id, row.email, row.session_epoch)
+        self._count_failure(keys)
+        raise Unauthenticated("wrong email or password")
 
-    def staff(self, staff_id: int) -> Staff | None:
-        """A member of staff by id (for a session)."""
+    def _throttle(self, keys: Sequence[str]) -> None:
+        s, now = self.settings, self.clock()
+        with self._transaction() as session:
+            for key in keys:
+                row = session.get(SignInThrottle, key)
+                if row is None:
+                    continue
+                if row.locked_until is not None and _aware(row.locked_until) > now:
+                    wait = (_aware(row.locked_until) - now).total_seconds()
+                    raise TooManyAttempts(
+                        f"too many failed sign-ins: locked for {wait:.0f} s", wait
+                    )
+                failures = self._recent_failures(row, now)
+                if failures >= s.sign_in_slowdown_after:
+                    delay = min(
+                        s.sign_in_delay_seconds * 2 ** (failures - s.sign_in_slowdown_after),
+                        s.sign_in_lock_seconds,
+                    )
+                    wait = delay - (now - _aware(row.last_failure_at)).total_seconds()
+                    if wait > 0:
+                        raise TooManyAttempts(f"too many failed sign-ins: wait {wait:.1f} s", wait)
+
+    def _recent_failures(self, row: SignInThrottle, now: datetime) -> int:
+        window = timedelta(seconds=self.settings.sign_in_lock_seconds)
+        return row.failures if _aware(row.last_failure_at) > now - window else 0
+
+    def _count_failure(self, keys: Sequence[str]) -> None:
+        s, now = self.settings, self.clock()
+        for attempt in range(3):
+            try:
+                with self._transaction() as session:
+                    for key in keys:
+                        row = session.get(SignInThrottle, key, with_for_update=True)
+                        if row is None:
+                            row = SignInThrottle(key=key, failures=0, last_failure_at=now)
+                            session.add(row)
+                        row.failures = self._recent_failures(row, now) + 1
+                        row.last_failure_at = now
+                        limit = (
+                            s.sign_in_lock_after
+                            if key.startswith("email:")
+                            else s.sign_in_address_lock_after
+                        )
+                        if row.failures >= limit:
+                            row.locked_until = now + timedelta(seconds=s.sign_in_lock_seconds)
+                            row.failures = 0
+                return
+            except IntegrityError:  # a concurrent first failure of the same key
+                if attempt == 2:
+                    raise
+
+    def sign_out(self, staff: Staff) -> None:
+        """End every session of ``staff``'s account (this one and any other)."""
+        with self._transaction() as session:
+            row = session.get(StaffUser, staff.id)
+            if row is not None and row.session_epoch == staff.epoch:
+                row.session_epoch += 1
+
+    def staff(self, staff_id: int, epoch: int = 0) -> Staff | None:
+        """The member of staff a session names, if that session is still valid: the
+        account exists, is not disabled, and has not ended its sessions since."""
         with self._transaction() as session:
             row = session.get(StaffUser, staff_id)
-            return Staff(row.id, row.email) if row else None
+            if row is None or row.disabled_at is not None or row.session_epoch != epoch:
+                return None
+            return Staff(row.id, row.email, row.session_epoch)
 
     def authenticate(self, token: str | None) -> Client:
         """The client a bearer token belongs to."""
@@ -1194,10 +1282,11 @@ class Service:
 
 @dataclass(frozen=True)
 class Staff:
-    """A signed-in member of staff."""
+    """A signed-in member of staff; ``epoch`` is the account's session epoch then."""
 
     id: int
     email: str
+    epoch: int = 0
 
     @property
     def client(self) -> Client:
