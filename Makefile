@@ -26,7 +26,7 @@ deps: ## install everything: the above, the test servers and the dev tools
 run: deps-run ## start the API with embedded defaults (./var), sample data and a fresh API key
 	@$(BIN)/correspondence seed
 	@KEY=$$($(BIN)/correspondence keys create --name make-run \
-	    --scopes documents:write documents:read previews 2>/dev/null) && \
+	    --scopes documents:write documents:read:all deliveries:write previews 2>/dev/null) && \
 	  echo "API key for this run (shown once; only its hash is stored): $$KEY" && \
 	  echo "Try:      curl -H 'Authorization: Bearer $$KEY' $(CORRESPONDENCE_PUBLIC_BASE_URL)/v1/documents"
 	@PW=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(12))'); \

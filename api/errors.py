@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from math import ceil
 from urllib.parse import unquote_to_bytes
 
 from fastapi import FastAPI, Request
@@ -19,11 +20,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from correspondence.errors import (
     Conflict,
+    DocumentFailed,
     Forbidden,
     InvalidPayload,
     NotFound,
     Problem,
     RenderError,
+    TooManyAttempts,
     Unauthenticated,
     Unavailable,
 )
@@ -143,6 +146,27 @@ def install(app: FastAPI) -> None:
     async def _render(_: Request, exc: RenderError) -> JSONResponse:
         LOG.error("render failed: %s", exc)
         return envelope([Problem("", "the document could not be rendered", "render_error")], 500)
+
+    @app.exception_handler(TooManyAttempts)
+    async def _too_many(_: Request, exc: TooManyAttempts) -> JSONResponse:
+        return envelope(
+            [Problem("", str(exc), "too_many_attempts")],
+            429,
+            {"Retry-After": str(max(1, ceil(exc.retry_after)))},
+        )
+
+    @app.exception_handler(DocumentFailed)
+    async def _failed(_: Request, exc: DocumentFailed) -> JSONResponse:
+        LOG.error("document failed: %s", exc)
+        message = (
+            f"document {exc.document_id} could not be rendered and is recorded as failed: "
+            f'{exc.reason}. Send the corrected payload with "reissue": true'
+        )
+        return envelope(
+            [Problem("", message, "render_failed")],
+            422,
+            {"Location": f"/v1/documents/{exc.document_id}"},
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _request(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from correspondence import bounded_json
@@ -25,7 +26,7 @@ from correspondence.errors import Conflict, InvalidPayload, NotFound, Problem
 from correspondence.registry.models import Batch, BatchItem, Document
 
 if TYPE_CHECKING:
-    from correspondence.service import Client, DocumentInfo, Service
+    from correspondence.service import Client, DocumentInfo, Prepared, Service
 
 
 @dataclass(frozen=True)
@@ -83,10 +84,47 @@ class Batches:
         self._clock = clock
 
     def submit(self, items: Sequence[Any], *, client: Client) -> BatchProgress:
-        """Accept every valid item as a queued document; record the others as refused."""
+        """Accept every valid item as a queued document; record the others as refused.
+
+        The batch, its items and their documents are recorded in one transaction: a
+        process killed while it runs leaves no trace of the batch, never part of it."""
         client.require("documents:write")
         if not items:
             raise InvalidPayload([Problem("", "a batch needs at least one payload", "empty")])
+        prepared: list[Prepared | None] = []
+        refusals: list[list[dict[str, str]] | None] = []
+        for item in items:  # validation, outside the transaction
+            try:
+                if isinstance(item, _NotJson):
+                    raise InvalidPayload(item.problems)
+                if not isinstance(item, dict):
+                    raise InvalidPayload([Problem("", "each item must be a JSON object", "type")])
+                ready = self._service.prepare(item)
+                if ready.recipients is not None:
+                    client.require("deliveries:write")  # the whole batch, as for one document
+                prepared.append(ready)
+                refusals.append(None)
+            except InvalidPayload as error:
+                prepared.append(None)
+                refusals.append([_problem(p) for p in error.problems])
+        for attempt in range(3):
+            try:
+                batch_id, created = self._record(prepared, refusals, client)
+                break
+            except IntegrityError:  # the same reference issued concurrently: look again
+                if attempt == 2:
+                    raise Conflict(
+                        "documents of this batch were issued concurrently; retry"
+                    ) from None
+        self._service.dispatch_queued(created)
+        return self.progress(batch_id, client=client)
+
+    def _record(
+        self,
+        prepared: list[Prepared | None],
+        refusals: list[list[dict[str, str]] | None],
+        client: Client,
+    ) -> tuple[str, list[str]]:
         batch_id = str(uuid.uuid4())
         with self._transaction() as session:
             session.add(
@@ -94,33 +132,23 @@ class Batches:
                     id=batch_id,
                     client_name=client.name,
                     api_key_id=client.id,
-                    total=len(items),
+                    total=len(prepared),
                     created_at=self._clock(),
                 )
             )
-        for position, item in enumerate(items):
-            document_id, refused = None, None
-            try:
-                if isinstance(item, _NotJson):
-                    raise InvalidPayload(item.problems)
-                if not isinstance(item, dict):
-                    raise InvalidPayload([Problem("", "each item must be a JSON object", "type")])
-                outcome = self._service.issue(item, client=client, asynchronous=True)
-                document_id = outcome.document.id
-            except InvalidPayload as error:
-                refused = [_problem(p) for p in error.problems]
-            except Conflict as error:
-                refused = [{"error": "conflict", "field": "", "message": str(error)}]
-            with self._transaction() as session:
+            results, created = self._service.accept_all(session, prepared, client=client)
+            for position, (result, refused) in enumerate(zip(results, refusals, strict=True)):
+                if isinstance(result, Conflict):
+                    result, refused = (
+                        None,
+                        [{"error": "conflict", "field": "", "message": str(result)}],
+                    )
                 session.add(
                     BatchItem(
-                        batch_id=batch_id,
-                        position=position,
-                        document_id=document_id,
-                        refused=refused,
+                        batch_id=batch_id, position=position, document_id=result, refused=refused
                     )
                 )
-        return self.progress(batch_id, client=client)
+        return batch_id, created
 
     def progress(self, batch_id: str, *, client: Client) -> BatchProgress:
         """Counts per status (refused, queued, issuing, issued, failed) and the rate."""

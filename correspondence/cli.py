@@ -163,6 +163,14 @@ def _staff_create(args: argparse.Namespace, _engine: Engine | None) -> int:
     return 0
 
 
+def _staff_disable(args: argparse.Namespace, _engine: Engine | None) -> int:
+    from correspondence.bootstrap import build_service
+
+    build_service(Settings()).disable_staff(email=args.email)
+    print(f"staff user {args.email} disabled; every session of it has ended")
+    return 0
+
+
 def _seed(args: argparse.Namespace, _engine: Engine | None) -> int:
     from correspondence.bootstrap import build_service
     from correspondence.service import Client
@@ -250,6 +258,11 @@ def parser() -> argparse.ArgumentParser:
         "--replace", action="store_true", help="set the password if the user exists"
     )
     staff_create.set_defaults(run=_staff_create)
+    staff_disable = staff_sub.add_parser(
+        "disable", help="disable a staff user: no sign-in, every session ended"
+    )
+    staff_disable.add_argument("--email", required=True)
+    staff_disable.set_defaults(run=_staff_disable)
 
     seed = sub.add_parser("seed", help="issue every kind's sample into the registry")
     seed.set_defaults(run=_seed)

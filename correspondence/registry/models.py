@@ -124,6 +124,9 @@ class Delivery(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Per recipient: who has the message (never sent it again), who refused it for good.
+    accepted: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    refused: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
 
 
 class DeliveryAttempt(Base):
@@ -147,6 +150,21 @@ class StaffUser(Base):
     email: Mapped[str] = mapped_column(String(200), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # A session cookie names the epoch it was signed in at; raising it (sign-out, a new
+    # password, disabling the account) ends every session of the account at once.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SignInThrottle(Base):
+    """Recent failed sign-ins of one account (``email:…``) or one address (``addr:…``)."""
+
+    __tablename__ = "sign_in_throttles"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Batch(Base):
