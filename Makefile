@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CORRESPONDENCE_PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: help deps deps-run run worker test lint typecheck pytest bench clean
+.PHONY: help deps deps-run run worker test lint typecheck pytest audit bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ pytest: deps ## the test suite
 	@$(BIN)/pytest
 
 test: lint typecheck pytest ## everything CI runs: lint, types, tests
+
+audit: deps ## known vulnerabilities of every locked package (pip-audit); fails if it cannot look
+	@scripts/audit.sh
 
 bench: deps ## today's code against its peers; each prints a ratio measured in one run
 	@$(BIN)/python bench/render.py

@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-uv=$(command -v uv || echo "$HOME/.local/bin/uv")
+uv=$(scripts/uv.sh)
 pip_audit=${PIP_AUDIT:-.venv/bin/pip-audit}
 service=${AUDIT_SERVICE:-pypi}
 requirements=$(mktemp)
