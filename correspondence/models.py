@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -19,9 +20,12 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    GetCoreSchemaHandler,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import core_schema
 
 from correspondence.money import known_currencies, minor_unit
 
@@ -32,6 +36,8 @@ parsed as, ``pdf.parse_xml``) does not allow."""
 
 
 def _texts(value: Any) -> list[str]:
+    if isinstance(value, Text):
+        return [value, *value.translations.values()]
     if isinstance(value, str):
         return [value]
     if isinstance(value, list | tuple):
@@ -39,6 +45,98 @@ def _texts(value: Any) -> list[str]:
     if isinstance(value, dict):
         return [text for item in value.items() for text in _texts(item)]
     return []  # numbers, dates, and nested models (checked by their own validator)
+
+
+# -- free text and its language ---------------------------------------------------------
+
+Language = Literal["es", "en"]
+LANGUAGES: tuple[Language, ...] = ("es", "en")
+
+_MONTHS = (
+    "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|"
+    "noviembre|diciembre|january|february|march|april|may|june|july|august|september|"
+    "october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|ene|abr|ago|dic"
+)
+_FIGURES = (
+    ("an amount", re.compile(r"[$€£]\s?\d|\d\s?[€£]|\b(?:MXN|EUR|USD|GBP|M\.N\.)\s?\d", re.I)),
+    ("an amount", re.compile(r"\d\s?(?:MXN|EUR|USD|GBP|M\.N\.|pesos|euros|dollars|dólares)\b", re.I)),
+    ("an amount", re.compile(r"\b\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,2})?\b|\b\d+[.,]\d{2}\b(?![.,]\d)")),
+    ("a date", re.compile(r"\b\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}\b")),
+    ("a date", re.compile(rf"\b\d{{1,2}}\.?\s+(?:de\s+)?(?:{_MONTHS})\b", re.I)),
+    ("a date", re.compile(rf"\b(?:{_MONTHS})\.?\s+(?:de\s+)?\d{{1,4}}\b", re.I)),
+)
+"""What a free text must not state: a figure the customer reads is a typed field the
+service formats in the reader's locale (an amount, a date)."""
+
+
+def _no_figures(text: str) -> str:
+    for what, pattern in _FIGURES:
+        found = pattern.search(text)
+        if found:
+            raise ValueError(
+                f"free text must not state {what} ({found.group().strip()!r}): give it as a "
+                "typed field, which the service formats in the reader's locale"
+            )
+    return text
+
+
+class Text(str):
+    """Free text the customer reads. As a string it is the text in the payload's text
+    language (``document.text_language``); ``translations`` holds it in every language
+    the payload gives when the field is written ``{"es": "…", "en": "…"}``."""
+
+    translations: Mapping[str, str]
+
+    def __new__(cls, value: str, translations: Mapping[str, str] | None = None) -> Text:
+        text = super().__new__(cls, value)
+        text.translations = dict(translations or {})
+        return text
+
+    def available_in(self, language: str, text_language: str) -> bool:
+        """Whether this text can be printed in ``language``."""
+        return language in self.translations or (
+            not self.translations and language == text_language
+        )
+
+    def in_language(self, language: str) -> Text:
+        """The same text in ``language`` (which :meth:`available_in` said it has)."""
+        if not self.translations:
+            return self
+        return Text(self.translations[language], self.translations)
+
+    @classmethod
+    def _validate(cls, value: str | dict[str, str], info: ValidationInfo) -> Text:
+        language = (info.context or {}).get("text_language")
+        if isinstance(value, str):
+            return cls(_no_figures(value))
+        if not value:
+            raise ValueError('give the text in at least one language: {"es": "…", "en": "…"}')
+        for each in value.values():
+            _no_figures(each)
+        if language is None:
+            return cls(next(iter(value.values())), value)
+        if language not in value:
+            raise ValueError(f"has no {language!r} text, the language of the payload's text")
+        return cls(value[language], value)
+
+    @staticmethod
+    def _serialize(value: Text) -> str | dict[str, str]:
+        return dict(value.translations) if value.translations else str(value)
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, _source: type[Any], _handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        text = core_schema.str_schema(min_length=1, strip_whitespace=True)
+        per_language = core_schema.typed_dict_schema(
+            {lang: core_schema.typed_dict_field(text, required=False) for lang in LANGUAGES},
+            extra_behavior="forbid",
+        )
+        return core_schema.with_info_after_validator_function(
+            cls._validate,
+            core_schema.union_schema([text, per_language]),
+            serialization=core_schema.plain_serializer_function_ser_schema(cls._serialize),
+        )
 
 
 class Model(BaseModel):
@@ -147,11 +245,22 @@ class Address(Model):
     country: CountryCode
 
 
+class AddressAs(Model):
+    """How a letter greets the person (docs/language.md): ``{"gender": "female",
+    "surname": "Ficticia"}`` gives "Estimada Sra. Ficticia:" and "Dear Ms Ficticia,";
+    ``title`` adds a professional title (Dr., and the Mexican Lic., Ing., C.P.)."""
+
+    gender: Literal["female", "male"]
+    surname: NonEmpty
+    title: Literal["dr", "lic", "ing", "cp"] | None = None
+
+
 class Person(Model):
-    """A named person; contact details optional."""
+    """A named person; contact details optional. ``title`` is the job title."""
 
     name: NonEmpty
-    title: str | None = None
+    title: Text | None = None
+    address_as: AddressAs | None = None
     email: EmailStr | None = None
     phone: str | None = None
 
@@ -165,24 +274,31 @@ class Party(Model):
     address: Address
 
 
+class TimeLimit(Model):
+    """A statutory time limit: ``{"value": 2, "unit": "months"}``."""
+
+    value: int = Field(ge=1, le=365)
+    unit: Literal["months", "business_days", "calendar_days"]
+
+
 class UNE(Model):
     """Mexico's first-level complaints unit (Unidad Especializada de Atención a Usuarios)."""
 
-    name: NonEmpty
+    name: Text
     email: EmailStr
     phone: str | None = None
     postal: Address | None = None
-    max_response: NonEmpty
+    max_response: TimeLimit
 
 
 class SAC(Model):
     """Spain's first-level complaints service (Servicio de Atención al Cliente)."""
 
-    name: NonEmpty
+    name: Text
     email: EmailStr
     phone: str | None = None
     postal: Address | None = None
-    max_response: NonEmpty
+    max_response: TimeLimit
 
 
 class ComplaintRoutes(Model):
@@ -190,14 +306,14 @@ class ComplaintRoutes(Model):
 
     sac: SAC | None = None
     une: UNE | None = None
-    second_level: NonEmpty
+    second_level: Text
 
 
 class Insurer(Party):
     """The insurer: letterhead, registry footer and complaint routes."""
 
     trade_name: str | None = None
-    registry_footer: NonEmpty
+    registry_footer: Text
     complaints: ComplaintRoutes
 
 
@@ -218,7 +334,7 @@ class AccountExecutive(Model):
     """The single point of contact [CHARTER]: name, email and phone are all required."""
 
     name: NonEmpty
-    title: str | None = None
+    title: Text | None = None
     email: EmailStr
     phone: NonEmpty
     languages: list[str] = Field(default_factory=list)
@@ -228,7 +344,7 @@ class Policy(Model):
     """The policy the document belongs to."""
 
     number: NonEmpty
-    product_name: NonEmpty
+    product_name: Text
     currency: CurrencyCode
     period: Period
     payment_terms_days: int | None = Field(default=None, ge=0, le=365)
@@ -249,12 +365,21 @@ class DocumentHeader(Model):
     id: NonEmpty
     type: NonEmpty
     locale: Locale
+    text_language: Language | None = None
     jurisdiction: Jurisdiction
     issue_date: date
     issue_place: NonEmpty
     our_reference: NonEmpty
     customer_reference: str | None = None
     confidential: bool = True
+
+    @property
+    def language_of_text(self) -> Language:
+        """The language the payload's free text is written in: ``text_language``, else
+        the language of ``locale``."""
+        if self.text_language is not None:
+            return self.text_language
+        return "es" if self.locale.startswith("es") else "en"
 
 
 class Envelope(Model):

@@ -261,7 +261,7 @@ class Outbox:
                 context,
                 envelope,
                 pdf=None if link else pdf,
-                filename=attachment_name(self.settings.templates_dir, validated, locale),
+                filename=attachment_name(engine.env, validated, locale),
             )
 
     def _record(

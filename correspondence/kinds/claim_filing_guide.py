@@ -18,7 +18,7 @@ from correspondence.checks import Reconciler
 from correspondence.claims import ClaimInput, InvoiceIn, calculate
 from correspondence.kinds import Kind
 from correspondence.kinds.common import CollectionService
-from correspondence.models import Envelope, Model, Money, NonEmpty, Person, Rate
+from correspondence.models import Envelope, Model, Money, NonEmpty, Person, Rate, Text
 
 
 class WaitingPeriod(Model):
@@ -64,8 +64,8 @@ class RequiredDocument(Model):
     """One item of the claim checklist, with why it is needed."""
 
     code: NonEmpty
-    label: NonEmpty
-    why: NonEmpty
+    label: Text
+    why: Text
     required_for: Literal["all", "insolvency", "protracted_default", "dcl"]
 
 
@@ -89,7 +89,7 @@ class IndicativeIndemnity(Model):
     indemnity_before_deductible: Money | None = None
     afl_applied: Money | None = None
     payable: Money | None = None
-    note: str | None = None
+    note: Text | None = None
 
 
 class Example(Model):
@@ -107,7 +107,7 @@ class Example(Model):
 class GuideAppeal(Model):
     """How to appeal a future claim decision."""
 
-    deadline_rule: NonEmpty
+    deadline_days: int = Field(ge=1, le=365)
     channel: dict[str, str]
     response_target_days: int = Field(ge=1, le=90)
     response_target_unit: Literal["business_days", "calendar_days"]

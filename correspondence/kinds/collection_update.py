@@ -22,7 +22,7 @@ from correspondence.calendar import add_calendar_days, is_business_day
 from correspondence.checks import Reconciler
 from correspondence.kinds import Kind
 from correspondence.kinds.common import CollectionService, business_calendar
-from correspondence.models import Envelope, Model, Money, NonEmpty, Party, Person
+from correspondence.models import Envelope, Model, Money, NonEmpty, Party, Person, Text
 
 CaseStatus = Literal[
     "amicable",
@@ -39,21 +39,21 @@ class Recovery(Model):
 
     date: dt.date
     amount: Money
-    source: NonEmpty
+    source: Text
 
 
 class Action(Model):
     """Something done on the case."""
 
     date: dt.date
-    text: NonEmpty
+    text: Text
 
 
 class NextStep(Model):
     """Something planned on the case."""
 
     by: dt.date | None = None
-    text: NonEmpty
+    text: Text
 
 
 class CollectionCase(Model):

@@ -11,7 +11,7 @@ from pydantic import Field, HttpUrl
 
 from correspondence.calendar import add_business_days, add_calendar_days
 from correspondence.checks import Reconciler
-from correspondence.models import Address, CountryCode, Envelope, Model, NonEmpty, Party
+from correspondence.models import Address, CountryCode, Envelope, Model, NonEmpty, Party, Text
 
 APPEAL_MIN_DAYS = 30  # [ASSUMPTION] brief §2.7: the appeal deadline is issue date + 30 days
 
@@ -68,16 +68,23 @@ class Reason(Model):
     """One plain-language reason, with a machine code."""
 
     code: NonEmpty
-    text: NonEmpty
+    text: Text
+
+
+class RatingScale(Model):
+    """The ends of a rating scale, printed "de 0 a 10" / "from 0 to 10"."""
+
+    lowest: NonEmpty
+    highest: NonEmpty
 
 
 class Rating(Model):
     """The insurer's grade of a buyer; printed only when ``shareable``."""
 
     value: NonEmpty
-    scale: NonEmpty
+    scale: RatingScale
     higher_is_better: bool
-    label: NonEmpty
+    label: Text
     as_of: date
     shareable: bool
 
@@ -103,8 +110,8 @@ class Appeal(Model):
 
     deadline_date: date | None = None
     channel: AppealChannel
-    include: list[NonEmpty] = Field(min_length=1)
-    decided_by: NonEmpty
+    include: list[Text] = Field(min_length=1)
+    decided_by: Text
     response_target_days: int = Field(ge=1, le=90)
     response_target_unit: Literal["business_days", "calendar_days"]
     suspends_effect: bool = False

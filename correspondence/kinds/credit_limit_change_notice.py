@@ -27,7 +27,7 @@ from correspondence.kinds.common import (
     check_buyer,
     require_complaint_routes,
 )
-from correspondence.models import Envelope, Model, Money, NonEmpty
+from correspondence.models import Envelope, Model, Money, NonEmpty, Text
 
 ChangeType = Literal["increase", "reduction", "withdrawal", "conditions_change"]
 ExceptionalReason = Literal[
@@ -49,7 +49,7 @@ class Change(Model):
     effective_date: date
     exceptional: bool = False
     exceptional_reason: ExceptionalReason | None = None
-    exceptional_explanation: str | None = None
+    exceptional_explanation: Text | None = None
     reasons: list[Reason] = Field(default_factory=list)
 
 
@@ -57,8 +57,8 @@ class LimitConditions(Model):
     """Conditions attached to the new limit."""
 
     max_credit_period_days: int | None = Field(default=None, ge=1, le=720)
-    security_required: str | None = None
-    other: str | None = None
+    security_required: Text | None = None
+    other: Text | None = None
 
 
 class Limit(Model):
@@ -84,8 +84,8 @@ class CreditLimitChangeNotice(Envelope):
     buyer: Buyer
     limit: Limit
     exposure_treatment: ExposureTreatment | None = None
-    pending_orders_instructions: NonEmpty | None = None
-    next_steps: list[NonEmpty] | None = None
+    pending_orders_instructions: Text | None = None
+    next_steps: list[Text] | None = None
     dcl_blocked: bool | None = None
     monitoring_fee_stops_on: date | None = None
     appeal: Appeal | None = None

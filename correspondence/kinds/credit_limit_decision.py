@@ -26,7 +26,7 @@ from correspondence.kinds.common import (
     check_buyer,
     require_complaint_routes,
 )
-from correspondence.models import Envelope, Model, Money, NonEmpty, Person, Rate
+from correspondence.models import Envelope, Model, Money, NonEmpty, Person, Rate, Text
 
 Outcome = Literal["approved", "partially_approved", "refused"]
 
@@ -45,7 +45,7 @@ class DecisionConditions(Model):
     """Conditions attached to the approved limit."""
 
     max_credit_period_days: int | None = Field(default=None, ge=1, le=720)
-    security: str | None = None
+    security: Text | None = None
     indemnity_pct_override: Rate | None = None
 
 
@@ -60,18 +60,18 @@ class Decision(Model):
     review_date: dt.date | None = None
     conditions: DecisionConditions | None = None
     reasons: list[Reason] = Field(default_factory=list)
-    information_that_could_change_it: list[NonEmpty] = Field(default_factory=list)
+    information_that_could_change_it: list[Text] = Field(default_factory=list)
     reapply_after: dt.date | None = None
-    alternatives: list[NonEmpty] = Field(default_factory=list)
+    alternatives: list[Text] = Field(default_factory=list)
     first_sale_cover_ended: bool | None = None
 
 
 class Fee(Model):
     """The credit assessment fee, if charged."""
 
-    label: NonEmpty
+    label: Text
     amount: Money
-    tax_note: str | None = None
+    tax_note: Text | None = None
 
 
 class Sla(Model):

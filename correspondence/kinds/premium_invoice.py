@@ -36,6 +36,7 @@ from correspondence.models import (
     Period,
     Quantity,
     Rate,
+    Text,
 )
 from correspondence.money import amount_in_words_mxn, apply_rate, quantize
 from correspondence.taxes import LINE_CODES, taxation
@@ -100,13 +101,13 @@ class InvoiceLine(Model):
     """One line: what is charged, for which period, quantity × unit price."""
 
     code: LineCode
-    description: NonEmpty
+    description: Text
     period: Period | None = None
     quantity: Quantity
     unit_price: Money
     net: Money | None = None
     tax: list[TaxLine] | None = None
-    exemption_note: str | None = None
+    exemption_note: Text | None = None
     mx: MxLineCodes | None = None
 
     @model_validator(mode="after")
@@ -157,7 +158,7 @@ class Related(Model):
     """The invoice a credit note or rectifying invoice corrects."""
 
     original_invoice: NonEmpty
-    reason: NonEmpty
+    reason: Text
 
 
 class Cfdi(Model):
@@ -196,7 +197,7 @@ class InvoiceFields(Model):
     lines: list[InvoiceLine] = Field(min_length=1)
     totals: Totals | None = None
     payment: Payment
-    late_payment_consequence: str | None = None
+    late_payment_consequence: Text | None = None
     fx: Fx | None = None
     related: Related | None = None
     cfdi: Cfdi | None = None

@@ -33,6 +33,7 @@ from correspondence.models import (
     Party,
     Period,
     Rate,
+    Text,
 )
 
 Enclosure = Literal[
@@ -51,10 +52,10 @@ class Change(Model):
     """One changed parameter: previous → new, and why."""
 
     key: NonEmpty
-    label: NonEmpty
+    label: Text
     previous: Money | DecimalStr | int | str
     new: Money | DecimalStr | int | str
-    reason: str | None = None
+    reason: Text | None = None
 
 
 class Renewal(Model):
@@ -76,7 +77,7 @@ class CountryTerms(Model):
     country: CountryCode
     max_credit_period_days: int = Field(ge=1, le=720)
     dcl_allowed: bool
-    conditions: str | None = None
+    conditions: Text | None = None
 
 
 class Instalment(Model):
@@ -146,7 +147,7 @@ class Dcl(Model):
 
     basis: Literal["payment_experience", "credit_report"]
     max_amount: Money
-    conditions: NonEmpty
+    conditions: Text
 
 
 class Cover(Model):
@@ -173,35 +174,35 @@ class Fee(Model):
     unit: Literal[
         "per_request", "per_buyer_per_quarter", "per_buyer_per_year", "of_amount_recovered"
     ]
-    billing: NonEmpty
+    billing: Literal["monthly", "quarterly", "annually", "per_case", "per_request"]
 
 
 class Schedule(Model):
     """The renewed policy schedule (condiciones particulares / carátula)."""
 
     insured_entities: list[Party] = Field(min_length=1)
-    insured_business: NonEmpty
+    insured_business: Text
     countries: list[CountryTerms] = Field(min_length=1)
     premium: Premium
     cover: Cover
     fees: list[Fee] = Field(default_factory=list)
     collections: CollectionService
-    governing_law: NonEmpty
-    jurisdiction_clause: NonEmpty
-    special_conditions: list[NonEmpty] = Field(default_factory=list)
+    governing_law: Text
+    jurisdiction_clause: Text
+    special_conditions: list[Text] = Field(default_factory=list)
 
 
 class Obligation(Model):
     """Something the policyholder must do, and by when."""
 
-    text: NonEmpty
-    deadline_rule: NonEmpty
+    text: Text
+    deadline_rule: Text
 
 
 class TermsSummary(Model):
     """The plain-language summary's own content."""
 
-    exclusions: list[NonEmpty] = Field(min_length=1)
+    exclusions: list[Text] = Field(min_length=1)
     obligations: list[Obligation] = Field(min_length=1)
 
 
