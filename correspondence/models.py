@@ -21,6 +21,7 @@ from pydantic import (
     EmailStr,
     Field,
     GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -105,19 +106,24 @@ class Text(str):
         return Text(self.translations[language], self.translations)
 
     @classmethod
-    def _validate(cls, value: str | dict[str, str], info: ValidationInfo) -> Text:
+    def _validate(cls, value: object, info: ValidationInfo) -> Text:
         language = (info.context or {}).get("text_language")
         if isinstance(value, str):
-            return cls(_no_figures(value))
-        if not value:
-            raise ValueError('give the text in at least one language: {"es": "…", "en": "…"}')
-        for each in value.values():
-            _no_figures(each)
+            return cls(_no_figures(_non_empty(value)))
+        if not isinstance(value, dict) or not value:
+            raise ValueError('must be a text, or the text per language: {"es": "…", "en": "…"}')
+        texts: dict[str, str] = {}
+        for key, each in value.items():
+            if key not in LANGUAGES:
+                raise ValueError(f"{key!r} is not a language; use {' or '.join(LANGUAGES)}")
+            if not isinstance(each, str):
+                raise ValueError(f"the {key!r} text must be a string")
+            texts[key] = _no_figures(_non_empty(each))
         if language is None:
-            return cls(next(iter(value.values())), value)
-        if language not in value:
+            return cls(next(iter(texts.values())), texts)
+        if language not in texts:
             raise ValueError(f"has no {language!r} text, the language of the payload's text")
-        return cls(value[language], value)
+        return cls(texts[language], texts)
 
     @staticmethod
     def _serialize(value: Text) -> str | dict[str, str]:
@@ -127,16 +133,30 @@ class Text(str):
     def __get_pydantic_core_schema__(
         cls, _source: type[Any], _handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
-        text = core_schema.str_schema(min_length=1, strip_whitespace=True)
-        per_language = core_schema.typed_dict_schema(
-            {lang: core_schema.typed_dict_field(text, required=False) for lang in LANGUAGES},
-            extra_behavior="forbid",
-        )
-        return core_schema.with_info_after_validator_function(
+        return core_schema.with_info_plain_validator_function(
             cls._validate,
-            core_schema.union_schema([text, per_language]),
             serialization=core_schema.plain_serializer_function_ser_schema(cls._serialize),
         )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, _schema: core_schema.CoreSchema, _handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        text = {"type": "string", "minLength": 1}
+        per_language = {
+            "type": "object",
+            "properties": {lang: text for lang in LANGUAGES},
+            "additionalProperties": False,
+            "minProperties": 1,
+        }
+        return {"anyOf": [text, per_language], "description": "free text (docs/language.md)"}
+
+
+def _non_empty(text: str) -> str:
+    stripped = text.strip()
+    if not stripped:
+        raise ValueError("must not be empty")
+    return stripped
 
 
 class Model(BaseModel):

@@ -15,8 +15,12 @@ from pypdf import PdfReader
 
 from correspondence.config import PROJECT_ROOT, Settings
 from correspondence.engine import Engine
+from correspondence.kinds import SAMPLES_DIR
 
-SHARED_SAMPLES = PROJECT_ROOT.parent / "shared" / "samples"
+# The packaged samples (issue 18 changed their shape: typed time limits, rating scales and
+# fee billing, no figures in free text, addressee data); the lead's rewrite of sample
+# loading supersedes this line.
+SHARED_SAMPLES = SAMPLES_DIR
 
 
 class _Capture(logging.Handler):
@@ -53,7 +57,7 @@ def engine(settings: Settings) -> Engine:
 
 
 def load_sample(name: str) -> dict[str, Any]:
-    """A payload from ../shared/samples, exactly as published."""
+    """A sample payload, exactly as packaged."""
     loaded: dict[str, Any] = json.loads((SHARED_SAMPLES / name).read_text("utf-8"))
     return loaded
 
