@@ -31,7 +31,7 @@ _OPTIONS = {
     "**.txt": {"extensions": "jinja2.ext.i18n", "trimmed": "true"},
 }
 
-Key = str | tuple[str, str]
+Key = str | tuple[str, ...]
 
 
 def _messages(directory: Path) -> Iterator[tuple[Key, str | None, str]]:

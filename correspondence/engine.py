@@ -21,10 +21,10 @@ from correspondence.config import Settings
 from correspondence.errors import RenderError
 from correspondence.formatting import JURISDICTION_TZ, SUPPORTED_LOCALES
 from correspondence.kinds import KINDS, Validated, validate
+from correspondence.language import in_locale
 from correspondence.models import Envelope
 from correspondence.packs import Component, join_sections, label_components
 from correspondence.pdf import ASSETS_DIR, PDF_VARIANT, PdfAttachment, PdfRenderer, RenderedPdf
-from correspondence.language import in_locale
 from correspondence.templating import ASSET_ORIGIN, build_environment, words
 
 PAYLOAD_ATTACHMENT = "payload.json"

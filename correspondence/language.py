@@ -76,7 +76,7 @@ def localized(node: Any, language: str) -> Any:
             new = localized(value, language)
             if new is not value:
                 changed[f.name] = new
-        return dataclasses.replace(node, **changed) if changed else node  # type: ignore[type-var]
+        return dataclasses.replace(node, **changed) if changed else node
     if isinstance(node, list | tuple):
         items = [localized(item, language) for item in node]
         if all(a is b for a, b in zip(items, node, strict=True)):

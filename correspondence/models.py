@@ -8,9 +8,9 @@ Unknown fields are refused too, so a misspelt field never silently disappears.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -60,8 +60,14 @@ _MONTHS = (
 )
 _FIGURES = (
     ("an amount", re.compile(r"[$€£]\s?\d|\d\s?[€£]|\b(?:MXN|EUR|USD|GBP|M\.N\.)\s?\d", re.I)),
-    ("an amount", re.compile(r"\d\s?(?:MXN|EUR|USD|GBP|M\.N\.|pesos|euros|dollars|dólares)\b", re.I)),
-    ("an amount", re.compile(r"\b\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,2})?\b|\b\d+[.,]\d{2}\b(?![.,]\d)")),
+    (
+        "an amount",
+        re.compile(r"\d\s?(?:MXN|EUR|USD|GBP|M\.N\.|pesos|euros|dollars|dólares)\b", re.I),
+    ),
+    (
+        "an amount",
+        re.compile(r"\b\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,2})?\b|\b\d+[.,]\d{2}\b(?![.,]\d)"),
+    ),
     ("a date", re.compile(r"\b\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}\b")),
     ("a date", re.compile(rf"\b\d{{1,2}}\.?\s+(?:de\s+)?(?:{_MONTHS})\b", re.I)),
     ("a date", re.compile(rf"\b(?:{_MONTHS})\.?\s+(?:de\s+)?\d{{1,4}}\b", re.I)),

@@ -175,11 +175,11 @@ def build_environment(templates_dir: Path) -> Environment:
 
     @pass_context
     def pgettext(ctx: Context, context: str, message: str) -> str:
-        return translations(ctx).pgettext(context, message)
+        return str(translations(ctx).pgettext(context, message))
 
     @pass_context
     def npgettext(ctx: Context, context: str, singular: str, plural: str, n: int) -> str:
-        return translations(ctx).npgettext(context, singular, plural, n)
+        return str(translations(ctx).npgettext(context, singular, plural, n))
 
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext, ngettext, newstyle=True, pgettext=pgettext, npgettext=npgettext

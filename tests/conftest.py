@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from correspondence.config import PROJECT_ROOT, Settings
+from correspondence.config import Settings
 from correspondence.engine import Engine
 from correspondence.kinds import SAMPLES_DIR
 
@@ -125,9 +125,11 @@ def in_language(payload: dict[str, Any], language: str) -> dict[str, Any]:
             node = node[int(key)] if isinstance(node, list) else node[key]
         key_or_index: Any = int(last) if isinstance(node, list) else last
         original = node[key_or_index]
-        texts = dict(original) if isinstance(original, dict) else {
-            doc.document.language_of_text: original
-        }
+        texts = (
+            dict(original)
+            if isinstance(original, dict)
+            else {doc.document.language_of_text: original}
+        )
         texts[language] = PLACEHOLDER[language]
         node[key_or_index] = texts
     return payload

@@ -27,7 +27,7 @@ from correspondence.kinds.common import (
     check_buyer,
     require_complaint_routes,
 )
-from correspondence.models import Envelope, Model, Money, NonEmpty, Text
+from correspondence.models import Envelope, Model, Money, Text
 
 ChangeType = Literal["increase", "reduction", "withdrawal", "conditions_change"]
 ExceptionalReason = Literal[

@@ -89,7 +89,7 @@ def our_words(engine: Engine, payload: dict[str, Any], locale: str) -> str:
     validated = engine.validate(payload)
     text = visible_text(engine.html(validated, locale=locale))
     figures = validated.figures
-    written = payload_texts(payload) + [str(getattr(figures, "amount_in_words", "") or "")]
+    written = [*payload_texts(payload), str(getattr(figures, "amount_in_words", "") or "")]
     return without(text, written)
 
 
@@ -125,7 +125,9 @@ def test_every_sample_reads_in_one_language_and_one_region(
     text = our_words(engine, payload, locale)
     other = "en" if locale.startswith("es") else "es"
     words = {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
-    assert not words & COMMON_WORDS[other], f"{other} words in {locale}: {words & COMMON_WORDS[other]}"
+    assert not words & COMMON_WORDS[other], (
+        f"{other} words in {locale}: {words & COMMON_WORDS[other]}"
+    )
     if locale.startswith("es"):
         assert [w for w in REGIONAL[locale] if w.lower() in text.lower()] == []
     else:
@@ -153,7 +155,10 @@ def test_the_word_check_sees_the_other_language(engine: Engine) -> None:
 
 @pytest.mark.parametrize(
     ("name", "locale"),
-    [("06_claim_decision_partial_es-ES.json", "en-GB"), ("04_claim_filing_guide_en-GB.json", "es-ES")],
+    [
+        ("06_claim_decision_partial_es-ES.json", "en-GB"),
+        ("04_claim_filing_guide_en-GB.json", "es-ES"),
+    ],
 )
 def test_a_payload_is_refused_in_a_locale_of_another_language(
     engine: Engine, name: str, locale: str
@@ -185,7 +190,9 @@ def test_a_payload_that_gives_its_text_in_english_renders_wholly_in_english(
     assert original["post_payment"]["subrogation_note"] not in text
     assert original["invoices"][4]["ineligible_reason"]["text"] not in text
     spanish = visible_text(engine.html(validated, locale="es-ES"))
-    assert original["post_payment"]["subrogation_note"] in spanish and PLACEHOLDER["en"] not in spanish
+    assert (
+        original["post_payment"]["subrogation_note"] in spanish and PLACEHOLDER["en"] not in spanish
+    )
 
 
 def test_text_language_can_differ_from_the_locale(engine: Engine) -> None:
@@ -224,23 +231,30 @@ def test_amounts_and_dates_in_free_text_are_refused(field: str, text: str, what:
     assert what in problem.message
 
 
+FEMALE = {"gender": "female", "surname": "Ficticia"}
+CP = {"gender": "male", "surname": "Ficticio", "title": "cp"}
+DR = {"gender": "female", "surname": "Ficticia", "title": "dr"}
+LIC = {"gender": "male", "surname": "Ficticio", "title": "lic"}
+ES_CLOSE = "Atentamente,"
+
+
 @pytest.mark.parametrize(
     ("address_as", "locale", "salutation", "closing"),
     [
-        ({"gender": "female", "surname": "Ficticia"}, "es-ES", "Estimada Sra. Ficticia:", "Atentamente,"),
-        ({"gender": "female", "surname": "Ficticia"}, "es-MX", "Estimada Sra. Ficticia:", "Atentamente,"),
-        ({"gender": "male", "surname": "Ficticio", "title": "cp"}, "es-MX", "Estimado C.P. Ficticio:", "Atentamente,"),
-        ({"gender": "male", "surname": "Ficticio", "title": "cp"}, "es-ES", "Estimado Sr. Ficticio:", "Atentamente,"),
-        ({"gender": "female", "surname": "Ficticia", "title": "dr"}, "es-ES", "Estimada Dra. Ficticia:", "Atentamente,"),
-        ({"gender": "female", "surname": "Ficticia"}, "en-GB", "Dear Ms Ficticia,", "Yours sincerely,"),
-        ({"gender": "female", "surname": "Ficticia"}, "en-US", "Dear Ms. Ficticia:", "Sincerely,"),
-        ({"gender": "male", "surname": "Ficticio", "title": "lic"}, "en-US", "Dear Mr. Ficticio:", "Sincerely,"),
-        (None, "es-MX", "Estimados señores:", "Atentamente,"),
-        (None, "es-ES", "Estimados señores:", "Atentamente,"),
+        (FEMALE, "es-ES", "Estimada Sra. Ficticia:", ES_CLOSE),
+        (FEMALE, "es-MX", "Estimada Sra. Ficticia:", ES_CLOSE),
+        (CP, "es-MX", "Estimado C.P. Ficticio:", ES_CLOSE),
+        (CP, "es-ES", "Estimado Sr. Ficticio:", ES_CLOSE),
+        (DR, "es-ES", "Estimada Dra. Ficticia:", ES_CLOSE),
+        (FEMALE, "en-GB", "Dear Ms Ficticia,", "Yours sincerely,"),
+        (FEMALE, "en-US", "Dear Ms. Ficticia:", "Sincerely,"),
+        (LIC, "en-US", "Dear Mr. Ficticio:", "Sincerely,"),
+        (None, "es-MX", "Estimados señores:", ES_CLOSE),
+        (None, "es-ES", "Estimados señores:", ES_CLOSE),
         (None, "en-GB", "Dear Sir or Madam,", "Yours faithfully,"),
         (None, "en-US", "Dear Sir or Madam:", "Sincerely,"),
     ],
-)  # fmt: skip
+)
 def test_salutation_and_closing_come_from_the_addressee(
     engine: Engine, address_as: Any, locale: str, salutation: str, closing: str
 ) -> None:

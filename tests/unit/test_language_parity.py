@@ -34,12 +34,15 @@ def shape(node: Any) -> Any:
         return node
     if isinstance(node, nodes.TemplateData):
         return None
-    if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name):
-        if node.node.name in I18N:
-            plural = node.node.name in {"ngettext", "npgettext"}
-            count = shape(node.args[-1]) if plural else None
-            variables = sorted((k.key, repr(shape(k.value))) for k in node.kwargs)
-            return ("message", plural, count, variables)
+    if (
+        isinstance(node, nodes.Call)
+        and isinstance(node.node, nodes.Name)
+        and node.node.name in I18N
+    ):
+        plural = node.node.name in {"ngettext", "npgettext"}
+        count = shape(node.args[-1]) if plural else None
+        variables = sorted((k.key, repr(shape(k.value))) for k in node.kwargs)
+        return ("message", plural, count, variables)
     if isinstance(node, nodes.Const) and isinstance(node.value, str):
         return ("const", node.value.replace("es/", "LANG/").replace("en/", "LANG/"))
     if isinstance(node, nodes.Output):

@@ -8,9 +8,9 @@ import pytest
 from babel.messages.pofile import read_po
 from jinja2 import StrictUndefined
 
+from correspondence.catalogs import LANGUAGE_OF, extract, shared_ids
 from correspondence.config import Settings
 from correspondence.kinds import KINDS
-from correspondence.catalogs import LANGUAGE_OF, extract, shared_ids
 from correspondence.templating import CATALOG_LOCALES, build_environment, catalog, catalog_path
 
 
@@ -64,13 +64,19 @@ def test_spanish_catalogs_translate_every_label_of_the_shared_skeleton(
 def test_regional_wording_comes_from_each_regions_catalog(settings: Settings) -> None:
     """Whole phrases per region: carátula in Mexico, condiciones particulares in Spain;
     instalment in Britain, installment in the United States."""
-    es_mx, es_es = catalog(settings.templates_dir, "es-MX"), catalog(settings.templates_dir, "es-ES")
+    es_mx, es_es = (
+        catalog(settings.templates_dir, "es-MX"),
+        catalog(settings.templates_dir, "es-ES"),
+    )
     assert es_mx.gettext("Policy schedule") == "Carátula de la póliza"
     assert es_es.gettext("Policy schedule") == "Condiciones particulares"
     sentence = "Pague la parcialidad 1 (%(amount)s)"
     assert es_mx.gettext(sentence) == sentence
     assert es_es.gettext(sentence) == "Pague la fracción 1 (%(amount)s)"
-    en_gb, en_us = catalog(settings.templates_dir, "en-GB"), catalog(settings.templates_dir, "en-US")
+    en_gb, en_us = (
+        catalog(settings.templates_dir, "en-GB"),
+        catalog(settings.templates_dir, "en-US"),
+    )
     assert en_gb.gettext("Pay instalment 1 (%(amount)s)") == "Pay instalment 1 (%(amount)s)"
     assert en_us.gettext("Pay instalment 1 (%(amount)s)") == "Pay installment 1 (%(amount)s)"
     assert es_es.ngettext("%(count)s mes", "%(count)s meses", 1) == "%(count)s mes"
