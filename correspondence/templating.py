@@ -31,6 +31,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
+from markupsafe import Markup
 
 from correspondence.banking import group_iban
 from correspondence.columns import invoice_line_widths, label_width
@@ -103,6 +104,12 @@ def _invoice_line_widths(
     return invoice_line_widths(doc, fig, headers, tax_names, _fmt(ctx))
 
 
+def _as_text(value: str) -> str:
+    """HTML from a macro of an HTML template as plain text (entities decoded): for the
+    plain-text email, which prints the letters' salutation."""
+    return Markup(value).unescape()
+
+
 FILTERS = {
     "money": _money,
     "date": _date,
@@ -114,6 +121,7 @@ FILTERS = {
     "number": _number,
     "country": _country,
     "iban": group_iban,
+    "as_text": _as_text,
 }
 
 

@@ -306,3 +306,11 @@ def test_every_kind_has_a_sample_checked() -> None:
     """Each kind is covered by at least one sample above."""
     kinds = {sample(name)["document"]["type"] for name in SAMPLES}
     assert kinds == set(KINDS)
+
+
+def test_a_surname_is_data_never_markup(engine: Engine) -> None:
+    """The salutation's surname is escaped in the letter's HTML."""
+    payload = sample("03_credit_limit_change_reduction_es-ES.json")
+    payload["policyholder"]["contact"]["address_as"]["surname"] = "<b>Ficticia</b>"
+    html = engine.html(engine.validate(payload))
+    assert "Estimada Sra. &lt;b&gt;Ficticia&lt;/b&gt;:" in html and "<b>Ficticia</b>" not in html
