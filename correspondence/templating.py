@@ -17,6 +17,7 @@ the machine.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -31,7 +32,6 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
-from markupsafe import Markup
 
 from correspondence.banking import group_iban
 from correspondence.columns import invoice_line_widths, label_width
@@ -107,7 +107,7 @@ def _invoice_line_widths(
 def _as_text(value: str) -> str:
     """HTML from a macro of an HTML template as plain text (entities decoded): for the
     plain-text email, which prints the letters' salutation."""
-    return Markup(value).unescape()
+    return html.unescape(str(value))
 
 
 FILTERS = {
