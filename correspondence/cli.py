@@ -16,7 +16,7 @@ from typing import Any
 
 from correspondence import bounded_json
 from correspondence.config import Settings
-from correspondence.engine import Engine
+from correspondence.engine import Engine, locales_of
 from correspondence.errors import CorrespondenceError, InvalidPayload, Problem
 from correspondence.formatting import SUPPORTED_LOCALES
 from correspondence.kinds import KINDS
@@ -52,7 +52,8 @@ def _samples(args: argparse.Namespace, engine: Engine | None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for name, kind in sorted(KINDS.items()):
         validated = engine.validate(kind.sample())
-        locales = SUPPORTED_LOCALES if args.all_locales else (validated.doc.document.locale,)
+        # Every locale of the language its free text is written in (docs/language.md).
+        locales = locales_of(validated) if args.all_locales else (validated.doc.document.locale,)
         for locale in locales:
             target = out / f"{name}.{locale}.pdf"
             rendered = engine.render(validated, locale=locale)

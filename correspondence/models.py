@@ -8,6 +8,7 @@ Unknown fields are refused too, so a misspelt field never silently disappears.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -21,9 +22,13 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import core_schema
 
 from correspondence.money import known_currencies, minor_unit
 
@@ -81,6 +86,8 @@ def drawable() -> frozenset[str]:
 
 
 def _texts(value: Any) -> list[str]:
+    if isinstance(value, Text):
+        return [value, *value.translations.values()]
     if isinstance(value, str):
         return [value]
     if isinstance(value, list | tuple):
@@ -88,6 +95,131 @@ def _texts(value: Any) -> list[str]:
     if isinstance(value, dict):
         return [text for item in value.items() for text in _texts(item)]
     return []  # numbers, dates, and nested models (checked by their own validator)
+
+
+# -- free text and its language ---------------------------------------------------------
+
+Language = Literal["es", "en"]
+LANGUAGES: tuple[Language, ...] = ("es", "en")
+
+_MONTHS = (
+    "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|"
+    "noviembre|diciembre|january|february|march|april|may|june|july|august|september|"
+    "october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|ene|abr|ago|dic"
+)
+_FIGURES = (
+    ("an amount", re.compile(r"[$€£]\s?\d|\d\s?[€£]|\b(?:MXN|EUR|USD|GBP|M\.N\.)\s?\d", re.I)),
+    (
+        "an amount",
+        re.compile(r"\d\s?(?:MXN|EUR|USD|GBP|M\.N\.|pesos|euros|dollars|dólares)\b", re.I),
+    ),
+    (
+        "an amount",
+        re.compile(r"\b\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,2})?\b|\b\d+[.,]\d{2}\b(?![.,]\d)"),
+    ),
+    ("a date", re.compile(r"\b\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}\b")),
+    ("a date", re.compile(rf"\b\d{{1,2}}\.?\s+(?:de\s+)?(?:{_MONTHS})\b", re.I)),
+    ("a date", re.compile(rf"\b(?:{_MONTHS})\.?\s+(?:de\s+)?\d{{1,4}}\b", re.I)),
+)
+"""What a free text must not state: a figure the customer reads is a typed field the
+service formats in the reader's locale (an amount, a date)."""
+
+
+def _no_figures(text: str) -> str:
+    for what, pattern in _FIGURES:
+        found = pattern.search(text)
+        if found:
+            raise ValueError(
+                f"free text must not state {what} ({found.group().strip()!r}): give it as a "
+                "typed field, which the service formats in the reader's locale"
+            )
+    return text
+
+
+class Text(str):
+    """Free text the customer reads. As a string it is the text in the payload's text
+    language (``document.text_language``); ``translations`` holds it in every language
+    the payload gives when the field is written ``{"es": "…", "en": "…"}``."""
+
+    translations: Mapping[str, str]
+    max_length = TEXT_MAX
+    """Each language's text is at most this long (the bounds sweep reads it)."""
+
+    def __new__(cls, value: str, translations: Mapping[str, str] | None = None) -> Text:
+        text = super().__new__(cls, value)
+        text.translations = dict(translations or {})
+        return text
+
+    def available_in(self, language: str, text_language: str) -> bool:
+        """Whether this text can be printed in ``language``."""
+        return language in self.translations or (
+            not self.translations and language == text_language
+        )
+
+    def in_language(self, language: str) -> Text:
+        """The same text in ``language`` (which :meth:`available_in` said it has)."""
+        if not self.translations:
+            return self
+        return Text(self.translations[language], self.translations)
+
+    @classmethod
+    def _validate(cls, value: object, info: ValidationInfo) -> Text:
+        language = (info.context or {}).get("text_language")
+        if isinstance(value, str):
+            return cls(_no_figures(_non_empty(_bounded(value))))
+        if not isinstance(value, dict) or not value:
+            raise ValueError('must be a text, or the text per language: {"es": "…", "en": "…"}')
+        texts: dict[str, str] = {}
+        for key, each in value.items():
+            if key not in LANGUAGES:
+                raise ValueError(f"{key!r} is not a language; use {' or '.join(LANGUAGES)}")
+            if not isinstance(each, str):
+                raise ValueError(f"the {key!r} text must be a string")
+            texts[key] = _no_figures(_non_empty(_bounded(each)))
+        if language is None:
+            return cls(next(iter(texts.values())), texts)
+        if language not in texts:
+            raise ValueError(f"has no {language!r} text, the language of the payload's text")
+        return cls(texts[language], texts)
+
+    @staticmethod
+    def _serialize(value: Text) -> str | dict[str, str]:
+        return dict(value.translations) if value.translations else str(value)
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, _source: type[Any], _handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.with_info_plain_validator_function(
+            cls._validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(cls._serialize),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, _schema: core_schema.CoreSchema, _handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        text = {"type": "string", "minLength": 1, "maxLength": TEXT_MAX}
+        per_language = {
+            "type": "object",
+            "properties": {lang: text for lang in LANGUAGES},
+            "additionalProperties": False,
+            "minProperties": 1,
+        }
+        return {"anyOf": [text, per_language], "description": "free text (docs/language.md)"}
+
+
+def _bounded(text: str) -> str:
+    if len(text) > TEXT_MAX:
+        raise ValueError(f"must be at most {TEXT_MAX} characters, not {len(text)}")
+    return text
+
+
+def _non_empty(text: str) -> str:
+    stripped = text.strip()
+    if not stripped:
+        raise ValueError("must not be empty")
+    return stripped
 
 
 class Model(BaseModel):
@@ -189,8 +321,9 @@ def _single_line(value: str) -> str:
 Count = Annotated[int, Field(ge=-(10**9), le=10**9)]
 """A whole number, as a JSON number, of at most 9 digits."""
 
-Text = Annotated[str, Field(max_length=TEXT_MAX)]
-"""Free text, possibly empty, possibly over several lines."""
+PlainText = Annotated[str, Field(max_length=TEXT_MAX)]
+"""Text that is not prose in a language (a code, a note for a machine), possibly empty,
+possibly over several lines. Prose the customer reads is :class:`Text`."""
 NonEmpty = Annotated[str, Field(min_length=1, max_length=TEXT_MAX)]
 """Free text, not empty."""
 Label = Annotated[str, Field(min_length=1, max_length=LABEL_MAX), AfterValidator(_single_line)]
@@ -264,11 +397,22 @@ class Address(Model):
     country: CountryCode
 
 
+class AddressAs(Model):
+    """How a letter greets the person (docs/language.md): ``{"gender": "female",
+    "surname": "Ficticia"}`` gives "Estimada Sra. Ficticia:" and "Dear Ms Ficticia,";
+    ``title`` adds a professional title (Dr., and the Mexican Lic., Ing., C.P.)."""
+
+    gender: Literal["female", "male"]
+    surname: NonEmpty
+    title: Literal["dr", "lic", "ing", "cp"] | None = None
+
+
 class Person(Model):
-    """A named person; contact details optional."""
+    """A named person; contact details optional. ``title`` is the job title."""
 
     name: Name
-    title: Label | None = None
+    title: Text | None = None
+    address_as: AddressAs | None = None
     email: EmailStr | None = None
     phone: Label | None = None
 
@@ -282,24 +426,31 @@ class Party(Model):
     address: Address
 
 
+class TimeLimit(Model):
+    """A statutory time limit: ``{"value": 2, "unit": "months"}``."""
+
+    value: int = Field(ge=1, le=365)
+    unit: Literal["months", "business_days", "calendar_days"]
+
+
 class UNE(Model):
     """Mexico's first-level complaints unit (Unidad Especializada de Atención a Usuarios)."""
 
-    name: Name
+    name: Text
     email: EmailStr
     phone: Label | None = None
     postal: Address | None = None
-    max_response: NonEmpty
+    max_response: TimeLimit
 
 
 class SAC(Model):
     """Spain's first-level complaints service (Servicio de Atención al Cliente)."""
 
-    name: Name
+    name: Text
     email: EmailStr
     phone: Label | None = None
     postal: Address | None = None
-    max_response: NonEmpty
+    max_response: TimeLimit
 
 
 class ComplaintRoutes(Model):
@@ -307,14 +458,14 @@ class ComplaintRoutes(Model):
 
     sac: SAC | None = None
     une: UNE | None = None
-    second_level: NonEmpty
+    second_level: Text
 
 
 class Insurer(Party):
     """The insurer: letterhead, registry footer and complaint routes."""
 
     trade_name: Name | None = None
-    registry_footer: NonEmpty
+    registry_footer: Text
     complaints: ComplaintRoutes
 
 
@@ -335,7 +486,7 @@ class AccountExecutive(Model):
     """The single point of contact [CHARTER]: name, email and phone are all required."""
 
     name: Name
-    title: Label | None = None
+    title: Text | None = None
     email: EmailStr
     phone: Label
     languages: list[Label] = Field(default_factory=list, max_length=10)
@@ -345,7 +496,7 @@ class Policy(Model):
     """The policy the document belongs to."""
 
     number: PolicyNumber
-    product_name: Label
+    product_name: Text
     currency: CurrencyCode
     period: Period
     payment_terms_days: int | None = Field(default=None, ge=0, le=365)
@@ -366,12 +517,21 @@ class DocumentHeader(Model):
     id: Label
     type: Label
     locale: Locale
+    text_language: Language | None = None
     jurisdiction: Jurisdiction
     issue_date: Day
     issue_place: Label
     our_reference: Reference
     customer_reference: Label | None = None
     confidential: bool = True
+
+    @property
+    def language_of_text(self) -> Language:
+        """The language the payload's free text is written in: ``text_language``, else
+        the language of ``locale``."""
+        if self.text_language is not None:
+            return self.text_language
+        return "es" if self.locale.startswith("es") else "en"
 
 
 class Envelope(Model):

@@ -285,7 +285,7 @@ class Outbox:
                 context,
                 envelope,
                 pdf=None if link else pdf,
-                filename=attachment_name(self.settings.templates_dir, validated, locale),
+                filename=attachment_name(engine.env, validated, locale),
             )
             message.as_bytes()  # a header that cannot be serialised fails here, not later
             return message, pending

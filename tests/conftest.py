@@ -132,3 +132,32 @@ def flat(text: str) -> str:
 def pdf_text(data: bytes) -> str:
     """All page text, whitespace-collapsed, for phrase searches across line breaks."""
     return flat(" ".join(pdf_pages_text(data)))
+
+
+PLACEHOLDER = {"es": "Texto en español.", "en": "Text in English."}
+
+
+def in_language(payload: dict[str, Any], language: str) -> dict[str, Any]:
+    """``payload`` with every free text it lacks in ``language`` given in it too, as
+    ``{"es": …, "en": …}`` (a fixed sentence stands for the translation): what a caller
+    sends to have a document rendered in a locale of another language."""
+    from correspondence.kinds import validate
+    from correspondence.language import untranslated
+
+    payload = copy.deepcopy(payload)
+    doc = validate(payload).doc
+    for path in untranslated(doc, language, doc.document.language_of_text):
+        *parents, last = path.split(".")
+        node: Any = payload
+        for key in parents:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        key_or_index: Any = int(last) if isinstance(node, list) else last
+        original = node[key_or_index]
+        texts = (
+            dict(original)
+            if isinstance(original, dict)
+            else {doc.document.language_of_text: original}
+        )
+        texts[language] = PLACEHOLDER[language]
+        node[key_or_index] = texts
+    return payload

@@ -163,7 +163,24 @@ def validate(payload: object) -> Validated:
     """
     kind = kind_of(payload)
     try:
-        doc = kind.model.model_validate(payload)
+        doc = kind.model.model_validate(payload, context={"text_language": _text_language(payload)})
     except ValidationError as error:
         raise InvalidPayload(problems_from(error)) from None
-    return Validated(kind, doc, kind.derive(doc))
+    validated = Validated(kind, doc, kind.derive(doc))
+    from correspondence.language import require_language
+
+    require_language(validated, doc.document.locale)  # its own locale, before it is issued
+    return validated
+
+
+def _text_language(payload: object) -> str | None:
+    """The language the payload's free text is written in, read before validation so that
+    each free-text field given in several languages reads in it."""
+    document = payload.get("document") if isinstance(payload, Mapping) else None
+    if not isinstance(document, Mapping):
+        return None
+    stated = document.get("text_language")
+    if isinstance(stated, str):
+        return stated
+    locale = document.get("locale")
+    return locale.split("-")[0] if isinstance(locale, str) else None

@@ -35,6 +35,7 @@ from correspondence.models import (
     Party,
     Person,
     Rate,
+    Text,
 )
 
 IneligibleCode = Literal[
@@ -76,8 +77,8 @@ class IneligibleReason(Model):
     """Why an invoice is not indemnified."""
 
     code: IneligibleCode
-    text: NonEmpty
-    policy_clause: NonEmpty
+    text: Text
+    policy_clause: Text
 
 
 class ClaimedInvoice(Model):
@@ -152,8 +153,8 @@ class ClaimPayment(Model):
 class PostPayment(Model):
     """What happens after payment."""
 
-    recoveries_sharing: NonEmpty
-    subrogation_note: NonEmpty
+    recoveries_sharing: Text
+    subrogation_note: Text
     collections_continue: bool
     update_frequency_days: int = Field(ge=1, le=365)
     remittance_days: int = Field(ge=1, le=365)
@@ -162,9 +163,9 @@ class PostPayment(Model):
 class Explanation(Model):
     """The examiner's note on one topic, with its clause."""
 
-    topic: NonEmpty
-    text: NonEmpty
-    policy_clause: NonEmpty
+    topic: Text
+    text: Text
+    policy_clause: Text
 
 
 class ClaimDecision(Envelope):

@@ -75,8 +75,8 @@ class RequiredDocument(Model):
     """One item of the claim checklist, with why it is needed."""
 
     code: NonEmpty
-    label: NonEmpty
-    why: NonEmpty
+    label: Text
+    why: Text
     required_for: Literal["all", "insolvency", "protracted_default", "dcl"]
 
 
@@ -118,8 +118,8 @@ class Example(Model):
 class GuideAppeal(Model):
     """How to appeal a future claim decision."""
 
-    deadline_rule: NonEmpty
-    channel: dict[Label, Text] = Field(max_length=10)
+    deadline_days: int = Field(ge=1, le=365)
+    channel: dict[Label, Label] = Field(max_length=10)
     response_target_days: int = Field(ge=1, le=90)
     response_target_unit: Literal["business_days", "calendar_days"]
 

@@ -32,6 +32,7 @@ from correspondence.models import (
     NonEmpty,
     Party,
     Person,
+    Text,
 )
 
 CaseStatus = Literal[
@@ -49,21 +50,21 @@ class Recovery(Model):
 
     date: Day
     amount: Money
-    source: NonEmpty
+    source: Text
 
 
 class Action(Model):
     """Something done on the case."""
 
     date: Day
-    text: NonEmpty
+    text: Text
 
 
 class NextStep(Model):
     """Something planned on the case."""
 
     by: Day | None = None
-    text: NonEmpty
+    text: Text
 
 
 class CollectionCase(Model):

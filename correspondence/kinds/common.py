@@ -20,6 +20,7 @@ from correspondence.models import (
     Model,
     NonEmpty,
     Party,
+    Text,
 )
 
 APPEAL_MIN_DAYS = 30  # [ASSUMPTION] brief §2.7: the appeal deadline is issue date + 30 days
@@ -77,16 +78,23 @@ class Reason(Model):
     """One plain-language reason, with a machine code."""
 
     code: NonEmpty
-    text: NonEmpty
+    text: Text
+
+
+class RatingScale(Model):
+    """The ends of a rating scale, printed "de 0 a 10" / "from 0 to 10"."""
+
+    lowest: NonEmpty
+    highest: NonEmpty
 
 
 class Rating(Model):
     """The insurer's grade of a buyer; printed only when ``shareable``."""
 
     value: NonEmpty
-    scale: NonEmpty
+    scale: RatingScale
     higher_is_better: bool
-    label: NonEmpty
+    label: Text
     as_of: Day
     shareable: bool
 
@@ -112,8 +120,8 @@ class Appeal(Model):
 
     deadline_date: Day | None = None
     channel: AppealChannel
-    include: list[NonEmpty] = Field(max_length=LIST_MAX, min_length=1)
-    decided_by: NonEmpty
+    include: list[Text] = Field(max_length=LIST_MAX, min_length=1)
+    decided_by: Text
     response_target_days: int = Field(ge=1, le=90)
     response_target_unit: Literal["business_days", "calendar_days"]
     suspends_effect: bool = False

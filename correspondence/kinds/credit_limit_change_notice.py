@@ -33,7 +33,6 @@ from correspondence.models import (
     Envelope,
     Model,
     Money,
-    NonEmpty,
     Text,
 )
 
@@ -92,8 +91,8 @@ class CreditLimitChangeNotice(Envelope):
     buyer: Buyer
     limit: Limit
     exposure_treatment: ExposureTreatment | None = None
-    pending_orders_instructions: NonEmpty | None = None
-    next_steps: list[NonEmpty] | None = Field(default=None, max_length=LIST_MAX)
+    pending_orders_instructions: Text | None = None
+    next_steps: list[Text] | None = Field(default=None, max_length=LIST_MAX)
     dcl_blocked: bool | None = None
     monitoring_fee_stops_on: Day | None = None
     appeal: Appeal | None = None

@@ -69,18 +69,16 @@ class Decision(Model):
     review_date: Day | None = None
     conditions: DecisionConditions | None = None
     reasons: list[Reason] = Field(max_length=LIST_MAX, default_factory=list)
-    information_that_could_change_it: list[NonEmpty] = Field(
-        max_length=LIST_MAX, default_factory=list
-    )
+    information_that_could_change_it: list[Text] = Field(max_length=LIST_MAX, default_factory=list)
     reapply_after: Day | None = None
-    alternatives: list[NonEmpty] = Field(max_length=LIST_MAX, default_factory=list)
+    alternatives: list[Text] = Field(max_length=LIST_MAX, default_factory=list)
     first_sale_cover_ended: bool | None = None
 
 
 class Fee(Model):
     """The credit assessment fee, if charged."""
 
-    label: NonEmpty
+    label: Text
     amount: Money
     tax_note: Text | None = None
 

@@ -41,6 +41,7 @@ from correspondence.models import (
     Money,
     NonEmpty,
     Period,
+    PlainText,
     Quantity,
     Rate,
     Text,
@@ -78,7 +79,7 @@ class InvoiceHeader(Model):
     series: str = Field(max_length=LABEL_MAX, pattern=r"^[A-Z0-9]{1,25}$")
     issue_date: Day
     operation_date: Day | None = None
-    title: Text | None = None
+    title: Label | None = None
     due_date: Day | None = None
     grace_days: int | None = Field(default=None, ge=3, le=30)
     payment_deadline: Day | None = None
@@ -109,7 +110,7 @@ class InvoiceLine(Model):
     """One line: what is charged, for which period, quantity × unit price."""
 
     code: LineCode
-    description: NonEmpty
+    description: Text
     period: Period | None = None
     quantity: Quantity
     unit_price: Money
@@ -139,7 +140,7 @@ class Totals(Model):
     net: Money | None = None
     taxes: list[TaxTotal] | None = Field(default=None, max_length=LIST_MAX)
     total: Money | None = None
-    amount_in_words: Text | None = None
+    amount_in_words: PlainText | None = None
 
 
 class Payment(Model):
@@ -168,7 +169,7 @@ class Related(Model):
     """The invoice a credit note or rectifying invoice corrects."""
 
     original_invoice: NonEmpty
-    reason: NonEmpty
+    reason: Text
 
 
 class Cfdi(Model):

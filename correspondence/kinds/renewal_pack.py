@@ -36,6 +36,7 @@ from correspondence.models import (
     NonEmpty,
     Party,
     Period,
+    PlainText,
     Rate,
     Text,
 )
@@ -56,9 +57,9 @@ class Change(Model):
     """One changed parameter: previous → new, and why."""
 
     key: NonEmpty
-    label: NonEmpty
-    previous: Money | DecimalStr | Count | Text
-    new: Money | DecimalStr | Count | Text
+    label: Text
+    previous: Money | DecimalStr | Count | PlainText
+    new: Money | DecimalStr | Count | PlainText
     reason: Text | None = None
 
 
@@ -162,7 +163,7 @@ class Dcl(Model):
 
     basis: Literal["payment_experience", "credit_report"]
     max_amount: Money
-    conditions: NonEmpty
+    conditions: Text
 
 
 class Cover(Model):
@@ -189,7 +190,7 @@ class Fee(Model):
     unit: Literal[
         "per_request", "per_buyer_per_quarter", "per_buyer_per_year", "of_amount_recovered"
     ]
-    billing: NonEmpty
+    billing: Literal["monthly", "quarterly", "annually", "per_case", "per_request"]
 
     @model_validator(mode="after")
     def _amount_or_percent(self) -> Fee:
@@ -202,28 +203,28 @@ class Schedule(Model):
     """The renewed policy schedule (condiciones particulares / carátula)."""
 
     insured_entities: list[Party] = Field(max_length=LIST_MAX, min_length=1)
-    insured_business: NonEmpty
+    insured_business: Text
     countries: list[CountryTerms] = Field(max_length=LIST_MAX, min_length=1)
     premium: Premium
     cover: Cover
     fees: list[Fee] = Field(max_length=LIST_MAX, default_factory=list)
     collections: CollectionService
-    governing_law: NonEmpty
-    jurisdiction_clause: NonEmpty
-    special_conditions: list[NonEmpty] = Field(max_length=LIST_MAX, default_factory=list)
+    governing_law: Text
+    jurisdiction_clause: Text
+    special_conditions: list[Text] = Field(max_length=LIST_MAX, default_factory=list)
 
 
 class Obligation(Model):
     """Something the policyholder must do, and by when."""
 
-    text: NonEmpty
-    deadline_rule: NonEmpty
+    text: Text
+    deadline_rule: Text
 
 
 class TermsSummary(Model):
     """The plain-language summary's own content."""
 
-    exclusions: list[NonEmpty] = Field(max_length=LIST_MAX, min_length=1)
+    exclusions: list[Text] = Field(max_length=LIST_MAX, min_length=1)
     obligations: list[Obligation] = Field(max_length=LIST_MAX, min_length=1)
 
 

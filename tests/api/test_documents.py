@@ -13,7 +13,7 @@ import pytest
 
 from correspondence.kinds import KINDS
 from tests.api.conftest import Api
-from tests.conftest import SAMPLES, es_invoice, load_sample, pdf_pages_text
+from tests.conftest import SAMPLES, es_invoice, in_language, load_sample, pdf_pages_text
 
 
 def issuable_samples() -> list[str]:
@@ -233,8 +233,12 @@ def test_preview_is_a_draft_on_every_page_and_not_recorded(api: Api) -> None:
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     pages = pdf_pages_text(pdf.content)
     assert all("BORRADOR" in page for page in pages)
+    refused = api.http.post("/v1/previews?locale=en-GB", json=many, headers=api.auth())
+    assert refused.status_code == 422 and "lines.0.description" in refused.text
     english = pdf_pages_text(
-        api.http.post("/v1/previews?locale=en-GB", json=many, headers=api.auth()).content
+        api.http.post(
+            "/v1/previews?locale=en-GB", json=in_language(many, "en"), headers=api.auth()
+        ).content
     )
     assert all("DRAFT" in page for page in english)
     html = api.http.post("/v1/previews?format=html", json=many, headers=api.auth())

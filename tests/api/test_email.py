@@ -4,7 +4,6 @@ signed download link for large documents."""
 
 from __future__ import annotations
 
-import copy
 import email
 import hashlib
 import time
@@ -19,7 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.api.conftest import Api, fast_settings
-from tests.conftest import load_sample
+from tests.conftest import in_language, load_sample
 from tests.servers import api_server, free_port
 
 
@@ -137,9 +136,9 @@ def test_spanish_invoice_email_structure(tmp_path: Path, smtp: Smtp) -> None:
 
 def test_english_email_and_escaping(tmp_path: Path, smtp: Smtp) -> None:
     """English subject and file name; request data is escaped in the HTML part."""
-    payload = copy.deepcopy(load_sample("02_premium_invoice_es-MX.json"))
+    payload = in_language(load_sample("02_premium_invoice_es-MX.json"), "en")
     payload["document"]["locale"] = "en-GB"
-    payload["policyholder"]["contact"]["name"] = "Ramiro <b>Lara</b>"
+    payload["policyholder"]["contact"]["address_as"]["surname"] = "<b>Lara</b>"
     with smtp_api(tmp_path, smtp.port) as running:
         api = Api(running)
         doc = api.post("/v1/documents", with_delivery(payload, "treasury@nopalazul.example")).json()
@@ -149,8 +148,8 @@ def test_english_email_and_escaping(tmp_path: Path, smtp: Smtp) -> None:
             "Invoice PRI-2026-001874: MXN 76,067.00 due by 31 January 2027"
         )
         text, html, (pdf,) = parts(message)
-        assert "Was this document clear?" in text and "Dear Ramiro <b>Lara</b>," in text
-        assert "Ramiro &lt;b&gt;Lara&lt;/b&gt;" in html
+        assert "Was this document clear?" in text and "Dear Mr <b>Lara</b>," in text
+        assert "Dear Mr &lt;b&gt;Lara&lt;/b&gt;," in html
         assert pdf.get_filename() == "invoice-PRI-2026-001874.pdf"
         api.http.close()
 

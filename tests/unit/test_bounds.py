@@ -84,6 +84,8 @@ def _unbounded(annotation: Any, metadata: list[Any], at: str, seen: set[type]) -
         ]
     if annotation is str:
         return [] if "max_length" in bounds else [f"{at}: string without max_length"]
+    if annotation is models.Text:  # its own validator bounds it (test_free_text_is_bounded)
+        return []
     if annotation is Decimal:
         ok = "max_digits" in bounds and "decimal_places" in bounds
         return [] if ok else [f"{at}: decimal without max_digits and decimal_places"]
@@ -138,3 +140,16 @@ def test_model_bounds_equal_the_registry_columns(column: str) -> None:
         annotation = model.model_fields[name].annotation
         bounds = _constraints(list(typing.get_args(annotation)[1:]))
     assert bounds["max_length"] == column_type.length
+
+
+def test_free_text_is_bounded() -> None:
+    """Free text, in one language or per language, is refused past TEXT_MAX characters."""
+
+    class Note(models.Model):
+        text: models.Text
+
+    limit = models.TEXT_MAX
+    assert Note.model_validate({"text": "a" * limit}).text == "a" * limit
+    for too_long in ("a" * (limit + 1), {"es": "a", "en": "a" * (limit + 1)}):
+        with pytest.raises(ValueError, match=f"at most {limit} characters"):
+            Note.model_validate({"text": too_long})
