@@ -220,7 +220,9 @@ def build_router(svc: Service) -> APIRouter:
                 kind = str(body["document"].get("type", kind))
             locales = [locale]
             if action == "side" and isinstance(body, dict):
-                document = body.get("document") or {}
+                document = body.get("document")
+                if not isinstance(document, dict):
+                    document = {}
                 locales = list(
                     _pair_locales(
                         str(document.get("locale", locale)), str(document.get("jurisdiction", "ES"))

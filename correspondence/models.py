@@ -49,6 +49,10 @@ POLICY_NUMBER_MAX = 80
 """A policy number (column ``documents.policy_number``)."""
 REFERENCE_MAX = 120
 """Our business reference (column ``documents.business_reference``)."""
+INVOICE_NUMBER_MAX = 80
+"""An invoice number (column ``documents.number``)."""
+SERIES_MAX = 25
+"""An invoice series (column ``number_series.series``)."""
 LIST_MAX = 100
 """Items in a list, unless the field says otherwise."""
 LINES_MAX = 5000
@@ -333,6 +337,9 @@ Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX), AfterValidator(_
 TaxId = Annotated[str, Field(min_length=1, max_length=TAX_ID_MAX), AfterValidator(_single_line)]
 PolicyNumber = Annotated[
     str, Field(min_length=1, max_length=POLICY_NUMBER_MAX), AfterValidator(_single_line)
+]
+InvoiceNumber = Annotated[
+    str, Field(min_length=1, max_length=INVOICE_NUMBER_MAX), AfterValidator(_single_line)
 ]
 Reference = Annotated[
     str, Field(min_length=1, max_length=REFERENCE_MAX), AfterValidator(_single_line)

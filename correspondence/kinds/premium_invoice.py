@@ -29,12 +29,13 @@ from correspondence.formatting import JURISDICTION_TZ
 from correspondence.kinds import Kind, NumberRequest
 from correspondence.models import (
     AMOUNT_LIMIT,
-    LABEL_MAX,
     LINES_MAX,
     LIST_MAX,
+    SERIES_MAX,
     Day,
     DecimalStr,
     Envelope,
+    InvoiceNumber,
     Label,
     Model,
     Moment,
@@ -75,8 +76,8 @@ MX_COVER_CEASES_AT = time(12, 0)  # LSCS art. 40: noon on the last day of grace
 class InvoiceHeader(Model):
     """``invoice``: number, dates and what the charge relates to."""
 
-    number: NonEmpty | None = None
-    series: str = Field(max_length=LABEL_MAX, pattern=r"^[A-Z0-9]{1,25}$")
+    number: InvoiceNumber | None = None
+    series: str = Field(max_length=SERIES_MAX, pattern=r"^[A-Z0-9]{1,25}$")
     issue_date: Day
     operation_date: Day | None = None
     title: Label | None = None
@@ -148,9 +149,7 @@ class Payment(Model):
 
     method: Literal["transfer", "direct_debit"]
     iban: Label | None = None
-    bic: str | None = Field(
-        max_length=LABEL_MAX, default=None, pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$"
-    )
+    bic: str | None = Field(default=None, max_length=11, pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$")
     clabe: Label | None = None
     bank_name: NonEmpty
     beneficiary: NonEmpty
@@ -183,7 +182,7 @@ class Cfdi(Model):
     serie: str | None = Field(default=None, max_length=25)
     folio: str | None = Field(default=None, max_length=40)
     fecha: Moment
-    lugar_expedicion: str = Field(max_length=LABEL_MAX, pattern=r"^\d{5}$")
+    lugar_expedicion: str = Field(max_length=5, pattern=r"^\d{5}$")
     forma_pago: NonEmpty
     metodo_pago: Literal["PUE", "PPD"]
     uso_cfdi: NonEmpty
@@ -191,7 +190,7 @@ class Cfdi(Model):
     moneda: Label | None = None
     regimen_fiscal_emisor: NonEmpty
     regimen_fiscal_receptor: NonEmpty
-    domicilio_fiscal_receptor: str = Field(max_length=LABEL_MAX, pattern=r"^\d{5}$")
+    domicilio_fiscal_receptor: str = Field(max_length=5, pattern=r"^\d{5}$")
     no_certificado_emisor: NonEmpty
     no_certificado_sat: NonEmpty
     sello_cfdi: NonEmpty

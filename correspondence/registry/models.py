@@ -18,7 +18,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from correspondence.models import NAME_MAX, POLICY_NUMBER_MAX, REFERENCE_MAX, TAX_ID_MAX
+from correspondence.models import (
+    INVOICE_NUMBER_MAX,
+    NAME_MAX,
+    POLICY_NUMBER_MAX,
+    REFERENCE_MAX,
+    SERIES_MAX,
+    TAX_ID_MAX,
+)
 
 
 class Base(DeclarativeBase):
@@ -45,7 +52,9 @@ class Document(Base):
     business_reference: Mapped[str] = mapped_column(String(REFERENCE_MAX))
     version: Mapped[int] = mapped_column(Integer, default=1)
     replaces_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"), nullable=True)
-    number: Mapped[str | None] = mapped_column(String(80), unique=True, nullable=True)
+    number: Mapped[str | None] = mapped_column(
+        String(INVOICE_NUMBER_MAX), unique=True, nullable=True
+    )
     issue_date: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -73,7 +82,7 @@ class NumberSeries(Base):
 
     __tablename__ = "number_series"
 
-    series: Mapped[str] = mapped_column(String(25), primary_key=True)
+    series: Mapped[str] = mapped_column(String(SERIES_MAX), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -419,6 +419,11 @@ def test_the_staff_ui_refuses_an_unknown_locale_with_422(
         '{"a": ' + "9" * 5_000 + "}",
         '{"a": "\\ud800"}',
         '{"document": {"locale": "zz"}}',
+        '{"document": [1]}',
+        '{"document": "x"}',
+        '{"document": {"locale": 5, "jurisdiction": []}}',
+        "[]",
+        '"text"',
     ],
 )
 def test_the_staff_ui_refuses_hostile_payloads_with_422(

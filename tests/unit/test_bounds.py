@@ -12,6 +12,7 @@ import types
 import typing
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import annotated_types
@@ -19,11 +20,13 @@ import pytest
 from pydantic import AfterValidator, BaseModel
 from pydantic.fields import FieldInfo
 from pydantic.networks import EmailStr, HttpUrl
-from sqlalchemy import String
+from sqlalchemy import String, inspect
 
 from correspondence import models
 from correspondence.kinds import KINDS
-from correspondence.registry.models import Document
+from correspondence.kinds.premium_invoice import InvoiceHeader
+from correspondence.registry import migrate, open_database
+from correspondence.registry.models import Base
 
 
 def _constraints(metadata: list[Any]) -> dict[str, Any]:
@@ -121,25 +124,62 @@ def test_the_sweep_finds_an_unbounded_field() -> None:
 
 
 #: Registry columns filled from a payload field, and the model field that fills them.
-COLUMNS = {
-    "policy_number": (models.Policy, "number"),
-    "policyholder_tax_id": (models.Party, "tax_id"),
-    "policyholder_name": (models.Party, "legal_name"),
-    "business_reference": (models.DocumentHeader, "our_reference"),
+COLUMNS: dict[tuple[str, str], tuple[type[BaseModel], str]] = {
+    ("documents", "policy_number"): (models.Policy, "number"),
+    ("documents", "policyholder_tax_id"): (models.Party, "tax_id"),
+    ("documents", "policyholder_name"): (models.Party, "legal_name"),
+    ("documents", "business_reference"): (models.DocumentHeader, "our_reference"),
+    ("documents", "number"): (InvoiceHeader, "number"),
+    ("number_series", "series"): (InvoiceHeader, "series"),
 }
 
 
-@pytest.mark.parametrize("column", sorted(COLUMNS))
-def test_model_bounds_equal_the_registry_columns(column: str) -> None:
+def _max_length(model: type[BaseModel], name: str) -> int:
+    """The field's max_length, wherever it sits: on the field, or inside its type."""
+    info = model.model_fields[name]
+    found = _constraints(list(info.metadata))
+    annotation = info.annotation
+    while "max_length" not in found:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if get_origin(annotation) is Annotated:
+            found = _constraints(args[1:])
+        annotation = args[0]
+    return int(found["max_length"])
+
+
+@pytest.mark.parametrize("column", sorted(COLUMNS), ids="{0[0]}.{0[1]}".format)
+def test_model_bounds_equal_the_registry_columns(column: tuple[str, str]) -> None:
     """A string the model accepts always fits its column (PostgreSQL refuses longer)."""
-    model, name = COLUMNS[column]
-    column_type = Document.__table__.c[column].type
+    table, name = column
+    column_type = Base.metadata.tables[table].c[name].type
     assert isinstance(column_type, String)
-    bounds = _constraints(list(model.model_fields[name].metadata))
-    if "max_length" not in bounds:  # the bound sits inside the field's Annotated type
-        annotation = model.model_fields[name].annotation
-        bounds = _constraints(list(typing.get_args(annotation)[1:]))
-    assert bounds["max_length"] == column_type.length
+    assert _max_length(*COLUMNS[column]) == column_type.length
+
+
+def test_every_string_column_filled_from_a_payload_is_checked() -> None:
+    """The documents columns that _new_row fills from the payload, all in COLUMNS."""
+    from_payload = {
+        "policy_number",
+        "policyholder_tax_id",
+        "policyholder_name",
+        "business_reference",
+        "number",
+    }
+    assert {name for table, name in COLUMNS if table == "documents"} == from_payload
+
+
+def test_the_migrated_schema_has_the_lengths_of_the_orm(tmp_path: Path) -> None:
+    """The migrations create the columns the ORM (and so the models) declare; the
+    documents.issued_by column of the scopes exists too."""
+    engine = open_database(f"sqlite:///{tmp_path / 'registry.db'}")
+    migrate(engine)
+    reflected = inspect(engine)
+    for table, name in COLUMNS:
+        (column,) = [c for c in reflected.get_columns(table) if c["name"] == name]
+        assert column["type"].length == Base.metadata.tables[table].c[name].type.length
+    assert "issued_by" in {c["name"] for c in reflected.get_columns("documents")}
+    assert "api_key_id" in {c["name"] for c in reflected.get_columns("batches")}
+    engine.dispose()
 
 
 def test_free_text_is_bounded() -> None:
