@@ -343,8 +343,9 @@ class ProcessRenderers:
         try:
             worker = self._spawn()
         except Exception as error:  # a start that fails is retried, with backoff
-            self.last_start_error = str(error)
-            LOG.error("render worker %d: %s", slot, error)
+            if not self._closing.is_set():
+                self.last_start_error = str(error)
+                LOG.error("render worker %d: %s", slot, error)
             return None
         with self._lock:
             self._workers[slot] = worker

@@ -205,3 +205,26 @@ def test_compose_page_screenshot(page: Page) -> None:
     page.screenshot(path=str(target), full_page=False)
     assert target.stat().st_size > 10_000
     assert Path(target).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_preview_frame_is_sandboxed(page: Page) -> None:
+    """The draft preview runs no script and cannot navigate the page: its iframe is
+    sandboxed, keeping its origin only to load the packaged fonts and stylesheet."""
+    sign_in(page)
+    page.get_by_role("button", name="Preview", exact=True).click()
+    frame = page.locator("iframe")
+    assert frame.get_attribute("sandbox") == "allow-same-origin"
+    preview = frame.element_handle().content_frame()
+    assert preview is not None
+    preview.locator("h1").wait_for()
+    # The DOM can be read from outside, but a script element inside would not run.
+    ran = page.evaluate(
+        """() => {
+            const doc = document.querySelector('iframe').contentDocument;
+            const s = doc.createElement('script');
+            s.textContent = 'window.top.ranInPreview = true';
+            doc.body.appendChild(s);
+            return window.ranInPreview === true;
+        }"""
+    )
+    assert ran is False
