@@ -77,9 +77,9 @@ _DGSFP = Route(
     MappingProxyType(
         {
             "es": "Servicio de Reclamaciones de la Dirección General de Seguros y Fondos de "
-            "Pensiones (Paseo de la Castellana, 44, 28046 Madrid; www.dgsfp.mineco.es)",
+            "Pensiones (DGSFP)",
             "en": "Complaints Service of the Directorate-General for Insurance and Pension "
-            "Funds, DGSFP (Paseo de la Castellana 44, 28046 Madrid; www.dgsfp.mineco.es)",
+            "Funds (DGSFP)",
         }
     )
 )
@@ -88,8 +88,8 @@ _CONDUSEF = Route(
         {
             "es": "Comisión Nacional para la Protección y Defensa de los Usuarios de Servicios "
             "Financieros (CONDUSEF), www.condusef.gob.mx",
-            "en": "National Commission for the Protection and Defence of Users of Financial "
-            "Services (CONDUSEF), www.condusef.gob.mx",
+            "en": "the National Commission for the Protection and Defence of Users of "
+            "Financial Services (CONDUSEF), www.condusef.gob.mx",
         }
     )
 )

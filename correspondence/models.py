@@ -172,7 +172,7 @@ class UNE(Model):
     email: EmailStr
     phone: str | None = None
     postal: Address | None = None
-    max_response: NonEmpty
+    max_response: str | None = None  # not printed: the legal rule in force is (legal.py)
 
 
 class SAC(Model):
@@ -182,7 +182,7 @@ class SAC(Model):
     email: EmailStr
     phone: str | None = None
     postal: Address | None = None
-    max_response: NonEmpty
+    max_response: str | None = None  # not printed: the legal rule in force is (legal.py)
 
 
 class ComplaintRoutes(Model):
@@ -190,7 +190,7 @@ class ComplaintRoutes(Model):
 
     sac: SAC | None = None
     une: UNE | None = None
-    second_level: NonEmpty
+    second_level: str | None = None  # not printed: the legal rule in force is (legal.py)
 
 
 class Insurer(Party):

@@ -22,6 +22,7 @@ from babel import Locale
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 
+from correspondence import legal
 from correspondence.banking import group_iban
 from correspondence.columns import invoice_line_widths, label_width
 from correspondence.formatting import Formatter, babel_locale, formatter
@@ -33,7 +34,7 @@ the PDF renderer serves these URLs from memory and refuses every other one."""
 
 
 def _fmt(ctx: Context) -> Formatter:
-    return formatter(ctx["locale"], ctx["tz"])
+    return formatter(ctx["locale"], ctx["tz"], ctx.get("group_four_digits", True))
 
 
 @pass_context
@@ -91,6 +92,39 @@ def _invoice_line_widths(ctx: Context, doc: Any, fig: Any) -> tuple[str, ...] | 
     return invoice_line_widths(doc, fig, ctx["g"], _fmt(ctx))
 
 
+_DURATION_WORDS = {
+    "es": {
+        "days": ("día natural", "días naturales"),
+        "business_days": ("día hábil", "días hábiles"),
+        "months": ("mes", "meses"),
+        "years": ("año", "años"),
+    },
+    "en": {
+        "days": ("calendar day", "calendar days"),
+        "business_days": ("business day", "business days"),
+        "months": ("month", "months"),
+        "years": ("year", "years"),
+    },
+}
+
+
+@pass_context
+def _duration(ctx: Context, value: legal.Duration) -> str:
+    one, many = _DURATION_WORDS[_fmt(ctx).language][value.unit]
+    return f"{value.value} {one if value.value == 1 else many}"
+
+
+@pass_context
+def _legal_rule(ctx: Context, doc: Any, key: str) -> legal.LegalRule:
+    """The rule ``key`` in force for ``doc``'s jurisdiction on its issue date."""
+    return legal.rule(key, doc.document.jurisdiction, doc.document.issue_date)
+
+
+@pass_context
+def _route(ctx: Context, value: legal.Route) -> str:
+    return value.name(_fmt(ctx).language)
+
+
 FILTERS = {
     "money": _money,
     "date": _date,
@@ -102,6 +136,8 @@ FILTERS = {
     "number": _number,
     "country": _country,
     "iban": group_iban,
+    "duration": _duration,
+    "route": _route,
 }
 
 
@@ -125,6 +161,7 @@ def build_environment(templates_dir: Path) -> Environment:
     env.filters.update(FILTERS)
     env.globals["invoice_line_widths"] = _invoice_line_widths
     env.globals["label_width"] = label_width
+    env.globals["legal_rule"] = _legal_rule
     return env
 
 

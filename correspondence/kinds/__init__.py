@@ -66,6 +66,8 @@ class Kind:
     sample_file: str
     numbering: Callable[[Any], NumberRequest | None] = _no_number
     with_number: Callable[[dict[str, Any], str], dict[str, Any]] = _unnumbered
+    group_four_digits: bool = True
+    """es-ES: ``4.860,00 €`` (amounts in columns) or ``4860,00 €`` (prose letters)."""
     signed_amounts: tuple[str, ...] = ()
     """Paths of the amounts that may be negative (``*`` for a list index); every other
     amount must not be (:func:`correspondence.rules.check_amounts`)."""

@@ -322,4 +322,5 @@ KIND = Kind(
     derive=derive,
     template="claim_filing_guide.html",
     sample_file="04_claim_filing_guide_en-GB.json",
+    group_four_digits=False,  # prose letter: 4860,00 € (RAE, CLDR)
 )

@@ -246,4 +246,5 @@ KIND = Kind(
     derive=derive,
     template="credit_limit_change_notice.html",
     sample_file="03_credit_limit_change_reduction_es-ES.json",
+    group_four_digits=False,  # prose letter: 4860,00 € (RAE, CLDR)
 )

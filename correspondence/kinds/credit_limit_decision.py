@@ -182,4 +182,5 @@ KIND = Kind(
     derive=derive,
     template="credit_limit_decision.html",
     sample_file="05_credit_limit_decision_partial_es-MX.json",
+    group_four_digits=False,  # prose letter: 4860,00 € (RAE, CLDR)
 )
