@@ -97,7 +97,9 @@ class Formatter:
 
     def _ungrouped(self, amount: Decimal | int) -> bool:
         """es-ES prose writes four-digit numbers without a group separator (RAE, CLDR)."""
-        return not self.group_four_digits and self.locale == "es-ES" and abs(Decimal(amount)) < 10_000
+        return (
+            not self.group_four_digits and self.locale == "es-ES" and abs(Decimal(amount)) < 10_000
+        )
 
     def number(self, value: Decimal | int) -> str:
         """A plain number with the locale's separators, keeping its own decimals."""

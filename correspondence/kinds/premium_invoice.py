@@ -20,7 +20,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from correspondence import banking, legal
 from correspondence.calendar import add_calendar_days, add_months
@@ -117,12 +117,6 @@ class InvoiceLine(Model):
     tax: list[TaxLine] | None = None
     exemption_note: str | None = None
     mx: MxLineCodes | None = None
-
-    @model_validator(mode="after")
-    def _unit_price_not_negative(self) -> InvoiceLine:
-        if self.unit_price.amount < 0:
-            raise ValueError("unit_price must not be negative; issue a credit note instead")
-        return self
 
 
 class TaxTotal(Model):

@@ -460,9 +460,7 @@ def derive(doc: RenewalPack) -> PackFigures:
         )
     if invoice is not None:
         _invoice_agrees(doc, invoice, check)
-    send_by = add_months(
-        r.previous_period.end, -legal.months("renewal.modification_notice", jurisdiction, on)
-    )
+    send_by = send_by_date(r.previous_period.end, jurisdiction, on)
     check.same(
         "renewal.send_by_date",
         r.send_by_date,
@@ -514,6 +512,14 @@ def derive(doc: RenewalPack) -> PackFigures:
         declaration_due=add_calendar_days(r.new_period.end, declaration.due_days_after_period),
         warnings=tuple(warnings),
     )
+
+
+def send_by_date(period_end: dt.date, jurisdiction: str, on: dt.date) -> dt.date:
+    """The last day to send the pack: the statutory notice (LCS art. 22.3: two months)
+    counted back from the last day of the period, date to date, clamped to the end of a
+    shorter month. A period ending 29 February 2028 gives 29 December 2027, never the
+    31st (docs/rules/renewal_pack.md)."""
+    return add_months(period_end, -legal.months("renewal.modification_notice", jurisdiction, on))
 
 
 def _schedule_rules(doc: RenewalPack, check: Reconciler) -> None:
