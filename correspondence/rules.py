@@ -4,9 +4,10 @@ One rule per class of defect, applied to the whole validated payload before a ki
 computes anything, so no kind can forget one:
 
 * **amounts** — every :class:`~correspondence.models.Money` in the payload is found by
-  walking the model. Each is in the document's currency (``policy.currency``) unless the
-  kind gives a rate for its currency, and none is negative unless its kind declares that
-  path signed (a deduction line of a calculation table);
+  walking the model. Each is in the document's currency (``policy.currency``): no payload
+  field gives a rate to convert one, so another currency is refused, never read as the
+  policy's; and none is negative unless its kind declares that path signed (a deduction
+  line of a calculation table);
 * **parties** — a tax ID of a party whose address is in Spain is a valid NIF/CIF/NIE, in
   Mexico a valid RFC with its check digit (``python-stdnum``);
 * **regions** — a Spanish address names a region the holiday calendars know
@@ -20,7 +21,7 @@ indemnity, and the Mexican instalment rules.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -59,29 +60,22 @@ def _pattern(paths: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile("^(?:" + "|".join(parts) + ")$") if parts else None
 
 
-def check_amounts(
-    doc: Envelope,
-    check: Reconciler,
-    *,
-    signed: Iterable[str] = (),
-    rates: Mapping[str, Decimal] | None = None,
-) -> None:
+def check_amounts(doc: Envelope, check: Reconciler, *, signed: Iterable[str] = ()) -> None:
     """Sign and currency of every amount in ``doc``.
 
-    ``signed`` lists the paths that may be negative (``*`` for a list index); ``rates``
-    the foreign currencies the payload gives an exchange rate for.
+    ``signed`` lists the paths that may be negative (``*`` for a list index). No payload
+    field gives a rate to convert an amount, so every amount is in the policy's currency.
     """
     currency = doc.policy.currency
     may_be_negative = _pattern(signed)
-    converted = rates or {}
     for path, value in nodes(doc):
         if not isinstance(value, Money) or not path:
             continue
-        if value.currency != currency and value.currency not in converted:
+        if value.currency != currency:
             check.rule(
                 f"{path}.currency",
                 f"is in {value.currency}; the policy is in {currency}, and so is every "
-                "amount of the document unless a rate to convert it is given",
+                "amount of the document (no payload field gives a rate to convert it)",
             )
         if value.amount < 0 and not (may_be_negative and may_be_negative.match(path)):
             check.rule(f"{path}.amount", f"must not be negative ({value.amount})")
