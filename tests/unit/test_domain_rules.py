@@ -118,6 +118,28 @@ def es_invoice() -> dict[str, Any]:
 ALL_KINDS = sorted(KINDS)
 
 
+def claim_input(
+    invoices: list[InvoiceIn], recoveries: list[RecoveryIn], *, vat_covered: bool
+) -> ClaimInput:
+    """A claim with no cap that binds: limit and maximum liability far above the debt,
+    90 % cover, no deductible, no threshold."""
+    big = Decimal(10**9)
+    return ClaimInput(
+        "EUR",
+        invoices,
+        recoveries,
+        vat_covered,
+        big,
+        Decimal(0),
+        None,
+        Decimal("0.9"),
+        "after_percentage",
+        Decimal(0),
+        Decimal(0),
+        big,
+    )
+
+
 # --- 1. identity of things inside a payload ------------------------------------------------------
 
 
@@ -187,19 +209,8 @@ def test_claim_identity_is_position_not_number(order: list[int], renames: list[i
 
     def run(invoices: list[InvoiceIn]) -> Any:
         return calculate(
-            ClaimInput(
-                "EUR",
-                invoices,
-                [RecoveryIn(dt.date(2025, 9, 1), Decimal("3719.00"))],
-                False,
-                Decimal("100000"),
-                Decimal(0),
-                None,
-                Decimal("0.9"),
-                "after_percentage",
-                Decimal(0),
-                Decimal(0),
-                Decimal("1000000"),
+            claim_input(
+                invoices, [RecoveryIn(dt.date(2025, 9, 1), Decimal("3719.00"))], vat_covered=False
             )
         )
 
@@ -805,19 +816,10 @@ def test_an_invoice_paid_in_slices_leaves_nothing_eligible(
     parts[-1] = gross - sum(parts[:-1])
     assume(all(p > 0 for p in parts))
     calc = calculate(
-        ClaimInput(
-            "EUR",
+        claim_input(
             [InvoiceIn("F-1", dt.date(2025, 1, 1), dt.date(2025, 3, 1), net, vat, True)],
             [RecoveryIn(dt.date(2025, 4, 1 + k), p) for k, p in enumerate(parts)],
-            False,
-            Decimal(10**6),
-            Decimal(0),
-            None,
-            Decimal("0.9"),
-            "after_percentage",
-            Decimal(0),
-            Decimal(0),
-            Decimal(10**6),
+            vat_covered=False,
         )
     )
     assert calc.eligible_outstanding == 0
@@ -880,19 +882,10 @@ def test_oldest_invoice_first_means_earliest_due_date() -> None:
         "B", dt.date(2025, 2, 1), dt.date(2025, 3, 1), Decimal(1000), Decimal(0), True
     )
     calc = calculate(
-        ClaimInput(
-            "EUR",
+        claim_input(
             [early_issue, early_due],
             [RecoveryIn(dt.date(2025, 7, 1), Decimal(600))],
-            True,
-            Decimal(10**6),
-            Decimal(0),
-            None,
-            Decimal("0.9"),
-            "after_percentage",
-            Decimal(0),
-            Decimal(0),
-            Decimal(10**6),
+            vat_covered=True,
         )
     )
     assert [s.invoice for s in calc.allocations[0]] == ["B"]
