@@ -32,12 +32,18 @@ _COMMON_NAMES: dict[str, tuple[str, ...]] = {
     "CL": ("Castile and León", "Castilla-León"),
     "CM": ("Castile-La Mancha", "Castilla La Mancha"),
     "EX": (),
-    "GA": ("Galiza",),
+    "GA": ("Galiza", "Comunidade Autónoma de Galicia"),
     "IB": ("Baleares", "Balears", "Balearic Islands"),
     "MC": ("Región de Murcia",),
     "MD": ("Comunidad de Madrid", "Community of Madrid"),
     "NC": ("Comunidad Foral de Navarra", "Nafarroa", "Nafarroako Foru Komunitatea", "Navarre"),
-    "PV": ("Euskadi", "Euskal Autonomia Erkidegoa", "Basque Country", "Comunidad Autónoma Vasca"),
+    "PV": (
+        "Euskadi",
+        "Euskal Autonomia Erkidegoa",
+        "Basque Country",
+        "Comunidad Autónoma Vasca",
+        "País Basc",
+    ),
     "RI": ("Rioja",),
     "VC": (
         "Comunitat Valenciana",
@@ -106,5 +112,12 @@ def _table() -> dict[str, str]:
 
 
 def es_subdivision(region: str) -> str | None:
-    """The ``holidays.ES`` community code of a Spanish region name or ISO code, or None."""
-    return _table().get(_key(region))
+    """The ``holidays.ES`` community code of a Spanish region name or ISO code, or None.
+
+    A name written in index order (``Balears, Illes``, ``Rioja, La``) is read both ways."""
+    table = _table()
+    found = table.get(_key(region))
+    if found is None and "," in region:
+        head, tail = region.split(",", 1)
+        found = table.get(_key(f"{tail} {head}"))
+    return found

@@ -80,7 +80,7 @@ class InvoiceHeader(Model):
     operation_date: date | None = None
     title: str | None = None
     due_date: date | None = None
-    grace_days: int | None = Field(default=None, ge=3, le=30)
+    grace_days: int | None = Field(default=None, ge=0, le=365)  # law: legal.py
     payment_deadline: date | None = None
     cover_ceases_if_unpaid: datetime | None = None
     suspension_date_if_unpaid: date | None = None
