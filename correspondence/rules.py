@@ -81,8 +81,15 @@ def check_amounts(doc: Envelope, check: Reconciler, *, signed: Iterable[str] = (
             check.rule(f"{path}.amount", f"must not be negative ({value.amount})")
 
 
+MX_GENERIC_RFCS = frozenset({"XAXX010101000", "XEXX010101000"})
+"""SAT's generic RFCs (público en general; foreign residents): valid in a CFDI although
+they fail the check digit."""
+
+
 def tax_id_problem(tax_id: str, country: str) -> str | None:
     """Why ``tax_id`` is not a valid tax ID of ``country`` (ES NIF/CIF/NIE, MX RFC)."""
+    if country == "MX" and tax_id.upper() in MX_GENERIC_RFCS:
+        return None
     try:
         if country == "ES":
             nif.validate(tax_id)

@@ -475,6 +475,25 @@ def test_a_credit_note_says_what_we_credit_never_what_to_pay(
     assert "lo descontaremos de su próxima factura" in html
 
 
+def test_a_credit_notes_email_says_credited_not_due(engine: Any) -> None:
+    from correspondence.mail.compose import Envelope as MailEnvelope
+    from correspondence.mail.compose import compose
+
+    validated = engine.validate(_credit_note(es_invoice(), "R"))
+    context = engine.context(validated)
+    context.update(kind="premium_invoice", link=None, link_expires=None)
+    envelope = MailEnvelope(
+        sender="a@example.com",
+        to=("b@example.com",),
+        cc=(),
+        message_id="<x@example.com>",
+        date=dt.datetime.now(dt.UTC),
+    )
+    message = compose(engine.env, context, envelope, pdf=b"%PDF-1.7", filename="x.pdf")
+    text = message.get_body(("plain",)).get_content()
+    assert "a su favor" in text and "a pagar" not in text
+
+
 # --- 5. regional calendars -----------------------------------------------------------------------
 
 _ES_SUBDIVISIONS = [s for s in pycountry.subdivisions if s.country_code == "ES"]
