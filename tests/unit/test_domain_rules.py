@@ -395,23 +395,73 @@ def test_a_fifteen_day_mexican_invoice_is_refused(invoice_mx: dict[str, Any]) ->
 
 
 def _mx_pack() -> dict[str, Any]:
-    """The Spanish pack moved to Mexico: enough to reach the schedule's Mexican rules."""
-    payload = sample("renewal_pack")
-    payload["document"]["jurisdiction"] = "MX"
-    payload["document"]["locale"] = "es-MX"
-    return payload
+    """A Mexican renewal pack: the Spanish pack's renewal and schedule in pesos, around the
+    Mexican invoice sample (premium 62,500.00 plus an instalment surcharge and a policy fee)
+    as instalment 1 of four quarterly deposit instalments, each due when its quarter starts."""
+    pack = sample("renewal_pack")
+    invoice = sample("premium_invoice")
+    for path in money_paths(pack):
+        at(pack, path)["currency"] = "MXN"
+    for key in ("document", "insurer", "policyholder", "account_executive", "policy"):
+        pack[key] = invoice[key]
+    pack.pop("broker", None)
+    pack["document"]["type"] = "renewal_pack"
+    section = {k: invoice[k] for k in ("invoice", "lines", "totals", "payment", "cfdi")}
+    pack["premium_invoice"] = section
+    premium = pack["schedule"]["premium"]
+    premium.pop("ips_rate", None)
+    premium["payment_method"] = invoice["payment"]["method"]
+    premium["deposit_premium"] = {"amount": "250000.00", "currency": "MXN"}
+    for inst in premium["instalments"]:
+        inst["due_date"] = inst["period_start"]
+        inst["amount"]["amount"] = "62500.00"
+    return pack
 
 
-def test_a_mexican_schedule_with_a_late_or_short_instalment_is_refused() -> None:
-    """The same rules as the invoice; the invoice's own problems come with them."""
+def test_a_mexican_pack_with_surcharge_and_policy_fee_is_accepted(engine: Any) -> None:
+    """Class 12: the premium line is compared with instalment 1, not the whole net."""
+    payload = _mx_pack()
+    net = Decimal(payload["premium_invoice"]["totals"]["net"]["amount"])
+    assert net != Decimal("62500.00")  # the surcharge and the fee ride on the invoice
+    html = engine.html(engine.validate(payload), link_css=False)
+    assert "76,067.00" in html
+
+
+@FAST
+@given(st.integers(0, 3), st.integers(-10, 10), st.integers(0, 40))
+def test_a_mexican_schedule_with_a_late_or_short_instalment_is_refused(
+    n: int, due_offset: int, cut: int
+) -> None:
+    """Class 3: an instalment due after (or before) its period starts, or covering less than
+    a month, is refused as on the invoice (LSCS arts. 37-38); with instalment 1, the
+    invoice's own disagreements are reported with it, all at once."""
     payload = _mx_pack()
     instalments = payload["schedule"]["premium"]["instalments"]
-    first = instalments[0]
-    start = dt.date.fromisoformat(first["period_start"])
-    first["due_date"] = (start + dt.timedelta(days=10)).isoformat()
-    found = problems(payload)
-    assert "LSCS art. 37" in found["schedule.premium.instalments.0.due_date"]
-    assert any(f.startswith("premium_invoice.") for f in found)  # reported at once
+    inst = instalments[n]
+    start = dt.date.fromisoformat(inst["period_start"])
+    inst["due_date"] = (start + dt.timedelta(days=due_offset)).isoformat()
+    if cut:  # shorten this instalment and lengthen the next (or the previous) one
+        end = dt.date.fromisoformat(inst["period_end"]) - dt.timedelta(days=cut)
+        if n < 3:
+            inst["period_end"] = end.isoformat()
+            instalments[n + 1]["period_start"] = (end + dt.timedelta(days=1)).isoformat()
+            instalments[n + 1]["due_date"] = instalments[n + 1]["period_start"]
+    figures, found = outcome(payload)
+    at_ = f"schedule.premium.instalments.{n}"
+    short = (
+        cut
+        and n < 3
+        and (
+            dt.date.fromisoformat(inst["period_end"])
+            < start + relativedelta(months=1) - dt.timedelta(days=1)
+        )
+    )
+    assert (f"{at_}.due_date" in found) == (due_offset != 0)
+    assert (f"{at_}.period_end" in found) == bool(short)
+    if not due_offset and not short and not (cut and n == 0):
+        assert figures is not None, found
+    if n == 0 and due_offset:
+        assert "premium_invoice.invoice.due_date" in found  # the invoice's own, with it
 
 
 # --- 4. credit notes -----------------------------------------------------------------------------
