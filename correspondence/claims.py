@@ -3,9 +3,9 @@
 1. eligibility per invoice (the assessment says which invoices are out, and why);
 2. VAT: excluded unless the policy covers it;
 3. pre-loss recoveries, allocated to the oldest invoice first (by due date, then invoice
-   date), their VAT share removed (gross × net / gross) when VAT is not covered; an
-   invoice paid in several slices has its cumulative net share rounded, so the last slice
-   takes the remainder and a fully paid invoice leaves nothing;
+   date), their VAT share removed (gross × net / gross) when VAT is not covered; the
+   slice that pays an invoice off takes the remainder of its net, so a fully paid invoice
+   leaves nothing;
 4. the cap at the applicable credit limit, plus covered costs → the insured loss;
 5. the claim threshold: an insured loss at or below it is not indemnified;
 6. the indemnity percentage;
@@ -158,11 +158,14 @@ class Calculation:
 
 
 def oldest_first(invoices: Sequence[InvoiceIn]) -> list[int]:
-    """Indexes of ``invoices``, oldest first: by due date, then invoice date, then the
-    order of the claim (docs/rules/claim_decision.md)."""
-    return sorted(
-        range(len(invoices)), key=lambda k: (invoices[k].due_date, invoices[k].invoice_date, k)
-    )
+    """Indexes of ``invoices``, oldest first: by due date, then invoice date, then number,
+    then the order of the claim (docs/rules/claim_decision.md)."""
+
+    def age(k: int) -> tuple[date, date, str, int]:
+        invoice = invoices[k]
+        return (invoice.due_date, invoice.invoice_date, invoice.number, k)
+
+    return sorted(range(len(invoices)), key=age)
 
 
 def _allocate(
@@ -171,8 +174,9 @@ def _allocate(
     """Recoveries to the oldest invoice first; each slice split into net and VAT.
 
     Returns the gross and net recovered per invoice (by index) and ``allocations[k]``, the
-    slices of ``inp.recoveries[k]``. The net share of an invoice is rounded on its
-    cumulative recovered gross, so slices add up to the invoice's net when it is paid."""
+    slices of ``inp.recoveries[k]``. Each slice's net share is rounded on its own, except
+    the slice that pays an invoice off, which takes the remainder: the slices of a paid
+    invoice add up to its net, and nothing of it stays eligible."""
     order = oldest_first(inp.invoices)
     invoices = inp.invoices
     left = [i.gross for i in invoices]
@@ -189,14 +193,12 @@ def _allocate(
             if take <= 0:
                 continue
             invoice = invoices[k]
-            before = rec_net[k]
+            if take == left[k]:  # the slice that pays the invoice off takes the remainder
+                net = invoice.net - rec_net[k]
+            else:
+                net = quantize(take * invoice.net / invoice.gross, inp.currency)
             rec_gross[k] += take
-            rec_net[k] = (
-                quantize(rec_gross[k] * invoice.net / invoice.gross, inp.currency)
-                if invoice.gross
-                else ZERO
-            )
-            net = rec_net[k] - before
+            rec_net[k] += net
             parts.append(Allocation(invoice.number, take, net, take - net, k))
             left[k] -= take
             remaining -= take

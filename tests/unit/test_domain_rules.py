@@ -39,6 +39,7 @@ from correspondence.kinds.renewal_pack import send_by_date
 from correspondence.money import amount_in_words_mxn
 from correspondence.regions import es_subdivision
 from correspondence.rules import check_mx_due_at_start, check_mx_instalment_length
+from tests.conftest import pdf_text
 
 FAST = settings(max_examples=40, deadline=None)
 
@@ -523,6 +524,9 @@ def test_a_credit_note_says_what_we_credit_never_what_to_pay(
         assert forbidden not in html
     assert "Total a abonar" in html and "Qué le abonamos" in html
     assert "lo descontaremos de su próxima factura" in html
+    if which == "es":  # and the PDF says the same
+        text = pdf_text(engine.render(validated).pdf)
+        assert "Total a abonar" in text and "Total a pagar" not in text
 
 
 def test_a_credit_notes_email_says_credited_not_due(engine: Any) -> None:
