@@ -111,6 +111,8 @@ class RemittanceFigures:
     days: int
     promised: int
     on_time: bool
+    calendar: str = "calendar_days"
+    """The calendar the days were counted on (``MX-BANKING``, ``ES-CT``…)."""
 
 
 @dataclass(frozen=True)
@@ -202,7 +204,14 @@ def derive(doc: CollectionUpdate) -> UpdateFigures:
             calendar,
         )
         remittances.append(
-            RemittanceFigures(days, service.remittance_days, days <= service.remittance_days)
+            RemittanceFigures(
+                days,
+                service.remittance_days,
+                days <= service.remittance_days,
+                calendar.name
+                if service.remittance_days_unit == "business_days"
+                else "calendar_days",
+            )
         )
     latest_next = add_calendar_days(issued, service.update_frequency_days)
     next_update = doc.next_update or latest_next

@@ -92,6 +92,8 @@ class AppealFigures:
 
     deadline: date
     answer_by_if_sent_on_deadline: date
+    calendar: str = "calendar_days"
+    """The calendar the answer date was counted on (``ES-MD``, ``MX-LFT74``…)."""
 
 
 def appeal_figures(doc: Envelope, appeal: Appeal, check: Reconciler) -> AppealFigures:
@@ -110,9 +112,10 @@ def appeal_figures(doc: Envelope, appeal: Appeal, check: Reconciler) -> AppealFi
             f"after the issue date; the earliest is {minimum}",
         )
     if appeal.response_target_unit == "business_days":
-        answer = business_calendar(doc).add(deadline, appeal.response_target_days)
-    else:
-        answer = add_calendar_days(deadline, appeal.response_target_days)
+        calendar = business_calendar(doc)
+        answer = calendar.add(deadline, appeal.response_target_days)
+        return AppealFigures(deadline, answer, calendar.name)
+    answer = add_calendar_days(deadline, appeal.response_target_days)
     return AppealFigures(deadline=deadline, answer_by_if_sent_on_deadline=answer)
 
 

@@ -641,6 +641,7 @@ def test_appeal_answer_dates_count_the_regions_holidays(community: str, notice: 
         if day.weekday() < 5 and day not in calendar:
             left -= 1
     assert figures.appeal.answer_by_if_sent_on_deadline == day
+    assert figures.appeal.calendar == f"ES-{community}"
 
 
 @FAST
@@ -669,6 +670,7 @@ def test_remittances_count_on_the_banking_calendar() -> None:
     assert isinstance(figures, UpdateFigures)
     banking_days = BusinessCalendar("MX", banking=True).between(dt.date(2026, 3, 27), lft)
     assert figures.remittances[0].days == banking_days == promised - 2
+    assert figures.remittances[0].calendar == "MX-BANKING"
     remittance["remitted_on"] = (
         BusinessCalendar("MX", banking=True).add(dt.date(2026, 3, 27), promised + 1).isoformat()
     )
