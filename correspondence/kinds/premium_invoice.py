@@ -567,19 +567,19 @@ def _check_header(doc: PremiumInvoice, check: Reconciler) -> None:
         check.rule("related", "a credit note must name the invoice it corrects")
     if inv.kind != "credit_note" and doc.credit is not None:
         check.rule("credit", "only a credit note credits an amount")
-    if doc.document.jurisdiction == "ES":
-        rectifying = bool(RECTIFYING_SERIES.match(inv.series))
-        if inv.kind == "credit_note" and not rectifying:
+    if doc.document.jurisdiction == "ES" and inv.kind == "credit_note":
+        original = _NUMBER.match(doc.related.original_invoice) if doc.related else None
+        if not RECTIFYING_SERIES.match(inv.series):
             check.rule(
                 "invoice.series",
                 f"{inv.series!r} is an ordinary series: a credit note is a rectifying invoice "
-                "in a series of its own, such as R (RD 1619/2012 art. 15)",
+                "in a series of its own, such as R (RD 1619/2012 arts. 6 and 15)",
             )
-        if inv.kind != "credit_note" and rectifying:
+        elif original and original["series"] == inv.series:
             check.rule(
                 "invoice.series",
-                f"{inv.series!r} is a rectifying series, kept for credit notes "
-                "(RD 1619/2012 art. 15)",
+                f"{inv.series!r} is the series of the invoice it corrects: a rectifying "
+                "invoice has a series of its own (RD 1619/2012 arts. 6 and 15)",
             )
     if doc.related is not None and doc.related.original_invoice == inv.number:
         check.rule("related.original_invoice", "a credit note cannot correct itself")

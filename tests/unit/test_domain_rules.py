@@ -495,11 +495,10 @@ def test_a_spanish_credit_note_in_the_ordinary_series_is_refused() -> None:
     assert "RD 1619/2012 art. 15" in problems(payload)["invoice.series"]
 
 
-def test_an_ordinary_invoice_cannot_use_the_rectifying_series() -> None:
-    payload = es_invoice()
-    payload["invoice"]["series"] = "R"
-    payload["invoice"].pop("number", None)
-    assert "invoice.series" in problems(payload)
+def test_a_credit_note_cannot_share_the_series_of_the_invoice_it_corrects() -> None:
+    payload = _credit_note(es_invoice(), "R")
+    payload["related"]["original_invoice"] = "R-2026-000001"
+    assert "series of the invoice it corrects" in problems(payload)["invoice.series"]
 
 
 def test_a_credit_note_needs_how_and_when() -> None:
