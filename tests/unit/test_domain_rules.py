@@ -492,7 +492,7 @@ def _credit_note(payload: dict[str, Any], series: str) -> dict[str, Any]:
 
 def test_a_spanish_credit_note_in_the_ordinary_series_is_refused() -> None:
     payload = _credit_note(es_invoice(), "PR")
-    assert "RD 1619/2012 art. 15" in problems(payload)["invoice.series"]
+    assert "RD 1619/2012 arts. 6 and 15" in problems(payload)["invoice.series"]
 
 
 def test_a_credit_note_cannot_share_the_series_of_the_invoice_it_corrects() -> None:
