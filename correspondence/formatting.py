@@ -12,7 +12,7 @@ Conventions (brief §2.3, pinned by tests):
 * es-ES four-digit amounts: ``4.860,00 €`` (Babel) where amounts stand in columns
   (invoices, the renewal pack, calculation and case tables), ``4860,00 €`` (CLDR
   ``minimumGroupingDigits=2`` and the RAE) in prose letters; each kind says which
-  (``Kind.group_four_digits``, docs/rules/legal-rules.md "Decisions").
+  (``Kind.group_four_digits``; the decision is in docs/rules/README.md).
 
 The space between an amount and an ISO code is a no-break space (U+00A0) everywhere, so an
 amount never wraps away from its currency.
