@@ -5,7 +5,6 @@ result. Errors reach the client through :mod:`api.errors` only.
 """
 
 import base64
-import json
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -23,7 +22,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from api import errors
 from api.errors import ApiError
 from api.ui import SignInRequired, build_router
-from correspondence import __version__
+from correspondence import __version__, bounded_json
 from correspondence.batches import BatchProgress, parse_ndjson
 from correspondence.bootstrap import build_service
 from correspondence.config import Settings
@@ -108,11 +107,7 @@ async def _read_json(request: Request, limit: int) -> Any:
             f"send application/json, not {media or 'no content type'}",
             "Content-Type",
         )
-    body = await _read_body(request, limit)
-    try:
-        return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ApiError(422, "invalid_json", f"the body is not JSON: {error}") from None
+    return bounded_json.loads(await _read_body(request, limit))
 
 
 def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI:
@@ -154,6 +149,11 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     )
     app.state.service = svc
     errors.install(app)
+    app.add_middleware(
+        errors.RequestGuard,
+        limit=settings.max_body_bytes,
+        larger={"/v1/batches": settings.max_batch_bytes},
+    )
     app.add_middleware(
         SessionMiddleware,
         secret_key=svc.secret.decode(),

@@ -6,25 +6,35 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
+from math import ceil
+from urllib.parse import unquote_to_bytes
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from correspondence.errors import (
     Conflict,
+    DocumentFailed,
     Forbidden,
     InvalidPayload,
     NotFound,
     Problem,
     RenderError,
+    TooManyAttempts,
     Unauthenticated,
     Unavailable,
 )
 
 LOG = logging.getLogger("correspondence.api")
+
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+_CONTROL_BYTES = re.compile(b"[\x00-\x1f\x7f]")
 
 RETRY_AFTER_SECONDS = "5"
 
@@ -54,6 +64,42 @@ def envelope(
         "errors": [{"error": p.error, "field": p.field, "message": p.message} for p in problems]
     }
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+class RequestGuard:
+    """Refuse, before any route sees them:
+
+    - a body whose declared ``Content-Length`` is over the limit (413), whichever route it
+      is for: the JSON routes check it again as they read, but the staff UI's forms would
+      otherwise wait for 10¹² bytes that never come;
+    - a path or query string holding a control character once percent-decoded (422): no
+      identifier or filter has one, and PostgreSQL refuses a NUL in a string parameter."""
+
+    def __init__(self, app: ASGIApp, *, limit: int, larger: dict[str, int]) -> None:
+        self.app = app
+        self.limit = limit
+        self.larger = larger
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query = unquote_to_bytes(scope.get("query_string", b"").replace(b"+", b" "))
+            if _CONTROL.search(scope["path"]) or _CONTROL_BYTES.search(query):
+                response = envelope(
+                    [Problem("", "the path or query holds a control character", "control")], 422
+                )
+                await response(scope, receive, send)
+                return
+            limit = self.larger.get(scope["path"], self.limit)
+            for name, value in scope["headers"]:
+                if name == b"content-length" and value.isdigit() and int(value) > limit:
+                    response = envelope(
+                        [Problem("Content-Length", f"the body is over {limit} bytes", "too_large")],
+                        413,
+                        {"Connection": "close"},
+                    )
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:
@@ -101,6 +147,27 @@ def install(app: FastAPI) -> None:
         LOG.error("render failed: %s", exc)
         return envelope([Problem("", "the document could not be rendered", "render_error")], 500)
 
+    @app.exception_handler(TooManyAttempts)
+    async def _too_many(_: Request, exc: TooManyAttempts) -> JSONResponse:
+        return envelope(
+            [Problem("", str(exc), "too_many_attempts")],
+            429,
+            {"Retry-After": str(max(1, ceil(exc.retry_after)))},
+        )
+
+    @app.exception_handler(DocumentFailed)
+    async def _failed(_: Request, exc: DocumentFailed) -> JSONResponse:
+        LOG.error("document failed: %s", exc)
+        message = (
+            f"document {exc.document_id} could not be rendered and is recorded as failed: "
+            f'{exc.reason}. Send the corrected payload with "reissue": true'
+        )
+        return envelope(
+            [Problem("", message, "render_failed")],
+            422,
+            {"Location": f"/v1/documents/{exc.document_id}"},
+        )
+
     @app.exception_handler(RequestValidationError)
     async def _request(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [
@@ -117,6 +184,11 @@ def install(app: FastAPI) -> None:
             exc.status_code,
             dict(exc.headers or {}),
         )
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(_: Request, __: ClientDisconnect) -> JSONResponse:
+        # The client left before sending its whole body: nobody will read this answer.
+        return envelope([Problem("", "the request body was cut short", "incomplete")], 400)
 
     @app.exception_handler(Exception)
     async def _internal(_: Request, exc: Exception) -> JSONResponse:

@@ -11,6 +11,7 @@ import hmac
 import json
 import secrets
 from datetime import date
+from math import ceil
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,7 +20,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
-from correspondence.errors import InvalidPayload, NotFound, Problem, Unauthenticated
+from correspondence import bounded_json
+from correspondence.errors import (
+    InvalidPayload,
+    NotFound,
+    Problem,
+    TooManyAttempts,
+    Unauthenticated,
+)
 from correspondence.formatting import SUPPORTED_LOCALES
 from correspondence.kinds import KINDS
 from correspondence.pdf import load_assets
@@ -70,9 +78,14 @@ def build_router(svc: Service) -> APIRouter:
             raise SignInRequired()
 
     async def staff(request: Request) -> Staff:
-        staff_id = request.session.get("staff")
-        found = await run_in_threadpool(svc.staff, int(staff_id)) if staff_id else None
+        """The session's member of staff, if the session is still valid server-side (a
+        cookie kept after sign-out, a password change or disabling names an old epoch)."""
+        staff_id, epoch = request.session.get("staff"), request.session.get("epoch")
+        found = None
+        if isinstance(staff_id, int) and isinstance(epoch, int):
+            found = await run_in_threadpool(svc.staff, staff_id, epoch)
         if found is None:
+            request.session.clear()
             raise SignInRequired()
         return found
 
@@ -94,8 +107,22 @@ def build_router(svc: Service) -> APIRouter:
         token: Annotated[str, Form(alias="csrf")],
     ) -> Response:
         check_csrf(request, token)
+        address = request.client.host if request.client else None
         try:
-            who = await run_in_threadpool(svc.sign_in, email=email, password=password)
+            who = await run_in_threadpool(
+                svc.sign_in, email=email, password=password, address=address
+            )
+        except TooManyAttempts as error:
+            response = page(
+                request,
+                "login.html",
+                429,
+                error=f"Too many failed sign-ins. Try again in {ceil(error.retry_after)} s.",
+                email=email,
+                staff=None,
+            )
+            response.headers["Retry-After"] = str(ceil(error.retry_after))
+            return response
         except Unauthenticated:
             return page(
                 request,
@@ -107,11 +134,17 @@ def build_router(svc: Service) -> APIRouter:
             )
         request.session.clear()
         request.session["staff"] = who.id
+        request.session["epoch"] = who.epoch
         return RedirectResponse("/ui/compose", status_code=303)
 
     @router.post("/logout")
-    async def logout(request: Request, token: Annotated[str, Form(alias="csrf")]) -> Response:
+    async def logout(
+        request: Request, who: Signed, token: Annotated[str, Form(alias="csrf")]
+    ) -> Response:
+        """Sign out: every session of the account ends, server-side (a copy of the
+        cookie is worth nothing after this)."""
         check_csrf(request, token)
+        await run_in_threadpool(svc.sign_out, who)
         request.session.clear()
         return RedirectResponse("/ui/login", status_code=303)
 
@@ -168,18 +201,7 @@ def build_router(svc: Service) -> APIRouter:
         )
 
     def parse(text: str) -> Any:
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as error:
-            raise InvalidPayload(
-                [
-                    Problem(
-                        "",
-                        f"not JSON: {error.msg} (line {error.lineno}, column {error.colno})",
-                        "json",
-                    )
-                ]
-            ) from None
+        return bounded_json.loads(text, subject="the payload")
 
     @router.post("/compose")
     async def preview(

@@ -14,7 +14,7 @@ the very least. So issuing is also measured with the 8 clients paced: together t
 at a fixed rate, a share (50 %, 75 %) of the saturated throughput just measured, each
 request sent at its scheduled time (or at once, if its client is still waiting).
 
-    uv run python bench/api_load.py [--requests 96]
+    .venv/bin/python bench/api_load.py [--requests 96]
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ from typing import Any
 
 import httpx
 
-from correspondence.config import PROJECT_ROOT
+from correspondence.kinds import SAMPLES_DIR
 
-SAMPLE = PROJECT_ROOT.parent / "shared" / "samples" / "01_renewal_pack_es-ES.json"
+SAMPLE = SAMPLES_DIR / "01_renewal_pack_es-ES.json"
 ENVELOPE = ("document", "insurer", "policyholder", "account_executive", "broker", "policy")
 
 

@@ -17,7 +17,7 @@ Chromium's from /proc, every Chromium process's CPU time over all its runs (it u
 than one core at a time), less what those processes use while idle (measured before,
 and deducted for the whole loop, which favours Chromium).
 
-    uv run python bench/chromium.py [--runs 9] [--lines 25]
+    .venv/bin/python bench/chromium.py [--runs 9] [--lines 25]
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Each path runs in warm worker processes (ProcessRenderers), so the peak resident
 of every process is read from /proc (VmHWM). "Whole" is the same renderer told never to
 section (section_rows above the line count), i.e. plain WeasyPrint on one big table.
 
-    uv run python bench/long_invoice.py [--lines 5000] [--skip-whole]
+    .venv/bin/python bench/long_invoice.py [--lines 5000] [--skip-whole]
 """
 
 from __future__ import annotations

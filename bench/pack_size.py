@@ -9,7 +9,7 @@ and parses it and loads its three @font-face fonts again. "After" is the rendere
 stylesheet is parsed once per worker (fonts loaded once) and applied to every render.
 Interleaved runs, medians.
 
-    uv run python bench/pack_size.py [--runs 9]
+    .venv/bin/python bench/pack_size.py [--runs 9]
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ import time
 
 from weasyprint import HTML
 
-from correspondence.config import PROJECT_ROOT, Settings
+from correspondence.config import Settings
 from correspondence.engine import Engine, issue_moment
-from correspondence.kinds import Validated
+from correspondence.kinds import SAMPLES_DIR, Validated
 from correspondence.pdf import PDF_VARIANT
 from correspondence.templating import ASSET_ORIGIN
 
-SAMPLE = PROJECT_ROOT.parent / "shared" / "samples" / "01_renewal_pack_es-ES.json"
+SAMPLE = SAMPLES_DIR / "01_renewal_pack_es-ES.json"
 
 
 def caching(engine: Engine, validated: Validated, runs: int) -> None:

@@ -9,7 +9,7 @@ with WeasyPrint's defaults (its own URL fetcher reading the same asset files fro
 PDF/A, no attachment). "Plain PDF/A" is the same call asked for the output the engine
 writes, so the last ratio is the engine's own cost.
 
-    uv run python bench/render.py [--runs 15] [--kind premium_invoice]
+    .venv/bin/python bench/render.py [--runs 15] [--kind premium_invoice]
 """
 
 from __future__ import annotations

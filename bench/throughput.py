@@ -4,7 +4,7 @@ For each kind of document, the same validated payloads are rendered by ProcessRe
 of size 1, then of size 2, from as many submitting threads as there are workers, after a
 warm-up. The peak resident memory of every worker is read from /proc (VmHWM) at the end.
 
-    uv run python bench/throughput.py [--seconds 20]
+    .venv/bin/python bench/throughput.py [--seconds 20]
 """
 
 from __future__ import annotations

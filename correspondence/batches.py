@@ -9,7 +9,6 @@ issues nothing twice.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -19,13 +18,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from correspondence import bounded_json
 from correspondence.errors import Conflict, InvalidPayload, NotFound, Problem
 from correspondence.registry.models import Batch, BatchItem, Document
 
 if TYPE_CHECKING:
-    from correspondence.service import Client, DocumentInfo, Service
+    from correspondence.service import Client, DocumentInfo, Prepared, Service
 
 
 @dataclass(frozen=True)
@@ -50,22 +51,23 @@ class BatchResult:
 
 
 def parse_ndjson(body: bytes) -> list[Any]:
-    """One JSON value per non-empty line; a line that is not JSON becomes a refused item."""
+    """One JSON value per non-empty line (lines end with LF, optionally CR LF); a line
+    that is not UTF-8, not JSON or beyond :mod:`bounded_json`'s bounds becomes a refused
+    item, named by its line number."""
     items: list[Any] = []
-    for number, line in enumerate(body.decode("utf-8").splitlines(), 1):
+    for number, line in enumerate(body.split(b"\n"), 1):
         if not line.strip():
             continue
         try:
-            items.append(json.loads(line))
-        except json.JSONDecodeError as error:
-            items.append(_NotJson(number, error.msg))
+            items.append(bounded_json.loads(line, subject=f"line {number}"))
+        except InvalidPayload as error:
+            items.append(_NotJson(error.problems))
     return items
 
 
 @dataclass(frozen=True)
 class _NotJson:
-    line: int
-    message: str
+    problems: tuple[Problem, ...]
 
 
 class Batches:
@@ -82,49 +84,78 @@ class Batches:
         self._clock = clock
 
     def submit(self, items: Sequence[Any], *, client: Client) -> BatchProgress:
-        """Accept every valid item as a queued document; record the others as refused."""
+        """Accept every valid item as a queued document; record the others as refused.
+
+        The batch, its items and their documents are recorded in one transaction: a
+        process killed while it runs leaves no trace of the batch, never part of it."""
         client.require("documents:write")
         if not items:
             raise InvalidPayload([Problem("", "a batch needs at least one payload", "empty")])
+        prepared: list[Prepared | None] = []
+        refusals: list[list[dict[str, str]] | None] = []
+        for item in items:  # validation, outside the transaction
+            try:
+                if isinstance(item, _NotJson):
+                    raise InvalidPayload(item.problems)
+                if not isinstance(item, dict):
+                    raise InvalidPayload([Problem("", "each item must be a JSON object", "type")])
+                ready = self._service.prepare(item)
+                if ready.recipients is not None:
+                    client.require("deliveries:write")  # the whole batch, as for one document
+                prepared.append(ready)
+                refusals.append(None)
+            except InvalidPayload as error:
+                prepared.append(None)
+                refusals.append([_problem(p) for p in error.problems])
+        for attempt in range(3):
+            try:
+                batch_id, created = self._record(prepared, refusals, client)
+                break
+            except IntegrityError:  # the same reference issued concurrently: look again
+                if attempt == 2:
+                    raise Conflict(
+                        "documents of this batch were issued concurrently; retry"
+                    ) from None
+        self._service.dispatch_queued(created)
+        return self.progress(batch_id, client=client)
+
+    def _record(
+        self,
+        prepared: list[Prepared | None],
+        refusals: list[list[dict[str, str]] | None],
+        client: Client,
+    ) -> tuple[str, list[str]]:
         batch_id = str(uuid.uuid4())
         with self._transaction() as session:
             session.add(
                 Batch(
-                    id=batch_id, client_name=client.name, total=len(items), created_at=self._clock()
+                    id=batch_id,
+                    client_name=client.name,
+                    api_key_id=client.id,
+                    total=len(prepared),
+                    created_at=self._clock(),
                 )
             )
-        for position, item in enumerate(items):
-            document_id, refused = None, None
-            try:
-                if isinstance(item, _NotJson):
-                    raise InvalidPayload(
-                        [Problem("", f"line {item.line} is not JSON: {item.message}", "json")]
+            results, created = self._service.accept_all(session, prepared, client=client)
+            for position, (result, refused) in enumerate(zip(results, refusals, strict=True)):
+                if isinstance(result, Conflict):
+                    result, refused = (
+                        None,
+                        [{"error": "conflict", "field": "", "message": str(result)}],
                     )
-                if not isinstance(item, dict):
-                    raise InvalidPayload([Problem("", "each item must be a JSON object", "type")])
-                outcome = self._service.issue(item, client=client, asynchronous=True)
-                document_id = outcome.document.id
-            except InvalidPayload as error:
-                refused = [_problem(p) for p in error.problems]
-            except Conflict as error:
-                refused = [{"error": "conflict", "field": "", "message": str(error)}]
-            with self._transaction() as session:
                 session.add(
                     BatchItem(
-                        batch_id=batch_id,
-                        position=position,
-                        document_id=document_id,
-                        refused=refused,
+                        batch_id=batch_id, position=position, document_id=result, refused=refused
                     )
                 )
-        return self.progress(batch_id, client=client)
+        return batch_id, created
 
     def progress(self, batch_id: str, *, client: Client) -> BatchProgress:
         """Counts per status (refused, queued, issuing, issued, failed) and the rate."""
         client.require("documents:read")
         with self._transaction() as session:
             batch = session.get(Batch, batch_id)
-            if batch is None:
+            if batch is None or not client.may_read(batch.api_key_id):
                 raise NotFound(f"no batch {batch_id}")
             rows = session.execute(
                 select(BatchItem.refused, Document.status, Document.issued_at)
@@ -150,7 +181,8 @@ class Batches:
 
         client.require("documents:read")
         with self._transaction() as session:
-            if session.get(Batch, batch_id) is None:
+            batch = session.get(Batch, batch_id)
+            if batch is None or not client.may_read(batch.api_key_id):
                 raise NotFound(f"no batch {batch_id}")
             rows = session.execute(
                 select(BatchItem, Document)

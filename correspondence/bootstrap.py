@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, datetime
 
 from correspondence.archive import Archive
 from correspondence.archive.filesystem import FilesystemArchive
 from correspondence.archive.s3 import S3Archive
 from correspondence.config import Settings
+from correspondence.files import private_file, private_folder, write_atomically
 from correspondence.mail import Mailer
 from correspondence.mail.outbox import OutboxFolderMailer
 from correspondence.mail.smtp import SmtpMailer
 from correspondence.registry import migrate, open_database
+from correspondence.renderers import Renderers
 from correspondence.service import Clock, Service
 
 
@@ -54,21 +57,26 @@ def build_mailer(settings: Settings) -> Mailer:
 
 
 def secret_key(settings: Settings) -> bytes:
-    """The link-signing key: from settings, or generated once into the data folder."""
+    """The link-signing key: from settings, or generated once into the data folder (0600,
+    written in one step: a reader never sees a partial key)."""
     if settings.secret_key is not None:
         return settings.secret_key.get_secret_value().encode()
     path = settings.data_dir / "secret.key"
     if not path.exists():
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        private_folder(settings.data_dir)
+        with suppress(FileExistsError):  # another process wrote it first: use theirs
+            write_atomically(path, secrets.token_hex(32).encode(), replace=False)
     return path.read_text().strip().encode()
 
 
-def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service:
-    """Open (and migrate) the database, choose the archive, and assemble the service."""
-    if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+def build_service(
+    settings: Settings, *, clock: Clock = system_clock, renderers: Renderers | None = None
+) -> Service:
+    """Open (and migrate) the database, choose the archive, and assemble the service
+    (with ``renderers`` if given, else the ones the settings choose)."""
+    if settings.database_url is None:  # SQLite: its file (and WAL) 0600 in a 0700 folder
+        private_folder(settings.data_dir)
+        private_file(settings.data_dir / "correspondence.db")
     database = open_database(settings.resolved_database_url)
     migrate(database)
     return Service(
@@ -79,6 +87,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         secret=secret_key(settings),
         clock=clock,
         dispatch=build_dispatch(settings),
+        render_pool=renderers,
     )
 
 

@@ -1,4 +1,4 @@
-"""The command line: render, samples, serve, keys, seed, reissue-check.
+"""The command line: render, samples, batch, serve, worker, keys, staff, seed, reissue-check.
 
 Thin, like the API: parse arguments, call the engine, map errors to exit codes.
 Exit status 2 means the input was refused; every problem is printed on its own line as
@@ -14,30 +14,23 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from correspondence import bounded_json
 from correspondence.config import Settings
-from correspondence.engine import Engine
+from correspondence.engine import Engine, locales_of
 from correspondence.errors import CorrespondenceError, InvalidPayload, Problem
 from correspondence.formatting import SUPPORTED_LOCALES
 from correspondence.kinds import KINDS
+from correspondence.scopes import SCOPES
 
 EXIT_INVALID = 2
 
 
 def _load(path: Path) -> Any:
     try:
-        return json.loads(path.read_text("utf-8"))
+        data = path.read_bytes()
     except OSError as error:
         raise InvalidPayload([Problem("", f"cannot read {path}: {error.strerror}", "io")]) from None
-    except json.JSONDecodeError as error:
-        raise InvalidPayload(
-            [
-                Problem(
-                    "",
-                    f"{path} is not JSON: {error.msg} (line {error.lineno}, column {error.colno})",
-                    "json",
-                )
-            ]
-        ) from None
+    return bounded_json.loads(data, subject=str(path))
 
 
 def _render(args: argparse.Namespace, engine: Engine | None) -> int:
@@ -59,7 +52,8 @@ def _samples(args: argparse.Namespace, engine: Engine | None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for name, kind in sorted(KINDS.items()):
         validated = engine.validate(kind.sample())
-        locales = SUPPORTED_LOCALES if args.all_locales else (validated.doc.document.locale,)
+        # Every locale of the language its free text is written in (docs/language.md).
+        locales = locales_of(validated) if args.all_locales else (validated.doc.document.locale,)
         for locale in locales:
             target = out / f"{name}.{locale}.pdf"
             rendered = engine.render(validated, locale=locale)
@@ -89,10 +83,7 @@ def _batch(args: argparse.Namespace, engine: Engine | None) -> int:
 
     def one(number: int, line: str) -> tuple[int, str, tuple[Problem, ...]]:
         try:
-            try:
-                payload = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise InvalidPayload([Problem("", f"not JSON: {error.msg}", "json")]) from None
+            payload = bounded_json.loads(line, subject=f"line {number}")
             validated = engine.validate(payload)
             doc = validated.doc.document
             name = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{doc.type}-{doc.our_reference}")
@@ -173,9 +164,17 @@ def _staff_create(args: argparse.Namespace, _engine: Engine | None) -> int:
     return 0
 
 
+def _staff_disable(args: argparse.Namespace, _engine: Engine | None) -> int:
+    from correspondence.bootstrap import build_service
+
+    build_service(Settings()).disable_staff(email=args.email)
+    print(f"staff user {args.email} disabled; every session of it has ended")
+    return 0
+
+
 def _seed(args: argparse.Namespace, _engine: Engine | None) -> int:
     from correspondence.bootstrap import build_service
-    from correspondence.service import SCOPES, Client
+    from correspondence.service import Client
 
     service = build_service(Settings())
     internal = Client(id=0, name="seed", scopes=frozenset(SCOPES))
@@ -245,7 +244,7 @@ def parser() -> argparse.ArgumentParser:
         "--scopes",
         nargs="+",
         required=True,
-        choices=("documents:write", "documents:read", "previews"),
+        choices=SCOPES,
     )
     create.set_defaults(run=_keys_create)
 
@@ -260,6 +259,11 @@ def parser() -> argparse.ArgumentParser:
         "--replace", action="store_true", help="set the password if the user exists"
     )
     staff_create.set_defaults(run=_staff_create)
+    staff_disable = staff_sub.add_parser(
+        "disable", help="disable a staff user: no sign-in, every session ended"
+    )
+    staff_disable.add_argument("--email", required=True)
+    staff_disable.set_defaults(run=_staff_disable)
 
     seed = sub.add_parser("seed", help="issue every kind's sample into the registry")
     seed.set_defaults(run=_seed)

@@ -139,11 +139,16 @@ _RECENT_LOCK = threading.Lock()
 
 
 def invoice_line_widths(
-    doc: Any, fig: Any, words: Mapping[str, Any], fmt: Formatter
+    doc: Any,
+    fig: Any,
+    headers: Sequence[str],
+    tax_names: Mapping[str, str],
+    fmt: Formatter,
 ) -> tuple[str, ...] | None:
     """CSS widths of the seven columns of ``shared/invoice.html``'s line table, or
     ``None`` to leave the table to WeasyPrint's automatic layout. ``doc`` and ``fig`` are
-    a premium invoice and its figures; ``words`` is the glossary of ``fmt``'s locale.
+    a premium invoice and its figures; ``headers`` the seven column headings and
+    ``tax_names`` the tax names, as the template prints them in ``fmt``'s locale.
 
     The last two are kept, by identity: every section of a long invoice has the widths
     of the whole, and a worker measures them once, not once a section."""
@@ -152,7 +157,7 @@ def invoice_line_widths(
         seen = _RECENT.get(key)
     if seen is not None and seen[0] is doc and seen[1] is fig:
         return seen[2]
-    widths = _measure_invoice_lines(doc, fig, words, fmt)
+    widths = _measure_invoice_lines(doc, fig, headers, tax_names, fmt)
     with _RECENT_LOCK:
         _RECENT[key] = (doc, fig, widths)
         while len(_RECENT) > 2:  # as many as a worker keeps (renderers._DOCUMENTS)
@@ -161,9 +166,12 @@ def invoice_line_widths(
 
 
 def _measure_invoice_lines(
-    doc: Any, fig: Any, words: Mapping[str, Any], fmt: Formatter
+    doc: Any,
+    fig: Any,
+    headers: Sequence[str],
+    tax_names: Mapping[str, str],
+    fmt: Formatter,
 ) -> tuple[str, ...] | None:
-    labels = words["invoice"]
     currency = fig.currency
     lines, figures = doc.lines, fig.lines
 
@@ -176,7 +184,7 @@ def _measure_invoice_lines(
         for t in f.taxes:
             taxes.setdefault((t.type, t.rate), []).append(t.amount)
     tax_texts = [
-        f"{words['tax_name'][kind]} {fmt.percent(rate)}: {text}"
+        f"{tax_names[kind]} {fmt.percent(rate)}: {text}"
         for (kind, rate), amounts in taxes.items()
         for text in money(amounts)
     ]
@@ -192,9 +200,6 @@ def _measure_invoice_lines(
         measure(tax_texts, 400),
         measure(money(f.total for f in figures), 400),
     ]
-    head = [
-        measure([labels[key]], 700)
-        for key in ("concept", "period", "quantity", "unit_price", "net", "tax", "total")
-    ]
+    head = [measure([label], 700) for label in headers]
     widths = share_width([combine(h, b) for h, b in zip(head, body, strict=True)], TABLE_WIDTH_PT)
     return None if widths is None else percentages(widths)

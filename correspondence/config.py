@@ -13,7 +13,16 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent
+"""The source checkout (or, installed, site-packages): never read for data at run time."""
+
+
+def _default_templates_dir() -> Path:
+    """``templates/`` at the top of a checkout; inside the package in an installed wheel,
+    where the build copies it (``[tool.hatch.build.targets.wheel.force-include]``)."""
+    packaged = PACKAGE_DIR / "templates"
+    return packaged if packaged.is_dir() else PROJECT_ROOT / "templates"
 
 
 class Settings(BaseSettings):
@@ -22,7 +31,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CORRESPONDENCE_", frozen=True)
 
     templates_dir: Path = Field(
-        default=PROJECT_ROOT / "templates", description="Document and email templates."
+        default_factory=_default_templates_dir, description="Document and email templates."
     )
     strict_rendering: bool = Field(
         default=True, description="Refuse a render when WeasyPrint warns (a template defect)."
@@ -68,6 +77,13 @@ class Settings(BaseSettings):
     retry_max_seconds: float = Field(default=300.0, description="Longest retry delay.")
     worker_poll_seconds: float = Field(
         default=1.0, description="How often the in-process issuer looks for queued work."
+    )
+    render_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="A document being rendered is taken again by another issuer if its "
+        "lease is not renewed for this long (it is renewed every third of it while the "
+        "render lasts): after a crash, its documents are issued within this time.",
     )
     run_worker: bool = Field(
         default=True, description="Run the in-process issuer for asynchronous requests."
@@ -120,6 +136,15 @@ class Settings(BaseSettings):
     mail_from: str = Field(
         default="documentos@correspondence.example", description="Sender address of emails."
     )
+    mail_max_attempts: int = Field(
+        default=10,
+        ge=1,
+        description="Tries of one delivery before it is failed (each recipient refused "
+        "for now is tried again, alone; one that accepted never gets it twice).",
+    )
+    max_recipients_per_delivery: int = Field(
+        default=50, ge=1, description="Addresses (To and Cc) one delivery may have (422 above)."
+    )
     mail_max_attachment_bytes: int = Field(
         default=5_000_000, description="Above this size, emails carry a signed download link."
     )
@@ -128,6 +153,24 @@ class Settings(BaseSettings):
     )
     public_base_url: str = Field(
         default="http://127.0.0.1:8000", description="Base URL of the API, for download links."
+    )
+    sign_in_slowdown_after: int = Field(
+        default=3,
+        ge=1,
+        description="Failed sign-ins (per account or address) before each "
+        "new try must wait: sign_in_delay_seconds, doubled with each further failure.",
+    )
+    sign_in_delay_seconds: float = Field(
+        default=1.0, gt=0, description="The first wait between sign-in tries once slowed down."
+    )
+    sign_in_lock_after: int = Field(
+        default=10, ge=1, description="Failed sign-ins that lock an account (any password)."
+    )
+    sign_in_address_lock_after: int = Field(
+        default=30, ge=1, description="Failed sign-ins, any account, that lock a client address."
+    )
+    sign_in_lock_seconds: float = Field(
+        default=900.0, gt=0, description="How long a lock lasts, and how long failures count."
     )
     secret_key: SecretStr | None = Field(
         default=None,

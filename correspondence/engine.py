@@ -21,10 +21,11 @@ from correspondence.config import Settings
 from correspondence.errors import RenderError
 from correspondence.formatting import JURISDICTION_TZ, SUPPORTED_LOCALES
 from correspondence.kinds import KINDS, Validated, validate
+from correspondence.language import in_locale
 from correspondence.models import Envelope
 from correspondence.packs import Component, join_sections, label_components
 from correspondence.pdf import ASSETS_DIR, PDF_VARIANT, PdfAttachment, PdfRenderer, RenderedPdf
-from correspondence.templating import ASSET_ORIGIN, build_environment, glossary
+from correspondence.templating import ASSET_ORIGIN, build_environment, words
 
 PAYLOAD_ATTACHMENT = "payload.json"
 
@@ -72,6 +73,19 @@ def sections(validated: Validated, rows: int) -> list[Part]:
         Part(first=i == 0, last=i == len(starts) - 1, start=start, stop=start + rows)
         for i, start in enumerate(starts)
     ]
+
+
+def locales_of(validated: Validated) -> tuple[str, ...]:
+    """The supported locales ``validated`` can render in: those of a language every free
+    text it prints is written in (docs/language.md)."""
+    from correspondence.language import language_of, untranslated
+
+    doc = validated.doc
+    return tuple(
+        locale
+        for locale in SUPPORTED_LOCALES
+        if not untranslated(doc, language_of(locale), doc.document.language_of_text)
+    )
 
 
 @dataclass(frozen=True)
@@ -126,7 +140,7 @@ class Engine:
         (one letter rendered). A worker then freezes it all (``renderers.settle``)."""
         samples = {name: self.validate(kind.sample()) for name, kind in KINDS.items()}
         for validated in samples.values():
-            for locale in SUPPORTED_LOCALES:
+            for locale in locales_of(validated):
                 self.html(validated, locale=locale, link_css=False)
         self.render(samples["credit_limit_decision"])
 
@@ -141,15 +155,16 @@ class Engine:
         link_css: bool = True,
         part: Part = WHOLE,
     ) -> dict[str, Any]:
-        """The plain data a template receives."""
-        doc = validated.doc
-        chosen = locale or doc.document.locale
+        """The plain data a template receives: the payload and its figures with their free
+        text in the locale's language (refused, naming the fields, if it has none)."""
+        chosen = locale or validated.doc.document.locale
         if chosen not in SUPPORTED_LOCALES:
             raise ValueError(f"unsupported locale {chosen!r}")
+        localized = in_locale(validated, chosen)
+        doc = localized.doc
         return {
             "doc": doc,
-            "fig": validated.figures,
-            "g": glossary(self.settings.templates_dir, chosen),
+            "fig": localized.figures,
             "locale": chosen,
             "lang": chosen.split("-")[0],
             "tz": JURISDICTION_TZ[doc.document.jurisdiction],
@@ -254,9 +269,9 @@ class Engine:
         pdf = rendered.data
         components: tuple[str, ...] = getattr(validated.figures, "components", ())
         if components:  # a pack: name each component in the PDF's page labels
-            words = glossary(self.settings.templates_dir, chosen)["pack"]
+            names = words(self.env, chosen).pack
             pdf = label_components(
-                pdf, [Component(words[key], rendered.anchors[f"c-{key}"]) for key in components]
+                pdf, [Component(names[key], rendered.anchors[f"c-{key}"]) for key in components]
             )
         business: tuple[str, ...] = getattr(validated.figures, "warnings", ())
         return RenderedDocument(

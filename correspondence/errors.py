@@ -7,11 +7,14 @@
     ├── NotFound              no such document (or key, or file)
     ├── Conflict              the request collides with one in progress or a used number
     ├── Unauthenticated       no valid credentials
+    ├── TooManyAttempts       too many failed sign-ins: wait ``retry_after`` seconds
     ├── Forbidden             valid credentials without the needed scope
     ├── Unavailable           a dependency (database, archive) cannot be reached now
     │   └── archive.ArchiveUnavailable
-    └── RenderError           our own templates or assets failed: a bug, never the client's
-        └── AssetNotAllowed   a template asked WeasyPrint for something outside the assets
+    ├── RenderError           our own templates or assets failed: a bug, never the client's
+    │   └── AssetNotAllowed   a template asked WeasyPrint for something outside the assets
+    └── DocumentFailed        a document was recorded as failed (its number kept); send
+                              the corrected payload with "reissue": true
 
 The API maps these to status codes in one place; nothing below ``api/`` knows HTTP.
 """
@@ -81,3 +84,26 @@ class RenderError(CorrespondenceError):
 
 class AssetNotAllowed(RenderError):
     """A template referred to a URL that is not a packaged asset."""
+
+
+class DocumentFailed(CorrespondenceError):
+    """A document could not be rendered and is recorded as ``failed`` with the reason; it
+    keeps its number, and the corrected payload sent with ``"reissue": true`` takes its
+    place."""
+
+    def __init__(self, document_id: str, reason: str) -> None:
+        self.document_id = document_id
+        self.reason = reason
+        super().__init__(f"document {document_id} failed: {reason}")
+
+    def __reduce__(self) -> tuple[type[DocumentFailed], tuple[str, str]]:
+        return (type(self), (self.document_id, self.reason))
+
+
+class TooManyAttempts(CorrespondenceError):
+    """Too many failed sign-ins for an account or an address: try again after
+    ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -26,7 +26,7 @@ from correspondence.archive import Archive
 from correspondence.config import Settings
 from correspondence.errors import InvalidPayload, Problem, Unavailable
 from correspondence.kinds import validate
-from correspondence.mail import Mailer, PermanentFailure, TemporaryFailure
+from correspondence.mail import Mailer, PermanentFailure, Sent, TemporaryFailure
 from correspondence.mail.compose import Envelope, attachment_name, compose
 from correspondence.registry.models import Delivery, DeliveryAttempt, Document
 
@@ -67,8 +67,9 @@ class DeliveryInfo:
     next_attempt_at: datetime | None
 
 
-def parse_recipients(block: object, at: str = "deliver") -> Recipients:
-    """``{"email": {"to": [...], "cc": [...]}}`` with every address checked.
+def parse_recipients(block: object, at: str = "deliver", *, limit: int = 50) -> Recipients:
+    """``{"email": {"to": [...], "cc": [...]}}`` with every address checked, and at most
+    ``limit`` of them in all.
 
     Field paths start with ``at`` (``deliver.email.to.1``), or with ``email`` when empty."""
     at = f"{at}." if at else ""
@@ -81,6 +82,11 @@ def parse_recipients(block: object, at: str = "deliver") -> Recipients:
         values = email.get(name, [])
         if not isinstance(values, list) or any(not isinstance(v, str) for v in values):
             problems.append(Problem(f"{at}email.{name}", "must be a list of addresses", "type"))
+            continue
+        if len(values) > limit:
+            problems.append(
+                Problem(f"{at}email.{name}", f"at most {limit} recipients per delivery", "too_many")
+            )
             continue
         good = []
         for i, value in enumerate(values):
@@ -95,6 +101,12 @@ def parse_recipients(block: object, at: str = "deliver") -> Recipients:
                     )
                 )
         lists[name] = tuple(good)
+    if not problems and len(lists.get("to", ())) + len(lists.get("cc", ())) > limit:
+        problems.append(
+            Problem(
+                f"{at}email", f"at most {limit} recipients (To and Cc) per delivery", "too_many"
+            )
+        )
     if not problems and not lists.get("to"):
         problems.append(Problem(f"{at}email.to", "give at least one recipient", "missing"))
     extra = set(email) - {"to", "cc"}
@@ -216,8 +228,16 @@ class Outbox:
 
     def _send(self, delivery_id: str) -> None:
         try:
-            message = self._message(delivery_id)
-            reply = self.mailer.send(message=message)
+            message, pending = self._message(delivery_id)
+        except Unavailable as error:
+            self._record(delivery_id, "temporary_failure", str(error), retry=True)
+            return
+        except Exception as error:  # a message that cannot be built never will be
+            reason = f"the message cannot be built: {type(error).__name__}: {error}"
+            self._record(delivery_id, "permanent_failure", reason, retry=False)
+            return
+        try:
+            sent = self.mailer.send(message=message, recipients=pending)
         except TemporaryFailure as error:
             self._record(delivery_id, "temporary_failure", error.reply or str(error), retry=True)
         except Unavailable as error:
@@ -225,15 +245,19 @@ class Outbox:
         except PermanentFailure as error:
             self._record(delivery_id, "permanent_failure", error.reply or str(error), retry=False)
         else:
-            self._record(delivery_id, "sent", reply, retry=False, sent=True)
+            self._record_sent(delivery_id, sent)
 
-    def _message(self, delivery_id: str) -> Any:
+    def _message(self, delivery_id: str) -> tuple[Any, list[str]]:
+        """The message, and the recipients still waiting for it."""
         with self._transaction() as session:
             delivery = session.get_one(Delivery, delivery_id)
             document = session.get_one(Document, delivery.document_id)
             payload, locale, key = document.payload, document.locale, document.archive_key
             recipients = dict(delivery.recipients)
             message_id, document_id = delivery.message_id, document.id
+            done = set(delivery.accepted or ()) | set(delivery.refused or {})
+        pending = [a for a in [*recipients.get("to", []), *recipients.get("cc", [])]]
+        pending = [a for a in dict.fromkeys(pending) if a not in done]
         assert key is not None
         pdf = self.archive.get(key=key)
         validated = validate(payload)
@@ -256,13 +280,15 @@ class Outbox:
                 link=link,
                 link_expires=expires.date() if expires else None,
             )
-            return compose(
+            message = compose(
                 engine.env,
                 context,
                 envelope,
                 pdf=None if link else pdf,
-                filename=attachment_name(self.settings.templates_dir, validated, locale),
+                filename=attachment_name(engine.env, validated, locale),
             )
+            message.as_bytes()  # a header that cannot be serialised fails here, not later
+            return message, pending
 
     def _record(
         self, delivery_id: str, outcome: str, detail: str, *, retry: bool, sent: bool = False
@@ -283,7 +309,7 @@ class Outbox:
                     None,
                     None,
                 )
-            elif retry:
+            elif retry and row.attempts < self.settings.mail_max_attempts:
                 delay = self.settings.retry_delay(row.attempts)
                 row.status, row.next_attempt_at, row.last_error = (
                     "queued",
@@ -291,4 +317,28 @@ class Outbox:
                     detail,
                 )
             else:
+                if retry:
+                    detail = f"gave up after {row.attempts} attempts: {detail}"
                 row.status, row.next_attempt_at, row.last_error = "failed", None, detail
+
+    def _record_sent(self, delivery_id: str, sent: Sent) -> None:
+        """What the server did with each recipient: the ones that accepted are never
+        sent the message again; the ones refused for now are tried again, alone."""
+        with self._transaction() as session:
+            row = session.get_one(Delivery, delivery_id)
+            row.accepted = [*(row.accepted or ()), *sent.accepted]
+            row.refused = {**(row.refused or {}), **sent.permanent}
+            refused = dict(row.refused)
+        parts = [f"accepted: {', '.join(sent.accepted)}"] if sent.accepted else []
+        parts += [f"refused for now: {a} ({r})" for a, r in sent.temporary.items()]
+        parts += [f"refused: {a} ({r})" for a, r in sent.permanent.items()]
+        detail = f"{sent.reply}; " * bool(sent.reply) + "; ".join(parts)
+        if sent.temporary:
+            outcome = "partially_sent" if sent.accepted else "temporary_failure"
+            self._record(delivery_id, outcome, detail, retry=True)
+        elif refused:
+            outcome = "partially_sent" if sent.accepted else "permanent_failure"
+            reason = "; ".join(f"{a} refused: {r}" for a, r in refused.items())
+            self._record(delivery_id, outcome, reason if not sent.accepted else detail, retry=False)
+        else:
+            self._record(delivery_id, "sent", detail, retry=False, sent=True)

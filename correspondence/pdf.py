@@ -67,7 +67,7 @@ def user_agent_stylesheet(rules: Mapping[str, str | None] = _UNIVERSAL_PSEUDO) -
 
     Their universal rules made WeasyPrint compute six pseudo-element styles for every
     element; on a 25-line invoice that was about a quarter of the render
-    (bench/user_agent.py). The PDFs are byte for byte the same (tests). A rule that is not
+    (bench/history/user_agent.py). The PDFs are byte for byte the same (tests). A rule that is not
     found stops the import, so a WeasyPrint upgrade cannot drop this silently.
     """
     text = (files(weasyprint.css) / "html5_ua.css").read_text("utf-8")
@@ -89,7 +89,7 @@ def parse_xml(markup: str) -> ElementTree.Element:
     with the characters XML forbids refused at validation (``models.Model``).
 
     WeasyPrint's own parser is tinyhtml5, an HTML5 parser in pure Python: about a
-    twentieth of a 25-line invoice's render (bench/html_parser.py). The trees it builds
+    twentieth of a 25-line invoice's render (bench/history/html_parser.py). The trees it builds
     from our markup lay out to the same PDF bytes (tests)."""
     try:
         return ElementTree.fromstring(markup)  # noqa: S314 — our templates' output, see above

@@ -27,13 +27,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
+import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import contextmanager, nullcontext
+from dataclasses import InitVar, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import version as package_version
 from typing import Any, Literal
@@ -44,7 +46,7 @@ from sqlalchemy import Engine as Database
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from correspondence import links
@@ -54,16 +56,26 @@ from correspondence.config import Settings
 from correspondence.engine import RenderedDocument
 from correspondence.errors import (
     Conflict,
+    DocumentFailed,
     Forbidden,
     IdempotencyMismatch,
     InvalidPayload,
     NotFound,
     Problem,
     RenderError,
+    TooManyAttempts,
     Unauthenticated,
     Unavailable,
 )
-from correspondence.kinds import KINDS, Kind, Validated, validate
+from correspondence.formatting import SUPPORTED_LOCALES
+from correspondence.kinds import (
+    KINDS,
+    SEQUENCE_MAX,
+    STATED_AHEAD_MAX,
+    Kind,
+    Validated,
+    validate,
+)
 from correspondence.mail import Mailer
 from correspondence.outbox import DeliveryInfo, Outbox, Recipients, parse_recipients
 from correspondence.registry import sessions
@@ -73,16 +85,17 @@ from correspondence.registry.models import (
     Document,
     IdempotencyKey,
     NumberSeries,
+    SignInThrottle,
     StaffUser,
 )
 from correspondence.renderers import EnginePool, Renderers, build_renderers
+from correspondence.scopes import SCOPES
 from correspondence.templating import ASSET_ORIGIN
 
 Clock = Callable[[], datetime]
+LOG = logging.getLogger(__name__)
 
-SCOPES = ("documents:write", "documents:read", "previews")
 REQUEST_OPTIONS = ("reissue", "deliver")
-LEASE = timedelta(minutes=5)
 WAITING = ("queued", "issuing")
 IDEMPOTENCY_STALE = timedelta(minutes=10)
 
@@ -198,9 +211,21 @@ class Client:
     scopes: frozenset[str]
 
     def require(self, scope: str) -> None:
-        """Refuse unless this client holds ``scope``."""
+        """Refuse unless this client holds ``scope`` (``documents:read:all`` includes
+        ``documents:read``)."""
+        if scope == "documents:read" and self.reads_all:
+            return
         if scope not in self.scopes:
             raise Forbidden(f"this key lacks the {scope!r} scope")
+
+    @property
+    def reads_all(self) -> bool:
+        """Whether this client reads every document, not only its own."""
+        return "documents:read:all" in self.scopes
+
+    def may_read(self, issued_by: int | None) -> bool:
+        """Whether this client may see a document (or batch) that ``issued_by`` asked for."""
+        return self.reads_all or (issued_by is not None and issued_by == self.id)
 
 
 @dataclass(frozen=True)
@@ -223,6 +248,16 @@ class Attempt:
 
     outcome: Literal["issued", "done", "busy", "retry", "failed"]
     delay: float = 0.0
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A request validated for later: what :meth:`Service.accept_all` records."""
+
+    validated: Validated
+    payload: dict[str, Any]
+    reissue: bool
+    recipients: Recipients | None
 
 
 @dataclass(frozen=True)
@@ -266,15 +301,16 @@ class Service:
     secret: bytes
     clock: Clock
     dispatch: Callable[[str], None] | None = None
+    render_pool: InitVar[Renderers | None] = None
     engines: EnginePool = field(init=False)
     renderers: Renderers = field(init=False)
     outbox: Outbox = field(init=False)
     batches: Batches = field(init=False)
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, render_pool: Renderers | None) -> None:
         self._sessions = sessions(self.database)
         self.engines = EnginePool(self.settings, size=os.cpu_count() or 1)
-        self.renderers = build_renderers(self.settings)
+        self.renderers = render_pool or build_renderers(self.settings)
         self.outbox = Outbox(
             settings=self.settings,
             transaction=self._transaction,
@@ -285,6 +321,10 @@ class Service:
             clock=self.clock,
         )
         self.batches = Batches(self, self._transaction, self.clock)
+        self._held: set[str] = set()
+        self._held_lock = threading.Lock()
+        self._heartbeat: threading.Thread | None = None
+        self._closed = threading.Event()
         self._versions = {
             "weasyprint": package_version("weasyprint"),
             "pypdf": package_version("pypdf"),
@@ -292,6 +332,7 @@ class Service:
 
     def close(self) -> None:
         """Stop the render workers and close the broker connections."""
+        self._closed.set()
         self.renderers.close()
         close = getattr(self.dispatch, "close", None)
         if close is not None:
@@ -306,13 +347,19 @@ class Service:
                 yield session
         except (OperationalError, InterfaceError) as error:
             raise Unavailable(f"database: {error.orig or error}") from error
+        except DataError as error:  # a value the database cannot store; rolled back
+            raise InvalidPayload(
+                [Problem("", f"a value cannot be stored: {error.orig or error}", "unstorable")]
+            ) from None
 
     def check_ready(self) -> dict[str, str]:
-        """Reach the database and the archive; raise :class:`Unavailable` if either fails."""
+        """Reach the database and the archive, and find a live renderer; raise
+        :class:`Unavailable` if any of them fails."""
         with self._transaction() as session:
             session.execute(text("SELECT 1"))
         self.archive.check()
-        return {"database": "ok", "archive": "ok"}
+        self.renderers.check()
+        return {"database": "ok", "archive": "ok", "renderers": "ok"}
 
     # -- issuing --------------------------------------------------------------------------
 
@@ -327,11 +374,17 @@ class Service:
         """Issue the document ``body`` asks for (or accept it for later, ``asynchronous``)."""
         client.require("documents:write")
         payload, options = split_request(body)
+        if "deliver" in options:
+            client.require("deliveries:write")
         validated = validate(payload)  # refuse bad input before reserving anything
-        recipients = parse_recipients(options["deliver"]) if "deliver" in options else None
+        recipients = (
+            parse_recipients(options["deliver"], limit=self.settings.max_recipients_per_delivery)
+            if "deliver" in options
+            else None
+        )
         if idempotency_key is None:
             return self._issue_or_accept(
-                validated, payload, options, asynchronous, None, recipients
+                client, validated, payload, options, asynchronous, None, recipients
             )
         request_hash = canonical_hash({"body": body, "async": asynchronous})
         existing = self._claim_idempotency(client, idempotency_key, request_hash)
@@ -339,6 +392,7 @@ class Service:
             return IssueOutcome(existing, created=False, replayed=True)
         try:
             return self._issue_or_accept(
+                client,
                 validated,
                 payload,
                 options,
@@ -396,6 +450,7 @@ class Service:
 
     def _issue_or_accept(
         self,
+        client: Client,
         validated: Validated,
         payload: dict[str, Any],
         options: Mapping[str, Any],
@@ -413,11 +468,22 @@ class Service:
                 .order_by(Document.version.desc())
                 .limit(1)
             ).first()
+            if latest is not None and not client.may_read(latest.issued_by):
+                # Neither its metadata nor a new version of it: another client's document.
+                raise Conflict(
+                    f"{kind.name} {reference} was issued for another client; "
+                    "this key may not read it"
+                )
             if latest is not None and not options.get("reissue", False):
                 self._finish_idempotency(session, idempotency, latest.id)
                 return IssueOutcome(DocumentInfo.of(latest), created=False)
+        if latest is not None and latest.status == "failed":
+            return self._replace_failed(
+                latest.id, validated, payload, asynchronous, idempotency, recipients
+            )
         version = latest.version + 1 if latest else 1
         row = self._new_row(validated, payload, version, latest.id if latest else None)
+        row.issued_by = client.id
         if asynchronous:
             self._check_queue_room()
             try:
@@ -457,10 +523,154 @@ class Service:
         with self._transaction() as session:
             info = DocumentInfo.of(session.get_one(Document, row.id))
         if attempt.outcome == "failed":
-            raise RenderError(info.last_error or "rendering failed")
+            raise DocumentFailed(info.id, info.last_error or "rendering failed")
         # "retry": the archive is down; the document keeps its number and is issued when
         # it is back (the API answers 202 with its Location).
         return IssueOutcome(info, created=True)
+
+    def _replace_failed(
+        self,
+        document_id: str,
+        validated: Validated,
+        payload: dict[str, Any],
+        asynchronous: bool,
+        idempotency: tuple[int, str] | None,
+        recipients: Recipients | None,
+    ) -> IssueOutcome:
+        """``"reissue": true`` for a document that failed and was never issued: the
+        corrected payload takes its place (same id, version and number, so the series
+        keeps no gap) and is issued as a new request would be."""
+        kind = validated.kind
+        with nullcontext() if asynchronous else self.renderers.slots.hold():
+            with self._transaction() as session:
+                row = self._locked(session, document_id, skip=False)
+                if row is None or row.status != "failed":
+                    raise Conflict(f"document {document_id} is no longer failed; send it again")
+                self._adopt(row, validated, payload, "queued" if asynchronous else "issuing")
+                numbered = self._number(session, row, kind)
+                self._finish_idempotency(session, idempotency, row.id)
+                if recipients is not None:
+                    self.outbox.enqueue(session, row.id, recipients)
+                info = DocumentInfo.of(row)
+            if asynchronous:
+                if self.dispatch is not None:
+                    self._send(document_id)
+                return IssueOutcome(info, created=True)
+            attempt = self._finish(document_id, numbered)
+        with self._transaction() as session:
+            info = DocumentInfo.of(session.get_one(Document, document_id))
+        if attempt.outcome == "failed":
+            raise DocumentFailed(info.id, info.last_error or "rendering failed")
+        if attempt.outcome == "retry" and self.dispatch is not None:
+            self._send(document_id)
+        return IssueOutcome(info, created=True)
+
+    def _adopt(
+        self, row: Document, validated: Validated, payload: dict[str, Any], status: str
+    ) -> None:
+        """Give the failed ``row`` the corrected ``payload``; it keeps its number (a
+        payload that states another one, or moves it to another series, is refused)."""
+        kind = validated.kind
+        request = kind.numbering(validated.doc)
+        if request is not None and row.number is not None:
+            if request.stated is None:
+                try:
+                    request.sequence_of(row.number)
+                except ValueError:
+                    raise Conflict(
+                        f"document {row.id} holds number {row.number}; the corrected "
+                        "payload must keep its series and year"
+                    ) from None
+                payload = kind.with_number(payload, row.number)
+            elif request.stated != row.number:
+                raise Conflict(
+                    f"document {row.id} holds number {row.number}; the corrected "
+                    f"payload states {request.stated}: state {row.number} or none"
+                )
+        doc = validated.doc
+        row.payload = payload
+        row.policy_number = doc.policy.number
+        row.policyholder_tax_id = doc.policyholder.tax_id
+        row.policyholder_name = doc.policyholder.legal_name
+        row.issue_date = doc.document.issue_date
+        row.locale = doc.document.locale
+        row.status = status
+        row.next_attempt_at = self.clock() + (timedelta(0) if status == "queued" else self._lease)
+
+    def prepare(self, body: Mapping[str, Any]) -> Prepared:
+        """Validate a request for later: the payload, its options and its recipients."""
+        payload, options = split_request(body)
+        validated = validate(payload)
+        recipients = (
+            parse_recipients(options["deliver"], limit=self.settings.max_recipients_per_delivery)
+            if "deliver" in options
+            else None
+        )
+        return Prepared(validated, payload, bool(options.get("reissue", False)), recipients)
+
+    def accept_all(
+        self, session: Session, items: Sequence[Prepared | None], *, client: Client
+    ) -> tuple[list[str | Conflict | None], list[str]]:
+        """Record every prepared item as queued inside the caller's transaction (a batch:
+        all of them or none); an item already issued under its business reference
+        resolves to that document. ``None`` items are skipped (refused by the caller).
+        Returns what each item became, and the documents queued now."""
+        waiting = session.scalar(
+            select(func.count()).select_from(Document).where(Document.status.in_(WAITING))
+        )
+        accepted = sum(item is not None for item in items)
+        if (waiting or 0) + accepted > self.settings.max_queued_documents:
+            raise Unavailable(f"{waiting} documents are waiting to be issued; retry later")
+        results: list[str | Conflict | None] = []
+        queued: list[str] = []
+        for item in items:
+            if item is None:
+                results.append(None)
+                continue
+            kind, reference = item.validated.kind.name, item.validated.doc.document.our_reference
+            latest = session.scalars(
+                select(Document)
+                .where(Document.kind == kind, Document.business_reference == reference)
+                .order_by(Document.version.desc())
+                .limit(1)
+            ).first()
+            if latest is not None and not client.may_read(latest.issued_by):
+                results.append(
+                    Conflict(f"{kind} {reference} was issued for another client; "
+                             "this key may not read it")
+                )  # fmt: skip
+                continue
+            if latest is not None and (not item.reissue or latest.status in WAITING):
+                results.append(latest.id)  # already there (or taken by this batch)
+                continue
+            if latest is not None and latest.status == "failed":
+                try:
+                    self._adopt(latest, item.validated, item.payload, "queued")
+                except Conflict as error:
+                    results.append(error)
+                    continue
+                row = latest
+            else:
+                version = latest.version + 1 if latest else 1
+                row = self._new_row(
+                    item.validated, item.payload, version, latest.id if latest else None
+                )
+                row.issued_by = client.id
+                row.status = "queued"
+                row.next_attempt_at = self.clock()
+                session.add(row)
+                session.flush()
+            if item.recipients is not None:
+                self.outbox.enqueue(session, row.id, item.recipients)
+            results.append(row.id)
+            queued.append(row.id)
+        return results, queued
+
+    def dispatch_queued(self, document_ids: Sequence[str]) -> None:
+        """With a broker, hand newly queued documents to it (after their commit)."""
+        if self.dispatch is not None:
+            for document_id in document_ids:
+                self._send(document_id)
 
     def _check_queue_room(self) -> None:
         with self._transaction() as session:
@@ -542,25 +752,48 @@ class Service:
             .values(series=request.series, year=request.year, last=0)
             .on_conflict_do_nothing()
         )
+        series = (NumberSeries.series == request.series, NumberSeries.year == request.year)
         if request.stated is None:
             last = session.execute(
                 update(NumberSeries)
-                .where(NumberSeries.series == request.series, NumberSeries.year == request.year)
+                .where(*series)
                 .values(last=NumberSeries.last + 1)
                 .returning(NumberSeries.last)
             ).scalar_one()
+            if last > SEQUENCE_MAX:  # the transaction rolls back: the series stays as it was
+                raise InvalidPayload(
+                    [
+                        Problem(
+                            request.field.replace("number", "series"),
+                            f"series {request.series} has no number left for {request.year}: "
+                            f"{request.format(SEQUENCE_MAX)} was the last",
+                            "series_exhausted",
+                        )
+                    ]
+                )
             number: str = request.format(last)
             return number
         sequence = request.sequence_of(request.stated)
-        session.execute(  # take the series lock before checking for a duplicate
+        current = session.execute(  # take the series lock before checking anything
             update(NumberSeries)
-            .where(NumberSeries.series == request.series, NumberSeries.year == request.year)
-            .values(
-                last=func.max(NumberSeries.last, sequence)
-                if self.database.dialect.name == "sqlite"
-                else func.greatest(NumberSeries.last, sequence)
+            .where(*series)
+            .values(last=NumberSeries.last)
+            .returning(NumberSeries.last)
+        ).scalar_one()
+        if sequence > current + STATED_AHEAD_MAX:
+            highest = request.format(min(current + STATED_AHEAD_MAX, SEQUENCE_MAX))
+            raise InvalidPayload(
+                [
+                    Problem(
+                        request.field,
+                        f"{request.stated} is beyond the range series {request.series} can take "
+                        f"now: a stated number runs at most {STATED_AHEAD_MAX} ahead of the "
+                        f"series' last number, so up to {highest}",
+                        "number_range",
+                    )
+                ]
             )
-        )
+        session.execute(update(NumberSeries).where(*series).values(last=max(current, sequence)))
         taken = session.scalar(select(Document.id).where(Document.number == request.stated))
         if taken is not None:
             raise Conflict(f"invoice number {request.stated} was already issued ({taken})")
@@ -622,6 +855,10 @@ class Service:
             reserved = self._reserve(document_id)
         except (InvalidPayload, Conflict) as error:
             return self._fail(document_id, str(error))
+        except Unavailable:
+            raise
+        except Exception as error:  # the stored payload cannot be numbered: record why
+            return self._fail(document_id, f"{type(error).__name__}: {error}"[:2000])
         if isinstance(reserved, Attempt):
             return reserved
         return self._finish(document_id, reserved)
@@ -629,11 +866,14 @@ class Service:
     def _finish(self, document_id: str, validated: Validated) -> Attempt:
         """Steps 2 and 3: render and archive with no lock held, then record."""
         try:
-            artefact = self._render_and_archive(validated, document_id)
+            with self._holding(document_id):
+                artefact = self._render_and_archive(validated, document_id)
         except Unavailable as error:
             return self._reschedule(document_id, str(error))
         except (InvalidPayload, Conflict, RenderError) as error:
             return self._fail(document_id, str(error))
+        except Exception as error:  # a failure the payload causes: record it, never loop
+            return self._fail(document_id, f"{type(error).__name__}: {error}"[:2000])
         with self._transaction() as session:
             row = self._locked(session, document_id, skip=False)
             if row is None or row.status not in WAITING:
@@ -655,6 +895,15 @@ class Service:
             return validated
 
     @staticmethod
+    def _visible(session: Session, document_id: str, client: Client) -> Document:
+        """The document, if this client may see it; otherwise it does not exist for them
+        (404, the same answer as for an id that is nobody's)."""
+        row = session.get(Document, document_id)
+        if row is None or not client.may_read(row.issued_by):
+            raise NotFound(f"no document {document_id}")
+        return row
+
+    @staticmethod
     def _locked(session: Session, document_id: str, *, skip: bool) -> Document | None:
         query = select(Document).where(Document.id == document_id)
         found: Document | None = session.scalars(query.with_for_update(skip_locked=skip)).first()
@@ -662,11 +911,46 @@ class Service:
 
     @property
     def _lease(self) -> timedelta:
-        """How long a taken document waits before someone else may take it: a render
-        lease in-process; with Celery, the broker's own redelivery time."""
+        """How long a taken document waits before someone else may take it: a short
+        render lease in-process, renewed while the render lasts (so a process killed in
+        the middle of one leaves its documents to the next within that time, not after
+        minutes); with Celery, the broker's own redelivery time."""
         if self.dispatch is None:
-            return LEASE
+            return timedelta(seconds=self.settings.render_lease_seconds)
         return timedelta(seconds=self.settings.broker_visibility_timeout_seconds)
+
+    @contextmanager
+    def _holding(self, document_id: str) -> Iterator[None]:
+        """Renew the lease of ``document_id`` for as long as this block runs."""
+        with self._held_lock:
+            self._held.add(document_id)
+            if self._heartbeat is None or not self._heartbeat.is_alive():
+                self._heartbeat = threading.Thread(
+                    target=self._renew_leases, name="lease-heartbeat", daemon=True
+                )
+                self._heartbeat.start()
+        try:
+            yield
+        finally:
+            with self._held_lock:
+                self._held.discard(document_id)
+
+    def _renew_leases(self) -> None:
+        period = self._lease.total_seconds() / 3
+        while not self._closed.wait(period):
+            with self._held_lock:
+                held = list(self._held)
+            if not held:
+                continue
+            try:
+                with self._transaction() as session:
+                    session.execute(
+                        update(Document)
+                        .where(Document.id.in_(held), Document.status == "issuing")
+                        .values(next_attempt_at=self.clock() + self._lease)
+                    )
+            except Exception:  # the database is down: the next beat tries again
+                LOG.exception("renewing render leases")
 
     def work_once(self, limit: int = 10) -> int:
         """One pass of the in-process issuer: issue due documents, or with a broker, send
@@ -739,9 +1023,7 @@ class Service:
         """Put a failed document back in the queue."""
         client.require("documents:write")
         with self._transaction() as session:
-            row = session.get(Document, document_id)
-            if row is None:
-                raise NotFound(f"no document {document_id}")
+            row = self._visible(session, document_id, client)
             if row.status != "failed":
                 raise Conflict(f"document {document_id} is {row.status}, not failed")
             row.status = "queued"
@@ -762,11 +1044,10 @@ class Service:
         idempotency_key: str | None = None,
     ) -> tuple[DeliveryInfo, bool]:
         """Queue an email delivery of an issued document; ``True`` if this request created it."""
-        client.require("documents:write")
-        recipients = parse_recipients(body, at="")
+        client.require("deliveries:write")
+        recipients = parse_recipients(body, at="", limit=self.settings.max_recipients_per_delivery)
         with self._transaction() as session:
-            if session.get(Document, document_id) is None:
-                raise NotFound(f"no document {document_id}")
+            self._visible(session, document_id, client)
             if idempotency_key is not None:
                 existing = self.outbox.find(session, document_id, idempotency_key)
                 if existing is not None:
@@ -779,8 +1060,7 @@ class Service:
         """Every delivery of a document, with each attempt."""
         client.require("documents:read")
         with self._transaction() as session:
-            if session.get(Document, document_id) is None:
-                raise NotFound(f"no document {document_id}")
+            self._visible(session, document_id, client)
             rows = session.scalars(
                 select(Delivery)
                 .where(Delivery.document_id == document_id)
@@ -814,6 +1094,17 @@ class Service:
 
         HTML inlines the stylesheet unless ``asset_base`` says where the assets are served."""
         client.require("previews")
+        if locale is not None and locale not in SUPPORTED_LOCALES:
+            raise InvalidPayload(
+                [
+                    Problem(
+                        "locale",
+                        f"{locale[:20]!r} is not a locale we write in; "
+                        f"choose one of {', '.join(SUPPORTED_LOCALES)}",
+                        "locale",
+                    )
+                ]
+            )
         validated = validate(payload)
         if not html:
             return self.renderers.render(validated, locale=locale, draft=True).document.pdf
@@ -832,10 +1123,7 @@ class Service:
         """One document's metadata."""
         client.require("documents:read")
         with self._transaction() as session:
-            row = session.get(Document, document_id)
-            if row is None:
-                raise NotFound(f"no document {document_id}")
-            return DocumentInfo.of(row)
+            return DocumentInfo.of(self._visible(session, document_id, client))
 
     def pdf(self, document_id: str, *, client: Client) -> tuple[DocumentInfo, bytes]:
         """The archived bytes, never re-rendered."""
@@ -847,7 +1135,7 @@ class Service:
     def list(self, query: DocumentQuery, *, client: Client) -> DocumentPage:
         """Documents matching ``query``, newest first."""
         client.require("documents:read")
-        conditions = []
+        conditions = [] if client.reads_all else [Document.issued_by == client.id]
         for column, value in (
             (Document.policy_number, query.policy_number),
             (Document.kind, query.kind),
@@ -881,10 +1169,11 @@ class Service:
     def verify(self, sha256: str, *, client: Client) -> DocumentInfo | None:
         """The issued document whose PDF has this sha256, if we issued one."""
         client.require("documents:read")
+        mine = [] if client.reads_all else [Document.issued_by == client.id]
         with self._transaction() as session:
             row = session.scalars(
                 select(Document).where(
-                    Document.sha256 == sha256.lower(), Document.status == "issued"
+                    Document.sha256 == sha256.lower(), Document.status == "issued", *mine
                 )
             ).first()
             return DocumentInfo.of(row) if row is not None else None
@@ -925,7 +1214,8 @@ class Service:
         return f"cor_{prefix}_{secret}"
 
     def create_staff(self, *, email: str, password: str, replace: bool = False) -> Staff:
-        """Add a member of staff (or, with ``replace``, set an existing one's password)."""
+        """Add a member of staff (or, with ``replace``, set an existing one's password:
+        every session of that account ends)."""
         if len(password) < 12:
             raise InvalidPayload([Problem("password", "use at least 12 characters", "weak")])
         with self._transaction() as session:
@@ -934,39 +1224,124 @@ class Service:
             ).first()
             if existing is not None and replace:
                 existing.password_hash = _PASSWORDS.hash(password)
-                return Staff(existing.id, existing.email)
+                existing.session_epoch += 1
+                return Staff(existing.id, existing.email, existing.session_epoch)
             row = StaffUser(
                 email=email.strip().lower(),
                 password_hash=_PASSWORDS.hash(password),
                 created_at=self.clock(),
+                session_epoch=0,
             )
             session.add(row)
             try:
                 session.flush()
             except IntegrityError:
                 raise Conflict(f"{email} already exists") from None
-            return Staff(row.id, row.email)
+            return Staff(row.id, row.email, row.session_epoch)
 
-    def sign_in(self, *, email: str, password: str) -> Staff:
-        """The member of staff with these credentials, or :class:`Unauthenticated`."""
+    def disable_staff(self, *, email: str) -> None:
+        """Disable an account: it cannot sign in, and every session of it ends."""
         with self._transaction() as session:
             row = session.scalars(
                 select(StaffUser).where(StaffUser.email == email.strip().lower())
             ).first()
+            if row is None:
+                raise NotFound(f"no staff user {email}")
+            row.disabled_at = self.clock()
+            row.session_epoch += 1
+
+    def sign_in(self, *, email: str, password: str, address: str | None = None) -> Staff:
+        """The member of staff with these credentials, or :class:`Unauthenticated`.
+
+        Failures are counted per account and per client address: past a few, each new
+        try must wait longer (:class:`TooManyAttempts`, with the wait), and past more the
+        account or the address is locked for a while, right password or not."""
+        email = email.strip().lower()
+        keys = [f"email:{email}"[:300]] + ([f"addr:{address}"[:300]] if address else [])
+        self._throttle(keys)
+        with self._transaction() as session:
+            row = session.scalars(select(StaffUser).where(StaffUser.email == email)).first()
             stored = row.password_hash if row else _DUMMY_HASH
             try:
                 _PASSWORDS.verify(stored, password)
+                ok = row is not None and row.disabled_at is None
             except (VerifyMismatchError, InvalidHashError):
-                raise Unauthenticated("wrong email or password") from None
-            if row is None:
-                raise Unauthenticated("wrong email or password")
-            return Staff(row.id, row.email)
+                ok = False
+            if ok:
+                assert row is not None
+                throttle = session.get(SignInThrottle, keys[0])
+                if throttle is not None:
+                    session.delete(throttle)
+                return Staff(row.id, row.email, row.session_epoch)
+        self._count_failure(keys)
+        raise Unauthenticated("wrong email or password")
 
-    def staff(self, staff_id: int) -> Staff | None:
-        """A member of staff by id (for a session)."""
+    def _throttle(self, keys: Sequence[str]) -> None:
+        s, now = self.settings, self.clock()
+        with self._transaction() as session:
+            for key in keys:
+                row = session.get(SignInThrottle, key)
+                if row is None:
+                    continue
+                if row.locked_until is not None and _aware(row.locked_until) > now:
+                    wait = (_aware(row.locked_until) - now).total_seconds()
+                    raise TooManyAttempts(
+                        f"too many failed sign-ins: locked for {wait:.0f} s", wait
+                    )
+                failures = self._recent_failures(row, now)
+                if failures >= s.sign_in_slowdown_after:
+                    delay = min(
+                        s.sign_in_delay_seconds * 2 ** (failures - s.sign_in_slowdown_after),
+                        s.sign_in_lock_seconds,
+                    )
+                    wait = delay - (now - _aware(row.last_failure_at)).total_seconds()
+                    if wait > 0:
+                        raise TooManyAttempts(f"too many failed sign-ins: wait {wait:.1f} s", wait)
+
+    def _recent_failures(self, row: SignInThrottle, now: datetime) -> int:
+        window = timedelta(seconds=self.settings.sign_in_lock_seconds)
+        return row.failures if _aware(row.last_failure_at) > now - window else 0
+
+    def _count_failure(self, keys: Sequence[str]) -> None:
+        s, now = self.settings, self.clock()
+        for attempt in range(3):
+            try:
+                with self._transaction() as session:
+                    for key in keys:
+                        row = session.get(SignInThrottle, key, with_for_update=True)
+                        if row is None:
+                            row = SignInThrottle(key=key, failures=0, last_failure_at=now)
+                            session.add(row)
+                        row.failures = self._recent_failures(row, now) + 1
+                        row.last_failure_at = now
+                        limit = (
+                            s.sign_in_lock_after
+                            if key.startswith("email:")
+                            else s.sign_in_address_lock_after
+                        )
+                        if row.failures >= limit:
+                            row.locked_until = now + timedelta(seconds=s.sign_in_lock_seconds)
+                            row.failures = 0
+                return
+            except IntegrityError:  # a concurrent first failure of the same key
+                if attempt == 2:
+                    raise
+
+    def sign_out(self, staff: Staff) -> None:
+        """End every session of ``staff``'s account (this one and any other)."""
+        with self._transaction() as session:
+            row = session.get(StaffUser, staff.id)
+            if row is not None and row.session_epoch == staff.epoch:
+                row.session_epoch += 1
+
+    def staff(self, staff_id: int, epoch: int = 0) -> Staff | None:
+        """The member of staff a session names, if that session is still valid: the
+        account exists, is not disabled, and has not ended its sessions since."""
         with self._transaction() as session:
             row = session.get(StaffUser, staff_id)
-            return Staff(row.id, row.email) if row else None
+            if row is None or row.disabled_at is not None or row.session_epoch != epoch:
+                return None
+            return Staff(row.id, row.email, row.session_epoch)
 
     def authenticate(self, token: str | None) -> Client:
         """The client a bearer token belongs to."""
@@ -986,10 +1361,11 @@ class Service:
 
 @dataclass(frozen=True)
 class Staff:
-    """A signed-in member of staff."""
+    """A signed-in member of staff; ``epoch`` is the account's session epoch then."""
 
     id: int
     email: str
+    epoch: int = 0
 
     @property
     def client(self) -> Client:
@@ -1004,7 +1380,7 @@ _DUMMY_HASH = _PASSWORDS.hash("not a password of anyone")
 
 def _hash_secret(secret: str) -> str:
     # API secrets are 256 random bits: a fast hash is enough (no dictionary to attack).
-    return hashlib.sha256(secret.encode("ascii")).hexdigest()
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()  # same bytes for our keys
 
 
 def _aware(moment: datetime) -> datetime:

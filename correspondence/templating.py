@@ -1,24 +1,35 @@
-"""The one Jinja environment: StrictUndefined, autoescape, explicitly registered filters.
+"""The one Jinja environment: StrictUndefined, autoescape, explicitly registered filters,
+and Jinja's i18n extension over one Babel message catalog per locale.
 
 Templates live in ``templates/es`` and ``templates/en`` (the same file names in both) and
-a language-neutral skeleton in ``templates/shared``. Regional vocabulary (contratante or
-tomador, deducible or franquicia …) comes from one glossary per language,
-``templates/{lang}/glossary.toml``: a ``[common]`` table plus one table per region that
-overrides it. Templates receive plain validated data and these words; formatting filters
-read the locale and time zone from the render context, never from the machine.
+a language-neutral skeleton in ``templates/shared``. Every sentence is written whole in
+its template inside ``{% trans %}`` (plurals with ``{% pluralize %}``, i.e. ``ngettext``):
+Spanish templates are written in es-MX and English ones in en-GB. The catalogs
+``templates/locale/{es_MX,es_ES,en_GB,en_US}/LC_MESSAGES/messages.po`` hold the whole
+sentence as the other region writes it (es-ES, en-US) and the Spanish for the labels of
+the shared skeleton, whose message ids are English. Catalogs are read from the ``.po``
+files when first used (no compile step; they ship with ``templates/``). Nothing is ever
+assembled from swapped words. See ``docs/language.md``.
+
+Formatting filters read the locale and time zone from the render context, never from
+the machine.
 """
 
 from __future__ import annotations
 
-import tomllib
+import html
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 from babel import Locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 
@@ -88,30 +99,16 @@ def _country(ctx: Context, code: str) -> str:
 
 
 @pass_context
-def _invoice_line_widths(ctx: Context, doc: Any, fig: Any) -> tuple[str, ...] | None:
-    return invoice_line_widths(doc, fig, ctx["g"], _fmt(ctx))
+def _invoice_line_widths(
+    ctx: Context, doc: Any, fig: Any, headers: list[str], tax_names: Mapping[str, str]
+) -> tuple[str, ...] | None:
+    return invoice_line_widths(doc, fig, headers, tax_names, _fmt(ctx))
 
 
-_DURATION_WORDS = {
-    "es": {
-        "days": ("día natural", "días naturales"),
-        "business_days": ("día hábil", "días hábiles"),
-        "months": ("mes", "meses"),
-        "years": ("año", "años"),
-    },
-    "en": {
-        "days": ("calendar day", "calendar days"),
-        "business_days": ("business day", "business days"),
-        "months": ("month", "months"),
-        "years": ("year", "years"),
-    },
-}
-
-
-@pass_context
-def _duration(ctx: Context, value: legal.Duration) -> str:
-    one, many = _DURATION_WORDS[_fmt(ctx).language][value.unit]
-    return f"{value.value} {one if value.value == 1 else many}"
+def _as_text(value: str) -> str:
+    """HTML from a macro of an HTML template as plain text (entities decoded): for the
+    plain-text email, which prints the letters' salutation."""
+    return html.unescape(str(value))
 
 
 @pass_context
@@ -136,9 +133,30 @@ FILTERS = {
     "number": _number,
     "country": _country,
     "iban": group_iban,
-    "duration": _duration,
     "route": _route,
+    "as_text": _as_text,
 }
+
+
+CATALOG_LOCALES = ("es_MX", "es_ES", "en_GB", "en_US")
+
+
+def catalog_path(templates_dir: Path, locale: str) -> Path:
+    """The ``.po`` file of ``locale`` (``es-MX`` or ``es_MX``)."""
+    name = babel_locale(locale)
+    return templates_dir / "locale" / name / "LC_MESSAGES" / "messages.po"
+
+
+@lru_cache(maxsize=8)
+def catalog(templates_dir: Path, locale: str) -> Translations:
+    """The translations of ``locale``, read from its ``.po`` file (fuzzy entries ignored)."""
+    path = catalog_path(templates_dir, locale)
+    with path.open("rb") as fh:
+        messages = read_po(fh, locale=babel_locale(locale))
+    compiled = BytesIO()
+    write_mo(compiled, messages, use_fuzzy=False)
+    compiled.seek(0)
+    return Translations(compiled)
 
 
 def build_environment(templates_dir: Path) -> Environment:
@@ -157,34 +175,45 @@ def build_environment(templates_dir: Path) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,
+        extensions=["jinja2.ext.i18n"],
     )
+    # A sentence may span lines in its template: whitespace inside {% trans %} collapses.
+    env.policies["ext.i18n.trimmed"] = True
     env.filters.update(FILTERS)
     env.globals["invoice_line_widths"] = _invoice_line_widths
     env.globals["label_width"] = label_width
     env.globals["legal_rule"] = _legal_rule
+
+    def translations(ctx: Context) -> Translations:
+        return catalog(templates_dir, ctx["locale"])
+
+    @pass_context
+    def gettext(ctx: Context, message: str) -> str:
+        return translations(ctx).gettext(message)
+
+    @pass_context
+    def ngettext(ctx: Context, singular: str, plural: str, n: int) -> str:
+        return translations(ctx).ngettext(singular, plural, n)
+
+    @pass_context
+    def pgettext(ctx: Context, context: str, message: str) -> str:
+        return str(translations(ctx).pgettext(context, message))
+
+    @pass_context
+    def npgettext(ctx: Context, context: str, singular: str, plural: str, n: int) -> str:
+        return str(translations(ctx).npgettext(context, singular, plural, n))
+
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext, ngettext, newstyle=True, pgettext=pgettext, npgettext=npgettext
+    )
     return env
 
 
-@lru_cache(maxsize=8)
-def _glossary_file(path: Path) -> Mapping[str, Any]:
-    with path.open("rb") as fh:
-        return tomllib.load(fh)
+WORDS_TEMPLATE = "shared/words.txt"
+"""Names the engine also needs outside a template (pack components in the PDF's page
+labels, attachment file names), written once, in the catalogs' words."""
 
 
-def glossary(templates_dir: Path, locale: str) -> dict[str, Any]:
-    """The words for ``locale``: the language's common table, overridden by its region's."""
-    language, region = locale.split("-")
-    tables = _glossary_file(templates_dir / language / "glossary.toml")
-    if region not in tables:
-        raise KeyError(f"glossary for {language} has no [{region}] table")
-    return _merge(tables["common"], tables[region])
-
-
-def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
+def words(env: Environment, locale: str) -> Any:
+    """``shared/words.txt`` as a module in ``locale``: ``.pack[key]``, ``.filename[kind]``."""
+    return env.get_template(WORDS_TEMPLATE).make_module({"locale": locale})

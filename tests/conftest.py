@@ -1,5 +1,6 @@
-"""Shared fixtures: a warm engine, the shared samples, PDF readers, and the rule that any
-WeasyPrint warning fails the test that caused it."""
+"""Fixtures for every test: a warm engine, the project's sample payloads, PDF readers, and two
+rules: any WeasyPrint warning fails the test that caused it, and so does opening any file
+beside the checkout (the suite runs from a plain clone with nothing next to it)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import copy
 import io
 import json
 import logging
+import os
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,8 +18,37 @@ from pypdf import PdfReader
 
 from correspondence.config import PROJECT_ROOT, Settings
 from correspondence.engine import Engine
+from correspondence.kinds import SAMPLES_DIR
 
-SHARED_SAMPLES = PROJECT_ROOT.parent / "shared" / "samples"
+SAMPLES = SAMPLES_DIR
+"""The project's own sample payloads: the fixtures of the suite."""
+
+_INSIDE = os.path.join(str(PROJECT_ROOT), "")
+_BESIDE = os.path.join(str(PROJECT_ROOT.parent), "")
+_opened_beside: list[str] = []
+
+
+def _outside_the_checkout(event: str, args: tuple[Any, ...]) -> None:
+    """Audit hook: note every file opened next to the checkout (a sibling ``shared`` folder
+    and the like). Anything else outside it (the interpreter, site-packages, /tmp, fonts)
+    is the machine's."""
+    if event != "open" or not isinstance(args[0], str | bytes | os.PathLike):
+        return
+    path = os.path.abspath(os.fsdecode(args[0]))
+    if path.startswith(_BESIDE) and not path.startswith(_INSIDE):
+        _opened_beside.append(path)
+
+
+sys.addaudithook(_outside_the_checkout)
+
+
+@pytest.fixture(autouse=True)
+def nothing_beside_the_checkout_is_read() -> Iterator[None]:
+    """Fail any test during which this process opened a file beside the checkout."""
+    del _opened_beside[:]
+    yield
+    opened, _opened_beside[:] = list(_opened_beside), []
+    assert not opened, f"opened files outside the repository: {opened}"
 
 
 class _Capture(logging.Handler):
@@ -53,8 +85,8 @@ def engine(settings: Settings) -> Engine:
 
 
 def load_sample(name: str) -> dict[str, Any]:
-    """A payload from ../shared/samples, exactly as published."""
-    loaded: dict[str, Any] = json.loads((SHARED_SAMPLES / name).read_text("utf-8"))
+    """One of the project's sample payloads (``correspondence/kinds/samples``)."""
+    loaded: dict[str, Any] = json.loads((SAMPLES / name).read_text("utf-8"))
     return loaded
 
 
@@ -100,3 +132,32 @@ def flat(text: str) -> str:
 def pdf_text(data: bytes) -> str:
     """All page text, whitespace-collapsed, for phrase searches across line breaks."""
     return flat(" ".join(pdf_pages_text(data)))
+
+
+PLACEHOLDER = {"es": "Texto en español.", "en": "Text in English."}
+
+
+def in_language(payload: dict[str, Any], language: str) -> dict[str, Any]:
+    """``payload`` with every free text it lacks in ``language`` given in it too, as
+    ``{"es": …, "en": …}`` (a fixed sentence stands for the translation): what a caller
+    sends to have a document rendered in a locale of another language."""
+    from correspondence.kinds import validate
+    from correspondence.language import untranslated
+
+    payload = copy.deepcopy(payload)
+    doc = validate(payload).doc
+    for path in untranslated(doc, language, doc.document.language_of_text):
+        *parents, last = path.split(".")
+        node: Any = payload
+        for key in parents:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        key_or_index: Any = int(last) if isinstance(node, list) else last
+        original = node[key_or_index]
+        texts = (
+            dict(original)
+            if isinstance(original, dict)
+            else {doc.document.language_of_text: original}
+        )
+        texts[language] = PLACEHOLDER[language]
+        node[key_or_index] = texts
+    return payload

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from correspondence.archive import ArchiveConflict, ArchiveNotFound, ArchiveUnavailable
+from correspondence.files import private_folder, write_atomically
 
 
 class FilesystemArchive:
@@ -24,25 +24,33 @@ class FilesystemArchive:
         return path
 
     def put(self, *, key: str, data: bytes, content_type: str, metadata: Mapping[str, str]) -> None:
-        """Write ``data`` atomically; refuse if the key exists."""
+        """Write ``data``, then its metadata, each atomically (a temporary file linked
+        into place), 0600 in 0700 folders; refuse if the key exists. A write cut short
+        between the two (a full disk, a crash) leaves the data without metadata, never
+        a partial file: the same put again completes it."""
         path = self._path(key)
+        meta = json.dumps({"content_type": content_type, **metadata}, sort_keys=True).encode()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            private_folder(path.parent)
             try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.link(tmp, path)  # fails if the key exists: write-once
-            finally:
-                os.unlink(tmp)
-        except FileExistsError:
-            raise ArchiveConflict(key) from None
+                self._write(path, data)  # fails if the key exists: write-once
+            except FileExistsError:
+                if self._meta(path).exists() or path.read_bytes() != data:
+                    raise ArchiveConflict(key) from None
+            try:
+                self._write(self._meta(path), meta)
+            except FileExistsError:
+                raise ArchiveConflict(key) from None
         except OSError as error:
             raise ArchiveUnavailable(f"cannot write {key}: {error.strerror}") from error
-        meta = {"content_type": content_type, **metadata}
-        path.with_name(path.name + ".meta.json").write_text(json.dumps(meta, sort_keys=True))
+
+    def _write(self, path: Path, data: bytes) -> None:
+        """One write-once file (a subclass may fail it, to test what a full disk does)."""
+        write_atomically(path, data, replace=False)
+
+    @staticmethod
+    def _meta(path: Path) -> Path:
+        return path.with_name(path.name + ".meta.json")
 
     def get(self, *, key: str) -> bytes:
         """The stored bytes."""
@@ -60,7 +68,7 @@ class FilesystemArchive:
     def check(self) -> None:
         """The root exists (or can be created) and is writable."""
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
+            private_folder(self.root)
         except OSError as error:
             raise ArchiveUnavailable(str(error)) from error
         if not os.access(self.root, os.W_OK):

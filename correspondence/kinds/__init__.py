@@ -22,6 +22,13 @@ from correspondence.rules import check_every_input
 
 SAMPLES_DIR = Path(__file__).parent / "samples"
 
+SEQUENCE_MAX = 999_999
+"""The last sequence of a series in one year (numbers carry six digits)."""
+STATED_AHEAD_MAX = 10_000
+"""How far ahead of a series' last number a stated number may be. Stating a number moves
+the series on to it, so without this bound one stated ``XX-2026-999999`` would leave the
+series nothing to give."""
+
 
 @dataclass(frozen=True)
 class NumberRequest:
@@ -34,6 +41,8 @@ class NumberRequest:
     series: str
     year: int
     stated: str | None
+    field: str = "invoice.number"
+    """Where the number is in the payload, for messages."""
 
     def format(self, sequence: int) -> str:
         """The number for ``sequence`` in this series and year."""
@@ -162,10 +171,27 @@ def validate(payload: object) -> Validated:
     """
     kind = kind_of(payload)
     try:
-        doc = kind.model.model_validate(payload)
+        doc = kind.model.model_validate(payload, context={"text_language": _text_language(payload)})
     except ValidationError as error:
         raise InvalidPayload(problems_from(error)) from None
     check = Reconciler()
     check_every_input(doc, check, signed=kind.signed_amounts)
     check.raise_if_any()
-    return Validated(kind, doc, kind.derive(doc))
+    validated = Validated(kind, doc, kind.derive(doc))
+    from correspondence.language import require_language
+
+    require_language(validated, doc.document.locale)  # its own locale, before it is issued
+    return validated
+
+
+def _text_language(payload: object) -> str | None:
+    """The language the payload's free text is written in, read before validation so that
+    each free-text field given in several languages reads in it."""
+    document = payload.get("document") if isinstance(payload, Mapping) else None
+    if not isinstance(document, Mapping):
+        return None
+    stated = document.get("text_language")
+    if isinstance(stated, str):
+        return stated
+    locale = document.get("locale")
+    return locale.split("-")[0] if isinstance(locale, str) else None

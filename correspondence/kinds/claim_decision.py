@@ -24,7 +24,19 @@ from correspondence.kinds.common import (
     appeal_figures,
     require_complaint_routes,
 )
-from correspondence.models import Envelope, Model, Money, NonEmpty, Party, Person, Rate
+from correspondence.models import (
+    LIST_MAX,
+    Day,
+    Envelope,
+    Label,
+    Model,
+    Money,
+    NonEmpty,
+    Party,
+    Person,
+    Rate,
+    Text,
+)
 from correspondence.rules import check_min_indemnity, unique
 
 IneligibleCode = Literal[
@@ -48,11 +60,11 @@ class Claim(Model):
     number: NonEmpty
     buyer: Party
     cause: Literal["insolvency", "protracted_default", "political"]
-    mep_end: dt.date
-    notified_on: dt.date
-    submitted_on: dt.date
-    documents_complete_on: dt.date
-    date_of_loss: dt.date
+    mep_end: Day
+    notified_on: Day
+    submitted_on: Day
+    documents_complete_on: Day
+    date_of_loss: Day
     credit_limit_applicable: Money
     policy_year: NonEmpty
     vat_covered: bool = False
@@ -62,17 +74,17 @@ class IneligibleReason(Model):
     """Why an invoice is not indemnified."""
 
     code: IneligibleCode
-    text: NonEmpty
-    policy_clause: NonEmpty
+    text: Text
+    policy_clause: Text
 
 
 class ClaimedInvoice(Model):
     """One claimed invoice."""
 
     number: NonEmpty
-    invoice_date: dt.date
-    due_date: dt.date
-    delivery_date: dt.date | None = None
+    invoice_date: Day
+    due_date: Day
+    delivery_date: Day | None = None
     net: Money
     vat: Money
     gross: Money | None = None
@@ -83,11 +95,11 @@ class ClaimedInvoice(Model):
 class PreLossRecovery(Model):
     """A payment received from the buyer before the date of loss."""
 
-    date: dt.date
+    date: Day
     gross: Money
     net: Money | None = None
     vat_share: Money | None = None
-    allocated_to: str | None = None
+    allocated_to: Label | None = None
 
 
 class StatedStep(Model):
@@ -112,7 +124,7 @@ class Deductible(Model):
 class StatedCalculation(Model):
     """The calculation as the payload states it; inputs and results."""
 
-    steps: list[StatedStep] | None = None
+    steps: list[StatedStep] | None = Field(default=None, max_length=LIST_MAX)
     claimed_gross: Money | None = None
     ineligible_total: Money | None = None
     eligible_outstanding: Money | None = None
@@ -129,18 +141,18 @@ class StatedCalculation(Model):
 class ClaimPayment(Model):
     """How and when the indemnity is paid."""
 
-    date: dt.date
+    date: Day
     method: NonEmpty
-    iban: str | None = None
-    clabe: str | None = None
+    iban: Label | None = None
+    clabe: Label | None = None
     reference: NonEmpty
 
 
 class PostPayment(Model):
     """What happens after payment."""
 
-    recoveries_sharing: NonEmpty
-    subrogation_note: NonEmpty
+    recoveries_sharing: Text
+    subrogation_note: Text
     collections_continue: bool
     update_frequency_days: int = Field(ge=1, le=365)
     remittance_days: int = Field(ge=1, le=365)
@@ -149,9 +161,9 @@ class PostPayment(Model):
 class Explanation(Model):
     """The examiner's note on one topic, with its clause."""
 
-    topic: NonEmpty
-    text: NonEmpty
-    policy_clause: NonEmpty
+    topic: Text
+    text: Text
+    policy_clause: Text
 
 
 class ClaimDecision(Envelope):
@@ -159,12 +171,12 @@ class ClaimDecision(Envelope):
 
     claims_examiner: Person
     claim: Claim
-    invoices: list[ClaimedInvoice] = Field(min_length=1)
-    pre_loss_recoveries: list[PreLossRecovery] = Field(default_factory=list)
+    invoices: list[ClaimedInvoice] = Field(max_length=LIST_MAX, min_length=1)
+    pre_loss_recoveries: list[PreLossRecovery] = Field(max_length=LIST_MAX, default_factory=list)
     calculation: StatedCalculation
     outcome: Outcome | None = None
     payment: ClaimPayment | None = None
-    explanations: list[Explanation] = Field(default_factory=list)
+    explanations: list[Explanation] = Field(max_length=LIST_MAX, default_factory=list)
     post_payment: PostPayment
     appeal: Appeal | None = None
 

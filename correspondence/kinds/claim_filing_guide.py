@@ -18,7 +18,18 @@ from correspondence.checks import Reconciler
 from correspondence.claims import ClaimInput, InvoiceIn, calculate
 from correspondence.kinds import Kind
 from correspondence.kinds.common import CollectionService, require_complaint_routes
-from correspondence.models import Envelope, Model, Money, NonEmpty, Person, Rate
+from correspondence.models import (
+    LIST_MAX,
+    Day,
+    Envelope,
+    Label,
+    Model,
+    Money,
+    NonEmpty,
+    Person,
+    Rate,
+    Text,
+)
 from correspondence.rules import check_min_indemnity, unique
 
 
@@ -65,22 +76,22 @@ class RequiredDocument(Model):
     """One item of the claim checklist, with why it is needed."""
 
     code: NonEmpty
-    label: NonEmpty
-    why: NonEmpty
+    label: Text
+    why: Text
     required_for: Literal["all", "insolvency", "protracted_default", "dcl"]
 
 
 class ExampleDates(Model):
     """Stated dates of the worked example; each is checked."""
 
-    mep_end: dt.date | None = None
-    stop_deliveries_from: dt.date | None = None
-    notify_by: dt.date | None = None
-    collection_transfer_by: dt.date | None = None
-    notified_on: dt.date
-    date_of_loss: dt.date | None = None
-    documents_complete_on: dt.date | None = None
-    payment_due_by: dt.date | None = None
+    mep_end: Day | None = None
+    stop_deliveries_from: Day | None = None
+    notify_by: Day | None = None
+    collection_transfer_by: Day | None = None
+    notified_on: Day
+    date_of_loss: Day | None = None
+    documents_complete_on: Day | None = None
+    payment_due_by: Day | None = None
 
 
 class IndicativeIndemnity(Model):
@@ -90,15 +101,15 @@ class IndicativeIndemnity(Model):
     indemnity_before_deductible: Money | None = None
     afl_applied: Money | None = None
     payable: Money | None = None
-    note: str | None = None
+    note: Text | None = None
 
 
 class Example(Model):
     """A worked example: one unpaid invoice followed through the timeline."""
 
     invoice_number: NonEmpty
-    invoice_date: dt.date
-    due_date: dt.date
+    invoice_date: Day
+    due_date: Day
     amount: Money
     amount_net_of_vat: Money
     computed: ExampleDates
@@ -108,8 +119,8 @@ class Example(Model):
 class GuideAppeal(Model):
     """How to appeal a future claim decision."""
 
-    deadline_rule: NonEmpty
-    channel: dict[str, str]
+    deadline_days: int = Field(ge=1, le=365)
+    channel: dict[Label, Label] = Field(max_length=10)
     response_target_days: int = Field(ge=1, le=90)
     response_target_unit: Literal["business_days", "calendar_days"]
 
@@ -121,7 +132,7 @@ class ClaimFilingGuide(Envelope):
     policy_params: PolicyParams
     channels: Channels
     collections: CollectionService
-    documents_required: list[RequiredDocument] = Field(min_length=1)
+    documents_required: list[RequiredDocument] = Field(max_length=LIST_MAX, min_length=1)
     example: Example | None = None
     appeal: GuideAppeal
 
@@ -312,6 +323,7 @@ def derive(doc: ClaimFilingGuide) -> GuideFigures:
     # The guide prints the statutory complaint routes: they must exist.
     require_complaint_routes(doc, check)
     example = _example(doc, doc.example, check) if doc.example else None
+    require_complaint_routes(doc, check)  # the guide prints the complaint routes
     check.raise_if_any()
     return GuideFigures(doc.policy.currency, Decimal(1) - p.indemnity_pct, example)
 

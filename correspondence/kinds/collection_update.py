@@ -22,7 +22,18 @@ from correspondence.calendar import BusinessCalendar, add_calendar_days
 from correspondence.checks import Reconciler
 from correspondence.kinds import Kind
 from correspondence.kinds.common import CollectionService, business_calendar
-from correspondence.models import Envelope, Model, Money, NonEmpty, Party, Person
+from correspondence.models import (
+    LIST_MAX,
+    Day,
+    Envelope,
+    Label,
+    Model,
+    Money,
+    NonEmpty,
+    Party,
+    Person,
+    Text,
+)
 from correspondence.rules import unique
 
 CaseStatus = Literal[
@@ -38,23 +49,23 @@ CaseStatus = Literal[
 class Recovery(Model):
     """Money recovered from the buyer on a case."""
 
-    date: dt.date
+    date: Day
     amount: Money
-    source: NonEmpty
+    source: Text
 
 
 class Action(Model):
     """Something done on the case."""
 
-    date: dt.date
-    text: NonEmpty
+    date: Day
+    text: Text
 
 
 class NextStep(Model):
     """Something planned on the case."""
 
-    by: dt.date | None = None
-    text: NonEmpty
+    by: Day | None = None
+    text: Text
 
 
 class CollectionCase(Model):
@@ -62,24 +73,24 @@ class CollectionCase(Model):
 
     case_number: NonEmpty
     buyer: Party
-    claim_number: str | None = None
+    claim_number: Label | None = None
     covered: bool
-    placed_on: dt.date
+    placed_on: Day
     status: CaseStatus
     amount_placed: Money
     recovered_before: Money
-    recoveries: list[Recovery] = Field(default_factory=list)
+    recoveries: list[Recovery] = Field(max_length=LIST_MAX, default_factory=list)
     outstanding: Money | None = None
-    actions: list[Action] = Field(default_factory=list)
-    next_steps: list[NextStep] = Field(default_factory=list)
+    actions: list[Action] = Field(max_length=LIST_MAX, default_factory=list)
+    next_steps: list[NextStep] = Field(max_length=LIST_MAX, default_factory=list)
 
 
 class Remittance(Model):
     """Money we transferred to the customer."""
 
     case_number: NonEmpty
-    recovered_on: dt.date
-    remitted_on: dt.date
+    recovered_on: Day
+    remitted_on: Day
     amount: Money
     reference: NonEmpty
 
@@ -89,10 +100,10 @@ class CollectionUpdate(Envelope):
 
     collections: CollectionService
     collections_contact: Person | None = None
-    last_update: dt.date
-    cases: list[CollectionCase] = Field(min_length=1)
-    remittances: list[Remittance] = Field(default_factory=list)
-    next_update: dt.date | None = None
+    last_update: Day
+    cases: list[CollectionCase] = Field(max_length=LIST_MAX, min_length=1)
+    remittances: list[Remittance] = Field(max_length=LIST_MAX, default_factory=list)
+    next_update: Day | None = None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,17 @@ from pydantic import Field, HttpUrl
 
 from correspondence.calendar import BusinessCalendar, add_calendar_days
 from correspondence.checks import Reconciler
-from correspondence.models import Address, CountryCode, Envelope, Model, NonEmpty, Party
+from correspondence.models import (
+    LIST_MAX,
+    Address,
+    CountryCode,
+    Day,
+    Envelope,
+    Model,
+    NonEmpty,
+    Party,
+    Text,
+)
 from correspondence.regions import es_subdivision
 
 APPEAL_MIN_DAYS = 30  # [ASSUMPTION] brief §2.7: the appeal deadline is issue date + 30 days
@@ -44,17 +54,24 @@ class Reason(Model):
     """One plain-language reason, with a machine code."""
 
     code: NonEmpty
-    text: NonEmpty
+    text: Text
+
+
+class RatingScale(Model):
+    """The ends of a rating scale, printed "de 0 a 10" / "from 0 to 10"."""
+
+    lowest: NonEmpty
+    highest: NonEmpty
 
 
 class Rating(Model):
     """The insurer's grade of a buyer; printed only when ``shareable``."""
 
     value: NonEmpty
-    scale: NonEmpty
+    scale: RatingScale
     higher_is_better: bool
-    label: NonEmpty
-    as_of: date
+    label: Text
+    as_of: Day
     shareable: bool
 
 
@@ -77,10 +94,10 @@ class AppealChannel(Model):
 class Appeal(Model):
     """The internal review a customer can ask for [CHARTER]."""
 
-    deadline_date: date | None = None
+    deadline_date: Day | None = None
     channel: AppealChannel
-    include: list[NonEmpty] = Field(min_length=1)
-    decided_by: NonEmpty
+    include: list[Text] = Field(max_length=LIST_MAX, min_length=1)
+    decided_by: Text
     response_target_days: int = Field(ge=1, le=90)
     response_target_unit: Literal["business_days", "calendar_days"]
     suspends_effect: bool = False

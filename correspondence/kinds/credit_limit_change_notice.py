@@ -27,7 +27,14 @@ from correspondence.kinds.common import (
     check_buyer,
     require_complaint_routes,
 )
-from correspondence.models import Envelope, Model, Money, NonEmpty
+from correspondence.models import (
+    LIST_MAX,
+    Day,
+    Envelope,
+    Model,
+    Money,
+    Text,
+)
 
 ChangeType = Literal["increase", "reduction", "withdrawal", "conditions_change"]
 ExceptionalReason = Literal[
@@ -44,21 +51,21 @@ class Change(Model):
 
     type: ChangeType
     initiated_by: Literal["insurer", "policyholder"]
-    notice_date: date
+    notice_date: Day
     notice_period_days: int = Field(ge=0, le=365)
-    effective_date: date
+    effective_date: Day
     exceptional: bool = False
     exceptional_reason: ExceptionalReason | None = None
-    exceptional_explanation: str | None = None
-    reasons: list[Reason] = Field(default_factory=list)
+    exceptional_explanation: Text | None = None
+    reasons: list[Reason] = Field(max_length=LIST_MAX, default_factory=list)
 
 
 class LimitConditions(Model):
     """Conditions attached to the new limit."""
 
     max_credit_period_days: int | None = Field(default=None, ge=1, le=720)
-    security_required: str | None = None
-    other: str | None = None
+    security_required: Text | None = None
+    other: Text | None = None
 
 
 class Limit(Model):
@@ -73,8 +80,8 @@ class ExposureTreatment(Model):
     """Stated cover around the effective date; every field is checked."""
 
     covered_until_effective_date: Money | None = None
-    deliveries_covered_up_to_previous_limit_until: date | None = None
-    new_deliveries_from: date | None = None
+    deliveries_covered_up_to_previous_limit_until: Day | None = None
+    new_deliveries_from: Day | None = None
 
 
 class CreditLimitChangeNotice(Envelope):
@@ -84,10 +91,10 @@ class CreditLimitChangeNotice(Envelope):
     buyer: Buyer
     limit: Limit
     exposure_treatment: ExposureTreatment | None = None
-    pending_orders_instructions: NonEmpty | None = None
-    next_steps: list[NonEmpty] | None = None
+    pending_orders_instructions: Text | None = None
+    next_steps: list[Text] | None = Field(default=None, max_length=LIST_MAX)
     dcl_blocked: bool | None = None
-    monitoring_fee_stops_on: date | None = None
+    monitoring_fee_stops_on: Day | None = None
     appeal: Appeal | None = None
 
 

@@ -7,7 +7,6 @@ dates are both printed because the charter promises timely decisions.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
@@ -26,7 +25,17 @@ from correspondence.kinds.common import (
     check_buyer,
     require_complaint_routes,
 )
-from correspondence.models import Envelope, Model, Money, NonEmpty, Person, Rate
+from correspondence.models import (
+    LIST_MAX,
+    Day,
+    Envelope,
+    Model,
+    Money,
+    NonEmpty,
+    Person,
+    Rate,
+    Text,
+)
 from correspondence.rules import check_min_indemnity
 
 Outcome = Literal["approved", "partially_approved", "refused"]
@@ -36,7 +45,7 @@ class LimitRequest(Model):
     """The policyholder's request."""
 
     id: NonEmpty
-    received_date: dt.date
+    received_date: Day
     amount_requested: Money
     requested_by: Person | None = None
     buyer: Buyer
@@ -46,7 +55,7 @@ class DecisionConditions(Model):
     """Conditions attached to the approved limit."""
 
     max_credit_period_days: int | None = Field(default=None, ge=1, le=720)
-    security: str | None = None
+    security: Text | None = None
     indemnity_pct_override: Rate | None = None
 
 
@@ -54,32 +63,32 @@ class Decision(Model):
     """The insurer's answer."""
 
     outcome: Outcome | None = None
-    date: dt.date
+    date: Day
     amount_approved: Money
-    effective_date: dt.date
-    valid_until: dt.date | None = None
-    review_date: dt.date | None = None
+    effective_date: Day
+    valid_until: Day | None = None
+    review_date: Day | None = None
     conditions: DecisionConditions | None = None
-    reasons: list[Reason] = Field(default_factory=list)
-    information_that_could_change_it: list[NonEmpty] = Field(default_factory=list)
-    reapply_after: dt.date | None = None
-    alternatives: list[NonEmpty] = Field(default_factory=list)
+    reasons: list[Reason] = Field(max_length=LIST_MAX, default_factory=list)
+    information_that_could_change_it: list[Text] = Field(max_length=LIST_MAX, default_factory=list)
+    reapply_after: Day | None = None
+    alternatives: list[Text] = Field(max_length=LIST_MAX, default_factory=list)
     first_sale_cover_ended: bool | None = None
 
 
 class Fee(Model):
     """The credit assessment fee, if charged."""
 
-    label: NonEmpty
+    label: Text
     amount: Money
-    tax_note: str | None = None
+    tax_note: Text | None = None
 
 
 class Sla(Model):
     """Internal timeliness metric; recorded, not printed."""
 
-    target_business_days: int = Field(ge=0)
-    actual_business_days: int = Field(ge=0)
+    target_business_days: int = Field(ge=0, le=3650)
+    actual_business_days: int = Field(ge=0, le=3650)
 
 
 class CreditLimitDecision(Envelope):

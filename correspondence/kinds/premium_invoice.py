@@ -28,16 +28,25 @@ from correspondence.checks import Reconciler
 from correspondence.formatting import JURISDICTION_TZ
 from correspondence.kinds import Kind, NumberRequest
 from correspondence.models import (
+    AMOUNT_LIMIT,
+    LABEL_MAX,
+    LINES_MAX,
+    LIST_MAX,
+    Day,
     DecimalStr,
     Envelope,
+    Label,
     Model,
+    Moment,
     Money,
     NonEmpty,
     Period,
+    PlainText,
     Quantity,
     Rate,
+    Text,
 )
-from correspondence.money import amount_in_words_mxn, apply_rate, quantize
+from correspondence.money import amount_in_words_mxn, apply_rate, minor_unit, quantize
 from correspondence.rules import check_mx_instalment_length
 from correspondence.taxes import LINE_CODES, taxation
 
@@ -64,6 +73,7 @@ PREMIUM_KINDS = frozenset({"deposit_instalment", "minimum_premium_instalment"})
 PREMIUM_LINE_CODES = frozenset(
     {"premium_deposit", "premium_minimum_instalment", "premium_adjustment"}
 )
+QR_PAYLOAD_MAX = 1000  # a version-40 QR code at level M holds 2,331 bytes
 MX_COVER_CEASES_AT = time(12, 0)  # LSCS art. 40: noon on the last day of grace
 #: A Spanish credit note is a rectifying invoice, numbered in its own series (RD 1619/2012
 #: art. 15): series that start with R (R, R1…R5 as the AEAT's rectifying types) and only
@@ -75,15 +85,15 @@ class InvoiceHeader(Model):
     """``invoice``: number, dates and what the charge relates to."""
 
     number: NonEmpty | None = None
-    series: str = Field(pattern=r"^[A-Z0-9]{1,25}$")
-    issue_date: date
-    operation_date: date | None = None
-    title: str | None = None
-    due_date: date | None = None
+    series: str = Field(max_length=LABEL_MAX, pattern=r"^[A-Z0-9]{1,25}$")
+    issue_date: Day
+    operation_date: Day | None = None
+    title: Label | None = None
+    due_date: Day | None = None
     grace_days: int | None = Field(default=None, ge=0, le=365)  # law: legal.py
-    payment_deadline: date | None = None
-    cover_ceases_if_unpaid: datetime | None = None
-    suspension_date_if_unpaid: date | None = None
+    payment_deadline: Day | None = None
+    cover_ceases_if_unpaid: Moment | None = None
+    suspension_date_if_unpaid: Day | None = None
     period: Period
     kind: InvoiceKind
 
@@ -109,13 +119,13 @@ class InvoiceLine(Model):
     """One line: what is charged, for which period, quantity × unit price."""
 
     code: LineCode
-    description: NonEmpty
+    description: Text
     period: Period | None = None
     quantity: Quantity
     unit_price: Money
     net: Money | None = None
-    tax: list[TaxLine] | None = None
-    exemption_note: str | None = None
+    tax: list[TaxLine] | None = Field(default=None, max_length=LIST_MAX)
+    exemption_note: Text | None = None
     mx: MxLineCodes | None = None
 
 
@@ -131,18 +141,20 @@ class Totals(Model):
     """Stated totals; each must equal the service's own."""
 
     net: Money | None = None
-    taxes: list[TaxTotal] | None = None
+    taxes: list[TaxTotal] | None = Field(default=None, max_length=LIST_MAX)
     total: Money | None = None
-    amount_in_words: str | None = None
+    amount_in_words: PlainText | None = None
 
 
 class Payment(Model):
     """How to pay: the account, the beneficiary and the reference to quote."""
 
     method: Literal["transfer", "direct_debit"]
-    iban: str | None = None
-    bic: str | None = Field(default=None, pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$")
-    clabe: str | None = None
+    iban: Label | None = None
+    bic: str | None = Field(
+        max_length=LABEL_MAX, default=None, pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$"
+    )
+    clabe: Label | None = None
     bank_name: NonEmpty
     beneficiary: NonEmpty
     payment_reference: NonEmpty
@@ -153,14 +165,14 @@ class Fx(Model):
 
     rate: DecimalStr
     source: NonEmpty
-    date: date
+    date: Day
 
 
 class Related(Model):
     """The invoice a credit note or rectifying invoice corrects."""
 
     original_invoice: NonEmpty
-    reason: NonEmpty
+    reason: Text
 
 
 class CreditSettlement(Model):
@@ -178,39 +190,41 @@ class Cfdi(Model):
 
     version: Literal["4.0"]
     uuid: str = Field(
-        pattern=r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
+        max_length=36,
+        pattern=r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",
     )
     serie: str | None = Field(default=None, max_length=25)
     folio: str | None = Field(default=None, max_length=40)
-    fecha: datetime
-    lugar_expedicion: str = Field(pattern=r"^\d{5}$")
+    fecha: Moment
+    lugar_expedicion: str = Field(max_length=LABEL_MAX, pattern=r"^\d{5}$")
     forma_pago: NonEmpty
     metodo_pago: Literal["PUE", "PPD"]
     uso_cfdi: NonEmpty
     exportacion: Literal["01"]
-    moneda: str | None = None
+    moneda: Label | None = None
     tipo_cambio: DecimalStr | None = None
     regimen_fiscal_emisor: NonEmpty
     regimen_fiscal_receptor: NonEmpty
-    domicilio_fiscal_receptor: str = Field(pattern=r"^\d{5}$")
+    domicilio_fiscal_receptor: str = Field(max_length=LABEL_MAX, pattern=r"^\d{5}$")
     no_certificado_emisor: NonEmpty
     no_certificado_sat: NonEmpty
     sello_cfdi: NonEmpty
     sello_sat: NonEmpty
     cadena_original_tfd: NonEmpty
-    fecha_timbrado: datetime
+    fecha_timbrado: Moment
     rfc_prov_certif: NonEmpty
-    qr_payload: NonEmpty
+    qr_payload: str = Field(min_length=1, max_length=QR_PAYLOAD_MAX, pattern=r"^[!-~]+$")
+    """The SAT verification URL: printable ASCII, well inside a QR code's capacity."""
 
 
 class InvoiceFields(Model):
     """The invoice's own fields, without the envelope (a renewal pack carries them too)."""
 
     invoice: InvoiceHeader
-    lines: list[InvoiceLine] = Field(min_length=1)
+    lines: list[InvoiceLine] = Field(max_length=LINES_MAX, min_length=1)
     totals: Totals | None = None
     payment: Payment
-    late_payment_consequence: str | None = None
+    late_payment_consequence: Text | None = None
     fx: Fx | None = None
     related: Related | None = None
     credit: CreditSettlement | None = None
@@ -675,7 +689,7 @@ class QrCode:
     A raster of exact modules, drawn with ``image-rendering: pixelated`` (PDF
     ``/Interpolate false``, as PDF/A requires), stays sharp at any zoom and costs the
     renderer a few hundred bytes to embed; as an SVG of one path per run of dark modules
-    it cost about 20 ms of path parsing and drawing per invoice (bench/qr_code.py).
+    it cost about 20 ms of path parsing and drawing per invoice (bench/history/qr_code.py).
     """
 
     png: bytes
@@ -705,7 +719,13 @@ def derive(doc: PremiumInvoice) -> InvoiceFigures:
     net = sum((line.net for line in lines), Decimal(0))
     tax_total = sum((t.amount for t in taxes), Decimal(0))
     total = net + tax_total
-    words = _words(total, currency, check)
+    if total >= AMOUNT_LIMIT:
+        check.rule(
+            "lines",
+            f"add up to a total of {total}; the largest amount an invoice can carry is "
+            f"{AMOUNT_LIMIT - minor_unit(currency)}",
+        )
+    words = _words(total, currency, check) if total < AMOUNT_LIMIT else None
     _check_totals(doc, taxes, net, total, words, check)
     due, deadline, grace, suspension, ceases, first = _dates(doc, check)
     _check_payment(doc, check)

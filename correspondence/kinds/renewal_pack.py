@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from correspondence import legal
 from correspondence.calendar import add_calendar_days, add_months
@@ -30,7 +30,11 @@ from correspondence.kinds.premium_invoice import (
     PremiumInvoice,
 )
 from correspondence.models import (
+    AMOUNT_LIMIT,
+    LIST_MAX,
+    Count,
     CountryCode,
+    Day,
     DecimalStr,
     Envelope,
     Model,
@@ -38,7 +42,9 @@ from correspondence.models import (
     NonEmpty,
     Party,
     Period,
+    PlainText,
     Rate,
+    Text,
 )
 from correspondence.rules import (
     check_min_indemnity,
@@ -61,10 +67,10 @@ class Change(Model):
     """One changed parameter: previous → new, and why."""
 
     key: NonEmpty
-    label: NonEmpty
-    previous: Money | DecimalStr | int | str
-    new: Money | DecimalStr | int | str
-    reason: str | None = None
+    label: Text
+    previous: Money | DecimalStr | Count | PlainText
+    new: Money | DecimalStr | Count | PlainText
+    reason: Text | None = None
 
 
 class Renewal(Model):
@@ -73,11 +79,11 @@ class Renewal(Model):
     previous_period: Period
     new_period: Period
     basis: Literal["tacit", "acceptance_required"]
-    acceptance_deadline: dt.date | None = None
-    policyholder_objection_deadline: dt.date | None = None
-    send_by_date: dt.date | None = None
-    changes: list[Change] = Field(default_factory=list)
-    enclosures: list[Enclosure] = Field(min_length=1)
+    acceptance_deadline: Day | None = None
+    policyholder_objection_deadline: Day | None = None
+    send_by_date: Day | None = None
+    changes: list[Change] = Field(max_length=LIST_MAX, default_factory=list)
+    enclosures: list[Enclosure] = Field(max_length=LIST_MAX, min_length=1)
 
 
 class CountryTerms(Model):
@@ -86,16 +92,16 @@ class CountryTerms(Model):
     country: CountryCode
     max_credit_period_days: int = Field(ge=1, le=720)
     dcl_allowed: bool
-    conditions: str | None = None
+    conditions: Text | None = None
 
 
 class Instalment(Model):
     """One premium instalment."""
 
-    number: int = Field(ge=1)
-    period_start: dt.date
-    period_end: dt.date
-    due_date: dt.date
+    number: int = Field(ge=1, le=LIST_MAX)
+    period_start: Day
+    period_end: Day
+    due_date: Day
     amount: Money
 
 
@@ -114,7 +120,7 @@ class Premium(Model):
     estimated_insured_turnover: Money
     minimum_premium: Money
     deposit_premium: Money | None = None
-    instalments: list[Instalment] = Field(min_length=1)
+    instalments: list[Instalment] = Field(max_length=LIST_MAX, min_length=1)
     turnover_declaration: TurnoverDeclaration
     payment_method: Literal["transfer", "direct_debit"]
     ips_rate: Rate | None = None
@@ -134,6 +140,17 @@ class MaxLiability(Model):
     type: Literal["fixed", "multiple_of_premium"]
     amount: Money | None = None
     multiple: DecimalStr | None = None
+
+    @model_validator(mode="after")
+    def _one_figure(self) -> MaxLiability:
+        needed, other = ("amount", "multiple") if self.type == "fixed" else ("multiple", "amount")
+        if getattr(self, needed) is None:
+            raise ValueError(f"a {self.type} maximum liability needs its {needed}")
+        if getattr(self, other) is not None:
+            raise ValueError(f"a {self.type} maximum liability states no {other}")
+        if self.multiple is not None and self.multiple <= 0:
+            raise ValueError("the multiple must be greater than zero")
+        return self
 
 
 class ScheduleDeductible(Model):
@@ -156,7 +173,7 @@ class Dcl(Model):
 
     basis: Literal["payment_experience", "credit_report"]
     max_amount: Money
-    conditions: NonEmpty
+    conditions: Text
 
 
 class Cover(Model):
@@ -170,7 +187,7 @@ class Cover(Model):
     overdue_notification_days_after_mep: int = Field(ge=0, le=365)
     collection_transfer_days_after_mep: int | None = Field(default=None, ge=0, le=365)
     waiting_period: ScheduleWaitingPeriod
-    dcl: list[Dcl] = Field(default_factory=list)
+    dcl: list[Dcl] = Field(max_length=LIST_MAX, default_factory=list)
     vat_covered: bool = False
 
 
@@ -183,36 +200,42 @@ class Fee(Model):
     unit: Literal[
         "per_request", "per_buyer_per_quarter", "per_buyer_per_year", "of_amount_recovered"
     ]
-    billing: NonEmpty
+    billing: Literal["monthly", "quarterly", "annually", "per_case", "per_request"]
+
+    @model_validator(mode="after")
+    def _amount_or_percent(self) -> Fee:
+        if (self.amount is None) == (self.percent is None):
+            raise ValueError("a fee states either an amount or a percent, not both or neither")
+        return self
 
 
 class Schedule(Model):
     """The renewed policy schedule (condiciones particulares / carátula)."""
 
-    insured_entities: list[Party] = Field(min_length=1)
-    insured_business: NonEmpty
-    countries: list[CountryTerms] = Field(min_length=1)
+    insured_entities: list[Party] = Field(max_length=LIST_MAX, min_length=1)
+    insured_business: Text
+    countries: list[CountryTerms] = Field(max_length=LIST_MAX, min_length=1)
     premium: Premium
     cover: Cover
-    fees: list[Fee] = Field(default_factory=list)
+    fees: list[Fee] = Field(max_length=LIST_MAX, default_factory=list)
     collections: CollectionService
-    governing_law: NonEmpty
-    jurisdiction_clause: NonEmpty
-    special_conditions: list[NonEmpty] = Field(default_factory=list)
+    governing_law: Text
+    jurisdiction_clause: Text
+    special_conditions: list[Text] = Field(max_length=LIST_MAX, default_factory=list)
 
 
 class Obligation(Model):
     """Something the policyholder must do, and by when."""
 
-    text: NonEmpty
-    deadline_rule: NonEmpty
+    text: Text
+    deadline_rule: Text
 
 
 class TermsSummary(Model):
     """The plain-language summary's own content."""
 
-    exclusions: list[NonEmpty] = Field(min_length=1)
-    obligations: list[Obligation] = Field(min_length=1)
+    exclusions: list[Text] = Field(max_length=LIST_MAX, min_length=1)
+    obligations: list[Obligation] = Field(max_length=LIST_MAX, min_length=1)
 
 
 class RenewalPack(Envelope):
@@ -321,6 +344,27 @@ def _same_value(stated: Any, value: Any, kind: str) -> bool:
     return str(stated) == str(value)
 
 
+_KIND_NAMES = {"money": "an amount", "rate": "a number", "number": "a number", "text": "a text"}
+
+
+def _as_kind(stated: Any, kind: str) -> Any:
+    """``stated`` as the kind of value the schedule holds, or None if it cannot be."""
+    if kind == "money":
+        return stated if isinstance(stated, Money) else None
+    if kind in ("rate", "number"):
+        if isinstance(stated, Money):
+            return None
+        try:
+            number = Decimal(str(stated).strip())
+        except ArithmeticError:
+            return None
+        exponent = number.as_tuple().exponent
+        if not isinstance(exponent, int) or exponent < -8 or abs(number) >= AMOUNT_LIMIT:
+            return None  # infinite, not a number, or beyond what a schedule holds
+        return number
+    return stated
+
+
 def _changes(doc: RenewalPack, check: Reconciler) -> tuple[ChangeRow, ...]:
     rows = []
     for i, change in enumerate(doc.renewal.changes):
@@ -339,9 +383,13 @@ def _changes(doc: RenewalPack, check: Reconciler) -> tuple[ChangeRow, ...]:
             change.new, change.previous, kind
         ):
             check.rule(f"renewal.changes.{i}", "previous and new are the same: not a change")
-        previous = change.previous
-        if kind in ("rate", "number") and not isinstance(previous, Money):
-            previous = Decimal(str(previous))
+        previous = _as_kind(change.previous, kind)
+        if previous is None:
+            check.rule(
+                f"renewal.changes.{i}.previous",
+                f"{change.previous!r} is not {_KIND_NAMES[kind]}, as schedule.{change.key} is",
+            )
+            continue
         rows.append(ChangeRow(change.label, kind, previous, value, change.reason))  # type: ignore[arg-type]
     return tuple(rows)
 
@@ -491,6 +539,7 @@ def derive(doc: RenewalPack) -> PackFigures:
         check.rule(
             "renewal.acceptance_deadline", "a renewal that needs acceptance needs a deadline"
         )
+    require_complaint_routes(doc, check)  # the cover letter prints the complaint routes
     for required in ("cover_letter", "policy_schedule", "premium_invoice", "terms_summary"):
         if required not in r.enclosures:
             check.rule("renewal.enclosures", f"a renewal pack always encloses the {required}")
@@ -572,7 +621,12 @@ def _invoice_path(field: str) -> str:
 def numbering(doc: RenewalPack) -> NumberRequest:
     """The pack's invoice is numbered like any invoice."""
     inv = doc.premium_invoice.invoice
-    return NumberRequest(series=inv.series, year=inv.issue_date.year, stated=inv.number)
+    return NumberRequest(
+        series=inv.series,
+        year=inv.issue_date.year,
+        stated=inv.number,
+        field="premium_invoice.invoice.number",
+    )
 
 
 def with_number(payload: dict[str, Any], number: str) -> dict[str, Any]:

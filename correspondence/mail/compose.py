@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
-from pathlib import Path
 
 from jinja2 import Environment
 
 from correspondence.kinds import Validated
-from correspondence.templating import glossary
+from correspondence.templating import words
 
 
 @dataclass(frozen=True)
@@ -30,13 +29,13 @@ class Envelope:
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def attachment_name(templates_dir: Path, validated: Validated, locale: str) -> str:
+def attachment_name(env: Environment, validated: Validated, locale: str) -> str:
     """``factura-PRI-2026-001874.pdf``: the kind in the reader's language and the reference."""
-    words = glossary(templates_dir, locale)["email"]["filename"]
+    names = words(env, locale).filename
     doc = validated.doc
     number = getattr(getattr(doc, "invoice", None), "number", None)
     reference = number or doc.document.our_reference
-    return f"{words[validated.kind.name]}-{_SAFE.sub('-', reference).strip('-')}.pdf"
+    return f"{names[validated.kind.name]}-{_SAFE.sub('-', reference).strip('-')}.pdf"
 
 
 def compose(
@@ -48,8 +47,9 @@ def compose(
     filename: str,
 ) -> EmailMessage:
     """The message; ``pdf`` is attached when given (else the context carries a link)."""
-    # One language-neutral message; its words come from the glossary and the per-language
-    # summary line from templates/{lang}/email/_summary.txt.
+    # One language-neutral message; its sentences come from the catalogs, the salutation
+    # from templates/{lang}/_letter.html and the summary line from
+    # templates/{lang}/email/_summary.txt.
     subject = env.get_template("shared/email/subject.txt").render(context).strip()
     text = env.get_template("shared/email/body.txt").render(context)
     html = env.get_template("shared/email/body.html").render(context)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from email.message import EmailMessage
 from pathlib import Path
 
-from correspondence.mail import TemporaryFailure
+from correspondence.files import private_folder, write_atomically
+from correspondence.mail import Sent, TemporaryFailure, header_recipients
 
 _SAFE = re.compile(r"[^A-Za-z0-9@._-]")
 
@@ -17,12 +19,14 @@ class OutboxFolderMailer:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def send(self, *, message: EmailMessage) -> str:
-        """Write the message; the file name comes from our own Message-ID, sanitised."""
+    def send(self, *, message: EmailMessage, recipients: Sequence[str] | None = None) -> Sent:
+        """Write the message (atomically, 0600, in a 0700 folder); the file name comes
+        from our own Message-ID, sanitised. Every recipient counts as accepted."""
         name = _SAFE.sub("_", str(message["Message-ID"]).strip("<>")) + ".eml"
+        to = tuple(recipients if recipients is not None else header_recipients(message))
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            (self.folder / name).write_bytes(message.as_bytes())
+            private_folder(self.folder)
+            write_atomically(self.folder / name, message.as_bytes(), replace=True)
         except OSError as error:
             raise TemporaryFailure(f"cannot write to the outbox: {error}") from error
-        return f"written to {self.folder / name}"
+        return Sent(f"written to {self.folder / name}", to)

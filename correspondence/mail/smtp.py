@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Sequence
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Literal
 
-from correspondence.mail import PermanentFailure, TemporaryFailure
+from correspondence.mail import PermanentFailure, Sent, TemporaryFailure, header_recipients
 
 
 class SmtpMailer:
@@ -40,24 +41,34 @@ class SmtpMailer:
             client.starttls(context=self._tls())
         return client
 
-    def send(self, *, message: EmailMessage) -> str:
-        """Send; 4xx and network errors are temporary, 5xx permanent."""
+    def send(self, *, message: EmailMessage, recipients: Sequence[str] | None = None) -> Sent:
+        """Send to ``recipients`` (the envelope; the headers stay as they are). A 4xx or
+        5xx for some recipients only is reported per recipient; for the whole message
+        (or every recipient), 4xx and network errors raise ``TemporaryFailure``, 5xx
+        ``PermanentFailure``."""
+        to = list(recipients) if recipients is not None else header_recipients(message)
         try:
             with self._connect() as client:
                 if self.username:
                     client.login(self.username, self.password or "")
-                refused = client.send_message(message)
-                if refused:
-                    code, reply = next(iter(refused.values()))
-                    raise _failure(code, reply)
-                return "250 accepted"
+                refused = client.send_message(message, to_addrs=to)
+        except smtplib.SMTPRecipientsRefused as error:
+            refused = error.recipients  # every recipient refused: say which, and how
+            if not refused:
+                raise TemporaryFailure("every recipient was refused") from error
         except smtplib.SMTPResponseException as error:
             raise _failure(error.smtp_code, error.smtp_error) from error
-        except smtplib.SMTPRecipientsRefused as error:
-            code, reply = next(iter(error.recipients.values()))
-            raise _failure(code, reply) from error
         except (TimeoutError, OSError, smtplib.SMTPException) as error:
             raise TemporaryFailure(f"cannot reach {self.host}:{self.port}: {error}") from error
+        temporary: dict[str, str] = {}
+        permanent: dict[str, str] = {}
+        for address, (code, reply) in refused.items():
+            failure = _failure(code, reply)
+            (temporary if isinstance(failure, TemporaryFailure) else permanent)[address] = (
+                failure.reply
+            )
+        accepted = tuple(a for a in to if a not in refused)
+        return Sent("250 accepted" if accepted else "", accepted, temporary, permanent)
 
 
 def _failure(code: int, reply: bytes | str) -> TemporaryFailure | PermanentFailure:

@@ -18,6 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from correspondence.models import NAME_MAX, POLICY_NUMBER_MAX, REFERENCE_MAX, TAX_ID_MAX
+
 
 class Base(DeclarativeBase):
     """Declarative base of the registry."""
@@ -36,10 +38,11 @@ class Document(Base):
     kind: Mapped[str] = mapped_column(String(40))
     locale: Mapped[str] = mapped_column(String(5))
     jurisdiction: Mapped[str] = mapped_column(String(2))
-    policy_number: Mapped[str] = mapped_column(String(80))
-    policyholder_tax_id: Mapped[str] = mapped_column(String(40))
-    policyholder_name: Mapped[str] = mapped_column(String(300))
-    business_reference: Mapped[str] = mapped_column(String(120))
+    # Filled from payload fields: the same lengths as the models' bounds.
+    policy_number: Mapped[str] = mapped_column(String(POLICY_NUMBER_MAX))
+    policyholder_tax_id: Mapped[str] = mapped_column(String(TAX_ID_MAX))
+    policyholder_name: Mapped[str] = mapped_column(String(NAME_MAX))
+    business_reference: Mapped[str] = mapped_column(String(REFERENCE_MAX))
     version: Mapped[int] = mapped_column(Integer, default=1)
     replaces_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"), nullable=True)
     number: Mapped[str | None] = mapped_column(String(80), unique=True, nullable=True)
@@ -60,6 +63,9 @@ class Document(Base):
     archive_key: Mapped[str | None] = mapped_column(String(400), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    issued_by: Mapped[int | None] = mapped_column(Integer, index=True, nullable=True)
+    """The API key that asked for the document (0: the service itself or staff). A key
+    reads and delivers only its own documents unless it holds ``documents:read:all``."""
 
 
 class NumberSeries(Base):
@@ -118,6 +124,9 @@ class Delivery(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Per recipient: who has the message (never sent it again), who refused it for good.
+    accepted: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    refused: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
 
 
 class DeliveryAttempt(Base):
@@ -141,6 +150,21 @@ class StaffUser(Base):
     email: Mapped[str] = mapped_column(String(200), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # A session cookie names the epoch it was signed in at; raising it (sign-out, a new
+    # password, disabling the account) ends every session of the account at once.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SignInThrottle(Base):
+    """Recent failed sign-ins of one account (``email:…``) or one address (``addr:…``)."""
+
+    __tablename__ = "sign_in_throttles"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Batch(Base):
@@ -150,6 +174,7 @@ class Batch(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     client_name: Mapped[str] = mapped_column(String(100))
+    api_key_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     total: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

@@ -13,15 +13,17 @@ import pytest
 
 from correspondence.kinds import KINDS
 from tests.api.conftest import Api
-from tests.conftest import SHARED_SAMPLES, es_invoice, load_sample, pdf_pages_text
+from tests.conftest import SAMPLES, es_invoice, in_language, load_sample, pdf_pages_text
 
 
 def issuable_samples() -> list[str]:
-    """Every shared sample whose kind the service produces."""
+    """Every sample whose kind the service produces."""
     names = []
-    for path in sorted(SHARED_SAMPLES.glob("*.json")):
+    for path in sorted(SAMPLES.glob("*.json")):
         if load_sample(path.name)["document"]["type"] in KINDS:
             names.append(path.name)
+    kinds = {load_sample(name)["document"]["type"] for name in names}
+    assert kinds == set(KINDS), f"kinds without a sample: {set(KINDS) - kinds}"
     return names
 
 
@@ -231,8 +233,12 @@ def test_preview_is_a_draft_on_every_page_and_not_recorded(api: Api) -> None:
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     pages = pdf_pages_text(pdf.content)
     assert all("BORRADOR" in page for page in pages)
+    refused = api.http.post("/v1/previews?locale=en-GB", json=many, headers=api.auth())
+    assert refused.status_code == 422 and "lines.0.description" in refused.text
     english = pdf_pages_text(
-        api.http.post("/v1/previews?locale=en-GB", json=many, headers=api.auth()).content
+        api.http.post(
+            "/v1/previews?locale=en-GB", json=in_language(many, "en"), headers=api.auth()
+        ).content
     )
     assert all("DRAFT" in page for page in english)
     html = api.http.post("/v1/previews?format=html", json=many, headers=api.auth())

@@ -4,7 +4,6 @@ signed download link for large documents."""
 
 from __future__ import annotations
 
-import copy
 import email
 import hashlib
 import time
@@ -19,7 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.api.conftest import Api, fast_settings
-from tests.conftest import load_sample
+from tests.conftest import in_language, load_sample
 from tests.servers import api_server, free_port
 
 
@@ -137,9 +136,9 @@ def test_spanish_invoice_email_structure(tmp_path: Path, smtp: Smtp) -> None:
 
 def test_english_email_and_escaping(tmp_path: Path, smtp: Smtp) -> None:
     """English subject and file name; request data is escaped in the HTML part."""
-    payload = copy.deepcopy(load_sample("02_premium_invoice_es-MX.json"))
+    payload = in_language(load_sample("02_premium_invoice_es-MX.json"), "en")
     payload["document"]["locale"] = "en-GB"
-    payload["policyholder"]["contact"]["name"] = "Ramiro <b>Lara</b>"
+    payload["policyholder"]["contact"]["address_as"]["surname"] = "<b>Lara</b>"
     with smtp_api(tmp_path, smtp.port) as running:
         api = Api(running)
         doc = api.post("/v1/documents", with_delivery(payload, "treasury@nopalazul.example")).json()
@@ -149,8 +148,8 @@ def test_english_email_and_escaping(tmp_path: Path, smtp: Smtp) -> None:
             "Invoice PRI-2026-001874: MXN 76,067.00 due by 31 January 2027"
         )
         text, html, (pdf,) = parts(message)
-        assert "Was this document clear?" in text and "Dear Ramiro <b>Lara</b>," in text
-        assert "Ramiro &lt;b&gt;Lara&lt;/b&gt;" in html
+        assert "Was this document clear?" in text and "Dear Mr <b>Lara</b>," in text
+        assert "Dear Mr &lt;b&gt;Lara&lt;/b&gt;," in html
         assert pdf.get_filename() == "invoice-PRI-2026-001874.pdf"
         api.http.close()
 
@@ -275,3 +274,122 @@ def test_retried_issue_request_sends_once(tmp_path: Path, smtp: Smtp) -> None:
         assert len(api.get(f"/v1/documents/{first.json()['id']}/deliveries").json()) == 1
         assert len(smtp.recorder.messages) == 1
         api.http.close()
+
+
+class RefuseForNow:
+    """An SMTP handler that answers 450 to addresses starting 'later' (the first
+    ``refusals`` times each is tried) and records the envelope of every message taken."""
+
+    def __init__(self, refusals: int) -> None:
+        self.refusals = refusals
+        self.refused: dict[str, int] = {}
+        self.received: list[tuple[str, ...]] = []
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
+        if address.startswith("later") and self.refused.get(address, 0) < self.refusals:
+            self.refused[address] = self.refused.get(address, 0) + 1
+            return "450 4.2.1 mailbox busy, try later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.received.append(tuple(envelope.rcpt_tos))
+        return "250 Message accepted"
+
+    def copies(self, address: str) -> int:
+        return sum(address in rcpts for rcpts in self.received)
+
+
+@pytest.mark.parametrize(("refusals", "status"), [(2, "sent"), (100, "failed")])
+def test_a_recipient_refused_for_now_is_retried_alone_and_bounded(
+    tmp_path: Path, refusals: int, status: str
+) -> None:
+    """450 for one recipient, 250 for the others: the others get one copy, the refused
+    one is tried again on its own; it gets its copy when the server takes it, or the
+    delivery fails after mail_max_attempts (it used to be resent whole, for ever: the
+    accepted recipient had 79 copies in 6 minutes)."""
+    handler = RefuseForNow(refusals)
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        with smtp_api(tmp_path, controller.port, mail_max_attempts=4) as running:
+            api = Api(running)
+            doc = api.post("/v1/documents", load_sample("02_premium_invoice_es-MX.json")).json()
+            to = ["tesoreria@nopalazul.example", "later@nopalazul.example"]
+            created = api.post(
+                f"/v1/documents/{doc['id']}/deliveries",
+                {"email": {"to": to, "cc": ["broker@agency.example"]}},
+            )
+            assert created.status_code == 201
+            done = wait_for(api, doc["id"], status)
+            time.sleep(1.0)  # give a duplicate every chance to appear
+            api.http.close()
+    finally:
+        controller.stop()
+    assert handler.copies("tesoreria@nopalazul.example") == 1
+    assert handler.copies("broker@agency.example") == 1
+    outcomes = [a["outcome"] for a in done["attempts"]]
+    assert outcomes[0] == "partially_sent"
+    assert all(set(r) == {"later@nopalazul.example"} for r in handler.received[1:])
+    if status == "sent":
+        assert handler.copies("later@nopalazul.example") == 1
+        assert outcomes == ["partially_sent", "temporary_failure", "sent"]
+    else:
+        assert handler.copies("later@nopalazul.example") == 0
+        assert outcomes == ["partially_sent"] + ["temporary_failure"] * 3
+        assert done["last_error"].startswith("gave up after 4 attempts")
+        assert "later@nopalazul.example" in done["last_error"]
+        assert handler.refused["later@nopalazul.example"] == 4
+
+
+def test_a_message_that_cannot_be_built_fails_with_its_reason(api: Api) -> None:
+    """A stored payload whose account executive's name holds a line break (accepted before
+    names were checked to be one line) cannot become a Reply-To header: the delivery fails
+    at once with that reason, rather than staying 'sending' with no attempt for ever."""
+    from sqlalchemy import update
+
+    from correspondence.registry.models import Document
+
+    doc = api.post("/v1/documents", load_sample("02_premium_invoice_es-MX.json")).json()
+    with api.service.database.begin() as connection:
+        stored = connection.execute(
+            Document.__table__.select().where(Document.id == doc["id"])
+        ).one()
+        changed = dict(stored.payload)
+        changed["account_executive"] = {
+            **changed["account_executive"],
+            "name": "Ana\r\nBcc: everyone@example.com",
+        }
+        connection.execute(update(Document).where(Document.id == doc["id"]).values(payload=changed))
+    created = api.post(
+        f"/v1/documents/{doc['id']}/deliveries", {"email": {"to": ["a@nopalazul.example"]}}
+    )
+    assert created.status_code == 201
+    failed = wait_for(api, doc["id"], "failed")
+    assert "cannot be built" in failed["last_error"]
+    assert [a["outcome"] for a in failed["attempts"]] == ["permanent_failure"]
+    assert not list(api.running.service.settings.resolved_outbox_dir.glob("*.eml"))
+
+
+def test_recipients_per_delivery_are_bounded(api: Api) -> None:
+    """At most max_recipients_per_delivery (50) addresses, To and Cc together: 422 above."""
+    doc = api.post("/v1/documents", load_sample("02_premium_invoice_es-MX.json")).json()
+    many = [f"r{i}@nopalazul.example" for i in range(51)]
+    path = f"/v1/documents/{doc['id']}/deliveries"
+    too_many = api.post(path, {"email": {"to": many}})
+    assert too_many.status_code == 422
+    assert too_many.json()["errors"][0]["field"] == "email.to"
+    split = api.post(path, {"email": {"to": many[:30], "cc": many[30:]}})
+    assert split.status_code == 422 and split.json()["errors"][0]["field"] == "email"
+    assert api.post(path, {"email": {"to": many[:25], "cc": many[25:50]}}).status_code == 201
+    inline = api.post(
+        "/v1/documents",
+        {
+            **load_sample("05_credit_limit_decision_partial_es-MX.json"),
+            "deliver": {"email": {"to": many}},
+        },
+    )
+    assert inline.status_code == 422
+    assert inline.json()["errors"][0]["field"] == "deliver.email.to"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from typing import Any
 
 import pytest
@@ -28,7 +29,15 @@ def test_no_credentials_is_401(api: Api) -> None:
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
         assert errors(response)[0]["error"] == "unauthenticated"
     assert api.http.get("/healthz").status_code == 200
-    assert api.http.get("/readyz").json() == {"database": "ok", "archive": "ok"}
+    deadline = time.monotonic() + 60  # 503 until the first render worker is ready
+    while (ready := api.http.get("/readyz")).status_code == 503:
+        assert time.monotonic() < deadline, ready.text
+        time.sleep(0.1)
+    assert ready.json() == {
+        "database": "ok",
+        "archive": "ok",
+        "renderers": "ok",
+    }
 
 
 def test_unknown_key_is_401(api: Api) -> None:

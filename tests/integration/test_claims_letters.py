@@ -13,10 +13,13 @@ import pytest
 from correspondence.engine import Engine
 from correspondence.formatting import Formatter
 from correspondence.kinds import SAMPLES_DIR
-from tests.conftest import flat, load_sample, pdf_text
+from tests.conftest import PLACEHOLDER, flat, in_language, load_sample, pdf_text
 
 
 def render_text(engine: Engine, payload: dict[str, Any], locale: str) -> str:
+    """The PDF's text in ``locale``; free text the payload lacks in its language is added
+    (tests.conftest.in_language), as a caller would send it."""
+    payload = in_language(payload, locale.split("-")[0])
     return pdf_text(engine.render(engine.validate(payload), locale=locale).pdf)
 
 
@@ -69,9 +72,9 @@ def test_claim_decision_sample_in_both_languages(engine: Engine, locale: str) ->
     payable = flat(f.money(Decimal("62000.00"), "EUR"))
     claimed = flat(f.money(Decimal("120235.00"), "EUR"))
     sentence = (
-        f"Podemos pagarle {payable} de los {claimed} que reclamó"
+        f"Podemos pagarle {payable} de los {claimed} declarados en el siniestro"
         if locale.startswith("es")
-        else f"We can pay you {payable} of the {claimed} you claimed"
+        else f"We can pay you {payable} of the {claimed} in your claim"
     )
     assert sentence in text
     assert f.date_long(date(2026, 3, 18)) in text
@@ -87,7 +90,7 @@ def test_paid_in_full_still_explains_the_retention(engine: Engine, locale: str) 
     text = render_text(engine, paid_in_full(), locale)
     if locale == "es-MX":
         assert "Le pagaremos" in text and "Si no está de acuerdo" not in text
-        assert "Parte no cubierta y deducible" in text
+        assert "Participación del asegurado y deducible" in text
     else:
         assert "We will pay you" in text and "If you disagree" not in text
         assert "Uninsured share and deductible" in text
@@ -100,7 +103,7 @@ def test_declined_claim_renders_with_appeal(engine: Engine, locale: str) -> None
     text = render_text(engine, declined(), locale)
     if locale == "es-MX":
         assert "Lamentamos comunicarle que no podemos pagar" in text
-        assert "Importe mínimo de siniestro" in text and "Si no está de acuerdo" in text
+        assert "Monto mínimo de siniestro" in text and "Si no está de acuerdo" in text
     else:
         assert "we are unable to pay your claim" in text
         assert "Claim threshold" in text and "If you disagree" in text
@@ -111,7 +114,7 @@ def test_filing_guide_has_its_timeline_and_values_from_the_policy(
     engine: Engine, locale: str
 ) -> None:
     """The SVG timeline is in the PDF; the policy's days are printed."""
-    payload = load_sample("04_claim_filing_guide_en-GB.json")
+    payload = in_language(load_sample("04_claim_filing_guide_en-GB.json"), locale[:2])
     validated = engine.validate(payload)
     html = engine.html(validated, locale=locale)
     assert html.count('<svg class="timeline"') == 1
@@ -130,7 +133,9 @@ def test_filing_guide_has_its_timeline_and_values_from_the_policy(
         payload["claims_contact"]["name"] in text and payload["account_executive"]["name"] in text
     )
     for doc in payload["documents_required"]:
-        assert flat(doc["label"])[:30] in text
+        label = doc["label"][locale[:2]] if isinstance(doc["label"], dict) else doc["label"]
+        assert flat(label)[:30] in text
+    assert (PLACEHOLDER["es"] in text) == locale.startswith("es")
 
 
 @pytest.mark.parametrize(

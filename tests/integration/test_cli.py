@@ -12,9 +12,9 @@ import pytest
 
 from correspondence.cli import EXIT_INVALID, main
 from correspondence.kinds import KINDS
-from tests.conftest import SHARED_SAMPLES, pdf_reader, pdf_text
+from tests.conftest import SAMPLES, in_language, pdf_reader, pdf_text
 
-SAMPLE = SHARED_SAMPLES / "02_premium_invoice_es-MX.json"
+SAMPLE = SAMPLES / "02_premium_invoice_es-MX.json"
 
 
 def test_render_writes_a_pdf_in_a_real_process(tmp_path: Path) -> None:
@@ -32,10 +32,32 @@ def test_render_writes_a_pdf_in_a_real_process(tmp_path: Path) -> None:
 
 
 def test_locale_option_renders_in_another_locale(tmp_path: Path) -> None:
-    """--locale en-US renders the Mexican sample in American English."""
+    """--locale en-US renders the Mexican sample in American English once the payload
+    gives its free text in English too."""
+    source = tmp_path / "bilingual.json"
+    source.write_text(json.dumps(in_language(json.loads(SAMPLE.read_text("utf-8")), "en")))
     out = tmp_path / "invoice.pdf"
-    assert main(["render", str(SAMPLE), "-o", str(out), "--locale", "en-US"]) == 0
+    assert main(["render", str(source), "-o", str(out), "--locale", "en-US"]) == 0
     assert "Please pay MXN 76,067.00 by January 31, 2027" in pdf_text(out.read_bytes())
+
+
+def test_locale_of_another_language_without_its_text_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An es-ES payload rendered with --locale en-GB is refused with exit status 2, naming
+    each free-text field that has no English text; nothing is written."""
+    out = tmp_path / "refused.pdf"
+    source = SAMPLES / "06_claim_decision_partial_es-ES.json"
+    assert main(["render", str(source), "-o", str(out), "--locale", "en-GB"]) == 2
+    err = capsys.readouterr().err
+    for field in (
+        "invoices.4.ineligible_reason.text",
+        "post_payment.subrogation_note",
+        "appeal.decided_by",
+        "insurer.complaints.sac.name",
+    ):
+        assert f"{field}: free text in 'es' only" in err
+    assert not out.exists()
 
 
 def test_html_option_writes_html(tmp_path: Path) -> None:
@@ -152,4 +174,4 @@ def test_batch_renders_a_file_once(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def load_json(name: str) -> Any:
-    return json.loads((SHARED_SAMPLES / name).read_text("utf-8"))
+    return json.loads((SAMPLES / name).read_text("utf-8"))

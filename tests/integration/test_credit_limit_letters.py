@@ -9,7 +9,7 @@ import pytest
 
 from correspondence.engine import Engine
 from correspondence.formatting import Formatter
-from tests.conftest import flat, load_sample, pdf_pages_text, pdf_text
+from tests.conftest import flat, in_language, load_sample, pdf_pages_text, pdf_text
 
 SAMPLES = {
     "reduction": ("03_credit_limit_change_reduction_es-ES.json", "en-GB"),
@@ -19,6 +19,9 @@ SAMPLES = {
 
 
 def text_of(engine: Engine, payload: dict[str, Any], locale: str) -> str:
+    """The PDF's text in ``locale``; free text the payload lacks in its language is added
+    (tests.conftest.in_language), as a caller would send it."""
+    payload = in_language(payload, locale.split("-")[0])
     return pdf_text(engine.render(engine.validate(payload), locale=locale).pdf)
 
 
@@ -113,9 +116,12 @@ def _variants() -> dict[str, dict[str, Any]]:
 def test_every_outcome_renders_in_every_locale(engine: Engine, outcome: str, locale: str) -> None:
     """Six outcomes × four locales; rating only when shareable; appeal only when needed."""
     payload = _variants()[outcome]
+    payload = in_language(payload, locale.split("-")[0])
     pages = pdf_pages_text(engine.render(engine.validate(payload), locale=locale).pdf)
     text = flat(" ".join(pages))
     rating = payload.get("buyer", {}).get("rating") or payload.get("buyer_rating")
+    if rating is not None and isinstance(rating["label"], dict):
+        rating = {**rating, "label": rating["label"][locale[:2]]}
     shared = bool(rating and rating["shareable"])
     assert (rating is not None and f"{rating['value']} ({rating['label']})" in text) is shared
     needs_appeal = outcome not in ("increase", "approved")

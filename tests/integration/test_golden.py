@@ -20,18 +20,20 @@ GOLDEN = Path(__file__).parent.parent / "golden"
 
 CASES = [
     ("premium_invoice", "02_premium_invoice_es-MX.json", "es-MX"),
-    ("premium_invoice", "02_premium_invoice_es-MX.json", "en-GB"),
+    ("premium_invoice", "02_premium_invoice_es-MX.json", "es-ES"),
     ("credit_limit_change_notice", "03_credit_limit_change_reduction_es-ES.json", "es-ES"),
     ("credit_limit_change_notice", "03b_credit_limit_withdrawal_exceptional_en-GB.json", "en-GB"),
     ("credit_limit_decision", "05_credit_limit_decision_partial_es-MX.json", "es-MX"),
-    ("credit_limit_decision", "05_credit_limit_decision_partial_es-MX.json", "en-GB"),
+    ("credit_limit_decision", "05_credit_limit_decision_partial_es-MX.json", "es-ES"),
     ("claim_filing_guide", "04_claim_filing_guide_en-GB.json", "en-GB"),
-    ("claim_filing_guide", "04_claim_filing_guide_en-GB.json", "es-MX"),
+    ("claim_filing_guide", "04_claim_filing_guide_en-GB.json", "en-US"),
     ("claim_decision", "06_claim_decision_partial_es-ES.json", "es-ES"),
-    ("claim_decision", "06_claim_decision_partial_es-ES.json", "en-GB"),
+    ("claim_decision", "06_claim_decision_partial_es-ES.json", "es-MX"),
     ("collection_update", "07_collection_update_es-MX.json", "es-MX"),
     ("collection_update", "07b_collection_update_en-GB.json", "en-GB"),
 ]
+"""Each sample in its own locale and in the other region of its language: a payload's
+free text is in one language, so it renders only in that language's locales."""
 
 
 def sample(name: str) -> dict[str, Any]:
@@ -52,7 +54,7 @@ def test_golden_page_text(engine: Engine, kind: str, name: str, locale: str) -> 
     assert path.read_text("utf-8") == text
 
 
-@pytest.mark.parametrize("locale", ["es-ES", "en-GB"])
+@pytest.mark.parametrize("locale", ["es-ES", "es-MX"])
 def test_golden_cover_letter(engine: Engine, locale: str) -> None:
     """The renewal pack's cover letter (its pages only) matches the reviewed snapshot."""
     import io

@@ -29,8 +29,8 @@ from correspondence.engine import Engine
 from correspondence.formatting import SUPPORTED_LOCALES, Formatter
 from correspondence.kinds.premium_invoice import sample_with_lines
 from correspondence.pdf import STYLESHEET_URL, AssetFetcher, load_assets
-from correspondence.templating import ASSET_ORIGIN
-from tests.conftest import es_invoice
+from correspondence.templating import ASSET_ORIGIN, catalog, words
+from tests.conftest import es_invoice, in_language
 
 PX_PER_PT = 4 / 3
 
@@ -95,7 +95,7 @@ def test_measured_columns_hold_every_cell(
     engine: Engine, layout: Any, name: str, locale: str
 ) -> None:
     """Laid out fixed at the measured widths, no text leaves its cell."""
-    validated = engine.validate(invoices()[name])
+    validated = engine.validate(in_language(invoices()[name], locale[:2]))
     html = engine.html(validated, locale=locale, link_css=False)
     assert '<table class="lines fixed">' in html
     tables = list(line_tables(layout(html)))
@@ -131,6 +131,13 @@ def test_measured_widths_are_an_upper_bound_of_weasyprints(engine: Engine, layou
     assert seen == 2 * len(samples)
 
 
+def labels(engine: Engine, locale: str) -> tuple[list[str], dict[str, str]]:
+    """The line table's headings and the tax names as shared/invoice.html prints them."""
+    gettext = catalog(engine.settings.templates_dir, locale).gettext
+    ids = ["Description", "Period", "Qty", "Unit price", "Net", "Tax", "Total"]
+    return [gettext(i) for i in ids], dict(words(engine.env, locale).tax_name)
+
+
 def test_a_table_whose_narrowest_widths_overflow_keeps_automatic_layout(
     engine: Engine, layout: Any
 ) -> None:
@@ -138,8 +145,11 @@ def test_a_table_whose_narrowest_widths_overflow_keeps_automatic_layout(
     payload["lines"][0]["description"] = "Z" * 160  # one unbreakable word wider than the page
     validated = engine.validate(payload)
     fig = validated.figures
-    words = engine.context(validated)["g"]
-    assert invoice_line_widths(validated.doc, fig, words, Formatter("es-MX", "UTC")) is None
+    headers, tax_names = labels(engine, "es-MX")
+    assert (
+        invoice_line_widths(validated.doc, fig, headers, tax_names, Formatter("es-MX", "UTC"))
+        is None
+    )
     html = engine.html(validated, link_css=False)
     assert '<table class="lines">' in html
     (table,) = line_tables(layout(html))
@@ -194,14 +204,14 @@ def test_every_section_of_a_long_invoice_has_the_widths_of_the_whole(engine: Eng
 
 def test_an_invoice_is_measured_once_and_kept_by_identity(engine: Engine) -> None:
     validated = engine.validate(sample_with_lines(30))
-    words = engine.context(validated)["g"]
+    headers, tax_names = labels(engine, "es-MX")
     fmt = Formatter("es-MX", "America/Mexico_City")
-    first = invoice_line_widths(validated.doc, validated.figures, words, fmt)
-    again = invoice_line_widths(validated.doc, validated.figures, words, fmt)
+    first = invoice_line_widths(validated.doc, validated.figures, headers, tax_names, fmt)
+    again = invoice_line_widths(validated.doc, validated.figures, headers, tax_names, fmt)
     assert first is not None
     assert again is first  # kept, not measured again
     twin = engine.validate(sample_with_lines(30))  # equal, but another object
-    other = invoice_line_widths(twin.doc, twin.figures, words, fmt)
+    other = invoice_line_widths(twin.doc, twin.figures, headers, tax_names, fmt)
     assert other == first
     assert other is not first
 
@@ -214,6 +224,7 @@ def test_cfdi_labels_fit_their_measured_column_on_one_line(
     every label stays on one line inside its cell, and the column is no more than two
     points wider than the widest label as WeasyPrint sets it."""
     payload = copy.deepcopy(invoices()["mx-25-lines"])
+    payload = in_language(payload, locale[:2])
     document = layout(engine.html(engine.validate(payload), locale=locale, link_css=False))
     (table,) = [
         box

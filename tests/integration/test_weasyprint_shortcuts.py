@@ -15,6 +15,7 @@ from correspondence.errors import RenderError
 from correspondence.kinds import KINDS
 from correspondence.kinds.premium_invoice import sample_with_lines
 from correspondence.templating import ASSET_ORIGIN
+from tests.conftest import in_language
 
 STAMP = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -31,6 +32,7 @@ def test_the_same_pdf_as_weasyprint_parsing_and_styling_on_its_own(
     engine: Engine, weasyprints: pdf.PdfRenderer, kind: str, locale: str
 ) -> None:
     payload = sample_with_lines(40) if kind.endswith("lines") else KINDS[kind].sample()
+    payload = in_language(payload, locale.split("-")[0])
     html = engine.html(engine.validate(payload), locale=locale, link_css=False)
     ours = engine.pdf.render(html, stamp=STAMP)
     theirs = weasyprints.render(html, stamp=STAMP)

@@ -16,6 +16,7 @@ from correspondence.config import PROJECT_ROOT
 from correspondence.kinds import KINDS
 from correspondence.service import SCOPES, Client
 from tests.api.conftest import fast_settings
+from tests.conftest import in_language
 from tests.servers import RunningApi, api_server
 
 EMAIL, PASSWORD = "laura@ejemplar-credito.example", "correct horse battery staple"
@@ -102,6 +103,8 @@ def test_every_kind_previews_in_spanish_and_english(page: Page, kind: str) -> No
     sign_in(page)
     page.goto(f"/ui/compose?kind={kind}")
     sample = KINDS[kind].sample()
+    other = "en" if sample["document"]["locale"].startswith("es") else "es"
+    page.get_by_label("Payload (JSON)").fill(json.dumps(in_language(sample, other)))
     page.get_by_role("button", name="Spanish and English side by side").click()
     frames = page.locator("iframe")
     assert frames.count() == 2

@@ -14,7 +14,7 @@ from correspondence.config import Settings
 from correspondence.engine import Engine
 from correspondence.errors import InvalidPayload
 from correspondence.kinds import KINDS, validate
-from correspondence.models import _UNPRINTABLE
+from correspondence.models import _LINE_BREAKS, _UNPRINTABLE, drawable
 from correspondence.pdf import parse_xml
 
 SAMPLE = KINDS["premium_invoice"].sample()
@@ -39,8 +39,42 @@ def test_an_unprintable_character_is_refused_with_its_field_and_position(char: s
 
 def test_tabs_and_line_breaks_inside_text_are_accepted() -> None:
     payload = copy.deepcopy(SAMPLE)
-    payload["policyholder"]["legal_name"] = "ACME\tS.A.\r\nde C.V."
-    assert validate(payload).doc.policyholder.legal_name == "ACME\tS.A.\r\nde C.V."
+    payload["lines"][0]["description"] = "Prima\tdepósito\r\nvigencia 2027"
+    assert validate(payload).doc.lines[0].description == "Prima\tdepósito\r\nvigencia 2027"
+
+
+@pytest.mark.parametrize("brk", ["\n", "\r\n", "\r", "\u2028", "\u2029"])
+def test_names_are_single_line(brk: str) -> None:
+    """A name may become an email header (Reply-To, From): a line break is refused."""
+    payload = copy.deepcopy(SAMPLE)
+    payload["policyholder"]["legal_name"] = f"ACME{brk}S.A."
+    payload["account_executive"]["name"] = f"Ana{brk}López"
+    found = problems(payload)
+    assert found["policyholder.legal_name"] == "must be on one line: it contains a line break"
+    assert found["account_executive.name"] == "must be on one line: it contains a line break"
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        ("株式会社アクメ", "U+682A, U+5F0F, U+4F1A, U+793E, U+30A2 and 2 more"),
+        ("ACME 🚀 S.A.", "U+1F680"),
+    ],
+)
+def test_a_character_the_fonts_cannot_draw_is_refused_naming_the_field(
+    text: str, codes: str
+) -> None:
+    """CJK and emoji: no packaged face draws them, so the document could not show them."""
+    payload = copy.deepcopy(SAMPLE)
+    payload["policyholder"]["legal_name"] = text
+    found = problems(payload)
+    assert found["policyholder.legal_name"].startswith(
+        f"contains characters the documents' fonts cannot draw: {codes}"
+    )
+
+
+def test_the_fonts_draw_spanish_and_english_text() -> None:
+    assert set("ÁÉÍÓÚÜÑáéíóúüñ¿¡ªº€£$%&@«»“”‘’–—…·") <= drawable()
 
 
 _ENGINE = Engine(Settings())
@@ -56,7 +90,12 @@ def test_any_accepted_text_leaves_the_document_well_formed(text: str) -> None:
     try:
         validated = _ENGINE.validate(payload)
     except InvalidPayload as refused:
-        assert _UNPRINTABLE.search(text) or not text.strip(), refused.problems
+        assert (
+            _UNPRINTABLE.search(text)
+            or not text.strip()
+            or _LINE_BREAKS.search(text)  # the legal name is one line
+            or set(text) - drawable()  # the packaged fonts lack a glyph
+        ), refused.problems
         return
     root = parse_xml(_ENGINE.html(validated, link_css=False))
     assert text.strip() in "".join(root.itertext())

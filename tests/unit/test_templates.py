@@ -1,28 +1,17 @@
-"""Template sets and glossaries: es and en have the same files, regions the same words."""
+"""Template sets and catalogs: es and en have the same files, each locale its catalog."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import pytest
+from babel.messages.pofile import read_po
 from jinja2 import StrictUndefined
 
+from correspondence.catalogs import LANGUAGE_OF, extract, shared_ids
 from correspondence.config import Settings
-from correspondence.kinds import KINDS, SAMPLES_DIR
-from correspondence.templating import _glossary_file, build_environment, glossary
-from tests.conftest import SHARED_SAMPLES
-
-
-def keys(table: Mapping[str, Any], prefix: str = "") -> set[str]:
-    found = set()
-    for key, value in table.items():
-        found.add(prefix + key)
-        if isinstance(value, Mapping):
-            found |= keys(value, f"{prefix}{key}.")
-    return found
+from correspondence.kinds import KINDS
+from correspondence.templating import CATALOG_LOCALES, build_environment, catalog, catalog_path
 
 
 def test_languages_have_the_same_template_files(settings: Settings) -> None:
@@ -42,28 +31,56 @@ def test_languages_have_the_same_template_files(settings: Settings) -> None:
         assert Path(kind.template) in es
 
 
-@pytest.mark.parametrize(("language", "regions"), [("es", ("MX", "ES")), ("en", ("GB", "US"))])
-def test_regions_define_the_same_words(
-    settings: Settings, language: str, regions: tuple[str, str]
+@pytest.mark.parametrize("locale", CATALOG_LOCALES)
+def test_catalogs_hold_exactly_the_templates_messages(settings: Settings, locale: str) -> None:
+    """Each .po file has every message its language's templates use, and no other:
+    ``python -m correspondence.catalogs`` was run after the last template change."""
+    with catalog_path(settings.templates_dir, locale).open("rb") as fh:
+        messages = read_po(fh, locale=locale)
+    extracted = extract(settings.templates_dir, LANGUAGE_OF[locale])
+    assert {(m.id, m.context) for m in messages if m.id} == {
+        (m.id, m.context) for m in extracted if m.id
+    }
+    assert not [m.id for m in messages if m.id and m.fuzzy]
+
+
+@pytest.mark.parametrize("locale", ["es_MX", "es_ES"])
+def test_spanish_catalogs_translate_every_label_of_the_shared_skeleton(
+    settings: Settings, locale: str
 ) -> None:
-    """Each region overrides the same keys, so no locale lacks a word."""
-    tables = _glossary_file(settings.templates_dir / language / "glossary.toml")
-    assert keys(tables[regions[0]]) == keys(tables[regions[1]])
+    """The shared templates' message ids are English: each Spanish catalog translates all."""
+    with catalog_path(settings.templates_dir, locale).open("rb") as fh:
+        messages = read_po(fh, locale=locale)
+    shared = shared_ids(settings.templates_dir)
+    missing = [
+        m.id
+        for m in messages
+        if m.id and (m.id if isinstance(m.id, str) else m.id[0]) in shared
+        if not (m.string if isinstance(m.string, str) else all(m.string))
+    ]
+    assert not missing
 
 
-def test_languages_define_the_same_words(settings: Settings) -> None:
-    """Spanish and English glossaries merge to the same set of keys."""
-    assert keys(glossary(settings.templates_dir, "es-MX")) == keys(
-        glossary(settings.templates_dir, "en-GB")
+def test_regional_wording_comes_from_each_regions_catalog(settings: Settings) -> None:
+    """Whole phrases per region: carátula in Mexico, condiciones particulares in Spain;
+    instalment in Britain, installment in the United States."""
+    es_mx, es_es = (
+        catalog(settings.templates_dir, "es-MX"),
+        catalog(settings.templates_dir, "es-ES"),
     )
-
-
-def test_regional_vocabulary(settings: Settings) -> None:
-    """contratante in Mexico, tomador in Spain; instalment in Britain, installment in the US."""
-    assert glossary(settings.templates_dir, "es-MX")["policyholder"] == "contratante"
-    assert glossary(settings.templates_dir, "es-ES")["policyholder"] == "tomador"
-    assert glossary(settings.templates_dir, "en-GB")["instalment"] == "instalment"
-    assert glossary(settings.templates_dir, "en-US")["instalment"] == "installment"
+    assert es_mx.gettext("Policy schedule") == "Carátula de la póliza"
+    assert es_es.gettext("Policy schedule") == "Condiciones particulares"
+    sentence = "Pague la parcialidad 1 (%(amount)s)"
+    assert es_mx.gettext(sentence) == sentence
+    assert es_es.gettext(sentence) == "Pague la fracción 1 (%(amount)s)"
+    en_gb, en_us = (
+        catalog(settings.templates_dir, "en-GB"),
+        catalog(settings.templates_dir, "en-US"),
+    )
+    assert en_gb.gettext("Pay instalment 1 (%(amount)s)") == "Pay instalment 1 (%(amount)s)"
+    assert en_us.gettext("Pay instalment 1 (%(amount)s)") == "Pay installment 1 (%(amount)s)"
+    assert es_es.ngettext("%(count)s mes", "%(count)s meses", 1) == "%(count)s mes"
+    assert es_es.ngettext("%(count)s mes", "%(count)s meses", 4) == "%(count)s meses"
 
 
 def test_environment_is_strict_and_escapes(settings: Settings) -> None:
@@ -71,12 +88,3 @@ def test_environment_is_strict_and_escapes(settings: Settings) -> None:
     env = build_environment(settings.templates_dir)
     assert env.undefined is StrictUndefined
     assert env.from_string("{{ x }}").render(x="<b>") == "&lt;b&gt;"
-
-
-def test_packaged_samples_are_the_shared_samples() -> None:
-    """Each kind's sample() is exactly the published sample."""
-    for path in sorted(SHARED_SAMPLES.glob("*.json")):
-        packaged = SAMPLES_DIR / path.name
-        assert json.loads(packaged.read_text("utf-8")) == json.loads(path.read_text("utf-8")), (
-            path.name
-        )

@@ -4,7 +4,7 @@ WeasyPrint's own HTML5 parser (tinyhtml5, pure Python), in one run.
 Two warm renderers differ only in their parser; both render the same HTML to PDF/A and
 the bytes are compared: they must be the same. "parse" times the parser alone.
 
-    uv run python bench/html_parser.py [--runs 9]
+    .venv/bin/python bench/history/html_parser.py [--runs 9]
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ hash the file for its identifier, in one run.
 Two warm renderers differ only in that finisher; both render the same HTML to PDF/A-3b
 and the bytes are compared: they must be the same.
 
-    uv run python bench/compress_once.py [--runs 15]
+    .venv/bin/python bench/history/compress_once.py [--runs 15]
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Both render the same HTML through the same warm renderer (PDF/A, no attachment);
 automatic one only loses the `fixed` class, so WeasyPrint measures every cell itself.
 Per-row cost is (ms at N lines - ms at 25 lines) / (N - 25).
 
-    uv run python bench/line_table.py [--runs 9] [--lines 25 --lines 250]
+    .venv/bin/python bench/history/line_table.py [--runs 9] [--lines 25 --lines 250]
 """
 
 from __future__ import annotations

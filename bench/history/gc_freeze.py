@@ -6,7 +6,7 @@ documents in turn, so both see the same machine. Python's full collections walk 
 tracked object; a warm worker holds some 110,000 (WeasyPrint, the parsed stylesheet,
 templates, Babel's data), so each full collection during a render costs it tens of ms.
 
-    uv run python bench/gc_freeze.py [--runs 40]
+    .venv/bin/python bench/history/gc_freeze.py [--runs 40]
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Both render the same es-MX invoice HTML through one warm renderer to PDF/A; only
 code's markup differs. Each render forgets the decoded PNG afterwards, as in production,
 where every invoice has its own QR code.
 
-    uv run python bench/qr_code.py [--runs 15]
+    .venv/bin/python bench/history/qr_code.py [--runs 15]
 """
 
 from __future__ import annotations

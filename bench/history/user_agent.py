@@ -4,7 +4,7 @@ markers on list items only, no footnote or note pseudo-elements), in one run.
 Both render the same HTML through a warm renderer to PDF/A; the two renderers differ only
 in their user-agent stylesheet. The bytes are compared too: they must be the same.
 
-    uv run python bench/user_agent.py [--runs 9]
+    .venv/bin/python bench/history/user_agent.py [--runs 9]
 """
 
 from __future__ import annotations

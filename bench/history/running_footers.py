@@ -15,7 +15,7 @@ already used on an earlier page first appears. Two places had that:
 PDF/A-3b for packs, plain PDF for the overlay, as the engine writes them; the bytes are
 compared, and the page layouts counted from WeasyPrint's progress log.
 
-    uv run python bench/running_footers.py [--runs 15]
+    .venv/bin/python bench/history/running_footers.py [--runs 15]
 """
 
 from __future__ import annotations

@@ -1,0 +1,121 @@
+"""One language per document (docs/language.md).
+
+A payload's free text (:class:`~correspondence.models.Text`) is written in
+``document.text_language`` (by default the language of ``document.locale``), or per field
+in several languages (``{"es": "…", "en": "…"}``). A document renders in a locale only if
+every free text it prints exists in that locale's language; otherwise the request is
+refused naming each field that lacks it. Labels, headings and fixed phrases come from the
+templates and their catalogs, never from the payload.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from pydantic import BaseModel
+
+from correspondence.errors import InvalidPayload, Problem
+from correspondence.kinds import Validated
+from correspondence.models import Text
+
+
+def language_of(locale: str) -> str:
+    """``es-MX`` → ``es``."""
+    return locale.split("-")[0]
+
+
+def _children(node: Any) -> list[tuple[str, Any]]:
+    if isinstance(node, BaseModel):
+        return [
+            (field.alias or name, getattr(node, name))
+            for name, field in type(node).model_fields.items()
+        ]
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        return [(f.name, getattr(node, f.name)) for f in dataclasses.fields(node)]
+    if isinstance(node, list | tuple):
+        return [(str(i), item) for i, item in enumerate(node)]
+    if isinstance(node, dict):
+        return [(str(key), item) for key, item in node.items()]
+    return []
+
+
+def untranslated(
+    node: Any, language: str, text_language: str, path: tuple[str, ...] = ()
+) -> list[str]:
+    """Paths of the free texts under ``node`` that have no ``language`` version."""
+    if isinstance(node, Text):
+        return [] if node.available_in(language, text_language) else [".".join(path)]
+    if isinstance(node, str):
+        return []
+    return [
+        found
+        for key, child in _children(node)
+        for found in untranslated(child, language, text_language, (*path, key))
+    ]
+
+
+def localized(node: Any, language: str) -> Any:
+    """``node`` with every free text in ``language``; the same object when nothing changes."""
+    if isinstance(node, Text):
+        return node.in_language(language)
+    if isinstance(node, str):
+        return node
+    if isinstance(node, BaseModel):
+        changes = {}
+        for name in type(node).model_fields:
+            value = getattr(node, name)
+            new = localized(value, language)
+            if new is not value:
+                changes[name] = new
+        return node.model_copy(update=changes) if changes else node
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        changed = {}
+        for f in dataclasses.fields(node):
+            value = getattr(node, f.name)
+            new = localized(value, language)
+            if new is not value:
+                changed[f.name] = new
+        return dataclasses.replace(node, **changed) if changed else node
+    if isinstance(node, list | tuple):
+        items = [localized(item, language) for item in node]
+        if all(a is b for a, b in zip(items, node, strict=True)):
+            return node
+        return type(node)(items)
+    if isinstance(node, dict):
+        entries = {key: localized(item, language) for key, item in node.items()}
+        if all(entries[key] is node[key] for key in node):
+            return node
+        return entries
+    return node
+
+
+def require_language(validated: Validated, locale: str) -> None:
+    """Refuse rendering ``validated`` in ``locale`` if a free text lacks its language."""
+    language = language_of(locale)
+    text_language = validated.doc.document.language_of_text
+    missing = untranslated(validated.doc, language, text_language)
+    if missing:
+        raise InvalidPayload(
+            Problem(
+                path,
+                f"free text in {text_language!r} only; to render in {locale} give it as "
+                f'{{"{text_language}": "…", "{language}": "…"}}',
+                "untranslated",
+            )
+            for path in missing
+        )
+
+
+def in_locale(validated: Validated, locale: str) -> Validated:
+    """``validated`` with its free text (payload and figures) in ``locale``'s language;
+    refused (:class:`InvalidPayload`, 422) naming every field that lacks it."""
+    require_language(validated, locale)
+    language = language_of(locale)
+    if language == validated.doc.document.language_of_text:
+        return validated  # every Text already reads in this language
+    return Validated(
+        validated.kind,
+        localized(validated.doc, language),
+        localized(validated.figures, language),
+    )

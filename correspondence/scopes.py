@@ -1,0 +1,13 @@
+"""The scopes an API key can hold (kept apart so the CLI can list them cheaply)."""
+
+SCOPES = (
+    "documents:write",
+    "documents:read",
+    "documents:read:all",
+    "deliveries:write",
+    "previews",
+)
+"""What a key may do. ``documents:write`` issues (and retries its own); ``documents:read``
+reads the documents and batches the key itself asked for, ``documents:read:all`` every
+one; ``deliveries:write`` emails a document the key may read (and is needed for a
+``deliver`` block when issuing); ``previews`` renders drafts."""

@@ -1,0 +1,316 @@
+"""One language per document, and each region's own wording (issue 18).
+
+Every sample renders in every locale its language allows; outside proper names and
+payload references the text holds no common word of the other language, none of the other
+region's vocabulary and none of the defects once found by native readers. A payload in one
+language is refused in a locale of the other, naming every free-text field that lacks it,
+and renders wholly in that language when it gives those fields in it.
+"""
+
+from __future__ import annotations
+
+import copy
+import html as htmllib
+import re
+from typing import Any
+
+import pytest
+
+from correspondence.engine import Engine, locales_of
+from correspondence.errors import InvalidPayload
+from correspondence.formatting import SUPPORTED_LOCALES
+from correspondence.kinds import KINDS, SAMPLES_DIR
+from correspondence.mail.compose import Envelope, compose
+from tests.conftest import PLACEHOLDER, in_language
+
+SAMPLES = sorted(p.name for p in SAMPLES_DIR.glob("*.json"))
+
+COMMON_WORDS = {
+    # articles, prepositions, conjunctions and months of each language, none of which the
+    # other language writes on its own
+    "es": {
+        "el", "la", "los", "las", "del", "al", "y", "para", "por", "con", "sin", "una",
+        "que", "en", "su", "sus", "desde", "hasta", "enero", "febrero", "marzo", "abril",
+        "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
+    },
+    "en": {
+        "the", "of", "and", "to", "for", "with", "from", "by", "your", "is", "are", "will",
+        "january", "february", "march", "april", "june", "july", "august", "september",
+        "october", "november", "december",
+    },
+}  # fmt: skip
+
+REGIONAL = {
+    # what the other region writes (brief §1 glossary; US and British spelling)
+    "es-ES": [
+        "contratante", "deducible", "cobranza", "remisión", "carátula", "parcialidad",
+        "reclamación de siniestro", "vigencia", "endoso", "concurso mercantil", "monto",
+        "monitoreo", "falta de pago", "mora prolongada", "comuníquese",
+    ],
+    "es-MX": [
+        "tomador", "franquicia", "recobro", "albarán", "fracción", "suplemento",
+        "clasificación", "anualidad", "concurso de acreedores", "póngase en contacto",
+        "periodo de seguro", "impago prolongado",
+    ],
+    "en-US": [
+        "favour", "cheque", "specialised", "postcode", "instalment", "apologise",
+        "Yours sincerely", "Yours faithfully", "Dear Ms ", "Dear Mr ",
+    ],
+    "en-GB": ["installment", "favor ", "apologize", "Sincerely,", "Dear Ms. ", "Dear Mr. "],
+}  # fmt: skip
+
+DEFECTS = [
+    "parcialidads", "fracciónes", "el cobranza", "este reclamación", "la albarán",
+    "Estimado/a", "Estimado(a)", "de 0 – 10", "valore condiciones", "No es un recorte",
+    "12:00 PM", "(billed: mensual)", "por su reclamación de siniestro",
+]  # fmt: skip
+DEFECT_PATTERNS = [r"\bde el\b", r"\ba el\b"]
+
+
+def payload_texts(payload: Any) -> list[str]:
+    """Every string the payload holds: proper names and payload references."""
+    if isinstance(payload, str):
+        return [payload]
+    if isinstance(payload, dict):
+        return [t for v in payload.values() for t in payload_texts(v)]
+    if isinstance(payload, list):
+        return [t for v in payload for t in payload_texts(v)]
+    return []
+
+
+def visible_text(html: str) -> str:
+    """The words a reader sees: tags, styles and attribute values removed."""
+    body = re.sub(r"<(style|head)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", htmllib.unescape(re.sub(r"<[^>]+>", " ", body)))
+
+
+def our_words(engine: Engine, payload: dict[str, Any], locale: str) -> str:
+    """The document's text in ``locale`` without anything the payload wrote."""
+    validated = engine.validate(payload)
+    text = visible_text(engine.html(validated, locale=locale))
+    figures = validated.figures
+    written = [*payload_texts(payload), str(getattr(figures, "amount_in_words", "") or "")]
+    return without(text, written)
+
+
+def without(text: str, pieces: list[str]) -> str:
+    """``text`` with each of ``pieces`` removed where it stands as whole words."""
+    for piece in sorted({p.strip() for p in pieces if p and p.strip()}, key=len, reverse=True):
+        text = re.sub(rf"(?<!\w){re.escape(piece)}(?!\w)", " ", text)
+    return text
+
+
+def sample(name: str) -> dict[str, Any]:
+    import json
+
+    loaded: dict[str, Any] = json.loads((SAMPLES_DIR / name).read_text("utf-8"))
+    return loaded
+
+
+def cases() -> list[tuple[str, str]]:
+    found = []
+    for name in SAMPLES:
+        language = "en" if "en-GB" in name else "es"
+        found += [(name, locale) for locale in SUPPORTED_LOCALES if locale.startswith(language)]
+    return found
+
+
+@pytest.mark.parametrize(("name", "locale"), cases())
+def test_every_sample_reads_in_one_language_and_one_region(
+    engine: Engine, name: str, locale: str
+) -> None:
+    """No common word of the other language, none of the other region's vocabulary and
+    none of the listed defects, outside what the payload wrote."""
+    payload = sample(name)
+    text = our_words(engine, payload, locale)
+    other = "en" if locale.startswith("es") else "es"
+    words = {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
+    assert not words & COMMON_WORDS[other], (
+        f"{other} words in {locale}: {words & COMMON_WORDS[other]}"
+    )
+    if locale.startswith("es"):
+        assert [w for w in REGIONAL[locale] if w.lower() in text.lower()] == []
+    else:
+        assert [w for w in REGIONAL[locale] if w in text] == []
+        assert "meses" not in text and "mensual" not in text
+    assert [d for d in DEFECTS if d in text] == []
+    assert [p for p in DEFECT_PATTERNS if re.search(p, text)] == []
+
+
+def test_samples_render_in_the_locales_their_language_allows(engine: Engine) -> None:
+    """The Spanish samples in es-MX and es-ES, the English ones in en-GB and en-US."""
+    for name in SAMPLES:
+        validated = engine.validate(sample(name))
+        expected = ("en-GB", "en-US") if "en-GB" in name else ("es-MX", "es-ES")
+        assert locales_of(validated) == expected, name
+
+
+def test_the_word_check_sees_the_other_language(engine: Engine) -> None:
+    """The check is not blind: a Spanish phrase the template wrote would be caught."""
+    payload = sample("05_credit_limit_decision_partial_es-MX.json")
+    text = our_words(engine, payload, "es-MX") + " the limit of the buyer"
+    words = {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
+    assert {"the", "of"} <= words & COMMON_WORDS["en"]
+
+
+@pytest.mark.parametrize(
+    ("name", "locale"),
+    [
+        ("06_claim_decision_partial_es-ES.json", "en-GB"),
+        ("04_claim_filing_guide_en-GB.json", "es-ES"),
+    ],
+)
+def test_a_payload_is_refused_in_a_locale_of_another_language(
+    engine: Engine, name: str, locale: str
+) -> None:
+    """Refused before anything is rendered, naming each free-text field that lacks the
+    locale's language; the same fields as the payload's Text values."""
+    payload = sample(name)
+    validated = engine.validate(payload)
+    with pytest.raises(InvalidPayload) as refused:
+        engine.render(validated, locale=locale)
+    fields = {p.field for p in refused.value.problems}
+    assert {p.error for p in refused.value.problems} == {"untranslated"}
+    assert "policy.product_name" in fields and "insurer.registry_footer" in fields
+    assert all(locale in p.message for p in refused.value.problems)
+    with pytest.raises(InvalidPayload):
+        engine.html(validated, locale=locale)
+
+
+def test_a_payload_that_gives_its_text_in_english_renders_wholly_in_english(
+    engine: Engine,
+) -> None:
+    """Every free text given as {"es": …, "en": …}: the English document holds the English
+    text and none of the Spanish."""
+    original = sample("06_claim_decision_partial_es-ES.json")
+    payload = in_language(original, "en")
+    validated = engine.validate(payload)
+    text = visible_text(engine.html(validated, locale="en-GB"))
+    assert PLACEHOLDER["en"] in text
+    assert original["post_payment"]["subrogation_note"] not in text
+    assert original["invoices"][4]["ineligible_reason"]["text"] not in text
+    spanish = visible_text(engine.html(validated, locale="es-ES"))
+    assert (
+        original["post_payment"]["subrogation_note"] in spanish and PLACEHOLDER["en"] not in spanish
+    )
+
+
+def test_text_language_can_differ_from_the_locale(engine: Engine) -> None:
+    """An English-language payload may be issued in a Spanish locale only with Spanish text
+    for every field; document.text_language says which language the plain strings are in."""
+    payload = sample("04_claim_filing_guide_en-GB.json")
+    payload["document"]["locale"] = "es-MX"
+    payload["document"]["text_language"] = "en"
+    with pytest.raises(InvalidPayload) as refused:
+        engine.validate(payload)
+    assert "documents_required.0.label" in {p.field for p in refused.value.problems}
+    translated = in_language(sample("04_claim_filing_guide_en-GB.json"), "es")
+    translated["document"].update(locale="es-MX", text_language="en")
+    assert engine.validate(translated).doc.document.locale == "es-MX"
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "what"),
+    [
+        ("reasons.0.text", "Debe 45.600,00 € desde marzo.", "an amount"),
+        ("reasons.0.text", "Owes $45,600.00 MXN.", "an amount"),
+        ("reasons.0.text", "Vencida el 3 de marzo de 2026.", "a date"),
+        ("reasons.0.text", "Overdue since 31/01/2027.", "a date"),
+        ("reasons.0.text", "Overdue since March 3, 2026.", "a date"),
+    ],
+)
+def test_amounts_and_dates_in_free_text_are_refused(field: str, text: str, what: str) -> None:
+    """A figure the customer reads is a typed field the service formats."""
+    from correspondence.kinds import validate
+
+    payload = sample("05_credit_limit_decision_partial_es-MX.json")
+    payload["decision"]["reasons"][0]["text"] = text
+    with pytest.raises(InvalidPayload) as refused:
+        validate(payload)
+    (problem,) = [p for p in refused.value.problems if p.field == f"decision.{field}"]
+    assert what in problem.message
+
+
+FEMALE = {"gender": "female", "surname": "Ficticia"}
+CP = {"gender": "male", "surname": "Ficticio", "title": "cp"}
+DR = {"gender": "female", "surname": "Ficticia", "title": "dr"}
+LIC = {"gender": "male", "surname": "Ficticio", "title": "lic"}
+ES_CLOSE = "Atentamente,"
+
+
+@pytest.mark.parametrize(
+    ("address_as", "locale", "salutation", "closing"),
+    [
+        (FEMALE, "es-ES", "Estimada Sra. Ficticia:", ES_CLOSE),
+        (FEMALE, "es-MX", "Estimada Sra. Ficticia:", ES_CLOSE),
+        (CP, "es-MX", "Estimado C.P. Ficticio:", ES_CLOSE),
+        (CP, "es-ES", "Estimado Sr. Ficticio:", ES_CLOSE),
+        (DR, "es-ES", "Estimada Dra. Ficticia:", ES_CLOSE),
+        (FEMALE, "en-GB", "Dear Ms Ficticia,", "Yours sincerely,"),
+        (FEMALE, "en-US", "Dear Ms. Ficticia:", "Sincerely,"),
+        (LIC, "en-US", "Dear Mr. Ficticio:", "Sincerely,"),
+        (None, "es-MX", "Estimados señores:", ES_CLOSE),
+        (None, "es-ES", "Estimados señores:", ES_CLOSE),
+        (None, "en-GB", "Dear Sir or Madam,", "Yours faithfully,"),
+        (None, "en-US", "Dear Sir or Madam:", "Sincerely,"),
+    ],
+)
+def test_salutation_and_closing_come_from_the_addressee(
+    engine: Engine, address_as: Any, locale: str, salutation: str, closing: str
+) -> None:
+    """Title and surname when the payload gives them; the country's neutral form else."""
+    payload = sample("03_credit_limit_change_reduction_es-ES.json")
+    payload["policyholder"]["contact"].pop("address_as")
+    if address_as is not None:
+        payload["policyholder"]["contact"]["address_as"] = address_as
+    payload = in_language(payload, locale[:2])
+    text = visible_text(engine.html(engine.validate(payload), locale=locale))
+    assert salutation in text and closing in text
+    assert not re.search(r"(Estimad\S*|Dear) Elena", text)  # never a mail-merge greeting
+
+
+@pytest.mark.parametrize("locale", ["es-MX", "es-ES", "en-GB", "en-US"])
+def test_emails_follow_the_same_rules(engine: Engine, locale: str) -> None:
+    """Subject, text and HTML parts in one language and one region, greeting the
+    addressee by title and surname, and refused in a locale the payload's text lacks."""
+    from datetime import UTC, datetime
+
+    base = sample("01_renewal_pack_es-ES.json")
+    payload = base if locale.startswith("es") else in_language(base, "en")
+    validated = engine.validate(payload)
+    context = engine.context(validated, locale=locale)
+    context.update(kind=validated.kind.name, link=None, link_expires=None)
+    envelope = Envelope("a@b.example", ("c@d.example",), (), "<m@b.example>", datetime.now(UTC))
+    message = compose(engine.env, context, envelope, pdf=b"%PDF", filename="x.pdf")
+    body = message.get_body(("plain",))
+    assert body is not None
+    text = f"{message['Subject']}\n{body.get_content()}"
+    expected = {
+        "es-MX": ("Estimada Sra. Ficticia:", "parcialidad 1", "Saludos cordiales,"),
+        "es-ES": ("Estimada Sra. Ficticia:", "fracción 1", "Un cordial saludo,"),
+        "en-GB": ("Dear Ms Ficticia,", "instalment 1", "Kind regards,"),
+        "en-US": ("Dear Ms. Ficticia:", "installment 1", "Best regards,"),
+    }[locale]
+    for phrase in expected:
+        assert phrase in text
+    stripped = without(text, payload_texts(payload))
+    other = "en" if locale.startswith("es") else "es"
+    words = {w.lower() for w in re.findall(r"[^\W\d_]+", stripped)}
+    assert not words & COMMON_WORDS[other]
+    if locale.startswith("en"):
+        with pytest.raises(InvalidPayload):
+            engine.context(engine.validate(copy.deepcopy(base)), locale=locale)
+
+
+def test_every_kind_has_a_sample_checked() -> None:
+    """Each kind is covered by at least one sample above."""
+    kinds = {sample(name)["document"]["type"] for name in SAMPLES}
+    assert kinds == set(KINDS)
+
+
+def test_a_surname_is_data_never_markup(engine: Engine) -> None:
+    """The salutation's surname is escaped in the letter's HTML."""
+    payload = sample("03_credit_limit_change_reduction_es-ES.json")
+    payload["policyholder"]["contact"]["address_as"]["surname"] = "<b>Ficticia</b>"
+    html = engine.html(engine.validate(payload))
+    assert "Estimada Sra. &lt;b&gt;Ficticia&lt;/b&gt;:" in html and "<b>Ficticia</b>" not in html
