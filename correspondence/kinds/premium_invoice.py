@@ -180,9 +180,9 @@ class CreditSettlement(Model):
     account, or an offset against the next invoice, by ``date``."""
 
     method: Literal["refund_transfer", "offset_next_invoice"]
-    date: date
-    iban: str | None = None
-    clabe: str | None = None
+    date: Day
+    iban: Label | None = None
+    clabe: Label | None = None
 
 
 class Cfdi(Model):
