@@ -5,7 +5,7 @@ departments changes complaint handling), so none of them lives in a template or 
 each is a :class:`LegalRule` here, with the date it takes effect and its legal source.
 A document uses, and prints, the rule in force on its issue date (:func:`rule`).
 
-``verify`` holds the question counsel must answer before go-live (brief §5); the list is
+``verify`` holds the question counsel must answer before go-live; the list is
 published in ``docs/rules/legal-rules.md``, and a test keeps the two in step.
 """
 
@@ -129,7 +129,7 @@ RULES: tuple[LegalRule, ...] = (
         "Ley 44/2002 art. 30 and Orden ECO/734/2004 art. 10: only after the SAC has "
         "answered or its time has passed",
         verify="Whether the Autoridad de Defensa del Cliente Financiero has replaced the "
-        "DGSFP Servicio de Reclamaciones on the date of use (brief §5.6).",
+        "DGSFP Servicio de Reclamaciones on the date of use.",
     ),
     LegalRule(
         "complaints.second_level",
@@ -145,14 +145,14 @@ RULES: tuple[LegalRule, ...] = (
         _EPOCH,
         Duration(2, "months"),
         "LCS (Ley 50/1980) art. 22.3: changes notified at least two months before the period ends",
-        verify="Gran riesgo: whether the policy wording displaces LCS art. 22 (brief §5.1).",
+        verify="Gran riesgo: whether the policy wording displaces LCS art. 22.",
     ),
     LegalRule(
         "renewal.modification_notice",
         "MX",
         _EPOCH,
         Duration(2, "months"),
-        "No statutory notice found; the Spanish period is used [ASSUMPTION, brief §3.a R2]",
+        "No statutory notice found; the Spanish period is used [ASSUMPTION]",
         verify="Confirm there is no Mexican statutory renewal notice period.",
     ),
     LegalRule(
@@ -161,7 +161,7 @@ RULES: tuple[LegalRule, ...] = (
         _EPOCH,
         Duration(1, "months"),
         "LCS art. 22.2: the policyholder objects at least one month before the period ends",
-        verify="Gran riesgo: whether the policy wording displaces LCS art. 22 (brief §5.1).",
+        verify="Gran riesgo: whether the policy wording displaces LCS art. 22.",
     ),
     # --- grace periods ------------------------------------------------------------------
     LegalRule(
@@ -178,7 +178,7 @@ RULES: tuple[LegalRule, ...] = (
         _EPOCH,
         Duration(1, "months"),
         "LCS art. 15.2: cover is suspended one month after a later premium falls due",
-        verify="Gran riesgo: whether the policy wording displaces LCS art. 15 (brief §5.1).",
+        verify="Gran riesgo: whether the policy wording displaces LCS art. 15.",
     ),
     LegalRule(
         "premium.minimum_instalment_period",
@@ -195,7 +195,7 @@ RULES: tuple[LegalRule, ...] = (
         _EPOCH,
         Decimal("0.50"),
         "LCS art. 71: the agreed percentage of the final loss may not be below 50 %",
-        verify="Gran riesgo: whether the policy wording displaces LCS art. 71 (brief §5.1).",
+        verify="Gran riesgo: whether the policy wording displaces LCS art. 71.",
     ),
     LegalRule(
         "claim.minimum_indemnity_pct",
