@@ -603,7 +603,14 @@ def test_common_spanish_and_co_official_names(region: str, community: str) -> No
 
 
 @FAST
-@given(st.text(min_size=1, max_size=30).filter(lambda t: t.strip()))
+@given(
+    st.text(
+        # one line the fonts draw (issue 17 refuses the rest before any region rule)
+        st.characters(min_codepoint=0x20, max_codepoint=0xFF, categories=("L", "N", "P", "Zs")),
+        min_size=1,
+        max_size=30,
+    ).filter(lambda t: t.strip())
+)
 def test_an_unknown_spanish_region_is_refused(region: str) -> None:
     assume(es_subdivision(region) is None)
     payload = sample("credit_limit_change_notice")
@@ -611,8 +618,7 @@ def test_an_unknown_spanish_region_is_refused(region: str) -> None:
     figures, found = outcome(payload)
     assert figures is None  # never computed with national holidays only
     message = found["insurer.address.region"]
-    refusals = ("not a Spanish autonomous community or province", "unprintable", "cannot draw")
-    assert any(why in message for why in refusals), message  # issue 17 refuses undrawable text
+    assert "not a Spanish autonomous community or province" in message, message
 
 
 @FAST
