@@ -22,7 +22,7 @@ from correspondence.bounded_json import MAX_DEPTH
 from correspondence.kinds import KINDS
 from correspondence.registry.models import NumberSeries
 from tests.api.conftest import Api, fast_settings
-from tests.conftest import es_invoice
+from tests.conftest import es_invoice, in_language
 from tests.servers import api_server
 
 Mutation = Callable[[dict[str, Any]], None]
@@ -394,7 +394,8 @@ def test_the_staff_ui_refuses_an_unknown_locale_with_422(
     staff: tuple[httpx.Client, str], locale: str
 ) -> None:
     ui, csrf = staff
-    payload = json.dumps(sample("credit_limit_decision"))
+    # in both languages, so that side by side (Spanish and English) renders
+    payload = json.dumps(in_language(sample("credit_limit_decision"), "en"))
     for action in ("preview", "side"):
         page = no_server_error(
             ui.post(
