@@ -1,8 +1,17 @@
-"""Check digits of the bank account identifiers printed on invoices (IBAN, Mexican CLABE)."""
+"""Check digits of the bank account identifiers printed on invoices (IBAN, Mexican CLABE).
+
+IBANs go through ``python-stdnum``: the country's length and format from the IBAN
+registry, mod-97, and the national check digits where stdnum knows them (the two control
+digits of a Spanish CCC among them). stdnum has no CLABE module, so the CLABE check
+(weights 3, 7, 1; mod 10) is ours.
+"""
 
 from __future__ import annotations
 
 import re
+
+from stdnum import iban as _iban
+from stdnum.exceptions import ValidationError
 
 _IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$")
 _CLABE = re.compile(r"^\d{18}$")
@@ -14,14 +23,21 @@ def compact(value: str) -> str:
 
 
 def iban_problem(value: str) -> str | None:
-    """Why ``value`` is not a valid IBAN, or None if it is (ISO 13616 mod-97 check)."""
+    """Why ``value`` is not a valid IBAN, or None if it is."""
     iban = compact(value)
     if not _IBAN.match(iban):
         return "is not an IBAN (country code, two check digits, then the account)"
-    rearranged = iban[4:] + iban[:4]
-    digits = "".join(str(int(ch, 36)) for ch in rearranged)
-    if int(digits) % 97 != 1:
+    country = iban[:2]
+    try:  # the country's length and format, whatever the check digits say
+        _iban.validate(country + _iban.calc_check_digits(iban) + iban[4:], check_country=False)
+    except ValidationError:
+        return f"does not have the length and format of a {country} IBAN"
+    if iban[2:4] != _iban.calc_check_digits(iban):
         return "has wrong IBAN check digits"
+    try:
+        _iban.validate(iban, check_country=True)
+    except ValidationError:
+        return f"has wrong {country} national account check digits"
     return None
 
 

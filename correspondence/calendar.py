@@ -9,6 +9,7 @@ moved: the letter prints the exact date.
 from __future__ import annotations
 
 import calendar as _cal
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -46,12 +47,77 @@ def add_business_days(
     start: date, days: int, *, country: str, subdivision: str | None = None
 ) -> date:
     """The ``days``-th business day (día hábil) after ``start``; ``start`` never counts."""
-    if days < 0:
-        raise ValueError("business days are counted forwards only")
-    current = start
-    remaining = days
-    while remaining:
-        current += timedelta(days=1)
-        if is_business_day(current, country, subdivision):
-            remaining -= 1
-    return current
+    return BusinessCalendar(country, subdivision).add(start, days)
+
+
+def easter(year: int) -> date:
+    """Easter Sunday of ``year`` (Gregorian; Meeus/Jones/Butcher)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    lr = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * lr) // 451
+    month, day = divmod(h + lr - 7 * m + 114, 31)
+    return date(year, month, day + 1)
+
+
+def _mx_bank_closing(day: date) -> bool:
+    """Days Mexican banks close besides the LFT art. 74 holidays (CNBV's yearly calendar):
+    Holy Thursday and Good Friday, 2 November and 12 December."""
+    holy_thursday = easter(day.year) - timedelta(days=3)
+    return day in (holy_thursday, holy_thursday + timedelta(days=1)) or (day.month, day.day) in (
+        (11, 2),
+        (12, 12),
+    )
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    """The calendar a count of business days uses, named so each count states its own.
+
+    * ``MX`` — LFT art. 74 mandatory rest days (the ``holidays`` package's Mexico);
+    * ``MX`` with ``banking=True`` — the banking calendar (CNBV): LFT days plus Holy
+      Thursday, Good Friday, 2 November and 12 December; money moves through banks on it;
+    * ``ES`` with a subdivision — national plus the autonomous community's holidays.
+    """
+
+    country: str
+    subdivision: str | None = None
+    banking: bool = False
+
+    @property
+    def name(self) -> str:
+        """``MX-LFT74``, ``MX-BANKING``, ``ES-MD``."""
+        if self.country == "MX":
+            return "MX-BANKING" if self.banking else "MX-LFT74"
+        return f"{self.country}-{self.subdivision}" if self.subdivision else self.country
+
+    def is_business_day(self, day: date) -> bool:
+        """Monday to Friday and open in this calendar."""
+        if not is_business_day(day, self.country, self.subdivision):
+            return False
+        return not (self.banking and self.country == "MX" and _mx_bank_closing(day))
+
+    def add(self, start: date, days: int) -> date:
+        """The ``days``-th business day after ``start``; ``start`` never counts."""
+        if days < 0:
+            raise ValueError("business days are counted forwards only")
+        current = start
+        remaining = days
+        while remaining:
+            current += timedelta(days=1)
+            if self.is_business_day(current):
+                remaining -= 1
+        return current
+
+    def between(self, start: date, end: date) -> int:
+        """Business days after ``start`` up to and including ``end`` (0 if ``end <= start``)."""
+        days = 0
+        current = start
+        while current < end:
+            current += timedelta(days=1)
+            if self.is_business_day(current):
+                days += 1
+        return days

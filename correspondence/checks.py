@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from correspondence.errors import InvalidPayload, Problem
-from correspondence.models import Money
 
 T = TypeVar("T")
 
@@ -43,11 +42,6 @@ class Reconciler:
                 "mismatch",
             )
         )
-
-    def currency(self, field: str, money: Money | None, expected: str) -> None:
-        """Record an amount that is not in the policy's currency."""
-        if money is not None and money.currency != expected:
-            self.rule(f"{field}.currency", f"is in {money.currency}; the policy is in {expected}")
 
     def rule(self, field: str, message: str) -> None:
         """Record a broken business rule at ``field``."""

@@ -2,8 +2,10 @@
 
 1. eligibility per invoice (the assessment says which invoices are out, and why);
 2. VAT: excluded unless the policy covers it;
-3. pre-loss recoveries, allocated to the oldest invoice first, their VAT share removed
-   (gross × net / gross) when VAT is not covered;
+3. pre-loss recoveries, allocated to the oldest invoice first (by due date, then invoice
+   date), their VAT share removed (gross × net / gross) when VAT is not covered; the
+   slice that pays an invoice off takes the remainder of its net, so a fully paid invoice
+   leaves nothing;
 4. the cap at the applicable credit limit, plus covered costs → the insured loss;
 5. the claim threshold: an insured loss at or below it is not indemnified;
 6. the indemnity percentage;
@@ -13,6 +15,8 @@
 
 Every amount is quantised half-up to the currency's minor unit; the printed steps add up
 to the payable amount. The engine is a pure function so that it can be property-tested.
+Invoices are identified by their position, never by their number: numbering restarts each
+year, so two claimed invoices may share one.
 """
 
 from __future__ import annotations
@@ -74,12 +78,13 @@ class ClaimInput:
 
 @dataclass(frozen=True)
 class Allocation:
-    """A slice of a recovery allocated to one invoice."""
+    """A slice of a recovery allocated to one invoice (``index`` in ``inp.invoices``)."""
 
     invoice: str
     gross: Decimal
     net: Decimal
     vat: Decimal
+    index: int = -1
 
 
 @dataclass(frozen=True)
@@ -152,35 +157,50 @@ class Calculation:
         return "partially_paid" if self.reductions else "paid_in_full"
 
 
+def oldest_first(invoices: Sequence[InvoiceIn]) -> list[int]:
+    """Indexes of ``invoices``, oldest first: by due date, then invoice date, then number,
+    then the order of the claim (docs/rules/claim_decision.md)."""
+
+    def age(k: int) -> tuple[date, date, str, int]:
+        invoice = invoices[k]
+        return (invoice.due_date, invoice.invoice_date, invoice.number, k)
+
+    return sorted(range(len(invoices)), key=age)
+
+
 def _allocate(
     inp: ClaimInput,
-) -> tuple[dict[str, Decimal], dict[str, Decimal], list[tuple[Allocation, ...]]]:
+) -> tuple[list[Decimal], list[Decimal], list[tuple[Allocation, ...]]]:
     """Recoveries to the oldest invoice first; each slice split into net and VAT.
 
-    ``allocations[k]`` holds the slices of ``inp.recoveries[k]``."""
-    order = sorted(inp.invoices, key=lambda i: (i.due_date, i.invoice_date, i.number))
-    left = {i.number: i.gross for i in order}
-    rec_gross = {i.number: ZERO for i in order}
-    rec_net = {i.number: ZERO for i in order}
+    Returns the gross and net recovered per invoice (by index) and ``allocations[k]``, the
+    slices of ``inp.recoveries[k]``. Each slice's net share is rounded on its own, except
+    the slice that pays an invoice off, which takes the remainder: the slices of a paid
+    invoice add up to its net, and nothing of it stays eligible."""
+    order = oldest_first(inp.invoices)
+    invoices = inp.invoices
+    left = [i.gross for i in invoices]
+    rec_gross = [ZERO for _ in invoices]
+    rec_net = [ZERO for _ in invoices]
     slices: list[tuple[Allocation, ...]] = [() for _ in inp.recoveries]
-    for index, recovery in sorted(enumerate(inp.recoveries), key=lambda ir: ir[1].date):
+    for index, recovery in sorted(enumerate(inp.recoveries), key=lambda ir: (ir[1].date, ir[0])):
         remaining = recovery.gross
         parts: list[Allocation] = []
-        for invoice in order:
+        for k in order:
             if remaining <= 0:
                 break
-            take = min(remaining, left[invoice.number])
+            take = min(remaining, left[k])
             if take <= 0:
                 continue
-            net = (
-                quantize(take * invoice.net / invoice.gross, inp.currency)
-                if invoice.gross
-                else ZERO
-            )
-            parts.append(Allocation(invoice.number, take, net, take - net))
-            left[invoice.number] -= take
-            rec_gross[invoice.number] += take
-            rec_net[invoice.number] += net
+            invoice = invoices[k]
+            if take == left[k]:  # the slice that pays the invoice off takes the remainder
+                net = invoice.net - rec_net[k]
+            else:
+                net = quantize(take * invoice.net / invoice.gross, inp.currency)
+            rec_gross[k] += take
+            rec_net[k] += net
+            parts.append(Allocation(invoice.number, take, net, take - net, k))
+            left[k] -= take
             remaining -= take
         slices[index] = tuple(parts)
     return rec_gross, rec_net, slices
@@ -195,13 +215,11 @@ def calculate(inp: ClaimInput) -> Calculation:
     reductions: list[str] = []
     vat_excluded = ZERO
     ineligible_steps: list[Step] = []
-    for invoice in inp.invoices:
-        outstanding = invoice.gross - rec_gross[invoice.number]
+    for k, invoice in enumerate(inp.invoices):
+        outstanding = invoice.gross - rec_gross[k]
         if not invoice.eligible:
             results.append(
-                InvoiceResult(
-                    invoice.number, outstanding, rec_gross[invoice.number], ZERO, outstanding
-                )
+                InvoiceResult(invoice.number, outstanding, rec_gross[k], ZERO, outstanding)
             )
             if outstanding > 0:
                 ineligible_steps.append(Step("ineligible", -outstanding, invoice=invoice.number))
@@ -210,13 +228,13 @@ def calculate(inp: ClaimInput) -> Calculation:
         if inp.vat_covered:
             eligible = outstanding
         else:
-            eligible = invoice.net - rec_net[invoice.number]
+            eligible = invoice.net - rec_net[k]
             vat_excluded += outstanding - eligible
         results.append(
             InvoiceResult(
                 invoice.number,
                 outstanding,
-                rec_gross[invoice.number],
+                rec_gross[k],
                 eligible,
                 outstanding - eligible,
             )

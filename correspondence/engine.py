@@ -168,6 +168,7 @@ class Engine:
             "locale": chosen,
             "lang": chosen.split("-")[0],
             "tz": JURISDICTION_TZ[doc.document.jurisdiction],
+            "group_four_digits": validated.kind.group_four_digits,
             "asset_base": asset_base,
             "draft": draft,
             "inline_css": self._stylesheet if inline_css else None,

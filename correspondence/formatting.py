@@ -8,7 +8,11 @@ Conventions (brief §2.3, pinned by tests):
 * es-MX pesos ``$76,067.00 MXN``; other currencies in es-MX ``USD 1,234.50``;
 * English pesos ``MXN 76,067.00``; en-GB euros ``€1,234.50``; en-US dollars ``$1,234.50``;
 * es-ES ``1.234,50 €`` and ``76.067,00 MXN``;
-* percentages ``16 %`` in es-ES, ``16%`` elsewhere.
+* percentages ``16 %`` in es-ES, ``16%`` elsewhere;
+* es-ES four-digit amounts: ``4.860,00 €`` (Babel) where amounts stand in columns
+  (invoices, the renewal pack, calculation and case tables), ``4860,00 €`` (CLDR
+  ``minimumGroupingDigits=2`` and the RAE) in prose letters; each kind says which
+  (``Kind.group_four_digits``; the decision is in docs/rules/README.md).
 
 The space between an amount and an ISO code is a no-break space (U+00A0) everywhere, so an
 amount never wraps away from its currency.
@@ -56,6 +60,7 @@ class Formatter:
 
     locale: str
     tz: str
+    group_four_digits: bool = True
 
     def __post_init__(self) -> None:
         if self.locale not in SUPPORTED_LOCALES:
@@ -71,6 +76,8 @@ class Formatter:
     def _number(self, amount: Decimal, currency: str) -> str:
         digits = get_currency_precision(currency)
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        if self._ungrouped(amount):
+            pattern = pattern.replace("#,##", "")
         return format_decimal(
             quantize(amount, currency), format=pattern, locale=babel_locale(self.locale)
         )
@@ -88,8 +95,18 @@ class Formatter:
             return f"{sign}{symbol}{number}"
         return f"{sign}{currency}{NBSP}{number}"
 
+    def _ungrouped(self, amount: Decimal | int) -> bool:
+        """es-ES prose writes four-digit numbers without a group separator (RAE, CLDR)."""
+        return (
+            not self.group_four_digits and self.locale == "es-ES" and abs(Decimal(amount)) < 10_000
+        )
+
     def number(self, value: Decimal | int) -> str:
         """A plain number with the locale's separators, keeping its own decimals."""
+        if self._ungrouped(value):
+            return format_decimal(
+                value, format="0.###", locale=babel_locale(self.locale), decimal_quantization=False
+            )
         return format_decimal(value, locale=babel_locale(self.locale), decimal_quantization=False)
 
     def percent(self, rate: Decimal) -> str:
@@ -125,6 +142,6 @@ class Formatter:
 
 
 @lru_cache(maxsize=32)
-def formatter(locale: str, tz: str) -> Formatter:
+def formatter(locale: str, tz: str, group_four_digits: bool = True) -> Formatter:
     """A shared Formatter for ``locale`` and ``tz`` (formatters are immutable)."""
-    return Formatter(locale, tz)
+    return Formatter(locale, tz, group_four_digits)

@@ -447,7 +447,7 @@ class UNE(Model):
     email: EmailStr
     phone: Label | None = None
     postal: Address | None = None
-    max_response: TimeLimit
+    max_response: TimeLimit | None = None  # not printed: the legal rule in force is (legal.py)
 
 
 class SAC(Model):
@@ -457,7 +457,7 @@ class SAC(Model):
     email: EmailStr
     phone: Label | None = None
     postal: Address | None = None
-    max_response: TimeLimit
+    max_response: TimeLimit | None = None  # not printed: the legal rule in force is (legal.py)
 
 
 class ComplaintRoutes(Model):
@@ -465,7 +465,7 @@ class ComplaintRoutes(Model):
 
     sac: SAC | None = None
     une: UNE | None = None
-    second_level: Text
+    second_level: Text | None = None  # not printed: the legal rule in force is (legal.py)
 
 
 class Insurer(Party):

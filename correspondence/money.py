@@ -101,19 +101,31 @@ def _below_thousand(n: int, *, apocope: bool) -> str:
     return " ".join(parts)
 
 
+# The long scale: each step is a million times the one before (millón 10⁶, billón 10¹²,
+# trillón 10¹⁸); "mil millones" is 10⁹.
+_SCALES = (
+    (10**18, "trillón", "trillones"),
+    (10**12, "billón", "billones"),
+    (10**6, "millón", "millones"),
+)
+WORDS_LIMIT = 10**24
+"""Amounts in words are written below a million trillones (10²⁴): far above any invoice
+total, and within what a Decimal quantises at its default precision (28 digits)."""
+
+
 def _integer_words(n: int) -> str:
     """Cardinal words for a non-negative integer, apocopated before a following noun."""
     if n == 0:
         return "cero"
+    if n >= WORDS_LIMIT:
+        raise ValueError(f"{n} is too large to write in words (the limit is 10^24)")
     groups: list[str] = []
-    millions, below_million = divmod(n, 1_000_000)
-    if millions:
-        if millions == 1:
-            groups.append("un millón")
-        else:
-            groups.append(f"{_thousands(millions)} millones")
-    if below_million:
-        groups.append(_thousands(below_million))
+    for value, one, many in _SCALES:
+        count, n = divmod(n, value)
+        if count:
+            groups.append(f"un {one}" if count == 1 else f"{_thousands(count)} {many}")
+    if n:
+        groups.append(_thousands(n))
     return " ".join(groups)
 
 
@@ -137,8 +149,8 @@ def amount_in_words_mxn(amount: Decimal) -> str:
     """
     if amount < 0:
         raise ValueError("amount in words needs a non-negative amount")
-    if amount >= 10**12:  # _integer_words counts millions up to 999 999
-        raise ValueError("amount in words goes up to 999 999 999 999.99")
+    if amount >= WORDS_LIMIT:
+        raise ValueError(f"{amount} is too large to write in words (the limit is 10^24)")
     value = quantize(amount, "MXN")
     pesos = int(value)
     cents = int((value - pesos) * 100)

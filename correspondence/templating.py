@@ -33,6 +33,7 @@ from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 
+from correspondence import legal
 from correspondence.banking import group_iban
 from correspondence.columns import invoice_line_widths, label_width
 from correspondence.formatting import Formatter, babel_locale, formatter
@@ -44,7 +45,7 @@ the PDF renderer serves these URLs from memory and refuses every other one."""
 
 
 def _fmt(ctx: Context) -> Formatter:
-    return formatter(ctx["locale"], ctx["tz"])
+    return formatter(ctx["locale"], ctx["tz"], ctx.get("group_four_digits", True))
 
 
 @pass_context
@@ -110,6 +111,17 @@ def _as_text(value: str) -> str:
     return html.unescape(str(value))
 
 
+@pass_context
+def _legal_rule(ctx: Context, doc: Any, key: str) -> legal.LegalRule:
+    """The rule ``key`` in force for ``doc``'s jurisdiction on its issue date."""
+    return legal.rule(key, doc.document.jurisdiction, doc.document.issue_date)
+
+
+@pass_context
+def _route(ctx: Context, value: legal.Route) -> str:
+    return value.name(_fmt(ctx).language)
+
+
 FILTERS = {
     "money": _money,
     "date": _date,
@@ -121,6 +133,7 @@ FILTERS = {
     "number": _number,
     "country": _country,
     "iban": group_iban,
+    "route": _route,
     "as_text": _as_text,
 }
 
@@ -169,6 +182,7 @@ def build_environment(templates_dir: Path) -> Environment:
     env.filters.update(FILTERS)
     env.globals["invoice_line_widths"] = _invoice_line_widths
     env.globals["label_width"] = label_width
+    env.globals["legal_rule"] = _legal_rule
 
     def translations(ctx: Context) -> Translations:
         return catalog(templates_dir, ctx["locale"])

@@ -15,8 +15,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from correspondence.checks import Reconciler
 from correspondence.errors import InvalidPayload, Problem
 from correspondence.models import Envelope
+from correspondence.rules import check_every_input
 
 SAMPLES_DIR = Path(__file__).parent / "samples"
 
@@ -73,6 +75,11 @@ class Kind:
     sample_file: str
     numbering: Callable[[Any], NumberRequest | None] = _no_number
     with_number: Callable[[dict[str, Any], str], dict[str, Any]] = _unnumbered
+    group_four_digits: bool = True
+    """es-ES: ``4.860,00 €`` (amounts in columns) or ``4860,00 €`` (prose letters)."""
+    signed_amounts: tuple[str, ...] = ()
+    """Paths of the amounts that may be negative (``*`` for a list index); every other
+    amount must not be (:func:`correspondence.rules.check_amounts`)."""
 
     def sample(self) -> dict[str, Any]:
         """The kind's sample payload, as a fresh dict."""
@@ -159,13 +166,17 @@ def validate(payload: object) -> Validated:
     """Validate ``payload`` against its kind and compute its figures.
 
     Raises :class:`InvalidPayload` listing every problem: shape errors first (all of them);
-    if the shape is right, every disagreement between stated and computed figures.
+    then the rules that hold on every kind (sign and currency of amounts, tax IDs,
+    regions: all of them); then every disagreement between stated and computed figures.
     """
     kind = kind_of(payload)
     try:
         doc = kind.model.model_validate(payload, context={"text_language": _text_language(payload)})
     except ValidationError as error:
         raise InvalidPayload(problems_from(error)) from None
+    check = Reconciler()
+    check_every_input(doc, check, signed=kind.signed_amounts)
+    check.raise_if_any()
     validated = Validated(kind, doc, kind.derive(doc))
     from correspondence.language import require_language
 

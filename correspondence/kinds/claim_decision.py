@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from correspondence import banking
+from correspondence import banking, legal
 from correspondence.calendar import add_calendar_days
 from correspondence.checks import Reconciler
 from correspondence.claims import Calculation, ClaimInput, InvoiceIn, RecoveryIn, calculate
@@ -37,6 +37,7 @@ from correspondence.models import (
     Rate,
     Text,
 )
+from correspondence.rules import check_min_indemnity, unique
 
 IneligibleCode = Literal[
     "vat_not_covered",
@@ -51,10 +52,6 @@ IneligibleCode = Literal[
     "below_threshold",
 ]
 Outcome = Literal["paid_in_full", "partially_paid", "declined"]
-# Days within which the claim must be paid once the documents are complete:
-# MX LSCS art. 71 (30 days) [LAW-MX]; ES LCS art. 18 (40 days, undisputed minimum) [VERIFY].
-PAYMENT_DAYS = {"MX": 30, "ES": 40}
-ES_MIN_INDEMNITY = Decimal("0.50")  # LCS art. 71 [LAW-ES default; VERIFY gran riesgo]
 
 
 class Claim(Model):
@@ -87,6 +84,7 @@ class ClaimedInvoice(Model):
     number: NonEmpty
     invoice_date: Day
     due_date: Day
+    delivery_date: Day | None = None
     net: Money
     vat: Money
     gross: Money | None = None
@@ -232,13 +230,18 @@ def _inputs(doc: ClaimDecision) -> ClaimInput:
 
 
 def _check_inputs(doc: ClaimDecision, check: Reconciler) -> None:
-    currency = doc.policy.currency
+    # Numbering restarts each year: an invoice is its number within its year.
+    unique(
+        check,
+        "invoices",
+        doc.invoices,
+        lambda i: (i.number, i.invoice_date.year),
+        "number",
+        "the number and year",
+    )
     for i, inv in enumerate(doc.invoices):
-        for name in ("net", "vat", "gross", "eligible_net"):
-            money = getattr(inv, name)
-            check.currency(f"invoices.{i}.{name}", money, currency)
-            if money is not None and money.amount < 0:
-                check.rule(f"invoices.{i}.{name}.amount", "must not be negative")
+        if inv.due_date < inv.invoice_date:
+            check.rule(f"invoices.{i}.due_date", f"is before the invoice date {inv.invoice_date}")
         if inv.gross is not None:
             check.same(
                 f"invoices.{i}.gross.amount",
@@ -247,17 +250,21 @@ def _check_inputs(doc: ClaimDecision, check: Reconciler) -> None:
                 why="net + VAT",
             )
         reason = inv.ineligible_reason
-        after_stop = inv.invoice_date > doc.claim.mep_end
+        # The stop-deliveries test uses the delivery date when stated, else the invoice
+        # date (docs/rules/claim_decision.md).
+        delivered = inv.delivery_date or inv.invoice_date
+        what = "delivered" if inv.delivery_date else "invoiced"
+        after_stop = delivered > doc.claim.mep_end
         if after_stop and reason is None:
             check.rule(
                 f"invoices.{i}.ineligible_reason",
-                f"invoiced on {inv.invoice_date}, after the stop-deliveries date "
+                f"{what} on {delivered}, after the stop-deliveries date "
                 f"({doc.claim.mep_end}): it cannot be eligible",
             )
         if reason is not None and reason.code == "delivered_after_stop_date" and not after_stop:
             check.rule(
                 f"invoices.{i}.ineligible_reason.code",
-                f"invoiced on {inv.invoice_date}, not after {doc.claim.mep_end}",
+                f"{what} on {delivered}, not after {doc.claim.mep_end}",
             )
         if inv.eligible_net is not None:
             expected = (
@@ -266,11 +273,15 @@ def _check_inputs(doc: ClaimDecision, check: Reconciler) -> None:
                 else (inv.net.amount + inv.vat.amount if doc.claim.vat_covered else inv.net.amount)
             )
             check.same(f"invoices.{i}.eligible_net.amount", inv.eligible_net.amount, expected)
+    _check_recoveries(doc, check)
     c = doc.calculation
-    if c.indemnity_pct > 1 or c.indemnity_pct <= 0:
-        check.rule("calculation.indemnity_pct", "must be above 0 and at most 1")
-    if doc.document.jurisdiction == "ES" and c.indemnity_pct < ES_MIN_INDEMNITY:
-        check.rule("calculation.indemnity_pct", "LCS art. 71: at least 50 % in Spain")
+    check_min_indemnity(
+        doc.document.jurisdiction,
+        doc.document.issue_date,
+        "calculation.indemnity_pct",
+        c.indemnity_pct,
+        check,
+    )
     d = c.deductible
     if d.type in ("per_claim", "none") and _money(d.afl_remaining_before):
         check.rule(
@@ -281,6 +292,28 @@ def _check_inputs(doc: ClaimDecision, check: Reconciler) -> None:
         check.rule(
             "calculation.deductible.per_claim", f"a {d.type} deductible has no per-claim part"
         )
+
+
+def _check_recoveries(doc: ClaimDecision, check: Reconciler) -> None:
+    """Pre-loss recoveries are dated up to the date of loss (later ones are shared, not
+    deducted first) and add up to no more than the gross debt claimed."""
+    loss = doc.claim.date_of_loss
+    debt = sum((i.net.amount + i.vat.amount for i in doc.invoices), Decimal(0))
+    recovered = Decimal(0)
+    for n, recovery in enumerate(doc.pre_loss_recoveries):
+        if recovery.date > loss:
+            check.rule(
+                f"pre_loss_recoveries.{n}.date",
+                f"{recovery.date} is after the date of loss ({loss}): a recovery after the "
+                "loss is shared in proportion to each party's loss, not deducted first",
+            )
+        recovered += recovery.gross.amount
+        if recovered > debt:
+            check.rule(
+                f"pre_loss_recoveries.{n}.gross.amount",
+                f"recoveries add up to {recovered}, more than the {debt} claimed (gross)",
+            )
+            break
 
 
 def _check_results(doc: ClaimDecision, calc: Calculation, check: Reconciler) -> None:
@@ -358,7 +391,10 @@ def derive(doc: ClaimDecision) -> ClaimFigures:
     claim = doc.claim
     if not (claim.notified_on <= claim.submitted_on <= claim.documents_complete_on):
         check.rule("claim.documents_complete_on", "notified ≤ submitted ≤ documents complete")
-    due_by = add_calendar_days(claim.documents_complete_on, PAYMENT_DAYS[doc.document.jurisdiction])
+    payment_days = legal.duration(
+        "claim.payment_due", doc.document.jurisdiction, doc.document.issue_date
+    )
+    due_by = add_calendar_days(claim.documents_complete_on, payment_days.value)
     late = False
     if outcome == "declined":
         if doc.payment is not None:
@@ -403,4 +439,5 @@ KIND = Kind(
     derive=derive,
     template="claim_decision.html",
     sample_file="06_claim_decision_partial_es-ES.json",
+    signed_amounts=("calculation.steps.*.amount",),
 )

@@ -30,6 +30,7 @@ from correspondence.models import (
     Rate,
     Text,
 )
+from correspondence.rules import check_min_indemnity, unique
 
 
 class WaitingPeriod(Model):
@@ -199,6 +200,13 @@ def _example(doc: ClaimFilingGuide, ex: Example, check: Reconciler) -> ExampleFi
         else None
     )
     c = ex.computed
+    if ex.due_date < ex.invoice_date:
+        check.rule("example.due_date", f"is before the invoice date {ex.invoice_date}")
+    if c.notified_on < ex.due_date:
+        check.rule(
+            "example.computed.notified_on",
+            f"is before the due date {ex.due_date}: nothing is overdue yet",
+        )
     if c.notified_on > notify_by:
         check.rule("example.computed.notified_on", f"is after the report-by date {notify_by}")
     wp = p.waiting_period
@@ -222,8 +230,11 @@ def _example(doc: ClaimFilingGuide, ex: Example, check: Reconciler) -> ExampleFi
     ):
         check.same(f"example.computed.{field}", stated, ours)
     currency = doc.policy.currency
-    check.currency("example.amount", ex.amount, currency)
-    check.currency("example.amount_net_of_vat", ex.amount_net_of_vat, currency)
+    if ex.amount_net_of_vat.amount > ex.amount.amount:
+        check.rule(
+            "example.amount_net_of_vat.amount",
+            f"{ex.amount_net_of_vat.amount} is more than the invoice amount {ex.amount.amount}",
+        )
     deductible = p.deductible
     calc = calculate(
         ClaimInput(
@@ -299,8 +310,18 @@ def derive(doc: ClaimFilingGuide) -> GuideFigures:
     """Compute the worked example and check its stated dates and figures."""
     check = Reconciler()
     p = doc.policy_params
-    if p.indemnity_pct <= 0 or p.indemnity_pct > 1:
-        check.rule("policy_params.indemnity_pct", "must be above 0 and at most 1")
+    check_min_indemnity(
+        doc.document.jurisdiction,
+        doc.document.issue_date,
+        "policy_params.indemnity_pct",
+        p.indemnity_pct,
+        check,
+    )
+    unique(
+        check, "documents_required", doc.documents_required, lambda d: d.code, "code", "the code"
+    )
+    # The guide prints the statutory complaint routes: they must exist.
+    require_complaint_routes(doc, check)
     example = _example(doc, doc.example, check) if doc.example else None
     require_complaint_routes(doc, check)  # the guide prints the complaint routes
     check.raise_if_any()
@@ -313,4 +334,5 @@ KIND = Kind(
     derive=derive,
     template="claim_filing_guide.html",
     sample_file="04_claim_filing_guide_en-GB.json",
+    group_four_digits=False,  # prose letter: 4860,00 € (RAE, CLDR)
 )

@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from correspondence.calendar import add_calendar_days, is_business_day
+from correspondence.calendar import BusinessCalendar, add_calendar_days
 from correspondence.checks import Reconciler
 from correspondence.kinds import Kind
 from correspondence.kinds.common import CollectionService, business_calendar
@@ -34,6 +34,7 @@ from correspondence.models import (
     Person,
     Text,
 )
+from correspondence.rules import unique
 
 CaseStatus = Literal[
     "amicable",
@@ -121,6 +122,8 @@ class RemittanceFigures:
     days: int
     promised: int
     on_time: bool
+    calendar: str = "calendar_days"
+    """The calendar the days were counted on (``MX-BANKING``, ``ES-CT``…)."""
 
 
 @dataclass(frozen=True)
@@ -137,16 +140,10 @@ class UpdateFigures:
     all_on_time: bool
 
 
-def _days_between(start: dt.date, end: dt.date, unit: str, country: str, subdiv: str | None) -> int:
+def _days_between(start: dt.date, end: dt.date, unit: str, calendar: BusinessCalendar) -> int:
     if unit == "calendar_days":
         return (end - start).days
-    days = 0
-    current = start
-    while current < end:
-        current += dt.timedelta(days=1)
-        if is_business_day(current, country, subdiv):
-            days += 1
-    return days
+    return calendar.between(start, end)
 
 
 def derive(doc: CollectionUpdate) -> UpdateFigures:
@@ -157,14 +154,20 @@ def derive(doc: CollectionUpdate) -> UpdateFigures:
     if doc.last_update >= issued:
         check.rule("last_update", "must be before this update's issue date")
     cases = []
-    numbers = set()
+    numbers = {case.case_number: i for i, case in enumerate(doc.cases)}
+    unique(check, "cases", doc.cases, lambda c: c.case_number, "case_number", "the case number")
+    unique(
+        check, "remittances", doc.remittances, lambda r: r.reference, "reference", "the reference"
+    )
     for i, case in enumerate(doc.cases):
         at = f"cases.{i}"
-        numbers.add(case.case_number)
-        check.currency(f"{at}.amount_placed", case.amount_placed, currency)
-        check.currency(f"{at}.recovered_before", case.recovered_before, currency)
         since = Decimal(0)
         for j, recovery in enumerate(case.recoveries):
+            if recovery.date < case.placed_on:
+                check.rule(
+                    f"{at}.recoveries.{j}.date",
+                    f"is before the case was placed for collection ({case.placed_on})",
+                )
             if not (doc.last_update < recovery.date <= issued):
                 check.rule(
                     f"{at}.recoveries.{j}.date",
@@ -183,13 +186,24 @@ def derive(doc: CollectionUpdate) -> UpdateFigures:
                 why="placed − recovered in total",
             )
         cases.append(CaseFigures(since, total, outstanding))
-    country, subdiv = business_calendar(doc)
+    # Remittances move through banks: Mexican ones count on the banking calendar.
+    calendar = business_calendar(doc, banking=True)
     service = doc.collections
     remittances = []
+    remitted: dict[int, Decimal] = {}
     for k, remittance in enumerate(doc.remittances):
         at = f"remittances.{k}"
         if remittance.case_number not in numbers:
             check.rule(f"{at}.case_number", f"{remittance.case_number} is not among the cases")
+        else:
+            i = numbers[remittance.case_number]
+            remitted[i] = remitted.get(i, Decimal(0)) + remittance.amount.amount
+            if remitted[i] > cases[i].recovered_total:
+                check.rule(
+                    f"{at}.amount",
+                    f"remittances on case {remittance.case_number} add up to {remitted[i]}, "
+                    f"more than was recovered on it ({cases[i].recovered_total})",
+                )
         if remittance.remitted_on < remittance.recovered_on:
             check.rule(f"{at}.remitted_on", "is before the money was recovered")
         if remittance.remitted_on > issued:
@@ -198,11 +212,17 @@ def derive(doc: CollectionUpdate) -> UpdateFigures:
             remittance.recovered_on,
             remittance.remitted_on,
             service.remittance_days_unit,
-            country,
-            subdiv,
+            calendar,
         )
         remittances.append(
-            RemittanceFigures(days, service.remittance_days, days <= service.remittance_days)
+            RemittanceFigures(
+                days,
+                service.remittance_days,
+                days <= service.remittance_days,
+                calendar.name
+                if service.remittance_days_unit == "business_days"
+                else "calendar_days",
+            )
         )
     latest_next = add_calendar_days(issued, service.update_frequency_days)
     next_update = doc.next_update or latest_next

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, HttpUrl
 
-from correspondence.calendar import add_business_days, add_calendar_days
+from correspondence.calendar import BusinessCalendar, add_calendar_days
 from correspondence.checks import Reconciler
 from correspondence.models import (
     LIST_MAX,
@@ -22,47 +22,23 @@ from correspondence.models import (
     Party,
     Text,
 )
+from correspondence.regions import es_subdivision
 
 APPEAL_MIN_DAYS = 30  # [ASSUMPTION] brief §2.7: the appeal deadline is issue date + 30 days
 
-# holidays-package subdivisions for the regions an insurer's address may name (brief §2.4:
-# Spain needs one). Mexico's business days are federal.
-ES_SUBDIVISIONS = {
-    "andalucía": "AN",
-    "aragón": "AR",
-    "asturias": "AS",
-    "illes balears": "IB",
-    "baleares": "IB",
-    "canarias": "CN",
-    "cantabria": "CB",
-    "castilla y león": "CL",
-    "castilla-la mancha": "CM",
-    "cataluña": "CT",
-    "catalunya": "CT",
-    "barcelona": "CT",
-    "extremadura": "EX",
-    "galicia": "GA",
-    "madrid": "MD",
-    "murcia": "MC",
-    "navarra": "NC",
-    "país vasco": "PV",
-    "euskadi": "PV",
-    "la rioja": "RI",
-    "valencia": "VC",
-    "comunitat valenciana": "VC",
-    "comunidad valenciana": "VC",
-    "sevilla": "AN",
-    "ceuta": "CE",
-    "melilla": "ML",
-}
 
+def business_calendar(doc: Envelope, *, banking: bool = False) -> BusinessCalendar:
+    """The calendar of business days the insurer keeps for this document's deadlines.
 
-def business_calendar(doc: Envelope) -> tuple[str, str | None]:
-    """Country and subdivision whose holidays count for deadlines the insurer keeps."""
+    Spain: national plus the holidays of the autonomous community of the insurer's address
+    (a province counts with its community; an unknown region was refused by
+    :func:`correspondence.rules.check_parties`). Mexico: the LFT art. 74 rest days, or the
+    banking calendar (``banking=True``) for counts of days in which money moves.
+    """
     jurisdiction = doc.document.jurisdiction
     if jurisdiction == "ES":
-        return "ES", ES_SUBDIVISIONS.get(doc.insurer.address.region.strip().lower())
-    return jurisdiction, None
+        return BusinessCalendar("ES", es_subdivision(doc.insurer.address.region))
+    return BusinessCalendar(jurisdiction, None, banking=banking)
 
 
 class CollectionService(Model):
@@ -133,6 +109,8 @@ class AppealFigures:
 
     deadline: date
     answer_by_if_sent_on_deadline: date
+    calendar: str = "calendar_days"
+    """The calendar the answer date was counted on (``ES-MD``, ``MX-LFT74``…)."""
 
 
 def appeal_figures(doc: Envelope, appeal: Appeal, check: Reconciler) -> AppealFigures:
@@ -151,12 +129,10 @@ def appeal_figures(doc: Envelope, appeal: Appeal, check: Reconciler) -> AppealFi
             f"after the issue date; the earliest is {minimum}",
         )
     if appeal.response_target_unit == "business_days":
-        country, subdivision = business_calendar(doc)
-        answer = add_business_days(
-            deadline, appeal.response_target_days, country=country, subdivision=subdivision
-        )
-    else:
-        answer = add_calendar_days(deadline, appeal.response_target_days)
+        calendar = business_calendar(doc)
+        answer = calendar.add(deadline, appeal.response_target_days)
+        return AppealFigures(deadline, answer, calendar.name)
+    answer = add_calendar_days(deadline, appeal.response_target_days)
     return AppealFigures(deadline=deadline, answer_by_if_sent_on_deadline=answer)
 
 

@@ -128,10 +128,6 @@ def _check_direction(doc: CreditLimitChangeNotice, check: Reconciler) -> None:
         check.rule("limit.new.amount", f"an increase goes above {previous}; stated {new}")
     if kind == "conditions_change" and new != previous:
         check.rule("limit.new.amount", "a change of conditions keeps the amount")
-    for field, money in (("limit.previous", doc.limit.previous), ("limit.new", doc.limit.new)):
-        check.currency(field, money, doc.policy.currency)
-        if money.amount < 0:
-            check.rule(f"{field}.amount", "must not be negative")
 
 
 def _check_notice(doc: CreditLimitChangeNotice, check: Reconciler) -> date:
@@ -221,13 +217,17 @@ def derive(doc: CreditLimitChangeNotice) -> ChangeFigures:
             "(monitoring stops when a limit is withdrawn)",
         )
 
-    needs_appeal = change.type in ("reduction", "withdrawal") or (
-        change.type == "conditions_change" and change.initiated_by == "insurer"
+    # Only a change the insurer decided can be appealed: a reduction or withdrawal the
+    # policyholder asked for carries no appeal block (docs/rules/credit_limit_change_notice.md).
+    needs_appeal = change.initiated_by == "insurer" and change.type in (
+        "reduction",
+        "withdrawal",
+        "conditions_change",
     )
     appeal = None
     if needs_appeal and doc.appeal is None:
         check.rule("appeal", "a reduction or withdrawal must tell the customer how to appeal")
-    if doc.appeal is not None:
+    if needs_appeal and doc.appeal is not None:
         appeal = appeal_figures(doc, doc.appeal, check)
     if needs_appeal:
         require_complaint_routes(doc, check)
@@ -253,4 +253,5 @@ KIND = Kind(
     derive=derive,
     template="credit_limit_change_notice.html",
     sample_file="03_credit_limit_change_reduction_es-ES.json",
+    group_four_digits=False,  # prose letter: 4860,00 € (RAE, CLDR)
 )

@@ -36,6 +36,7 @@ from correspondence.models import (
     Rate,
     Text,
 )
+from correspondence.rules import check_min_indemnity
 
 Outcome = Literal["approved", "partially_approved", "refused"]
 
@@ -127,8 +128,6 @@ def derive(doc: CreditLimitDecision) -> DecisionFigures:
     check = Reconciler()
     requested = doc.request.amount_requested
     approved = doc.decision.amount_approved
-    check.currency("request.amount_requested", requested, doc.policy.currency)
-    check.currency("decision.amount_approved", approved, doc.policy.currency)
     if requested.amount <= 0:
         check.rule("request.amount_requested.amount", "must be greater than zero")
     if approved.amount < 0 or approved.amount > requested.amount:
@@ -150,6 +149,20 @@ def derive(doc: CreditLimitDecision) -> DecisionFigures:
         check.rule("decision.date", "is after the letter's issue date")
     if decision.effective_date < decision.date:
         check.rule("decision.effective_date", "is before the decision date")
+    for name in ("valid_until", "review_date", "reapply_after"):
+        day = getattr(decision, name)
+        if day is not None and day < decision.effective_date:
+            check.rule(
+                f"decision.{name}", f"{day} is before the effective date {decision.effective_date}"
+            )
+    if decision.conditions is not None:
+        check_min_indemnity(
+            doc.document.jurisdiction,
+            doc.document.issue_date,
+            "decision.conditions.indemnity_pct_override",
+            decision.conditions.indemnity_pct_override,
+            check,
+        )
     if outcome != "approved" and not decision.reasons:
         check.rule("decision.reasons", "say why the request was not approved in full")
     check_buyer(doc.request.buyer, "request.buyer", check)
@@ -178,4 +191,5 @@ KIND = Kind(
     derive=derive,
     template="credit_limit_decision.html",
     sample_file="05_credit_limit_decision_partial_es-MX.json",
+    group_four_digits=False,  # prose letter: 4860,00 € (RAE, CLDR)
 )

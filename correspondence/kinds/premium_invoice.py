@@ -20,9 +20,9 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from correspondence import banking
+from correspondence import banking, legal
 from correspondence.calendar import add_calendar_days, add_months
 from correspondence.checks import Reconciler
 from correspondence.formatting import JURISDICTION_TZ
@@ -48,6 +48,7 @@ from correspondence.models import (
     Text,
 )
 from correspondence.money import amount_in_words_mxn, apply_rate, minor_unit, quantize
+from correspondence.rules import check_mx_instalment_length
 from correspondence.taxes import LINE_CODES, taxation
 
 InvoiceKind = Literal[
@@ -68,9 +69,17 @@ assert set(LineCode.__args__) == set(LINE_CODES)  # type: ignore[attr-defined]
 #: Kinds whose due date is the start of the period they cover (MX LSCS art. 37) and
 #: whose non-payment affects cover.
 PREMIUM_KINDS = frozenset({"deposit_instalment", "minimum_premium_instalment"})
-MX_GRACE_DAYS_DEFAULT = 30  # LSCS art. 40: 3..30 calendar days, 30 if nothing agreed
+#: Line codes that are premium (what a schedule instalment states); surcharges and fees
+#: ride on the same invoice but are not part of the instalment amount.
+PREMIUM_LINE_CODES = frozenset(
+    {"premium_deposit", "premium_minimum_instalment", "premium_adjustment"}
+)
 QR_PAYLOAD_MAX = 1000  # a version-40 QR code at level M holds 2,331 bytes
 MX_COVER_CEASES_AT = time(12, 0)  # LSCS art. 40: noon on the last day of grace
+#: A Spanish credit note is a rectifying invoice, numbered in its own series (RD 1619/2012
+#: art. 15): series that start with R (R, R1…R5 as the AEAT's rectifying types) and only
+#: those [ASSUMPTION on the naming; the separation is the law].
+RECTIFYING_SERIES = re.compile(r"^R[0-9A-Z]*$")
 
 
 class InvoiceHeader(Model):
@@ -82,7 +91,7 @@ class InvoiceHeader(Model):
     operation_date: Day | None = None
     title: Label | None = None
     due_date: Day | None = None
-    grace_days: int | None = Field(default=None, ge=3, le=30)
+    grace_days: int | None = Field(default=None, ge=0, le=365)  # law: legal.py
     payment_deadline: Day | None = None
     cover_ceases_if_unpaid: Moment | None = None
     suspension_date_if_unpaid: Day | None = None
@@ -119,12 +128,6 @@ class InvoiceLine(Model):
     tax: list[TaxLine] | None = Field(default=None, max_length=LIST_MAX)
     exemption_note: Text | None = None
     mx: MxLineCodes | None = None
-
-    @model_validator(mode="after")
-    def _unit_price_not_negative(self) -> InvoiceLine:
-        if self.unit_price.amount < 0:
-            raise ValueError("unit_price must not be negative; issue a credit note instead")
-        return self
 
 
 class TaxTotal(Model):
@@ -171,6 +174,16 @@ class Related(Model):
     reason: Text
 
 
+class CreditSettlement(Model):
+    """How and when a credit note's amount reaches the policyholder: a transfer to its
+    account, or an offset against the next invoice, by ``date``."""
+
+    method: Literal["refund_transfer", "offset_next_invoice"]
+    date: Day
+    iban: Label | None = None
+    clabe: Label | None = None
+
+
 class Cfdi(Model):
     """The stamped CFDI 4.0 data printed on a Mexican invoice (representación impresa)."""
 
@@ -188,6 +201,7 @@ class Cfdi(Model):
     uso_cfdi: NonEmpty
     exportacion: Literal["01"]
     moneda: Label | None = None
+    tipo_cambio: DecimalStr | None = None
     regimen_fiscal_emisor: NonEmpty
     regimen_fiscal_receptor: NonEmpty
     domicilio_fiscal_receptor: str = Field(max_length=5, pattern=r"^\d{5}$")
@@ -212,6 +226,7 @@ class InvoiceFields(Model):
     late_payment_consequence: Text | None = None
     fx: Fx | None = None
     related: Related | None = None
+    credit: CreditSettlement | None = None
     cfdi: Cfdi | None = None
 
 
@@ -262,6 +277,8 @@ class InvoiceFigures:
     amount_in_words: str | None
     any_vat_exempt: bool
     qr: QrCode | None
+    credit_note: bool = False
+    premium_net: Decimal = Decimal(0)
 
 
 def _lines(doc: PremiumInvoice, check: Reconciler) -> tuple[LineFigure, ...]:
@@ -341,22 +358,6 @@ def _tax_summary(lines: Sequence[LineFigure]) -> tuple[TaxFigure, ...]:
     return tuple(TaxFigure(t, r, b, a) for (t, r), (b, a) in grouped.items())
 
 
-def _check_currencies(doc: PremiumInvoice, check: Reconciler) -> None:
-    currency = doc.policy.currency
-
-    for i, line in enumerate(doc.lines):
-        check.currency(f"lines.{i}.unit_price", line.unit_price, currency)
-        check.currency(f"lines.{i}.net", line.net, currency)
-        for j, tax in enumerate(line.tax or ()):
-            check.currency(f"lines.{i}.tax.{j}.base", tax.base, currency)
-            check.currency(f"lines.{i}.tax.{j}.amount", tax.amount, currency)
-    if doc.totals:
-        check.currency("totals.net", doc.totals.net, currency)
-        check.currency("totals.total", doc.totals.total, currency)
-        for j, tax_total in enumerate(doc.totals.taxes or ()):
-            check.currency(f"totals.taxes.{j}.amount", tax_total.amount, currency)
-
-
 def _check_totals(
     doc: PremiumInvoice,
     taxes: Sequence[TaxFigure],
@@ -397,6 +398,13 @@ def _dates(
     jurisdiction = doc.document.jurisdiction
     premium = inv.kind in PREMIUM_KINDS
     first_premium = premium and inv.period.start == doc.policy.period.start
+    if inv.kind == "credit_note":
+        day = _credit_note(doc, check)
+        return day, day, None, None, None, False
+    if premium and jurisdiction == "MX":
+        check_mx_instalment_length(
+            "invoice.period", inv.period.start, inv.period.end, inv.issue_date, check
+        )
 
     # Due date.
     due: date | None
@@ -434,7 +442,7 @@ def _dates(
     suspension: date | None = None
     ceases: datetime | None = None
     if jurisdiction == "MX" and premium:
-        grace = inv.grace_days if inv.grace_days is not None else MX_GRACE_DAYS_DEFAULT
+        grace = _mx_grace(inv, check)
         deadline = add_calendar_days(due, grace)
         ceases = datetime.combine(
             deadline, MX_COVER_CEASES_AT, tzinfo=ZoneInfo(JURISDICTION_TZ["MX"])
@@ -459,7 +467,10 @@ def _dates(
         if inv.cover_ceases_if_unpaid is not None:
             check.rule("invoice.cover_ceases_if_unpaid", "applies only to Mexican premium invoices")
     if jurisdiction == "ES" and premium and not first_premium:
-        suspension = add_months(due, 1)  # LCS art. 15: suspended one month after due date
+        # LCS art. 15: suspended one month after the due date
+        suspension = add_months(
+            due, legal.months("premium.suspension_after_due", "ES", inv.issue_date)
+        )
     if "suspension_date_if_unpaid" in inv.model_fields_set:
         stated = inv.suspension_date_if_unpaid
         if stated != suspension:
@@ -469,7 +480,59 @@ def _dates(
                 "(ES: one month after the due date, none for the first premium)",
             )
     check.same("invoice.payment_deadline", inv.payment_deadline, deadline, why=why)
+    if inv.issue_date > deadline:
+        check.rule(
+            "invoice.issue_date",
+            f"{inv.issue_date} is after the date to pay by ({deadline}): the invoice would "
+            "print a past deadline",
+        )
     return due, deadline, grace, suspension, ceases, first_premium
+
+
+def _mx_grace(inv: InvoiceHeader, check: Reconciler) -> int:
+    """The agreed days of grace, within the law's range, or the law's default."""
+    law = legal.rule("premium.grace", "MX", inv.issue_date)
+    assert isinstance(law.value, legal.Range)
+    grace = inv.grace_days if inv.grace_days is not None else law.value.default
+    if not law.value.minimum <= grace <= law.value.maximum:
+        check.rule(
+            "invoice.grace_days",
+            f"{grace} is outside {law.value.minimum}..{law.value.maximum} days ({law.source})",
+        )
+    return grace
+
+
+def _credit_note(doc: PremiumInvoice, check: Reconciler) -> date:
+    """A credit note pays nothing: it says what we credit, how and by when.
+
+    It names the invoice it corrects and, in Spain, is numbered in a rectifying series of
+    its own (RD 1619/2012 art. 15). None of the payment deadline fields apply to it.
+    """
+    inv = doc.invoice
+    for name in (
+        "due_date",
+        "payment_deadline",
+        "grace_days",
+        "cover_ceases_if_unpaid",
+        "suspension_date_if_unpaid",
+    ):
+        if getattr(inv, name) is not None:
+            check.rule(
+                f"invoice.{name}",
+                "a credit note has no payment deadline: credit.date says when we credit it",
+            )
+    credit = doc.credit
+    if credit is None:
+        check.rule("credit", "a credit note says how (method) and when (date) we credit it")
+        return inv.issue_date
+    if credit.date < inv.issue_date:
+        check.rule("credit.date", f"{credit.date} is before the issue date {inv.issue_date}")
+    if credit.method == "refund_transfer":
+        account = "clabe" if doc.document.jurisdiction == "MX" else "iban"
+        if getattr(credit, account) is None:
+            check.rule(f"credit.{account}", "a refund by transfer names the account it goes to")
+    _check_accounts("credit", credit.iban, credit.clabe, check)
+    return credit.date
 
 
 def _check_payment(doc: PremiumInvoice, check: Reconciler) -> None:
@@ -479,10 +542,14 @@ def _check_payment(doc: PremiumInvoice, check: Reconciler) -> None:
             check.rule("payment.clabe", "is required on a Mexican invoice")
     elif pay.iban is None:
         check.rule("payment.iban", "is required on a Spanish invoice")
-    if pay.clabe is not None and (why := banking.clabe_problem(pay.clabe)):
-        check.rule("payment.clabe", why)
-    if pay.iban is not None and (why := banking.iban_problem(pay.iban)):
-        check.rule("payment.iban", why)
+    _check_accounts("payment", pay.iban, pay.clabe, check)
+
+
+def _check_accounts(at: str, iban: str | None, clabe: str | None, check: Reconciler) -> None:
+    if clabe is not None and (why := banking.clabe_problem(clabe)):
+        check.rule(f"{at}.clabe", why)
+    if iban is not None and (why := banking.iban_problem(iban)):
+        check.rule(f"{at}.iban", why)
 
 
 _NUMBER = re.compile(r"^(?P<series>[A-Z0-9]+)-(?P<year>\d{4})-(?P<seq>\d{6})$")
@@ -511,6 +578,24 @@ def _check_header(doc: PremiumInvoice, check: Reconciler) -> None:
         check.rule("invoice.period", "falls outside policy.period")
     if inv.kind == "credit_note" and doc.related is None:
         check.rule("related", "a credit note must name the invoice it corrects")
+    if inv.kind != "credit_note" and doc.credit is not None:
+        check.rule("credit", "only a credit note credits an amount")
+    if doc.document.jurisdiction == "ES" and inv.kind == "credit_note":
+        original = _NUMBER.match(doc.related.original_invoice) if doc.related else None
+        if not RECTIFYING_SERIES.match(inv.series):
+            check.rule(
+                "invoice.series",
+                f"{inv.series!r} is an ordinary series: a credit note is a rectifying invoice "
+                "in a series of its own, such as R (RD 1619/2012 arts. 6 and 15)",
+            )
+        elif original and original["series"] == inv.series:
+            check.rule(
+                "invoice.series",
+                f"{inv.series!r} is the series of the invoice it corrects: a rectifying "
+                "invoice has a series of its own (RD 1619/2012 arts. 6 and 15)",
+            )
+    if doc.related is not None and doc.related.original_invoice == inv.number:
+        check.rule("related.original_invoice", "a credit note cannot correct itself")
 
 
 def _check_cfdi(doc: PremiumInvoice, total: Decimal, check: Reconciler) -> None:
@@ -534,6 +619,19 @@ def _check_cfdi(doc: PremiumInvoice, total: Decimal, check: Reconciler) -> None:
             why="serie-folio is the invoice number",
         )
     check.same("cfdi.moneda", cfdi.moneda, doc.policy.currency)
+    # CFDI 4.0 (Anexo 20): TipoCambio is required whenever Moneda is not MXN.
+    if doc.policy.currency != "MXN":
+        if cfdi.tipo_cambio is None:
+            check.rule(
+                "cfdi.tipo_cambio",
+                f"a CFDI in {doc.policy.currency} carries its exchange rate to MXN (TipoCambio)",
+            )
+        elif cfdi.tipo_cambio <= 0:
+            check.rule("cfdi.tipo_cambio", "must be greater than zero")
+        elif doc.fx is not None:
+            check.same("cfdi.tipo_cambio", cfdi.tipo_cambio, doc.fx.rate, why="fx.rate")
+    elif cfdi.tipo_cambio is not None and cfdi.tipo_cambio != 1:
+        check.rule("cfdi.tipo_cambio", "a CFDI in MXN has no exchange rate other than 1")
     for field, stated, master, source in (
         ("cfdi.uso_cfdi", cfdi.uso_cfdi, ph.cfdi_use, "policyholder.cfdi_use"),
         (
@@ -615,7 +713,6 @@ def derive(doc: PremiumInvoice) -> InvoiceFigures:
     check = Reconciler()
     currency = doc.policy.currency
     _check_header(doc, check)
-    _check_currencies(doc, check)
     lines = _lines(doc, check)
     taxes = _tax_summary(lines)
     net = sum((line.net for line in lines), Decimal(0))
@@ -627,7 +724,7 @@ def derive(doc: PremiumInvoice) -> InvoiceFigures:
             f"add up to a total of {total}; the largest amount an invoice can carry is "
             f"{AMOUNT_LIMIT - minor_unit(currency)}",
         )
-    words = amount_in_words_mxn(total) if currency == "MXN" and total < AMOUNT_LIMIT else None
+    words = _words(total, currency, check) if total < AMOUNT_LIMIT else None
     _check_totals(doc, taxes, net, total, words, check)
     due, deadline, grace, suspension, ceases, first = _dates(doc, check)
     _check_payment(doc, check)
@@ -650,7 +747,27 @@ def derive(doc: PremiumInvoice) -> InvoiceFigures:
         amount_in_words=words,
         any_vat_exempt=any(line.vat_exempt for line in lines),
         qr=_qr(doc.cfdi.qr_payload) if doc.cfdi else None,
+        credit_note=doc.invoice.kind == "credit_note",
+        premium_net=sum(
+            (
+                f.net
+                for f, line in zip(lines, doc.lines, strict=True)
+                if line.code in PREMIUM_LINE_CODES
+            ),
+            Decimal(0),
+        ),
     )
+
+
+def _words(total: Decimal, currency: str, check: Reconciler) -> str | None:
+    """The Mexican amount in words; an amount beyond the words we write is refused."""
+    if currency != "MXN":
+        return None
+    try:
+        return amount_in_words_mxn(total)
+    except ValueError as error:
+        check.rule("totals.total", str(error))
+        return None
 
 
 def numbering(doc: PremiumInvoice) -> NumberRequest:

@@ -16,13 +16,19 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from correspondence import legal
 from correspondence.calendar import add_calendar_days, add_months
 from correspondence.checks import Reconciler
 from correspondence.errors import InvalidPayload, Problem
 from correspondence.kinds import Kind, NumberRequest
 from correspondence.kinds import premium_invoice as invoice_kind
 from correspondence.kinds.common import CollectionService, require_complaint_routes
-from correspondence.kinds.premium_invoice import InvoiceFields, InvoiceFigures, PremiumInvoice
+from correspondence.kinds.premium_invoice import (
+    PREMIUM_KINDS,
+    InvoiceFields,
+    InvoiceFigures,
+    PremiumInvoice,
+)
 from correspondence.models import (
     AMOUNT_LIMIT,
     LIST_MAX,
@@ -40,6 +46,12 @@ from correspondence.models import (
     Rate,
     Text,
 )
+from correspondence.rules import (
+    check_min_indemnity,
+    check_mx_due_at_start,
+    check_mx_instalment_length,
+    unique,
+)
 
 Enclosure = Literal[
     "cover_letter",
@@ -49,8 +61,6 @@ Enclosure = Literal[
     "endorsement",
     "buyer_limit_list",
 ]
-SEND_BY_MONTHS = 2  # LCS art. 22.3 [LAW-ES]; the same for MX [ASSUMPTION]
-OBJECTION_MONTHS = 1  # LCS art. 22.2: the policyholder objects ≥ 1 month before the end
 
 
 class Change(Model):
@@ -394,11 +404,15 @@ def _periods(doc: RenewalPack, check: Reconciler) -> None:
     )
     check.same("policy.period.start", doc.policy.period.start, r.new_period.start)
     check.same("policy.period.end", doc.policy.period.end, r.new_period.end)
-    instalments = sorted(doc.schedule.premium.instalments, key=lambda x: x.number)
+    given = doc.schedule.premium.instalments
+    unique(check, "schedule.premium.instalments", given, lambda x: x.number, "number", "the number")
+    order = sorted(range(len(given)), key=lambda k: given[k].number)
+    instalments = [given[k] for k in order]
     expected_start = r.new_period.start
     total = Decimal(0)
-    for n, inst in enumerate(instalments):
-        at = f"schedule.premium.instalments.{n}"
+    mx = doc.document.jurisdiction == "MX"
+    for k, inst in zip(order, instalments, strict=True):
+        at = f"schedule.premium.instalments.{k}"
         if inst.period_start != expected_start:
             check.rule(
                 f"{at}.period_start",
@@ -407,7 +421,15 @@ def _periods(doc: RenewalPack, check: Reconciler) -> None:
             )
         if inst.period_end < inst.period_start:
             check.rule(f"{at}.period_end", "ends before it starts")
-        check.currency(f"{at}.amount", inst.amount, doc.policy.currency)
+        if mx:  # the same rules as on the invoice (LSCS arts. 37-38)
+            check_mx_due_at_start(f"{at}.due_date", inst.period_start, inst.due_date, check)
+            check_mx_instalment_length(
+                f"{at}.period_end",
+                inst.period_start,
+                inst.period_end,
+                doc.document.issue_date,
+                check,
+            )
         expected_start = inst.period_end + dt.timedelta(days=1)
         total += inst.amount.amount
     if instalments[-1].period_end != r.new_period.end:
@@ -447,11 +469,13 @@ def _invoice_agrees(doc: RenewalPack, fig: InvoiceFigures, check: Reconciler) ->
         first.due_date,
         why="schedule instalment 1",
     )
+    # The instalment states the premium; a surcharge or a policy fee on the same invoice
+    # is not part of it, so the premium lines are compared, not the whole net.
     check.same(
-        "premium_invoice.totals.net",
-        fig.net,
+        "premium_invoice.lines",
+        fig.premium_net,
         first.amount.amount,
-        why="schedule instalment 1 amount",
+        why="the invoice's premium lines against schedule instalment 1",
     )
     check.same(
         "premium_invoice.payment.method",
@@ -469,17 +493,22 @@ def derive(doc: RenewalPack) -> PackFigures:
     """Check the pack's consistency and compute its dates and warnings."""
     check = Reconciler()
     r = doc.renewal
+    on = doc.document.issue_date
+    jurisdiction = doc.document.jurisdiction
     _periods(doc, check)
     changes = _changes(doc, check)
+    _schedule_rules(doc, check)
+    invoice_doc = invoice_document(doc)
+    invoice: InvoiceFigures | None = None
     try:
-        invoice_doc = invoice_document(doc)
         invoice = invoice_kind.derive(invoice_doc)
-    except InvalidPayload as error:
-        raise InvalidPayload(
-            [Problem(_invoice_path(p.field), p.message, p.error) for p in error.problems]
-        ) from None
-    _invoice_agrees(doc, invoice, check)
-    send_by = add_months(r.previous_period.end, -SEND_BY_MONTHS)
+    except InvalidPayload as error:  # reported with the pack's own problems, all at once
+        check.problems.extend(
+            Problem(_invoice_path(p.field), p.message, p.error) for p in error.problems
+        )
+    if invoice is not None:
+        _invoice_agrees(doc, invoice, check)
+    send_by = send_by_date(r.previous_period.end, jurisdiction, on)
     check.same(
         "renewal.send_by_date",
         r.send_by_date,
@@ -495,9 +524,10 @@ def derive(doc: RenewalPack) -> PackFigures:
         )
     objection: dt.date | None = None
     if doc.document.jurisdiction == "ES" and r.basis == "tacit":
-        default = add_months(r.previous_period.end, -OBJECTION_MONTHS)
+        objection_months = legal.months("renewal.policyholder_objection", "ES", on)
+        default = add_months(r.previous_period.end, -objection_months)
         objection = (
-            max(default, add_months(doc.document.issue_date, OBJECTION_MONTHS)) if late else default
+            max(default, add_months(doc.document.issue_date, objection_months)) if late else default
         )
         stated = r.policyholder_objection_deadline
         if stated is not None and stated < objection:
@@ -515,6 +545,7 @@ def derive(doc: RenewalPack) -> PackFigures:
             check.rule("renewal.enclosures", f"a renewal pack always encloses the {required}")
     declaration = doc.schedule.premium.turnover_declaration
     check.raise_if_any()
+    assert invoice is not None  # its problems were raised above
     return PackFigures(
         currency=doc.policy.currency,
         invoice_doc=invoice_doc,
@@ -530,6 +561,54 @@ def derive(doc: RenewalPack) -> PackFigures:
         declaration_due=add_calendar_days(r.new_period.end, declaration.due_days_after_period),
         warnings=tuple(warnings),
     )
+
+
+def send_by_date(period_end: dt.date, jurisdiction: str, on: dt.date) -> dt.date:
+    """The last day to send the pack: the statutory notice (LCS art. 22.3: two months)
+    counted back from the last day of the period, date to date, clamped to the end of a
+    shorter month. A period ending 29 February 2028 gives 29 December 2027, never the
+    31st (docs/rules/renewal_pack.md)."""
+    return add_months(period_end, -legal.months("renewal.modification_notice", jurisdiction, on))
+
+
+def _schedule_rules(doc: RenewalPack, check: Reconciler) -> None:
+    """Identities in the schedule, the statutory minimum indemnity on every percentage it
+    states, the complaint routes the terms summary prints, and a premium invoice."""
+    schedule = doc.schedule
+    unique(
+        check,
+        "schedule.countries",
+        schedule.countries,
+        lambda c: c.country,
+        "country",
+        "the country",
+    )
+    unique(check, "renewal.changes", doc.renewal.changes, lambda c: c.key, "key", "the key")
+    unique(check, "schedule.cover.dcl", schedule.cover.dcl, lambda d: d.basis, "basis", "the basis")
+    unique(
+        check,
+        "schedule.fees",
+        schedule.fees,
+        lambda f: (f.code, f.unit),
+        "code",
+        "the code and unit",
+    )
+    pct = schedule.cover.indemnity_pct
+    for name in ("approved_limit", "discretionary_limit", "political"):
+        check_min_indemnity(
+            doc.document.jurisdiction,
+            doc.document.issue_date,
+            f"schedule.cover.indemnity_pct.{name}",
+            getattr(pct, name),
+            check,
+        )
+    require_complaint_routes(doc, check)
+    kind = doc.premium_invoice.invoice.kind
+    if kind not in PREMIUM_KINDS:
+        check.rule(
+            "premium_invoice.invoice.kind",
+            f"a renewal pack encloses the invoice of its first instalment, not a {kind}",
+        )
 
 
 def _invoice_path(field: str) -> str:

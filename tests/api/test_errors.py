@@ -168,3 +168,15 @@ def test_docs_need_credentials_too(api: Api) -> None:
     assert api.http.get("/docs", headers={"Authorization": basic}).status_code == 200
     spec = api.http.get("/openapi.json", headers={"Authorization": basic}).json()
     assert "/v1/documents" in spec["paths"]
+
+
+def test_an_unknown_spanish_region_is_422_naming_the_field(api: Api) -> None:
+    """Issue 20: a region the holiday calendars do not know is refused, never counted with
+    national holidays only; a co-official name is accepted."""
+    sample = load_sample("03_credit_limit_change_reduction_es-ES.json")
+    sample["insurer"]["address"]["region"] = "Atlántida"
+    response = api.post("/v1/previews", sample)
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in errors(response)] == ["insurer.address.region"]
+    sample["insurer"]["address"]["region"] = "Comunidad de Madrid"
+    assert api.post("/v1/previews", sample).status_code == 200

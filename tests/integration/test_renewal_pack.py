@@ -182,14 +182,15 @@ def problems(engine: Engine, payload: dict[str, Any]) -> dict[str, str]:
 
 
 def test_schedule_invoice_mismatch_is_refused(engine: Engine) -> None:
-    """An invoice for another amount than instalment 1 is refused, naming both fields."""
+    """An invoice whose premium lines differ from instalment 1 is refused, naming the
+    invoice's lines and both amounts (issue 20: the premium lines are compared, not the
+    whole net, so a surcharge or a policy fee beside the premium is not a mismatch)."""
     payload = pack()
     payload["schedule"]["premium"]["instalments"][0]["amount"]["amount"] = "4600.00"
     payload["schedule"]["premium"]["instalments"][1]["amount"]["amount"] = "4400.00"
     found = problems(engine, payload)
-    assert (
-        "premium_invoice.totals.net" in found and "4600.00" in found["premium_invoice.totals.net"]
-    )
+    message = found["premium_invoice.lines"]
+    assert "4600.00" in message and "4500.00" in message
 
 
 def test_change_that_disagrees_with_the_schedule_is_refused(engine: Engine) -> None:
