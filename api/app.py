@@ -84,6 +84,10 @@ def _batch(progress: BatchProgress) -> dict[str, Any]:
     }
 
 
+MAX_OFFSET = 10**9
+"""The largest list offset (422 above): far past any registry, well inside a 64-bit integer."""
+
+
 async def _read_body(request: Request, limit: int) -> bytes:
     """The raw body, refused with 413 above ``limit`` bytes (declared or streamed)."""
     declared = request.headers.get("content-length")
@@ -248,7 +252,7 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
         issued_from: date | None = None,
         issued_to: date | None = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> dict[str, Any]:
         """Documents, newest first, filtered and paginated."""
         query = DocumentQuery(

@@ -74,7 +74,9 @@ def build_router(svc: Service) -> APIRouter:
 
     def check_csrf(request: Request, token: str) -> None:
         expected = request.session.get("csrf", "")
-        if not expected or not hmac.compare_digest(str(expected), token):
+        # compare bytes: compare_digest refuses str with non-ASCII characters (a 500)
+        given = token.encode("utf-8", "surrogatepass")
+        if not expected or not hmac.compare_digest(str(expected).encode("utf-8"), given):
             raise SignInRequired()
 
     async def staff(request: Request) -> Staff:

@@ -89,6 +89,10 @@ class Batches:
         The batch, its items and their documents are recorded in one transaction: a
         process killed while it runs leaves no trace of the batch, never part of it."""
         client.require("documents:write")
+        most = self._service.settings.max_batch_items
+        if len(items) > most:
+            problem = f"a batch holds at most {most} payloads, not {len(items)}"
+            raise InvalidPayload([Problem("", problem, "too_many")])
         if not items:
             raise InvalidPayload([Problem("", "a batch needs at least one payload", "empty")])
         prepared: list[Prepared | None] = []

@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     max_batch_bytes: int = Field(
         default=50_000_000, description="Largest batch upload accepted (413 above)."
     )
+    max_batch_items: int = Field(
+        default=10_000,
+        ge=1,
+        description="Most payloads one batch may hold (422 above): a batch is recorded in one "
+        "transaction, so a larger one would hold the database for everyone else.",
+    )
     retry_base_seconds: float = Field(
         default=2.0, description="First delay before retrying an accepted document."
     )

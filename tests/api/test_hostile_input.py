@@ -440,6 +440,46 @@ def test_the_staff_ui_refuses_hostile_payloads_with_422(
         assert page.status_code == 422
 
 
+# --- found by an attack run from outside the suite ------------------------------------------
+
+
+@pytest.mark.parametrize("offset", [str(2**63), str(10**20), str(2**64)])
+def test_a_list_offset_past_its_bound_is_422(api: Api, offset: str) -> None:
+    listed = no_server_error(api.http.get(f"/v1/documents?offset={offset}", headers=api.auth()))
+    assert listed.status_code == 422 and "offset" in fields(listed)
+
+
+@pytest.mark.parametrize("token", ["\u00e9", "\ufffd", "a\u0301", "\U0001f680"])
+def test_a_non_ascii_csrf_token_is_refused_not_a_500(
+    api: Api, staff: tuple[httpx.Client, str], token: str
+) -> None:
+    """Signed out (sign-in form) and signed in (compose, sign-out): a refusal, never a 5xx."""
+    with httpx.Client(base_url=api.running.base_url) as stranger:
+        stranger.get("/ui/login")
+        login = stranger.post(
+            "/ui/login", data={"email": "hostile@example.com", "password": "x", "csrf": token}
+        )
+        assert no_server_error(login).status_code in (303, 401, 403)
+    ui, _ = staff
+    payload = json.dumps(sample("credit_limit_decision"))
+    data = {"payload": payload, "locale": "es-MX", "action": "preview", "csrf": token}
+    assert no_server_error(ui.post("/ui/compose", data=data)).status_code in (303, 401, 403)
+    assert no_server_error(ui.post("/ui/logout", data={"csrf": token})).status_code in (
+        303,
+        401,
+        403,
+    )
+    assert ui.get("/ui/compose").status_code == 200  # the wrong token did not sign it out
+
+
+def test_a_batch_of_more_payloads_than_allowed_is_refused_whole(api: Api) -> None:
+    most = api.service.settings.max_batch_items
+    lines = b"{}\n" * (most + 1)
+    refused = post_raw(api, "/v1/batches", lines, "application/x-ndjson")
+    assert refused.status_code == 422
+    assert f"at most {most} payloads" in refused.text
+
+
 # --- PostgreSQL: the model's bounds are the columns' --------------------------------------------
 
 
