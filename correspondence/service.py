@@ -595,8 +595,7 @@ class Service:
         row.issue_date = doc.document.issue_date
         row.locale = doc.document.locale
         row.status = status
-        now_due = status == "queued" and self.dispatch is None
-        row.next_attempt_at = self.clock() + (timedelta(0) if now_due else self._lease)
+        row.next_attempt_at = self.clock() + (timedelta(0) if status == "queued" else self._lease)
 
     def prepare(self, body: Mapping[str, Any]) -> Prepared:
         """Validate a request for later: the payload, its options and its recipients."""
@@ -658,11 +657,7 @@ class Service:
                 )
                 row.issued_by = client.id
                 row.status = "queued"
-                # With a broker, the batch's documents are sent to it after the commit: the
-                # issuer must not send them a second time meanwhile.
-                row.next_attempt_at = self.clock() + (
-                    self._lease if self.dispatch else timedelta(0)
-                )
+                row.next_attempt_at = self.clock()
                 session.add(row)
                 session.flush()
             if item.recipients is not None:
