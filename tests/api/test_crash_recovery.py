@@ -110,6 +110,8 @@ def test_kill_9_mid_batch_then_restart(tmp_path: Path, pg_url: str) -> None:
         base_url=f"http://127.0.0.1:{port}",
         headers={"Authorization": f"Bearer {key}"},
         timeout=60,
+        # no kept-alive connection: one to the killed server would be dropped unclosed
+        limits=httpx.Limits(max_keepalive_connections=0),
     )
     batch = [unnumbered_es_invoice(f"KILL-{i:03d}") for i in range(DOCUMENTS)]
 
