@@ -34,7 +34,13 @@ class Api:
     def __init__(self, running: RunningApi) -> None:
         self.running = running
         self.service = running.service
-        self.http = httpx.Client(base_url=running.base_url, timeout=60)
+        # No connection is kept alive: many tests never close their client, and a pooled
+        # socket collected during a later test fails that test (an unclosed-socket warning).
+        self.http = httpx.Client(
+            base_url=running.base_url,
+            timeout=60,
+            limits=httpx.Limits(max_keepalive_connections=0),
+        )
         self.key = self.service.create_api_key(name="all", scopes=SCOPES)
 
     def key_with(self, *scopes: str) -> str:

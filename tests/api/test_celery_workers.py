@@ -10,7 +10,9 @@ invoice numbers."""
 from __future__ import annotations
 
 import copy
+import os
 import re
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -65,6 +67,19 @@ def wait_in_flight(log: Path, timeout: float = 60) -> set[str]:
     return tasks
 
 
+def wait_rendering(log: Path, timeout: float = 60) -> set[str]:
+    """Tasks still in flight 30 ms after they were first seen: a render, not a message for
+    a document already issued (those finish in a few ms, and a child killed then would be
+    idle, with no task to lose)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = wait_in_flight(log, timeout=max(0.1, deadline - time.monotonic()))
+        time.sleep(0.03)
+        if still := seen & in_flight(log):
+            return still
+        assert time.monotonic() < deadline, log.read_text(errors="replace")[-2000:]
+
+
 def child_of(pid: int) -> int:
     found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=True)
     return int(found.stdout.split()[0])
@@ -96,8 +111,8 @@ def test_two_workers_one_killed_mid_batch(tmp_path: Path, pg_url: str, seaweed: 
                 assert wait_in_flight(logs[0])  # worker 1 holds a task …
                 workers[0].kill()  # SIGKILL, worker and child: nothing acked, nothing rejected
                 child = child_of(workers[1].process.pid)
-                assert wait_in_flight(logs[1])  # … and so does worker 2's child
-                subprocess.run(["kill", "-KILL", str(child)], check=True)
+                assert wait_rendering(logs[1])  # … and so does worker 2's child
+                os.kill(child, signal.SIGKILL)
                 assert workers[1].process.poll() is None  # the worker survives its child
 
                 progress = wait_done(api, progress_url, timeout=300)
