@@ -170,7 +170,9 @@ def test_server_down_then_up_delivers_exactly_once(tmp_path: Path) -> None:
         while not (d := api.get(f"/v1/documents/{doc['id']}/deliveries").json()[0])["attempts"]:
             assert time.monotonic() < deadline
             time.sleep(0.1)
-        assert d["status"] == "queued" and d["attempts"][0]["outcome"] == "temporary_failure"
+        # refused for now: waiting for its next try, or already in it (the backoff is short)
+        assert d["status"] in ("queued", "sending"), d
+        assert d["attempts"][0]["outcome"] == "temporary_failure"
         smtp.start()
         try:
             sent = wait_for(api, doc["id"], "sent")
