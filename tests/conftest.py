@@ -29,9 +29,9 @@ _opened_beside: list[str] = []
 
 
 def _outside_the_checkout(event: str, args: tuple[Any, ...]) -> None:
-    """Audit hook: note every file opened next to the checkout (a sibling ``shared`` folder
-    and the like). Anything else outside it (the interpreter, site-packages, /tmp, fonts)
-    is the machine's."""
+    """Audit hook: note every file opened next to the checkout (a sibling folder of
+    reference material and the like). Anything else outside it (the interpreter,
+    site-packages, /tmp, fonts) is the machine's."""
     if event != "open" or not isinstance(args[0], str | bytes | os.PathLike):
         return
     path = os.path.abspath(os.fsdecode(args[0]))

@@ -53,9 +53,11 @@ def test_every_relative_link_resolves(document: Path) -> None:
 
 @pytest.mark.parametrize("document", DOCS, ids=lambda p: str(p.relative_to(PROJECT_ROOT)))
 def test_no_document_cites_what_a_clone_lacks(document: Path) -> None:
-    """No reference to the sibling ``shared/`` folder or to the domain brief kept there."""
+    """Every ``../`` path a page names stays inside the repository, and no page cites the
+    domain brief, which a clone does not have."""
     text = document.read_text("utf-8")
-    assert "../shared" not in text
+    for named in re.findall(r"(?:\.\./)+[\w.-][\w./-]*", text):
+        assert (document.parent / named).resolve().is_relative_to(PROJECT_ROOT), named
     assert not re.search(r"brief §|credit-insurance-brief", text)
 
 
@@ -101,13 +103,14 @@ def test_every_command_line_in_the_readme_parses() -> None:
     assert seen >= 10
 
 
-SIBLING = re.compile(r"""parent\s*/\s*["']shared["']|\.\./shared""")
+SIBLING = re.compile(r"""PROJECT_ROOT\.parent\s*/|PROJECT_ROOT\s*/\s*["']\.\.""")
 
 
 def test_no_source_reads_beside_the_checkout() -> None:
-    """Code, tests, benchmarks, scripts and the Makefile never name ``../shared``: the
-    project builds, runs and tests from a plain clone (the audit hook in tests/conftest.py
-    catches an open at run time; this catches one on a path not run by the suite)."""
+    """Code, tests, benchmarks, scripts and the Makefile never name a path beside the
+    checkout: the project builds, runs and tests from a plain clone (the audit hook in
+    tests/conftest.py catches an open at run time; this catches one on a path the suite
+    does not run)."""
     names = ("correspondence", "api", "tests", "bench", "scripts")
     files = [p for n in names for p in (PROJECT_ROOT / n).rglob("*") if p.suffix in {".py", ".sh"}]
     files += [PROJECT_ROOT / "Makefile", PROJECT_ROOT / "pyproject.toml"]

@@ -13,7 +13,7 @@ def test_an_open_beside_the_checkout_is_caught() -> None:
     """A real open() of a path next to the repository is recorded by the hook, one inside
     it or elsewhere on the machine is not. (The record is cleared here, so that this test
     does not fail for the open it made on purpose.)"""
-    beside = PROJECT_ROOT.parent / "shared" / "samples" / "no-such-file.json"
+    beside = PROJECT_ROOT.parent / "a-sibling-folder" / "no-such-file.json"
     with contextlib.suppress(OSError):
         open(beside, encoding="utf-8").close()
     (PROJECT_ROOT / "pyproject.toml").read_text("utf-8")
