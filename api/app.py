@@ -28,7 +28,7 @@ from correspondence.bootstrap import build_service
 from correspondence.config import Settings
 from correspondence.errors import Unauthenticated
 from correspondence.kinds import KINDS
-from correspondence.outbox import DeliveryInfo
+from correspondence.results import DeliveryInfo
 from correspondence.service import Client, DocumentInfo, DocumentQuery, Service
 
 LOG = logging.getLogger("correspondence.api")

@@ -11,43 +11,20 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from typing import Any
 
 from correspondence import bounded_json
 from correspondence.errors import Conflict, InvalidPayload, NotFound, Problem
-from correspondence.registry.models import Batch, BatchItem, Document
+from correspondence.issuing.accept import Acceptor, Prepared
+from correspondence.registry import batches, documents
+from correspondence.registry.store import Collision
+from correspondence.results import BatchProgress, BatchResult, Client
+from correspondence.statuses import BatchItemStatus
 
-if TYPE_CHECKING:
-    from correspondence.service import Client, DocumentInfo, Prepared, Service
-
-
-@dataclass(frozen=True)
-class BatchProgress:
-    """Counts per status and the rate so far."""
-
-    id: str
-    total: int
-    counts: dict[str, int]
-    created_at: datetime
-    rate_per_second: float
-    done: bool
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    """One item: the document it became, or the problems that refused it."""
-
-    position: int
-    document: DocumentInfo | None
-    problems: tuple[Problem, ...]
+__all__ = ["BatchProgress", "BatchResult", "Batches", "parse_ndjson"]
 
 
 def parse_ndjson(body: bytes) -> list[Any]:
@@ -73,15 +50,11 @@ class _NotJson:
 class Batches:
     """Accepts batches and reports on them."""
 
-    def __init__(
-        self,
-        service: Service,
-        transaction: Callable[[], AbstractContextManager[Session]],
-        clock: Callable[[], datetime],
-    ) -> None:
-        self._service = service
-        self._transaction = transaction
-        self._clock = clock
+    def __init__(self, acceptor: Acceptor) -> None:
+        self._acceptor = acceptor
+        self._registry = acceptor.registry
+        self._clock = acceptor.clock
+        self._settings = acceptor.settings
 
     def submit(self, items: Sequence[Any], *, client: Client) -> BatchProgress:
         """Accept every valid item as a queued document; record the others as refused.
@@ -89,7 +62,7 @@ class Batches:
         The batch, its items and their documents are recorded in one transaction: a
         process killed while it runs leaves no trace of the batch, never part of it."""
         client.require("documents:write")
-        most = self._service.settings.max_batch_items
+        most = self._settings.max_batch_items
         if len(items) > most:
             problem = f"a batch holds at most {most} payloads, not {len(items)}"
             raise InvalidPayload([Problem("", problem, "too_many")])
@@ -103,7 +76,7 @@ class Batches:
                     raise InvalidPayload(item.problems)
                 if not isinstance(item, dict):
                     raise InvalidPayload([Problem("", "each item must be a JSON object", "type")])
-                ready = self._service.prepare(item)
+                ready = self._acceptor.prepare(item)
                 if ready.recipients is not None:
                     client.require("deliveries:write")  # the whole batch, as for one document
                 prepared.append(ready)
@@ -115,12 +88,12 @@ class Batches:
             try:
                 batch_id, created = self._record(prepared, refusals, client)
                 break
-            except IntegrityError:  # the same reference issued concurrently: look again
+            except Collision:  # the same reference issued concurrently: look again
                 if attempt == 2:
                     raise Conflict(
                         "documents of this batch were issued concurrently; retry"
                     ) from None
-        self._service.dispatch_queued(created)
+        self._acceptor.dispatch_queued(created)
         return self.progress(batch_id, client=client)
 
     def _record(
@@ -130,79 +103,65 @@ class Batches:
         client: Client,
     ) -> tuple[str, list[str]]:
         batch_id = str(uuid.uuid4())
-        with self._transaction() as session:
-            session.add(
-                Batch(
-                    id=batch_id,
-                    client_name=client.name,
-                    api_key_id=client.id,
-                    total=len(prepared),
-                    created_at=self._clock(),
-                )
+        with self._registry.transaction() as tx:
+            batches.add(
+                tx,
+                batch_id=batch_id,
+                client_name=client.name,
+                client_id=client.id,
+                total=len(prepared),
+                now=self._clock(),
             )
-            results, created = self._service.accept_all(session, prepared, client=client)
+            results, created = self._acceptor.accept_all(tx, prepared, client=client)
             for position, (result, refused) in enumerate(zip(results, refusals, strict=True)):
                 if isinstance(result, Conflict):
                     result, refused = (
                         None,
                         [{"error": "conflict", "field": "", "message": str(result)}],
                     )
-                session.add(
-                    BatchItem(
-                        batch_id=batch_id, position=position, document_id=result, refused=refused
-                    )
-                )
+                batches.add_item(tx, batch_id, position, result, refused)
         return batch_id, created
 
     def progress(self, batch_id: str, *, client: Client) -> BatchProgress:
         """Counts per status (refused, queued, issuing, issued, failed) and the rate."""
         client.require("documents:read")
-        with self._transaction() as session:
-            batch = session.get(Batch, batch_id)
+        with self._registry.transaction() as tx:
+            batch = batches.get(tx, batch_id)
             if batch is None or not client.may_read(batch.api_key_id):
                 raise NotFound(f"no batch {batch_id}")
-            rows = session.execute(
-                select(BatchItem.refused, Document.status, Document.issued_at)
-                .outerjoin(Document, Document.id == BatchItem.document_id)
-                .where(BatchItem.batch_id == batch_id)
-            ).all()
+            rows = batches.statuses(tx, batch_id)
             created = batch.created_at
             total = batch.total
         counts: Counter[str] = Counter()
         last_issue: datetime | None = None
         for refused, status, issued_at in rows:
-            counts["refused" if refused else status] += 1
-            if status == "issued" and issued_at is not None:
+            counts[BatchItemStatus.REFUSED if refused else BatchItemStatus(status)] += 1
+            if status == BatchItemStatus.ISSUED and issued_at is not None:
                 last_issue = issued_at if last_issue is None else max(last_issue, issued_at)
         elapsed = (last_issue - created).total_seconds() if last_issue else 0.0
-        rate = counts["issued"] / elapsed if elapsed > 0 else 0.0
-        done = len(rows) == total and counts["queued"] + counts["issuing"] == 0
-        return BatchProgress(batch_id, total, dict(counts), created, round(rate, 2), done)
+        rate = counts[BatchItemStatus.ISSUED] / elapsed if elapsed > 0 else 0.0
+        waiting = counts[BatchItemStatus.QUEUED] + counts[BatchItemStatus.ISSUING]
+        done = len(rows) == total and waiting == 0
+        return BatchProgress(
+            batch_id, total, {str(k): v for k, v in counts.items()}, created, round(rate, 2), done
+        )
 
     def results(self, batch_id: str, *, client: Client) -> Iterator[BatchResult]:
         """Every item, in submission order."""
-        from correspondence.service import DocumentInfo
-
         client.require("documents:read")
-        with self._transaction() as session:
-            batch = session.get(Batch, batch_id)
+        with self._registry.transaction() as tx:
+            batch = batches.get(tx, batch_id)
             if batch is None or not client.may_read(batch.api_key_id):
                 raise NotFound(f"no batch {batch_id}")
-            rows = session.execute(
-                select(BatchItem, Document)
-                .outerjoin(Document, Document.id == BatchItem.document_id)
-                .where(BatchItem.batch_id == batch_id)
-                .order_by(BatchItem.position)
-            ).all()
             results = [
                 BatchResult(
                     item.position,
-                    DocumentInfo.of(doc) if doc is not None else None,
+                    documents.info(doc) if doc is not None else None,
                     tuple(
                         Problem(p["field"], p["message"], p["error"]) for p in (item.refused or ())
                     ),
                 )
-                for item, doc in rows
+                for item, doc in batches.items(tx, batch_id)
             ]
         yield from results
 

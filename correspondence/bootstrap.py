@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, datetime
 
 from correspondence.archive import Archive
 from correspondence.archive.filesystem import FilesystemArchive
 from correspondence.archive.s3 import S3Archive
+from correspondence.broker import build_dispatch
 from correspondence.config import Settings
 from correspondence.files import private_file, private_folder, write_atomically
 from correspondence.mail import Mailer
@@ -89,12 +89,3 @@ def build_service(
         dispatch=build_dispatch(settings),
         render_pool=renderers,
     )
-
-
-def build_dispatch(settings: Settings) -> Callable[[str], None] | None:
-    """With a broker, the function that hands accepted documents to Celery workers."""
-    if settings.broker_url is None:
-        return None
-    from correspondence.tasks import Dispatcher, build_celery
-
-    return Dispatcher(build_celery(settings))

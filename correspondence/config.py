@@ -160,6 +160,11 @@ class Settings(BaseSettings):
     public_base_url: str = Field(
         default="http://127.0.0.1:8000", description="Base URL of the API, for download links."
     )
+    download_url_template: str = Field(
+        default="{base}/v1/downloads/{token}",
+        description="Where a download link points: {base} is public_base_url (without its "
+        "trailing slash), {token} the signed token. The core knows no API route.",
+    )
     sign_in_slowdown_after: int = Field(
         default=3,
         ge=1,
@@ -187,6 +192,11 @@ class Settings(BaseSettings):
         """Seconds before retry number ``attempt`` (1, 2, …): exponential, capped."""
         delay: float = self.retry_base_seconds * 2.0 ** (attempt - 1)
         return min(self.retry_max_seconds, delay)
+
+    def download_url(self, token: str) -> str:
+        """The download link for a signed ``token``."""
+        base = self.public_base_url.rstrip("/")
+        return self.download_url_template.format(base=base, token=token)
 
     @property
     def resolved_outbox_dir(self) -> Path:

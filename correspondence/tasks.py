@@ -24,9 +24,10 @@ import logging
 import os
 from typing import Any
 
-from celery import Celery
 from celery.signals import worker_process_init
 
+from correspondence.bootstrap import build_service
+from correspondence.broker import ISSUE_TASK, QUEUE, celery_app
 from correspondence.config import Settings
 from correspondence.errors import Unavailable
 from correspondence.renderers import EnginePool, settle
@@ -34,33 +35,12 @@ from correspondence.service import Service
 
 LOG = logging.getLogger(__name__)
 
-QUEUE = "correspondence"
-ISSUE_TASK = "correspondence.issue"
 BUSY_RETRY_SECONDS = 1.0
 
 
 def build_celery(settings: Settings) -> Any:
     """The Celery application for ``settings.broker_url``, with the issue task."""
-    app = Celery("correspondence", broker=settings.broker_url, set_as_current=False)
-    app.conf.update(
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        task_ignore_result=True,
-        task_default_queue=QUEUE,
-        task_serializer="json",
-        accept_content=["json"],
-        worker_prefetch_multiplier=1,
-        worker_max_tasks_per_child=settings.worker_max_tasks_per_child,
-        worker_hijack_root_logger=False,
-        broker_connection_retry_on_startup=True,
-        broker_transport_options={
-            "visibility_timeout": settings.broker_visibility_timeout_seconds,
-            # look for messages of vanished workers often, not every 100 s
-            "unacked_restore_interval": 1,
-            "unacked_restore_throttle": 1,
-        },
-        task_publish_retry_policy={"max_retries": 2, "interval_start": 0.2},
-    )
+    app = celery_app(settings)
     app.task(
         name=ISSUE_TASK,
         bind=True,
@@ -69,20 +49,6 @@ def build_celery(settings: Settings) -> Any:
         max_retries=None,
     )(_issue)
     return app
-
-
-class Dispatcher:
-    """What the service calls to hand a queued document to the workers."""
-
-    def __init__(self, app: Any) -> None:
-        self._app = app
-
-    def __call__(self, document_id: str) -> None:
-        self._app.send_task(ISSUE_TASK, args=[document_id], queue=QUEUE)
-
-    def close(self) -> None:
-        """Close the broker connections."""
-        self._app.close()
 
 
 def _issue(task: Any, document_id: str) -> str:
@@ -115,14 +81,9 @@ def _start_child(**_: Any) -> None:
             settle(engine)
 
 
-worker_process_init.connect(_start_child, weak=False)
-
-
 def _worker_service() -> Service:
     global _SERVICE
     if _SERVICE is None:
-        from correspondence.bootstrap import build_service
-
         settings = Settings(render_processes=0)  # this process is the worker
         _SERVICE = build_service(settings)
         LOG.info("worker child %d ready", os.getpid())
@@ -136,6 +97,8 @@ def run_worker(settings: Settings, *, concurrency: int | None = None, name: str 
     import correspondence.engine  # noqa: F401 - warm: children fork with WeasyPrint loaded
 
     app = build_celery(settings)
+    # Each child builds its service before its first task (children fork after this).
+    worker_process_init.connect(_start_child, weak=False)
     processes = concurrency or settings.worker_concurrency or os.cpu_count() or 1
     argv = [
         "worker",

@@ -12,7 +12,6 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -48,7 +47,3 @@ def migrate(engine: Engine) -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
-
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    """The session factory the service uses."""
-    return sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,62 @@
+"""The broker side of scale-out: the Celery application's configuration and the
+dispatcher that hands a queued document's id to the workers. It sends tasks by name, so
+the API process never imports the worker's code (:mod:`correspondence.tasks`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from correspondence.config import Settings
+
+QUEUE = "correspondence"
+ISSUE_TASK = "correspondence.issue"
+
+
+def celery_app(settings: Settings) -> Any:
+    """A Celery application for ``settings.broker_url``, configured so that a message is
+    only gone once its document is issued or has failed for good: tasks are acknowledged
+    late and rejected if their worker is lost."""
+    from celery import Celery  # only with a broker: an API without one never loads Celery
+
+    app = Celery("correspondence", broker=settings.broker_url, set_as_current=False)
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_ignore_result=True,
+        task_default_queue=QUEUE,
+        task_serializer="json",
+        accept_content=["json"],
+        worker_prefetch_multiplier=1,
+        worker_max_tasks_per_child=settings.worker_max_tasks_per_child,
+        worker_hijack_root_logger=False,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={
+            "visibility_timeout": settings.broker_visibility_timeout_seconds,
+            # look for messages of vanished workers often, not every 100 s
+            "unacked_restore_interval": 1,
+            "unacked_restore_throttle": 1,
+        },
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0.2},
+    )
+    return app
+
+
+class Dispatcher:
+    """What the service calls to hand a queued document to the workers."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+
+    def __call__(self, document_id: str) -> None:
+        self._app.send_task(ISSUE_TASK, args=[document_id], queue=QUEUE)
+
+    def close(self) -> None:
+        """Close the broker connections."""
+        self._app.close()
+
+
+def build_dispatch(settings: Settings) -> Dispatcher | None:
+    """With a broker, the function that hands accepted documents to Celery workers."""
+    if settings.broker_url is None:
+        return None
+    return Dispatcher(celery_app(settings))

@@ -1,0 +1,177 @@
+"""The sender loop: deliveries recorded in the registry are sent once their document is
+issued.
+
+A temporary failure (connection refused, timeout, SMTP 4xx) is retried with exponential
+backoff; a permanent one (SMTP 5xx) is recorded as ``failed`` with the server's reply.
+Every attempt is kept. A recipient that accepted the message is never sent it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from correspondence import links
+from correspondence.archive import Archive
+from correspondence.config import Settings
+from correspondence.errors import Unavailable
+from correspondence.kinds import validate
+from correspondence.mail import Mailer, PermanentFailure, Sent, TemporaryFailure
+from correspondence.mail.compose import Envelope, attachment_name, compose
+from correspondence.registry import deliveries, documents
+from correspondence.registry.store import Registry
+from correspondence.statuses import DeliveryStatus
+
+LEASE = timedelta(minutes=5)
+
+
+class Outbox:
+    """Sends due deliveries and records every attempt."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        registry: Registry,
+        engines: Any,
+        archive: Archive,
+        mailer: Mailer,
+        secret: bytes,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.settings = settings
+        self.registry = registry
+        self._engines = engines
+        self.archive = archive
+        self.mailer = mailer
+        self.secret = secret
+        self.clock = clock
+
+    def send_due(self, limit: int = 10) -> int:
+        """Send up to ``limit`` due deliveries of issued documents; return how many tried."""
+        with self.registry.transaction() as tx:
+            due = list(deliveries.due(tx, self.clock(), limit))
+        tried = 0
+        for delivery_id in due:
+            with self.registry.transaction() as tx:
+                claimed = deliveries.claim(tx, delivery_id, self.clock() + LEASE)
+            if claimed:
+                tried += 1
+                self._send(delivery_id)
+        return tried
+
+    def download_link(self, document_id: str, expires: datetime) -> str:
+        """A signed link to the document's PDF, from the settings' URL template."""
+        token = links.sign(self.secret, document_id, expires)
+        return self.settings.download_url(token)
+
+    def _send(self, delivery_id: str) -> None:
+        try:
+            message, pending = self._message(delivery_id)
+        except Unavailable as error:
+            self._record(delivery_id, "temporary_failure", str(error), retry=True)
+            return
+        except Exception as error:  # a message that cannot be built never will be
+            reason = f"the message cannot be built: {type(error).__name__}: {error}"
+            self._record(delivery_id, "permanent_failure", reason, retry=False)
+            return
+        try:
+            sent = self.mailer.send(message=message, recipients=pending)
+        except TemporaryFailure as error:
+            self._record(delivery_id, "temporary_failure", error.reply or str(error), retry=True)
+        except Unavailable as error:
+            self._record(delivery_id, "temporary_failure", str(error), retry=True)
+        except PermanentFailure as error:
+            self._record(delivery_id, "permanent_failure", error.reply or str(error), retry=False)
+        else:
+            self._record_sent(delivery_id, sent)
+
+    def _message(self, delivery_id: str) -> tuple[EmailMessage, list[str]]:
+        """The message, and the recipients still waiting for it."""
+        with self.registry.transaction() as tx:
+            delivery = deliveries.get_one(tx, delivery_id)
+            document = documents.get_one(tx, delivery.document_id)
+            payload, locale, key = document.payload, document.locale, document.archive_key
+            recipients = dict(delivery.recipients)
+            message_id, document_id = delivery.message_id, document.id
+            done = set(delivery.accepted or ()) | set(delivery.refused or {})
+        pending = [a for a in [*recipients.get("to", []), *recipients.get("cc", [])]]
+        pending = [a for a in dict.fromkeys(pending) if a not in done]
+        assert key is not None
+        pdf = self.archive.get(key=key)
+        validated = validate(payload)
+        link = expires = None
+        if len(pdf) > self.settings.mail_max_attachment_bytes:
+            expires = self.clock() + timedelta(seconds=self.settings.download_link_ttl_seconds)
+            link = self.download_link(document_id, expires)
+        envelope = Envelope(
+            sender=self.settings.mail_from,
+            to=tuple(recipients.get("to", [])),
+            cc=tuple(recipients.get("cc", [])),
+            message_id=message_id,
+            date=self.clock(),
+        )
+        with self._engines.lease() as engine:
+            context = engine.context(validated, locale=locale)
+            context.update(
+                kind=validated.kind.name,
+                link=link,
+                link_expires=expires.date() if expires else None,
+            )
+            message = compose(
+                engine.env,
+                context,
+                envelope,
+                pdf=None if link else pdf,
+                filename=attachment_name(engine.env, validated, locale),
+            )
+            message.as_bytes()  # a header that cannot be serialised fails here, not later
+            return message, pending
+
+    def _record(
+        self, delivery_id: str, outcome: str, detail: str, *, retry: bool, sent: bool = False
+    ) -> None:
+        now = self.clock()
+        with self.registry.transaction() as tx:
+            row = deliveries.get_one(tx, delivery_id)
+            row.attempts += 1
+            deliveries.add_attempt(tx, delivery_id, now, outcome, detail[:2000])
+            if sent:
+                row.status, row.sent_at = DeliveryStatus.SENT, now
+                row.next_attempt_at, row.last_error = None, None
+            elif retry and row.attempts < self.settings.mail_max_attempts:
+                delay = self.settings.retry_delay(row.attempts)
+                row.status, row.last_error = DeliveryStatus.QUEUED, detail
+                row.next_attempt_at = now + timedelta(seconds=delay)
+            else:
+                if retry:
+                    detail = f"gave up after {row.attempts} attempts: {detail}"
+                row.status, row.next_attempt_at, row.last_error = (
+                    DeliveryStatus.FAILED,
+                    None,
+                    detail,
+                )
+
+    def _record_sent(self, delivery_id: str, sent: Sent) -> None:
+        """What the server did with each recipient: the ones that accepted are never
+        sent the message again; the ones refused for now are tried again, alone."""
+        with self.registry.transaction() as tx:
+            row = deliveries.get_one(tx, delivery_id)
+            row.accepted = [*(row.accepted or ()), *sent.accepted]
+            row.refused = {**(row.refused or {}), **sent.permanent}
+            refused = dict(row.refused)
+        parts = [f"accepted: {', '.join(sent.accepted)}"] if sent.accepted else []
+        parts += [f"refused for now: {a} ({r})" for a, r in sent.temporary.items()]
+        parts += [f"refused: {a} ({r})" for a, r in sent.permanent.items()]
+        detail = f"{sent.reply}; " * bool(sent.reply) + "; ".join(parts)
+        if sent.temporary:
+            outcome = "partially_sent" if sent.accepted else "temporary_failure"
+            self._record(delivery_id, outcome, detail, retry=True)
+        elif refused:
+            outcome = "partially_sent" if sent.accepted else "permanent_failure"
+            reason = "; ".join(f"{a} refused: {r}" for a, r in refused.items())
+            self._record(delivery_id, outcome, reason if not sent.accepted else detail, retry=False)
+        else:
+            self._record(delivery_id, "sent", detail, retry=False, sent=True)

@@ -1,0 +1,344 @@
+"""Accepting a request to issue a document, synchronously or for later.
+
+Issuing a document, synchronously:
+
+1. validate the payload and compute its figures (a bad payload is refused before anything
+   is reserved);
+2. return the existing document if ``(kind, document.our_reference)`` was issued before,
+   unless the request says ``"reissue": true`` (then a new version links to the old one);
+3. take a renderer (all busy: ``Unavailable``, 503, nothing reserved);
+4. in one short transaction: insert the registry row as ``issuing`` and give it the next
+   number of its series (or record the number upstream stated);
+5. render and write the PDF and the payload to the archive (write-once), with no lock
+   held, so that invoices of one series render side by side;
+6. record the document as issued.
+
+If the archive cannot be reached in step 5, the document keeps its number and is issued
+by the issuer once the archive is back (the API answers 202 with its Location): nothing
+accepted is lost and no number is skipped. An asynchronous request is recorded as
+``queued`` and goes through steps 4 to 6 in :meth:`Issuer.issue_accepted`, in-process or
+on Celery workers, retried with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from correspondence.deliveries.recipients import enqueue, parse_recipients
+from correspondence.errors import (
+    Conflict,
+    DocumentFailed,
+    IdempotencyMismatch,
+    InvalidPayload,
+    Problem,
+    Unavailable,
+)
+from correspondence.issuing.complete import Issuer
+from correspondence.kinds import Validated, validate
+from correspondence.registry import documents, idempotency
+from correspondence.registry.models import Document
+from correspondence.registry.store import Collision, Tx
+from correspondence.results import Attempt, Client, IssueOutcome, Recipients
+from correspondence.statuses import WAITING, DocumentStatus, IdempotencyState
+
+REQUEST_OPTIONS = ("reissue", "deliver")
+IDEMPOTENCY_STALE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A request validated for later: what :meth:`Acceptor.accept_all` records."""
+
+    validated: Validated
+    payload: dict[str, Any]
+    reissue: bool
+    recipients: Recipients | None
+
+
+def canonical_hash(body: Mapping[str, Any]) -> str:
+    """sha256 of a JSON body with sorted keys: the identity of a request."""
+    encoded = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def split_request(body: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Separate request options (``reissue``) from the document payload."""
+    payload = {k: v for k, v in body.items() if k not in REQUEST_OPTIONS}
+    options = {k: body[k] for k in REQUEST_OPTIONS if k in body}
+    if "reissue" in options and not isinstance(options["reissue"], bool):
+        raise InvalidPayload([Problem("reissue", "must be true or false", "type")])
+    return payload, options
+
+
+class Acceptor:
+    """Turns requests into registry rows: issued now, or queued for the issuer."""
+
+    def __init__(self, issuer: Issuer) -> None:
+        self.issuer = issuer
+        self.settings = issuer.settings
+        self.registry = issuer.registry
+        self.clock = issuer.clock
+
+    def prepare(self, body: Mapping[str, Any]) -> Prepared:
+        """Validate a request for later: the payload, its options and its recipients."""
+        payload, options = split_request(body)
+        validated = validate(payload)  # refuse bad input before reserving anything
+        recipients = (
+            parse_recipients(options["deliver"], limit=self.settings.max_recipients_per_delivery)
+            if "deliver" in options
+            else None
+        )
+        return Prepared(validated, payload, bool(options.get("reissue", False)), recipients)
+
+    def issue(
+        self,
+        body: Mapping[str, Any],
+        *,
+        client: Client,
+        idempotency_key: str | None = None,
+        asynchronous: bool = False,
+    ) -> IssueOutcome:
+        """Issue the document ``body`` asks for (or accept it for later, ``asynchronous``)."""
+        client.require("documents:write")
+        if "deliver" in body:
+            client.require("deliveries:write")
+        item = self.prepare(body)
+        if idempotency_key is None:
+            return self._issue_or_accept(client, item, asynchronous, None)
+        request_hash = canonical_hash({"body": body, "async": asynchronous})
+        existing = self._claim(client, idempotency_key, request_hash)
+        if existing is not None:
+            return IssueOutcome(existing, created=False, replayed=True)
+        try:
+            return self._issue_or_accept(client, item, asynchronous, (client.id, idempotency_key))
+        except BaseException:
+            with self.registry.transaction() as tx:
+                idempotency.release(tx, client.id, idempotency_key)
+            raise
+
+    def _claim(self, client: Client, key: str, request_hash: str) -> Any:
+        now = self.clock()
+        try:
+            with self.registry.transaction() as tx:
+                row = idempotency.claim(tx, client.id, key, request_hash, now, IDEMPOTENCY_STALE)
+                if row is None:
+                    return None
+                if row.request_hash != request_hash:
+                    raise IdempotencyMismatch(
+                        [
+                            Problem(
+                                "Idempotency-Key",
+                                "was already used with a different request body",
+                                "idempotency_mismatch",
+                            )
+                        ]
+                    )
+                if row.state == IdempotencyState.IN_PROGRESS:
+                    raise Conflict("a request with this Idempotency-Key is in progress")
+                assert row.document_id is not None
+                return documents.info(documents.get_one(tx, row.document_id))
+        except Collision:
+            raise Conflict("a request with this Idempotency-Key is in progress") from None
+
+    def _enqueue(self, tx: Tx, document_id: str, recipients: Recipients | None) -> None:
+        if recipients is not None:
+            mail_from = self.settings.mail_from
+            enqueue(tx, document_id, recipients, mail_from=mail_from, now=self.clock())
+
+    def _issue_or_accept(
+        self,
+        client: Client,
+        item: Prepared,
+        asynchronous: bool,
+        key: tuple[int, str] | None,
+    ) -> IssueOutcome:
+        kind, doc = item.validated.kind, item.validated.doc
+        reference = doc.document.our_reference
+        with self.registry.transaction() as tx:
+            latest = documents.latest(tx, kind.name, reference)
+            if latest is not None and not client.may_read(latest.issued_by):
+                # Neither its metadata nor a new version of it: another client's document.
+                raise Conflict(
+                    f"{kind.name} {reference} was issued for another client; "
+                    "this key may not read it"
+                )
+            if latest is not None and not item.reissue:
+                idempotency.finish(tx, key, latest.id)
+                return IssueOutcome(documents.info(latest), created=False)
+        if latest is not None and latest.status == DocumentStatus.FAILED:
+            return self._replace_failed(latest.id, item, asynchronous, key)
+        row = self._new_row(item, latest, client)
+        if asynchronous:
+            self._check_queue_room()
+            try:
+                with self.registry.transaction() as tx:
+                    row.status = DocumentStatus.QUEUED
+                    row.next_attempt_at = self.clock()
+                    documents.add(tx, row)
+                    idempotency.finish(tx, key, row.id)
+                    self._enqueue(tx, row.id, item.recipients)
+            except Collision:
+                raise Conflict(f"{kind.name} {reference} version {row.version} exists") from None
+            self.issuer.send_if_brokered(row.id)
+            return IssueOutcome(documents.info(row), created=True)
+        # Take a renderer first: when all are busy the request is refused (503) before a
+        # number is taken. Then the same three steps as an accepted document.
+        with self.issuer.renderers.slots.hold():
+            try:
+                with self.registry.transaction() as tx:
+                    row.status = DocumentStatus.ISSUING
+                    row.next_attempt_at = self.clock() + self.issuer.lease
+                    documents.add(tx, row)
+                    numbered = self.issuer.number(tx, row, kind, item.validated)
+                    idempotency.finish(tx, key, row.id)
+                    self._enqueue(tx, row.id, item.recipients)
+            except Collision as error:
+                raise Conflict(
+                    f"{kind.name} {reference} was issued concurrently: {error.orig}"
+                ) from None
+            attempt = self.issuer.finish(row.id, numbered)
+        return self._outcome(row.id, attempt)
+
+    def _outcome(self, document_id: str, attempt: Attempt) -> IssueOutcome:
+        """The document after a synchronous attempt. ``retry``: the archive is down; the
+        document keeps its number and is issued when it is back (the API answers 202
+        with its Location)."""
+        if attempt.outcome == "retry":
+            self.issuer.send_if_brokered(document_id)
+        with self.registry.transaction() as tx:
+            info = documents.info(documents.get_one(tx, document_id))
+        if attempt.outcome == "failed":
+            raise DocumentFailed(info.id, info.last_error or "rendering failed")
+        return IssueOutcome(info, created=True)
+
+    def _replace_failed(
+        self, document_id: str, item: Prepared, asynchronous: bool, key: tuple[int, str] | None
+    ) -> IssueOutcome:
+        """``"reissue": true`` for a document that failed and was never issued: the
+        corrected payload takes its place (same id, version and number, so the series
+        keeps no gap) and is issued as a new request would be."""
+        kind = item.validated.kind
+        status = DocumentStatus.QUEUED if asynchronous else DocumentStatus.ISSUING
+        with nullcontext() if asynchronous else self.issuer.renderers.slots.hold():
+            with self.registry.transaction() as tx:
+                row = documents.locked(tx, document_id, skip=False)
+                if row is None or row.status != DocumentStatus.FAILED:
+                    raise Conflict(f"document {document_id} is no longer failed; send it again")
+                self.adopt(row, item.validated, item.payload, status)
+                numbered = self.issuer.number(tx, row, kind)
+                idempotency.finish(tx, key, row.id)
+                self._enqueue(tx, row.id, item.recipients)
+                info = documents.info(row)
+            if asynchronous:
+                self.issuer.send_if_brokered(document_id)
+                return IssueOutcome(info, created=True)
+            attempt = self.issuer.finish(document_id, numbered)
+        return self._outcome(document_id, attempt)
+
+    def adopt(
+        self, row: Document, validated: Validated, payload: dict[str, Any], status: DocumentStatus
+    ) -> None:
+        """Give the failed ``row`` the corrected ``payload``; it keeps its number (a
+        payload that states another one, or moves it to another series, is refused)."""
+        kind = validated.kind
+        request = kind.numbering(validated.doc)
+        if request is not None and row.number is not None:
+            if request.stated is None:
+                try:
+                    request.sequence_of(row.number)
+                except ValueError:
+                    raise Conflict(
+                        f"document {row.id} holds number {row.number}; the corrected "
+                        "payload must keep its series and year"
+                    ) from None
+                payload = kind.with_number(payload, row.number)
+            elif request.stated != row.number:
+                raise Conflict(
+                    f"document {row.id} holds number {row.number}; the corrected "
+                    f"payload states {request.stated}: state {row.number} or none"
+                )
+        documents.replace_payload(row, validated.doc, payload)
+        row.status = status
+        # With a broker, a queued document is sent to it after the commit: the issuer
+        # must not send it a second time meanwhile.
+        now_due = status == DocumentStatus.QUEUED and self.issuer.dispatch is None
+        row.next_attempt_at = self.clock() + (timedelta(0) if now_due else self.issuer.lease)
+
+    def _new_row(self, item: Prepared, latest: Document | None, client: Client) -> Document:
+        return documents.new(
+            document_id=str(uuid.uuid4()),
+            kind=item.validated.kind.name,
+            doc=item.validated.doc,
+            payload=item.payload,
+            version=latest.version + 1 if latest else 1,
+            replaces=latest.id if latest else None,
+            issued_by=client.id,
+            now=self.clock(),
+        )
+
+    def _check_queue_room(self, adding: int = 1, tx: Tx | None = None) -> None:
+        if tx is None:
+            with self.registry.transaction() as fresh:
+                waiting = documents.count_waiting(fresh)
+        else:
+            waiting = documents.count_waiting(tx)
+        if waiting + adding > self.settings.max_queued_documents:
+            raise Unavailable(f"{waiting} documents are waiting to be issued; retry later")
+
+    def accept_all(
+        self, session: Tx, items: Sequence[Prepared | None], *, client: Client
+    ) -> tuple[list[str | Conflict | None], list[str]]:
+        """Record every prepared item as queued inside the caller's transaction (a batch:
+        all of them or none); an item already issued under its business reference
+        resolves to that document. ``None`` items are skipped (refused by the caller).
+        Returns what each item became, and the documents queued now."""
+        tx = session
+        self._check_queue_room(sum(item is not None for item in items), tx)
+        results: list[str | Conflict | None] = []
+        queued: list[str] = []
+        for item in items:
+            if item is None:
+                results.append(None)
+                continue
+            kind, reference = item.validated.kind.name, item.validated.doc.document.our_reference
+            latest = documents.latest(tx, kind, reference)
+            if latest is not None and not client.may_read(latest.issued_by):
+                results.append(
+                    Conflict(f"{kind} {reference} was issued for another client; "
+                             "this key may not read it")
+                )  # fmt: skip
+                continue
+            if latest is not None and (not item.reissue or latest.status in WAITING):
+                results.append(latest.id)  # already there (or taken by this batch)
+                continue
+            if latest is not None and latest.status == DocumentStatus.FAILED:
+                try:
+                    self.adopt(latest, item.validated, item.payload, DocumentStatus.QUEUED)
+                except Conflict as error:
+                    results.append(error)
+                    continue
+                row = latest
+            else:
+                row = self._new_row(item, latest, client)
+                row.status = DocumentStatus.QUEUED
+                # With a broker, the batch's documents are sent to it after the commit:
+                # the issuer must not send them a second time meanwhile.
+                lease = self.issuer.lease if self.issuer.dispatch else timedelta(0)
+                row.next_attempt_at = self.clock() + lease
+                documents.add(tx, row)
+            self._enqueue(tx, row.id, item.recipients)
+            results.append(row.id)
+            queued.append(row.id)
+        return results, queued
+
+    def dispatch_queued(self, document_ids: Sequence[str]) -> None:
+        """With a broker, hand newly queued documents to it (after their commit)."""
+        for document_id in document_ids:
+            self.issuer.send_if_brokered(document_id)

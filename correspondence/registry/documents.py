@@ -1,0 +1,224 @@
+"""The documents table: finding, locking, leasing and listing documents, and turning a
+row into the :class:`DocumentInfo` the use cases answer with."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select, update
+
+from correspondence.errors import NotFound
+from correspondence.models import Envelope
+from correspondence.registry.models import Document
+from correspondence.registry.store import Tx
+from correspondence.results import Client, DocumentInfo, DocumentQuery
+from correspondence.statuses import WAITING, DocumentStatus
+
+
+def info(row: Document) -> DocumentInfo:
+    """What a registry row says, as a frozen value."""
+    return DocumentInfo(
+        id=row.id,
+        kind=row.kind,
+        locale=row.locale,
+        jurisdiction=row.jurisdiction,
+        status=DocumentStatus(row.status),
+        number=row.number,
+        policy_number=row.policy_number,
+        policyholder_name=row.policyholder_name,
+        policyholder_tax_id=row.policyholder_tax_id,
+        business_reference=row.business_reference,
+        version=row.version,
+        replaces_id=row.replaces_id,
+        issue_date=row.issue_date,
+        sha256=row.sha256,
+        size=row.size,
+        pages=row.pages,
+        archive_key=row.archive_key,
+        warnings=tuple(row.warnings or ()),
+        template_version=row.template_version,
+        template_hash=row.template_hash,
+        weasyprint_version=row.weasyprint_version,
+        pypdf_version=row.pypdf_version,
+        created_at=row.created_at,
+        issued_at=row.issued_at,
+        attempts=row.attempts,
+        last_error=row.last_error,
+    )
+
+
+def get(tx: Tx, document_id: str) -> Document | None:
+    """The row, if there is one."""
+    return tx.get(Document, document_id)
+
+
+def get_one(tx: Tx, document_id: str) -> Document:
+    """The row, which must exist."""
+    return tx.get_one(Document, document_id)
+
+
+def visible(tx: Tx, document_id: str, client: Client) -> Document:
+    """The document, if this client may see it; otherwise it does not exist for them
+    (404, the same answer as for an id that is nobody's)."""
+    row = tx.get(Document, document_id)
+    if row is None or not client.may_read(row.issued_by):
+        raise NotFound(f"no document {document_id}")
+    return row
+
+
+def add(tx: Tx, row: Document) -> None:
+    """Insert ``row`` now (a duplicate version raises the database's uniqueness error)."""
+    tx.add(row)
+    tx.flush()
+
+
+def latest(tx: Tx, kind: str, reference: str) -> Document | None:
+    """The newest version of the document ``(kind, reference)``."""
+    return tx.scalars(
+        select(Document)
+        .where(Document.kind == kind, Document.business_reference == reference)
+        .order_by(Document.version.desc())
+        .limit(1)
+    ).first()
+
+
+def locked(tx: Tx, document_id: str, *, skip: bool) -> Document | None:
+    """The row, locked until the transaction ends; with ``skip``, ``None`` if another
+    transaction holds it (PostgreSQL; SQLite serialises writers anyway)."""
+    query = select(Document).where(Document.id == document_id)
+    return tx.scalars(query.with_for_update(skip_locked=skip)).first()
+
+
+def exists(tx: Tx, document_id: str) -> bool:
+    """Whether the document exists."""
+    return tx.scalar(select(Document.id).where(Document.id == document_id)) is not None
+
+
+def count_waiting(tx: Tx) -> int:
+    """How many documents the issuer still owes."""
+    waiting = tx.scalar(
+        select(func.count()).select_from(Document).where(Document.status.in_(WAITING))
+    )
+    return waiting or 0
+
+
+def due(tx: Tx, now: datetime, limit: int) -> Sequence[str]:
+    """The oldest owed documents whose time has come."""
+    return tx.scalars(
+        select(Document.id)
+        .where(Document.status.in_(WAITING), Document.next_attempt_at <= now)
+        .order_by(Document.created_at)
+        .limit(limit)
+    ).all()
+
+
+def renew_leases(tx: Tx, document_ids: Sequence[str], until: datetime) -> None:
+    """Keep documents being rendered from being taken by another issuer before ``until``."""
+    tx.execute(
+        update(Document)
+        .where(Document.id.in_(document_ids), Document.status == DocumentStatus.ISSUING)
+        .values(next_attempt_at=until)
+    )
+
+
+def set_due(tx: Tx, document_id: str, when: datetime, error: str | None = None) -> None:
+    """Make an owed document due at ``when`` (recording why, with ``error``)."""
+    values: dict[str, object] = {"next_attempt_at": when}
+    if error is not None:
+        values["last_error"] = error
+    tx.execute(
+        update(Document)
+        .where(Document.id == document_id, Document.status.in_(WAITING))
+        .values(**values)
+    )
+
+
+def by_sha256(tx: Tx, sha256: str, owner: int | None) -> Document | None:
+    """The issued document with these PDF bytes (of ``owner``'s, unless ``None``)."""
+    mine = [] if owner is None else [Document.issued_by == owner]
+    return tx.scalars(
+        select(Document).where(
+            Document.sha256 == sha256.lower(), Document.status == DocumentStatus.ISSUED, *mine
+        )
+    ).first()
+
+
+def page(tx: Tx, query: DocumentQuery, owner: int | None) -> tuple[int, Sequence[Document]]:
+    """How many documents match ``query`` (``owner``'s, unless ``None``), and one page of
+    them, newest first."""
+    conditions: list[ColumnElement[bool]] = [] if owner is None else [Document.issued_by == owner]
+    for column, value in (
+        (Document.policy_number, query.policy_number),
+        (Document.kind, query.kind),
+        (Document.locale, query.locale),
+        (Document.status, query.status),
+    ):
+        if value is not None:
+            conditions.append(column == value)
+    if query.policyholder:
+        pattern = f"%{query.policyholder.lower()}%"
+        conditions.append(
+            func.lower(Document.policyholder_name).like(pattern)
+            | func.lower(Document.policyholder_tax_id).like(pattern)
+        )
+    bounds: tuple[tuple[date | None, bool], ...] = (
+        (query.issued_from, True),
+        (query.issued_to, False),
+    )
+    for day, lower in bounds:
+        if day is not None:
+            conditions.append(Document.issue_date >= day if lower else Document.issue_date <= day)
+    total = tx.scalar(select(func.count()).select_from(Document).where(*conditions))
+    rows = tx.scalars(
+        select(Document)
+        .where(*conditions)
+        .order_by(Document.created_at.desc(), Document.id)
+        .limit(query.limit)
+        .offset(query.offset)
+    ).all()
+    return total or 0, rows
+
+
+def new(
+    *,
+    document_id: str,
+    kind: str,
+    doc: Envelope,
+    payload: dict[str, Any],
+    version: int,
+    replaces: str | None,
+    issued_by: int,
+    now: datetime,
+) -> Document:
+    """A row for a validated payload, not yet in the registry."""
+    return Document(
+        id=document_id,
+        kind=kind,
+        locale=doc.document.locale,
+        jurisdiction=doc.document.jurisdiction,
+        policy_number=doc.policy.number,
+        policyholder_tax_id=doc.policyholder.tax_id,
+        policyholder_name=doc.policyholder.legal_name,
+        business_reference=doc.document.our_reference,
+        version=version,
+        replaces_id=replaces,
+        issue_date=doc.document.issue_date,
+        status=DocumentStatus.NEW,
+        payload=payload,
+        warnings=[],
+        attempts=0,
+        created_at=now,
+        issued_by=issued_by,
+    )
+
+
+def replace_payload(row: Document, doc: Envelope, payload: dict[str, Any]) -> None:
+    """Give a failed row a corrected payload (it keeps its id, version and number)."""
+    row.payload = payload
+    row.policy_number = doc.policy.number
+    row.policyholder_tax_id = doc.policyholder.tax_id
+    row.policyholder_name = doc.policyholder.legal_name
+    row.issue_date = doc.document.issue_date
+    row.locale = doc.document.locale

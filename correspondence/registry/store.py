@@ -1,0 +1,49 @@
+"""The unit of work: one transaction of the registry, with the database's failures turned
+into the service's errors (a database that is down is :class:`Unavailable`, a value it
+cannot store is :class:`InvalidPayload`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from correspondence.errors import InvalidPayload, Problem, Unavailable
+
+Database = Engine
+"""A database connection pool (SQLAlchemy's engine)."""
+
+Tx = Session
+"""An open transaction, handed to the repository functions of this package."""
+
+Collision = IntegrityError
+"""A uniqueness the database refused (a concurrent insert of the same key)."""
+
+
+class Registry:
+    """Opens transactions on one database."""
+
+    def __init__(self, database: Engine) -> None:
+        self.database = database
+        self._sessions = sessionmaker(database, expire_on_commit=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """A transaction committed when the block ends, rolled back if it raises."""
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except (OperationalError, InterfaceError) as error:
+            raise Unavailable(f"database: {error.orig or error}") from error
+        except DataError as error:  # a value the database cannot store; rolled back
+            raise InvalidPayload(
+                [Problem("", f"a value cannot be stored: {error.orig or error}", "unstorable")]
+            ) from None
+
+    def ping(self) -> None:
+        """Reach the database (:class:`Unavailable` if it cannot be)."""
+        with self.transaction() as tx:
+            tx.execute(text("SELECT 1"))
