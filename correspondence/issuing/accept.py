@@ -45,7 +45,7 @@ from correspondence.kinds import Validated, validate
 from correspondence.registry import documents, idempotency
 from correspondence.registry.models import Document
 from correspondence.registry.store import Collision, Tx
-from correspondence.results import Attempt, Client, IssueOutcome, Recipients
+from correspondence.results import Attempt, Client, DocumentInfo, IssueOutcome, Recipients
 from correspondence.statuses import WAITING, DocumentStatus, IdempotencyState
 
 REQUEST_OPTIONS = ("reissue", "deliver")
@@ -123,7 +123,7 @@ class Acceptor:
                 idempotency.release(tx, client.id, idempotency_key)
             raise
 
-    def _claim(self, client: Client, key: str, request_hash: str) -> Any:
+    def _claim(self, client: Client, key: str, request_hash: str) -> DocumentInfo | None:
         now = self.clock()
         try:
             with self.registry.transaction() as tx:
