@@ -29,6 +29,10 @@ def celery_app(settings: Settings) -> Any:
         worker_prefetch_multiplier=1,
         worker_max_tasks_per_child=settings.worker_max_tasks_per_child,
         worker_hijack_root_logger=False,
+        # A child builds its service and warms its engine before it reports up (database,
+        # migrations, fonts): seconds on a busy machine, beyond Celery's default of 4 s,
+        # after which the child is killed and replaced, again and again.
+        worker_proc_alive_timeout=60,
         broker_connection_retry_on_startup=True,
         broker_transport_options={
             "visibility_timeout": settings.broker_visibility_timeout_seconds,

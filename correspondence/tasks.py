@@ -79,6 +79,7 @@ def _start_child(**_: Any) -> None:
     if isinstance(renderers, EnginePool):
         with renderers.lease() as engine:
             settle(engine)
+    LOG.info("worker child %d ready", os.getpid())
 
 
 def _worker_service() -> Service:
@@ -86,7 +87,6 @@ def _worker_service() -> Service:
     if _SERVICE is None:
         settings = Settings(render_processes=0)  # this process is the worker
         _SERVICE = build_service(settings)
-        LOG.info("worker child %d ready", os.getpid())
     return _SERVICE
 
 

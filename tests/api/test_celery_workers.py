@@ -80,6 +80,16 @@ def wait_rendering(log: Path, timeout: float = 60) -> set[str]:
         assert time.monotonic() < deadline, log.read_text(errors="replace")[-2000:]
 
 
+def wait_ready(log: Path, child: int, timeout: float = 120) -> None:
+    """Until ``child`` has built its service and warmed its engine: before that, the task
+    it was handed is in flight in the log but the child is still starting (on a busy
+    machine, for seconds), and killing it then loses no task."""
+    deadline = time.monotonic() + timeout
+    while f"worker child {child} ready" not in log.read_text(errors="replace"):
+        assert time.monotonic() < deadline, log.read_text(errors="replace")[-2000:]
+        time.sleep(0.05)
+
+
 def child_of(pid: int) -> int:
     found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=True)
     return int(found.stdout.split()[0])
@@ -111,6 +121,7 @@ def test_two_workers_one_killed_mid_batch(tmp_path: Path, pg_url: str, seaweed: 
                 assert wait_in_flight(logs[0])  # worker 1 holds a task …
                 workers[0].kill()  # SIGKILL, worker and child: nothing acked, nothing rejected
                 child = child_of(workers[1].process.pid)
+                wait_ready(logs[1], child)
                 assert wait_rendering(logs[1])  # … and so does worker 2's child
                 os.kill(child, signal.SIGKILL)
                 assert workers[1].process.poll() is None  # the worker survives its child
