@@ -123,7 +123,7 @@ class Engine:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.env = build_environment(settings.templates_dir)
-        self.pdf = PdfRenderer(strict=settings.strict_rendering)
+        self.pdf = PdfRenderer(strict=settings.strict_rendering, shortcuts=settings.pdf_shortcuts)
         self.template_hash = fingerprint(settings.templates_dir, ASSETS_DIR)
         self.template_version = f"{__version__}+{self.template_hash[:12]}"
         # Our packaged stylesheet, inlined in HTML previews; never request data.

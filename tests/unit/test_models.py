@@ -15,7 +15,7 @@ from correspondence.engine import Engine
 from correspondence.errors import InvalidPayload
 from correspondence.kinds import KINDS, validate
 from correspondence.models import _LINE_BREAKS, _UNPRINTABLE, drawable
-from correspondence.pdf import parse_xml
+from correspondence.pdf_fast import parse_xml
 
 SAMPLE = KINDS["premium_invoice"].sample()
 
