@@ -137,7 +137,7 @@ class Engine:
     def warm(self) -> None:
         """Load now what renders would load on first use: every kind's template in every
         locale with the Babel data its formatting needs, and WeasyPrint's fonts and caches
-        (one letter rendered). A worker then freezes it all (``renderers.settle``)."""
+        (one letter rendered). A worker then freezes it all (``render_worker.settle``)."""
         samples = {name: self.validate(kind.sample()) for name, kind in KINDS.items()}
         for validated in samples.values():
             for locale in locales_of(validated):

@@ -88,9 +88,10 @@ from correspondence.registry.models import (
     SignInThrottle,
     StaffUser,
 )
-from correspondence.renderers import EnginePool, Renderers, build_renderers
+from correspondence.renderers import EnginePool, Renderers
 from correspondence.scopes import SCOPES
 from correspondence.templating import ASSET_ORIGIN
+from correspondence.workers import build_renderers
 
 Clock = Callable[[], datetime]
 LOG = logging.getLogger(__name__)

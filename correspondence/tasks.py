@@ -29,7 +29,8 @@ from celery.signals import worker_process_init
 
 from correspondence.config import Settings
 from correspondence.errors import Unavailable
-from correspondence.renderers import EnginePool, settle
+from correspondence.render_worker import settle
+from correspondence.renderers import EnginePool
 from correspondence.service import Service
 
 LOG = logging.getLogger(__name__)
