@@ -10,11 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from correspondence.bounds import _LINE_BREAKS
 from correspondence.config import Settings
 from correspondence.engine import Engine
 from correspondence.errors import InvalidPayload
+from correspondence.free_text import _UNPRINTABLE, drawable
 from correspondence.kinds import KINDS, validate
-from correspondence.models import _LINE_BREAKS, _UNPRINTABLE, drawable
 from correspondence.pdf_fast import parse_xml
 
 SAMPLE = KINDS["premium_invoice"].sample()
