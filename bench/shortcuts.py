@@ -1,13 +1,14 @@
 """Each of the renderer's shortcuts through WeasyPrint's private parts
 (`correspondence/pdf_fast.py`) on against off, in one run, rotated and interleaved.
 
-Five warm renderers render the same HTML to PDF/A-3b with the payload attached, as the
+Six warm renderers render the same HTML to PDF/A-3b with the payload attached, as the
 engine does: all shortcuts on (as shipped), all on but one (for each of the three), and
-none (WeasyPrint's public API only). Each round runs every renderer once, starting from
+none (WeasyPrint's public API only), and all on again, an A/A control whose ratio to the
+first shows this benchmark's own noise. Each round runs every renderer once, starting from
 the next one each round, so that drift and the order hit all alike. Each render is timed
 by the wall clock and by the CPU time of the rendering thread, which other processes on a
 busy machine disturb far less. A shortcut's ratio is "all on" over "all on but it": below
-1 it saves time. The bytes of all five are compared: they must be the same.
+1 it saves time. The bytes of all six are compared: they must be the same.
 
     .venv/bin/python bench/shortcuts.py [--runs 15]
 """
@@ -34,6 +35,7 @@ RENDERERS = {
     "all": ALL,
     **{f"all but {name}": dataclasses.replace(ALL, **{name: False}) for name in SHORTCUTS},
     "none": NONE,
+    "all, again": ALL,
 }
 
 
@@ -85,7 +87,10 @@ def main() -> None:
         wall, cpu, same = rotated_ms(renderers, html, attachment, args.runs)
         cells = "".join(f"{f'{wall[n]:.1f} / {cpu[n]:.1f}':>24}" for n in RENDERERS)
         print(f"{label:<20}{cells}  {'same' if same else 'DIFFERENT'}", flush=True)
-        pairs = {name: f"all but {name}" for name in SHORTCUTS} | {"all (against none)": "none"}
+        pairs = {name: f"all but {name}" for name in SHORTCUTS} | {
+            "all (against none)": "none",
+            "A/A control": "all, again",
+        }
         for name, off in pairs.items():
             ratio = f"{wall['all'] / wall[off]:.2f} / {cpu['all'] / cpu[off]:.2f}"
             ratios.setdefault(name, []).append(f"{label} {ratio}")

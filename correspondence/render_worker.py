@@ -30,9 +30,8 @@ def settle(engine: Engine) -> None:
     """Warm ``engine`` and freeze what this process holds: from here on the garbage
     collector leaves the long-lived objects (WeasyPrint, the parsed stylesheet, the
     templates, Babel's data: some 110,000) out of its full collections, which otherwise
-    walk them all, a few times a render: 3–6 % of the mean render time and 10–40 % of
-    the 95th percentile (bench/history/gc_freeze.py). Collected first, so no garbage is frozen
-    with them."""
+    walk them all, a few times a render (measured in bench/history/gc_freeze.py; figures
+    in bench/README.md). Collected first, so no garbage is frozen with them."""
     engine.warm()
     gc.collect()
     gc.freeze()
@@ -147,8 +146,8 @@ def _document(shared: Shared) -> Validated:
         while len(_DOCUMENTS) > 2:
             _DOCUMENTS.popitem(last=False)
         # A long invoice is some 150,000 objects that live for all its sections: frozen,
-        # the collector stops walking them on every render (a 250-row section: 1.2-1.5 s
-        # → 1.08-1.11 s). Collected first, so no garbage is frozen with them.
+        # the collector stops walking them on every render (bench/README.md, "Long
+        # invoices"). Collected first, so no garbage is frozen with them.
         gc.collect()
         gc.freeze()
     return _DOCUMENTS[shared.key]
