@@ -9,8 +9,8 @@
   HTML head, and the validated payload attached as JSON (AFRelationship ``Source``).
 * Output is deterministic: dates come from the document, never from the clock.
 * Rendering uses WeasyPrint's public API, plus the shortcuts of :mod:`correspondence.pdf_fast`
-  (our own parse, a trimmed user-agent stylesheet, streams compressed once) unless they
-  are turned off; either way the bytes are the same.
+  (our own parse, a trimmed user-agent stylesheet) unless they are turned off; either way
+  the bytes are the same.
 * A WeasyPrint warning during a render is a defect in our templates; it is returned with
   the result and, in strict mode, raised as :class:`RenderError`.
 """
@@ -186,7 +186,6 @@ class PdfRenderer:
                     pdf_variant=variant,
                     attachments=files,
                     cache=images,
-                    finisher=pdf_fast.finisher(self.shortcuts, variant),
                 )
             except FatalURLFetchingError as error:
                 raise AssetNotAllowed(str(error)) from None

@@ -1,8 +1,8 @@
-"""Every use of WeasyPrint's and pydyf's private parts, each behind one switch.
+"""Every use of WeasyPrint's private parts, behind one switch.
 
 ``pdf.py`` renders through WeasyPrint's public API (``HTML(string=…)``, ``render``,
 ``write_pdf``) unless a :class:`Shortcuts` says otherwise; the shortcuts here lean on what
-WeasyPrint and pydyf do inside, not on what they document:
+WeasyPrint does inside, not on what it documents:
 
 * :attr:`Shortcuts.expat` parses our markup with expat (:func:`parse_xml`) and builds the
   HTML document from that tree, skipping ``HTML.__init__`` (which parses with tinyhtml5,
@@ -12,16 +12,14 @@ WeasyPrint and pydyf do inside, not on what they document:
   ``HTML._ua_stylesheets``) with a copy of its ``html5_ua.css`` less the universal rules
   for pseudo-elements our documents never have: each made WeasyPrint compute a style of
   its own for every element.
-* :attr:`Shortcuts.compress_once` compresses each stream of a PDF/A file once, in a
-  finisher that rewrites pydyf's streams: pydyf compresses a stream every time it
-  serializes it, and serializes every object twice when it hashes the file for the file
-  identifier PDF/A requires.
 
 Each gives the same PDF bytes as WeasyPrint's public API (tests/integration/
 test_pdf_shortcuts.py); ``bench/shortcuts.py`` measures what each saves. The settings'
 ``pdf_shortcuts`` (``CORRESPONDENCE_PDF_SHORTCUTS=off``) turns them all off: the escape
-hatch when an upgrade of WeasyPrint or pydyf breaks one. The versions are pinned in
-``pyproject.toml``.
+hatch when an upgrade of WeasyPrint breaks one. The versions are pinned in
+``pyproject.toml``. (A third shortcut, a finisher that compressed each stream of a PDF/A
+file once by rewriting pydyf's streams, did not pay for itself and was removed; see
+bench/README.md.)
 
 Tests and benchmarks count page layouts from WeasyPrint's progress log, whose text is not
 an API either: :func:`page_layouts` is the one place that reads it.
@@ -31,16 +29,13 @@ from __future__ import annotations
 
 import logging
 import re
-import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from xml.etree import ElementTree
 
 import cssselect2
-import pydyf
-import tinyhtml5
 import weasyprint.css
 from weasyprint import CSS, HTML
 from weasyprint.css.counters import CounterStyle
@@ -55,7 +50,6 @@ class Shortcuts:
 
     expat: bool = True
     user_agent: bool = True
-    compress_once: bool = True
 
     @property
     def own_document(self) -> bool:
@@ -65,7 +59,7 @@ class Shortcuts:
 
 
 ALL = Shortcuts()
-NONE = Shortcuts(expat=False, user_agent=False, compress_once=False)
+NONE = Shortcuts(expat=False, user_agent=False)
 
 
 # --- expat instead of tinyhtml5 -------------------------------------------------------------
@@ -79,12 +73,6 @@ def parse_xml(markup: str) -> ElementTree.Element:
         return ElementTree.fromstring(markup)  # noqa: S314 — our templates' output, see above
     except ElementTree.ParseError as error:
         raise RenderError(f"the document's markup is not well-formed XML: {error}") from None
-
-
-def parse_html5(markup: str) -> ElementTree.Element:
-    """``markup`` parsed as ``HTML.__init__`` parses it (tinyhtml5)."""
-    root: ElementTree.Element = tinyhtml5.parse(markup, namespace_html_elements=False)
-    return root
 
 
 # --- the trimmed user-agent stylesheet ------------------------------------------------------
@@ -162,37 +150,6 @@ def html_document(
     """The document to render, parsed by expat or with the trimmed user-agent stylesheet
     as ``shortcuts`` say (for :attr:`Shortcuts.own_document`)."""
     return _Html(markup, shortcuts=shortcuts, base_url=base_url, url_fetcher=url_fetcher)
-
-
-# --- streams compressed once ----------------------------------------------------------------
-
-_STREAM_START = b">>\nstream\n"
-_STREAM_END = b"\nendstream"
-
-
-def compress_streams_once(document: object, pdf: pydyf.PDF) -> None:
-    """A ``write_pdf`` finisher: compress each stream now, once, and store the result
-    (at zlib level 9, as pydyf does), so that writing the file and hashing it for its
-    identifier compress nothing again."""
-    for stream in pdf.objects:
-        if not isinstance(stream, pydyf.Stream) or not stream.compress:
-            continue
-        plain = pydyf.Stream(stream.stream).data  # << /Length n >> stream … endstream
-        raw = plain[plain.index(_STREAM_START) + len(_STREAM_START) : -len(_STREAM_END)]
-        packer = zlib.compressobj(level=9)
-        stream.stream = [packer.compress(raw) + packer.flush()]
-        stream.compress = False
-        stream.extra["Filter"] = "/FlateDecode"
-
-
-def finisher(
-    shortcuts: Shortcuts, variant: str | None
-) -> Callable[[object, pydyf.PDF], None] | None:
-    """The ``write_pdf`` finisher for ``shortcuts``, or None. Only a PDF/A variant writes a
-    file identifier, so only then are streams serialized twice."""
-    if shortcuts.compress_once and variant is not None:
-        return compress_streams_once
-    return None
 
 
 # --- WeasyPrint's progress log --------------------------------------------------------------

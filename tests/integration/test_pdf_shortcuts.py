@@ -1,16 +1,14 @@
-"""The renderer's shortcuts through WeasyPrint's and pydyf's private parts
+"""The renderer's shortcuts through WeasyPrint's private parts
 (``correspondence/pdf_fast.py``) change no byte of any document: every sample, in every
 locale, renders to the same PDF with the shortcuts on, with them off, and with stock
 ``weasyprint.HTML(string=…).write_pdf(…)`` given the same fetcher, fonts and options."""
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import pydyf
 import pytest
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
@@ -110,12 +108,8 @@ def test_a_page_number_overlay_is_the_same_pdf_three_ways(
 
 @pytest.mark.parametrize(
     "only",
-    [
-        Shortcuts(expat=True, user_agent=False, compress_once=False),
-        Shortcuts(expat=False, user_agent=True, compress_once=False),
-        Shortcuts(expat=False, user_agent=False, compress_once=True),
-    ],
-    ids=["expat", "user_agent", "compress_once"],
+    [Shortcuts(expat=True, user_agent=False), Shortcuts(expat=False, user_agent=True)],
+    ids=["expat", "user_agent"],
 )
 def test_each_shortcut_alone_gives_the_same_bytes(
     engine: Engine, stock: Stock, only: Shortcuts
@@ -129,8 +123,8 @@ def test_each_shortcut_alone_gives_the_same_bytes(
 def test_with_the_shortcuts_off_nothing_private_is_reached(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Off, the renderer builds ``weasyprint.HTML`` itself and passes no finisher: each
-    entry into pdf_fast's private parts would fail the render if it were used."""
+    """Off, the renderer builds ``weasyprint.HTML`` itself: each entry into pdf_fast's
+    private parts would fail the render if it were used."""
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("a shortcut was taken")
@@ -138,7 +132,7 @@ def test_with_the_shortcuts_off_nothing_private_is_reached(
     html, payload_json = _document(engine, sample_with_lines(3), "en-GB")
     fast = engine.pdf.render(html, attachments=[payload_json], stamp=STAMP)
     renderer = pdf.PdfRenderer(shortcuts=False)
-    for name in ("_Html", "compress_streams_once", "parse_xml", "trimmed_user_agent"):
+    for name in ("_Html", "html_document", "parse_xml", "trimmed_user_agent"):
         monkeypatch.setattr(pdf_fast, name, refuse)
     rendered = renderer.render(html, attachments=[payload_json], stamp=STAMP)
     assert rendered.pages == fast.pages > 0
@@ -169,27 +163,3 @@ def test_the_trimmed_stylesheet_keeps_list_markers_and_drops_footnote_rules() ->
 def test_a_rule_missing_upstream_stops_the_renderer() -> None:
     with pytest.raises(RuntimeError, match="no-such-pseudo"):
         pdf_fast.user_agent_stylesheet({"::marker {": None, "::no-such-pseudo {": None})
-
-
-def test_the_finisher_leaves_pydyf_no_stream_to_compress(engine: Engine) -> None:
-    """After compress_streams_once every stream holds its deflated bytes and is marked
-    not to be compressed, so writing the file and hashing it for its identifier compress
-    nothing again; the bytes inflate back to what pydyf would have compressed."""
-    html = engine.html(engine.validate(sample_with_lines(3)), link_css=False)
-    document = weasyprint.HTML(
-        string=html, base_url=ASSET_ORIGIN, url_fetcher=engine.pdf.fetcher
-    ).render(stylesheets=[engine.pdf.stylesheet], font_config=engine.pdf.font_config)
-    seen: list[tuple[bytes, pydyf.Stream]] = []
-
-    def finisher(doc: object, written: pydyf.PDF) -> None:
-        streams = [o for o in written.objects if isinstance(o, pydyf.Stream) and o.compress]
-        plain = [pydyf.Stream(o.stream).data for o in streams]
-        pdf_fast.compress_streams_once(doc, written)
-        seen.extend(zip(plain, streams, strict=True))
-
-    document.write_pdf(pdf_variant=pdf.PDF_VARIANT, finisher=finisher)
-    assert len(seen) >= 4  # page contents, fonts, the colour profile, the metadata
-    for plain, stream in seen:
-        assert stream.compress is False and stream.extra["Filter"] == "/FlateDecode"
-        (deflated,) = stream.stream
-        assert plain.endswith(zlib.decompress(deflated) + b"\nendstream")
