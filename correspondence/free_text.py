@@ -23,8 +23,7 @@ from correspondence.bounds import TEXT_MAX
 
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 """Control characters other than tab and line breaks, lone surrogates and the two
-non-characters: nothing a letter can print, and what XML 1.0 (which our documents are
-parsed as, ``pdf_fast.parse_xml``) does not allow."""
+non-characters: nothing a letter can print, and what XML 1.0 does not allow."""
 
 
 FONTS_DIR = Path(__file__).parent / "assets" / "fonts"

@@ -8,9 +8,9 @@
 * Output is PDF/A-3b with title, author, subject, keywords and language taken from the
   HTML head, and the validated payload attached as JSON (AFRelationship ``Source``).
 * Output is deterministic: dates come from the document, never from the clock.
-* Rendering uses WeasyPrint's public API, plus the shortcuts of :mod:`correspondence.pdf_fast`
-  (our own parse, a trimmed user-agent stylesheet) unless they are turned off; either way
-  the bytes are the same.
+* Rendering uses WeasyPrint's public API, plus the shortcut of :mod:`correspondence.pdf_fast`
+  (a trimmed user-agent stylesheet) unless it is turned off; either way the bytes are the
+  same.
 * A WeasyPrint warning during a render is a defect in our templates; it is returned with
   the result and, in strict mode, raised as :class:`RenderError`.
 """
@@ -127,7 +127,7 @@ class PdfRenderer:
     CPU-bound anyway).
 
     ``shortcuts`` are those of :mod:`correspondence.pdf_fast` it takes: all (``True``, the
-    default), none (``False``: WeasyPrint's public API only) or some (a ``Shortcuts``)."""
+    default), none (``False``: WeasyPrint's public API only), or a ``Shortcuts``."""
 
     def __init__(
         self,
@@ -200,7 +200,5 @@ class PdfRenderer:
 
     def _html(self, markup: str) -> HTML:
         if self.shortcuts.own_document:
-            return pdf_fast.html_document(
-                markup, self.shortcuts, base_url=ASSET_ORIGIN, url_fetcher=self.fetcher
-            )
+            return pdf_fast.html_document(markup, base_url=ASSET_ORIGIN, url_fetcher=self.fetcher)
         return HTML(string=markup, base_url=ASSET_ORIGIN, url_fetcher=self.fetcher)

@@ -16,11 +16,9 @@ from weasyprint.text.fonts import FontConfiguration
 from correspondence import pdf, pdf_fast
 from correspondence.config import Settings
 from correspondence.engine import PAYLOAD_ATTACHMENT, Engine
-from correspondence.errors import RenderError
 from correspondence.formatting import SUPPORTED_LOCALES
 from correspondence.kinds import SAMPLES_DIR
 from correspondence.kinds.premium_invoice import sample_with_lines
-from correspondence.pdf_fast import Shortcuts
 from correspondence.templating import ASSET_ORIGIN
 from tests.conftest import in_language, load_sample
 
@@ -106,20 +104,6 @@ def test_a_page_number_overlay_is_the_same_pdf_three_ways(
     assert fast.data == stock(html)
 
 
-@pytest.mark.parametrize(
-    "only",
-    [Shortcuts(expat=True, user_agent=False), Shortcuts(expat=False, user_agent=True)],
-    ids=["expat", "user_agent"],
-)
-def test_each_shortcut_alone_gives_the_same_bytes(
-    engine: Engine, stock: Stock, only: Shortcuts
-) -> None:
-    html, payload_json = _document(engine, load_sample("01_renewal_pack_es-ES.json"), "es-ES")
-    renderer = pdf.PdfRenderer(shortcuts=only)
-    rendered = renderer.render(html, attachments=[payload_json], stamp=STAMP)
-    assert rendered.data == stock(html, (payload_json,), pdf.PDF_VARIANT)
-
-
 def test_with_the_shortcuts_off_nothing_private_is_reached(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -132,7 +116,7 @@ def test_with_the_shortcuts_off_nothing_private_is_reached(
     html, payload_json = _document(engine, sample_with_lines(3), "en-GB")
     fast = engine.pdf.render(html, attachments=[payload_json], stamp=STAMP)
     renderer = pdf.PdfRenderer(shortcuts=False)
-    for name in ("_Html", "html_document", "parse_xml", "trimmed_user_agent"):
+    for name in ("_Html", "html_document", "trimmed_user_agent"):
         monkeypatch.setattr(pdf_fast, name, refuse)
     rendered = renderer.render(html, attachments=[payload_json], stamp=STAMP)
     assert rendered.pages == fast.pages > 0
@@ -144,12 +128,6 @@ def test_the_setting_turns_the_shortcuts_off(monkeypatch: pytest.MonkeyPatch) ->
     assert Engine(Settings()).pdf.shortcuts == pdf_fast.NONE
     monkeypatch.setenv("CORRESPONDENCE_PDF_SHORTCUTS", "on")
     assert Engine(Settings()).pdf.shortcuts == pdf_fast.ALL
-
-
-def test_markup_that_is_not_well_formed_stops_the_render(engine: Engine) -> None:
-    """A template that stops writing XML fails loudly, never renders something else."""
-    with pytest.raises(RenderError, match="not well-formed"):
-        engine.pdf.render("<html><body><p>one<br>two</p></body></html>", stamp=STAMP)
 
 
 def test_the_trimmed_stylesheet_keeps_list_markers_and_drops_footnote_rules() -> None:
