@@ -36,7 +36,7 @@ from correspondence.engine import Engine
 from correspondence.kinds import KINDS, Validated
 from correspondence.kinds.premium_invoice import sample_with_lines
 from correspondence.pdf import load_assets
-from correspondence.renderers import settle
+from correspondence.render_worker import settle
 from correspondence.templating import ASSET_ORIGIN
 
 CHROMIUM = "/usr/bin/chromium"

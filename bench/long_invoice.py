@@ -18,7 +18,7 @@ from procs import descendants, peak_rss
 from correspondence.config import Settings
 from correspondence.kinds import validate
 from correspondence.kinds.premium_invoice import sample_with_lines
-from correspondence.renderers import ProcessRenderers
+from correspondence.workers import ProcessRenderers
 
 MB = 2**20
 

@@ -38,9 +38,7 @@ def caching(engine: Engine, validated: Validated, runs: int) -> None:
 
     def before() -> None:
         document = HTML(string=linked, base_url=ASSET_ORIGIN, url_fetcher=renderer.fetcher)
-        document.render(font_config=renderer._font_config, cache=renderer._cache).write_pdf(
-            pdf_variant=PDF_VARIANT
-        )
+        document.render(font_config=renderer.font_config).write_pdf(pdf_variant=PDF_VARIANT)
 
     def after() -> None:
         renderer.render(engine.html(validated, link_css=False), stamp=issue_moment(validated.doc))

@@ -17,7 +17,7 @@ from procs import descendants, peak_rss
 
 from correspondence.config import Settings
 from correspondence.kinds import KINDS, Validated, validate
-from correspondence.renderers import ProcessRenderers
+from correspondence.workers import ProcessRenderers
 
 MB = 2**20
 DOCUMENTS = {

@@ -71,7 +71,7 @@ def _batch(args: argparse.Namespace, engine: Engine | None) -> int:
 
     from rich.progress import Progress
 
-    from correspondence.renderers import build_renderers
+    from correspondence.workers import build_renderers
 
     assert engine is not None
     lines = [

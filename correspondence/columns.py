@@ -160,7 +160,7 @@ def invoice_line_widths(
     widths = _measure_invoice_lines(doc, fig, headers, tax_names, fmt)
     with _RECENT_LOCK:
         _RECENT[key] = (doc, fig, widths)
-        while len(_RECENT) > 2:  # as many as a worker keeps (renderers._DOCUMENTS)
+        while len(_RECENT) > 2:  # as many as a worker keeps (render_worker._DOCUMENTS)
             _RECENT.popitem(last=False)
     return widths
 

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     strict_rendering: bool = Field(
         default=True, description="Refuse a render when WeasyPrint warns (a template defect)."
     )
+    pdf_shortcuts: bool = Field(
+        default=True,
+        description="Take the renderer's shortcuts through WeasyPrint's private parts "
+        "(correspondence/pdf_fast.py); off, rendering uses its public API only. Same bytes.",
+    )
     data_dir: Path = Field(
         default=Path("var"),
         description="Where the embedded defaults keep the SQLite database, archive and outbox.",

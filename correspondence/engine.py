@@ -123,7 +123,7 @@ class Engine:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.env = build_environment(settings.templates_dir)
-        self.pdf = PdfRenderer(strict=settings.strict_rendering)
+        self.pdf = PdfRenderer(strict=settings.strict_rendering, shortcuts=settings.pdf_shortcuts)
         self.template_hash = fingerprint(settings.templates_dir, ASSETS_DIR)
         self.template_version = f"{__version__}+{self.template_hash[:12]}"
         # Our packaged stylesheet, inlined in HTML previews; never request data.
@@ -137,7 +137,7 @@ class Engine:
     def warm(self) -> None:
         """Load now what renders would load on first use: every kind's template in every
         locale with the Babel data its formatting needs, and WeasyPrint's fonts and caches
-        (one letter rendered). A worker then freezes it all (``renderers.settle``)."""
+        (one letter rendered). A worker then freezes it all (``render_worker.settle``)."""
         samples = {name: self.validate(kind.sample()) for name, kind in KINDS.items()}
         for validated in samples.values():
             for locale in locales_of(validated):

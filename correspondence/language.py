@@ -1,6 +1,6 @@
 """One language per document (docs/language.md).
 
-A payload's free text (:class:`~correspondence.models.Text`) is written in
+A payload's free text (:class:`~correspondence.free_text.Text`) is written in
 ``document.text_language`` (by default the language of ``document.locale``), or per field
 in several languages (``{"es": "…", "en": "…"}``). A document renders in a locale only if
 every free text it prints exists in that locale's language; otherwise the request is
@@ -16,8 +16,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from correspondence.errors import InvalidPayload, Problem
+from correspondence.free_text import Text
 from correspondence.kinds import Validated
-from correspondence.models import Text
 
 
 def language_of(locale: str) -> str:

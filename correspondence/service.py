@@ -20,9 +20,10 @@ from correspondence.mail import Mailer
 from correspondence.previews import Previews
 from correspondence.queries import Queries
 from correspondence.registry.store import Database, Registry
-from correspondence.renderers import EnginePool, Renderers, build_renderers
+from correspondence.renderers import EnginePool, Renderers
 from correspondence.results import Client, DocumentInfo, DocumentQuery, Staff
 from correspondence.scopes import SCOPES
+from correspondence.workers import build_renderers
 
 Clock = Callable[[], datetime]
 __all__ = ["SCOPES", "Client", "Clock", "DocumentInfo", "DocumentQuery", "Service", "Staff"]

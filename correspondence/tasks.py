@@ -30,7 +30,8 @@ from correspondence.bootstrap import build_service
 from correspondence.broker import ISSUE_TASK, QUEUE, celery_app
 from correspondence.config import Settings
 from correspondence.errors import Unavailable
-from correspondence.renderers import EnginePool, settle
+from correspondence.render_worker import settle
+from correspondence.renderers import EnginePool
 from correspondence.service import Service
 
 LOG = logging.getLogger(__name__)

@@ -114,16 +114,6 @@ def pdf_pages_text(data: bytes) -> list[str]:
     return [page.extract_text() for page in pdf_reader(data).pages]
 
 
-def page_layouts(records: list[logging.LogRecord]) -> list[int]:
-    """The pages WeasyPrint laid out, in order, from its progress log (captured at INFO on
-    ``weasyprint.progress``); a page laid out again appears again."""
-    return [
-        int(r.args[0])  # type: ignore[call-overload]
-        for r in records
-        if r.msg == "Step 5 - Creating layout - Page %d" and isinstance(r.args, tuple)
-    ]
-
-
 def flat(text: str) -> str:
     """Collapse every run of whitespace (line breaks from layout, NBSP) to one space."""
     return " ".join(text.replace("\u00a0", " ").replace("\u202f", " ").split())

@@ -1,5 +1,5 @@
 """Workers that freeze their warm objects out of the garbage collector
-(`correspondence.renderers.settle`, as shipped) against workers that do not, in one run.
+(`correspondence.render_worker.settle`, as shipped) against workers that do not, in one run.
 
 Two single-worker pools, started the same way but for the freeze, render the same
 documents in turn, so both see the same machine. Python's full collections walk every
@@ -19,7 +19,7 @@ from pairs import interleaved_ms
 from correspondence.config import Settings
 from correspondence.kinds import KINDS, validate
 from correspondence.kinds.premium_invoice import sample_with_lines
-from correspondence.renderers import ProcessRenderers
+from correspondence.workers import ProcessRenderers
 
 
 def p95(values: list[float]) -> float:

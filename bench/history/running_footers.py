@@ -31,6 +31,7 @@ from correspondence.formatting import SUPPORTED_LOCALES
 from correspondence.kinds import KINDS
 from correspondence.kinds.premium_invoice import sample_with_lines
 from correspondence.pdf import PDF_VARIANT, STYLESHEET_URL, PdfRenderer, load_assets
+from correspondence.pdf_fast import PROGRESS_LOGGER, page_layouts
 
 FIRST_PACK_RULE = "/* Each component's footer runs under a name of its own"
 LAST_PACK_RULE = "section.component > h1.component-title { margin-break: auto; }\n"
@@ -53,7 +54,6 @@ OLD_OVERLAY = """<!DOCTYPE html>
 </body>
 </html>
 """
-PAGE_LAYOUT = "Step 5 - Creating layout - Page %d"
 
 
 def before() -> PdfRenderer:
@@ -73,15 +73,15 @@ def before() -> PdfRenderer:
 class _Layouts(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.INFO)
-        self.count = 0
+        self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.count += record.msg == PAGE_LAYOUT
+        self.records.append(record)
 
 
 def render(renderer: PdfRenderer, html: str, variant: str | None) -> tuple[bytes, int, int]:
     """One render: its bytes, its pages, and how many page layouts it took."""
-    logger = logging.getLogger("weasyprint.progress")
+    logger = logging.getLogger(PROGRESS_LOGGER)
     handler, level = _Layouts(), logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
@@ -90,7 +90,7 @@ def render(renderer: PdfRenderer, html: str, variant: str | None) -> tuple[bytes
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
-    return rendered.data, rendered.pages, handler.count
+    return rendered.data, rendered.pages, len(page_layouts(handler.records))
 
 
 def row(label: str, renders: list[tuple[bytes, int, int]], ms: dict[str, float]) -> str:

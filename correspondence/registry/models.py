@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from correspondence.models import (
+from correspondence.bounds import (
     INVOICE_NUMBER_MAX,
     NAME_MAX,
     POLICY_NUMBER_MAX,

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from correspondence.renderers import ProcessRenderers
+from correspondence.workers import ProcessRenderers
 from tests.api.conftest import Api, fast_settings
 from tests.api.test_documents import unnumbered_es_invoice
 from tests.conftest import load_sample

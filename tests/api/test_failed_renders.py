@@ -17,7 +17,8 @@ from correspondence.bootstrap import build_service
 from correspondence.config import Settings
 from correspondence.errors import RenderError
 from correspondence.kinds import Validated
-from correspondence.renderers import EnginePool, ProcessRenderers, Rendered
+from correspondence.renderers import EnginePool, Rendered
+from correspondence.workers import ProcessRenderers
 from tests.api.conftest import Api, fast_settings
 from tests.api.test_documents import unnumbered_es_invoice
 from tests.conftest import load_sample

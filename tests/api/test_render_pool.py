@@ -12,7 +12,7 @@ from typing import Any
 from correspondence.bootstrap import build_service
 from correspondence.config import Settings
 from correspondence.kinds.premium_invoice import sample_with_lines
-from correspondence.renderers import ProcessRenderers
+from correspondence.workers import ProcessRenderers
 from tests.api.conftest import Api, fast_settings
 from tests.conftest import load_sample, pdf_reader
 from tests.servers import api_server

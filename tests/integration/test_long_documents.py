@@ -17,8 +17,10 @@ from correspondence.engine import PAYLOAD_ATTACHMENT, Engine, sections
 from correspondence.formatting import Formatter
 from correspondence.kinds import validate
 from correspondence.kinds.premium_invoice import sample_with_lines
-from correspondence.renderers import ProcessRenderers, WorkerDied, _ping
-from tests.conftest import flat, page_layouts, pdf_pages_text, pdf_reader
+from correspondence.pdf_fast import page_layouts
+from correspondence.render_worker import ping as _ping
+from correspondence.workers import ProcessRenderers, WorkerDied
+from tests.conftest import flat, pdf_pages_text, pdf_reader
 
 ROWS = 20  # small sections, so that a test invoice of 70 lines has four of them
 
@@ -126,7 +128,7 @@ def test_workers_are_replaced_after_their_quota() -> None:
 
 
 def test_a_worker_settles_before_its_first_render_and_renders_the_same() -> None:
-    """Each worker warms its engine and freezes what it holds (renderers.settle); one
+    """Each worker warms its engine and freezes what it holds (render_worker.settle); one
     told not to freezes nothing, and both render the same bytes."""
     letter = validate(sample_with_lines(3))
     frozen, counts, pdfs = ProcessRenderers(Settings(), size=1), {}, {}

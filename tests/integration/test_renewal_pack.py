@@ -17,7 +17,8 @@ from pypdf import PdfReader
 from correspondence.engine import PAYLOAD_ATTACHMENT, Engine
 from correspondence.errors import InvalidPayload
 from correspondence.kinds.renewal_pack import PackFigures
-from tests.conftest import es_invoice, flat, in_language, load_sample, page_layouts, pdf_pages_text
+from correspondence.pdf_fast import page_layouts
+from tests.conftest import es_invoice, flat, in_language, load_sample, pdf_pages_text
 
 LABELS = {
     "es-ES": [

@@ -22,7 +22,7 @@ from pydantic.fields import FieldInfo
 from pydantic.networks import EmailStr, HttpUrl
 from sqlalchemy import String, inspect
 
-from correspondence import models
+from correspondence import bounds, free_text, models
 from correspondence.kinds import KINDS
 from correspondence.kinds.premium_invoice import InvoiceHeader
 from correspondence.registry import migrate, open_database
@@ -40,7 +40,7 @@ def _constraints(metadata: list[Any]) -> dict[str, Any]:
             found["low"] = True
         elif isinstance(item, annotated_types.Le | annotated_types.Lt):
             found["high"] = True
-        elif isinstance(item, AfterValidator) and item.func is models._in_years:
+        elif isinstance(item, AfterValidator) and item.func is bounds._in_years:
             found["years"] = True
         elif hasattr(item, "max_digits") and item.max_digits is not None:
             found["max_digits"] = item.max_digits
@@ -87,7 +87,7 @@ def _unbounded(annotation: Any, metadata: list[Any], at: str, seen: set[type]) -
         ]
     if annotation is str:
         return [] if "max_length" in bounds else [f"{at}: string without max_length"]
-    if annotation is models.Text:  # its own validator bounds it (test_free_text_is_bounded)
+    if annotation is free_text.Text:  # its own validator bounds it (test_free_text_is_bounded)
         return []
     if annotation is Decimal:
         ok = "max_digits" in bounds and "decimal_places" in bounds
@@ -111,12 +111,12 @@ def test_every_payload_field_is_bounded() -> None:
 def test_the_sweep_finds_an_unbounded_field() -> None:
     """The sweep itself: each kind of missing bound is reported."""
 
-    class Loose(models.Model):
+    class Loose(free_text.Model):
         text: str
         maybe: str | None = None
         amount: Decimal
         count: int
-        items: list[models.Label]
+        items: list[bounds.Label]
         day: date
 
     found = _unbounded(Loose, [], "loose", set())
@@ -185,10 +185,10 @@ def test_the_migrated_schema_has_the_lengths_of_the_orm(tmp_path: Path) -> None:
 def test_free_text_is_bounded() -> None:
     """Free text, in one language or per language, is refused past TEXT_MAX characters."""
 
-    class Note(models.Model):
-        text: models.Text
+    class Note(free_text.Model):
+        text: free_text.Text
 
-    limit = models.TEXT_MAX
+    limit = bounds.TEXT_MAX
     assert Note.model_validate({"text": "a" * limit}).text == "a" * limit
     for too_long in ("a" * (limit + 1), {"es": "a", "en": "a" * (limit + 1)}):
         with pytest.raises(ValueError, match=f"at most {limit} characters"):

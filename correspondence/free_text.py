@@ -1,0 +1,205 @@
+"""Free text in a payload (:class:`Text`, in one or several languages) and the base of
+every payload model (:class:`Model`), which refuses text our documents cannot print."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import core_schema
+
+from correspondence.bounds import TEXT_MAX
+
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+"""Control characters other than tab and line breaks, lone surrogates and the two
+non-characters: nothing a letter can print, and what XML 1.0 does not allow."""
+
+
+FONTS_DIR = Path(__file__).parent / "assets" / "fonts"
+
+
+@cache
+def drawable() -> frozenset[str]:
+    """The characters every packaged face draws (regular, bold and italic: any text may be
+    set in any of them), and the white space a text may hold. Read once, with fontTools."""
+    from fontTools.ttLib import TTFont
+
+    faces = []
+    for path in sorted(FONTS_DIR.glob("*.ttf")):
+        with TTFont(path, lazy=True) as font:
+            faces.append(set(font.getBestCmap()))
+    common = set.intersection(*faces)
+    return frozenset(chr(c) for c in common) | frozenset("\t\n\r")
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, Text):
+        return [value, *value.translations.values()]
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [text for item in value for text in _texts(item)]
+    if isinstance(value, dict):
+        return [text for item in value.items() for text in _texts(item)]
+    return []  # numbers, dates, and nested models (checked by their own validator)
+
+
+# -- free text and its language ---------------------------------------------------------
+
+Language = Literal["es", "en"]
+LANGUAGES: tuple[Language, ...] = ("es", "en")
+
+_MONTHS = (
+    "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|"
+    "noviembre|diciembre|january|february|march|april|may|june|july|august|september|"
+    "october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|ene|abr|ago|dic"
+)
+_FIGURES = (
+    ("an amount", re.compile(r"[$€£]\s?\d|\d\s?[€£]|\b(?:MXN|EUR|USD|GBP|M\.N\.)\s?\d", re.I)),
+    (
+        "an amount",
+        re.compile(r"\d\s?(?:MXN|EUR|USD|GBP|M\.N\.|pesos|euros|dollars|dólares)\b", re.I),
+    ),
+    (
+        "an amount",
+        re.compile(r"\b\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,2})?\b|\b\d+[.,]\d{2}\b(?![.,]\d)"),
+    ),
+    ("a date", re.compile(r"\b\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}\b")),
+    ("a date", re.compile(rf"\b\d{{1,2}}\.?\s+(?:de\s+)?(?:{_MONTHS})\b", re.I)),
+    ("a date", re.compile(rf"\b(?:{_MONTHS})\.?\s+(?:de\s+)?\d{{1,4}}\b", re.I)),
+)
+"""What a free text must not state: a figure the customer reads is a typed field the
+service formats in the reader's locale (an amount, a date)."""
+
+
+def _no_figures(text: str) -> str:
+    for what, pattern in _FIGURES:
+        found = pattern.search(text)
+        if found:
+            raise ValueError(
+                f"free text must not state {what} ({found.group().strip()!r}): give it as a "
+                "typed field, which the service formats in the reader's locale"
+            )
+    return text
+
+
+class Text(str):
+    """Free text the customer reads. As a string it is the text in the payload's text
+    language (``document.text_language``); ``translations`` holds it in every language
+    the payload gives when the field is written ``{"es": "…", "en": "…"}``."""
+
+    translations: Mapping[str, str]
+    max_length = TEXT_MAX
+    """Each language's text is at most this long (the bounds sweep reads it)."""
+
+    def __new__(cls, value: str, translations: Mapping[str, str] | None = None) -> Text:
+        text = super().__new__(cls, value)
+        text.translations = dict(translations or {})
+        return text
+
+    def available_in(self, language: str, text_language: str) -> bool:
+        """Whether this text can be printed in ``language``."""
+        return language in self.translations or (
+            not self.translations and language == text_language
+        )
+
+    def in_language(self, language: str) -> Text:
+        """The same text in ``language`` (which :meth:`available_in` said it has)."""
+        if not self.translations:
+            return self
+        return Text(self.translations[language], self.translations)
+
+    @classmethod
+    def _validate(cls, value: object, info: ValidationInfo) -> Text:
+        language = (info.context or {}).get("text_language")
+        if isinstance(value, str):
+            return cls(_no_figures(_non_empty(_bounded(value))))
+        if not isinstance(value, dict) or not value:
+            raise ValueError('must be a text, or the text per language: {"es": "…", "en": "…"}')
+        texts: dict[str, str] = {}
+        for key, each in value.items():
+            if key not in LANGUAGES:
+                raise ValueError(f"{key!r} is not a language; use {' or '.join(LANGUAGES)}")
+            if not isinstance(each, str):
+                raise ValueError(f"the {key!r} text must be a string")
+            texts[key] = _no_figures(_non_empty(_bounded(each)))
+        if language is None:
+            return cls(next(iter(texts.values())), texts)
+        if language not in texts:
+            raise ValueError(f"has no {language!r} text, the language of the payload's text")
+        return cls(texts[language], texts)
+
+    @staticmethod
+    def _serialize(value: Text) -> str | dict[str, str]:
+        return dict(value.translations) if value.translations else str(value)
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, _source: type[Any], _handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.with_info_plain_validator_function(
+            cls._validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(cls._serialize),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, _schema: core_schema.CoreSchema, _handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        text = {"type": "string", "minLength": 1, "maxLength": TEXT_MAX}
+        per_language = {
+            "type": "object",
+            "properties": {lang: text for lang in LANGUAGES},
+            "additionalProperties": False,
+            "minProperties": 1,
+        }
+        return {"anyOf": [text, per_language], "description": "free text (docs/language.md)"}
+
+
+def _bounded(text: str) -> str:
+    if len(text) > TEXT_MAX:
+        raise ValueError(f"must be at most {TEXT_MAX} characters, not {len(text)}")
+    return text
+
+
+def _non_empty(text: str) -> str:
+    stripped = text.strip()
+    if not stripped:
+        raise ValueError("must not be empty")
+    return stripped
+
+
+class Model(BaseModel):
+    """Base of every payload model: frozen, no unknown fields, no coercion from floats,
+    no unprintable characters in its text."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _printable(cls, value: Any) -> Any:
+        for text in _texts(value):
+            found = _UNPRINTABLE.search(text)
+            if found:
+                code = f"U+{ord(found.group()):04X}"
+                raise ValueError(f"contains the unprintable character {code} at {found.start()}")
+            fonts = drawable()
+            missing = [c for c in dict.fromkeys(text) if c not in fonts]
+            if missing:
+                codes = ", ".join(f"U+{ord(c):04X}" for c in missing[:5])
+                more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+                raise ValueError(
+                    f"contains characters the documents' fonts cannot draw: {codes}{more}"
+                )
+        return value

@@ -1,0 +1,143 @@
+"""The renderer's shortcuts through WeasyPrint's private parts
+(``correspondence/pdf_fast.py``) change no byte of any document: every sample, in every
+locale, renders to the same PDF with the shortcuts on, with them off, and with stock
+``weasyprint.HTML(string=…).write_pdf(…)`` given the same fetcher, fonts and options."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import weasyprint
+from weasyprint.text.fonts import FontConfiguration
+
+from correspondence import pdf, pdf_fast
+from correspondence.config import Settings
+from correspondence.engine import PAYLOAD_ATTACHMENT, Engine
+from correspondence.formatting import SUPPORTED_LOCALES
+from correspondence.kinds import SAMPLES_DIR
+from correspondence.kinds.premium_invoice import sample_with_lines
+from correspondence.templating import ASSET_ORIGIN
+from tests.conftest import in_language, load_sample
+
+STAMP = datetime(2026, 1, 1, tzinfo=UTC)
+SAMPLES = sorted(path.name for path in SAMPLES_DIR.glob("*.json"))
+
+Stock = Callable[..., bytes]
+
+
+@pytest.fixture(scope="module")
+def stock() -> Stock:
+    """WeasyPrint used as its documentation says, with the renderer's fetcher, fonts and
+    options: ``HTML(string=…)``, the document stylesheet as a ``CSS``, ``write_pdf``."""
+    fetcher = pdf.AssetFetcher(pdf.load_assets())
+    fonts = FontConfiguration()
+    css = weasyprint.CSS(url=pdf.STYLESHEET_URL, url_fetcher=fetcher, font_config=fonts)
+
+    def write(
+        html: str, attachments: tuple[pdf.PdfAttachment, ...] = (), variant: str | None = None
+    ) -> bytes:
+        files = [
+            weasyprint.Attachment(
+                string=a.data,
+                name=a.name,
+                description=a.description,
+                created=STAMP,
+                modified=STAMP,
+                relationship=a.relationship,
+            )
+            for a in attachments
+        ]
+        data = weasyprint.HTML(string=html, base_url=ASSET_ORIGIN, url_fetcher=fetcher).write_pdf(
+            stylesheets=[css], font_config=fonts, pdf_variant=variant, attachments=files
+        )
+        assert isinstance(data, bytes)
+        return data
+
+    return write
+
+
+@pytest.fixture(scope="module")
+def public() -> pdf.PdfRenderer:
+    """Our renderer with every shortcut off."""
+    return pdf.PdfRenderer(shortcuts=False)
+
+
+def _document(
+    engine: Engine, payload: dict[str, Any], locale: str
+) -> tuple[str, pdf.PdfAttachment]:
+    validated = engine.validate(in_language(payload, locale.split("-")[0]))
+    html = engine.html(validated, locale=locale, link_css=False)
+    body = validated.doc.model_dump_json(indent=2, exclude_unset=True, by_alias=True).encode()
+    return html, pdf.PdfAttachment(PAYLOAD_ATTACHMENT, body, "Validated request payload")
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+@pytest.mark.parametrize("sample", [*SAMPLES, "premium_invoice, 40 lines"])
+def test_every_sample_in_every_locale_is_the_same_pdf_three_ways(
+    engine: Engine, public: pdf.PdfRenderer, stock: Stock, sample: str, locale: str
+) -> None:
+    payload = sample_with_lines(40) if sample.endswith("lines") else load_sample(sample)
+    html, payload_json = _document(engine, payload, locale)
+    fast = engine.pdf.render(html, attachments=[payload_json], stamp=STAMP)
+    plain = public.render(html, attachments=[payload_json], stamp=STAMP)
+    assert engine.pdf.shortcuts == pdf_fast.ALL and public.shortcuts == pdf_fast.NONE
+    assert fast.pages == plain.pages > 0
+    assert fast.anchors == plain.anchors
+    assert fast.data == plain.data
+    assert fast.data == stock(html, (payload_json,), pdf.PDF_VARIANT)
+
+
+def test_a_page_number_overlay_is_the_same_pdf_three_ways(
+    engine: Engine, public: pdf.PdfRenderer, stock: Stock
+) -> None:
+    """The overlay numbering a document rendered in sections: a plain PDF, no PDF/A."""
+    validated = engine.validate(sample_with_lines(40))
+    html = engine.env.get_template("shared/page_numbers.html").render(
+        {**engine.context(validated, link_css=False), "pages": 9, "first": 3, "last": 5}
+    )
+    fast = engine.pdf.render(html, stamp=STAMP, variant=None)
+    assert fast.pages == 3
+    assert fast.data == public.render(html, stamp=STAMP, variant=None).data
+    assert fast.data == stock(html)
+
+
+def test_with_the_shortcuts_off_nothing_private_is_reached(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Off, the renderer builds ``weasyprint.HTML`` itself: each entry into pdf_fast's
+    private parts would fail the render if it were used."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a shortcut was taken")
+
+    html, payload_json = _document(engine, sample_with_lines(3), "en-GB")
+    fast = engine.pdf.render(html, attachments=[payload_json], stamp=STAMP)
+    renderer = pdf.PdfRenderer(shortcuts=False)
+    for name in ("_Html", "html_document", "trimmed_user_agent"):
+        monkeypatch.setattr(pdf_fast, name, refuse)
+    rendered = renderer.render(html, attachments=[payload_json], stamp=STAMP)
+    assert rendered.pages == fast.pages > 0
+    assert rendered.data == fast.data
+
+
+def test_the_setting_turns_the_shortcuts_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CORRESPONDENCE_PDF_SHORTCUTS", "off")
+    assert Engine(Settings()).pdf.shortcuts == pdf_fast.NONE
+    monkeypatch.setenv("CORRESPONDENCE_PDF_SHORTCUTS", "on")
+    assert Engine(Settings()).pdf.shortcuts == pdf_fast.ALL
+
+
+def test_the_trimmed_stylesheet_keeps_list_markers_and_drops_footnote_rules() -> None:
+    text = pdf_fast.user_agent_stylesheet()
+    assert ":is(li, summary)::marker {" in text
+    for gone in ("::footnote-call", "::footnote-marker", "::note-call", "::note-callback"):
+        assert gone not in text
+    assert "li { display: list-item }" in text
+
+
+def test_a_rule_missing_upstream_stops_the_renderer() -> None:
+    with pytest.raises(RuntimeError, match="no-such-pseudo"):
+        pdf_fast.user_agent_stylesheet({"::marker {": None, "::no-such-pseudo {": None})
