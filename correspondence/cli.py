@@ -128,13 +128,19 @@ def _read_text(path: Path) -> str:
 def _serve(args: argparse.Namespace, _engine: Engine | None) -> int:
     import uvicorn
 
+    from correspondence import logs
+
+    settings = Settings()
+    logs.configure(settings.log_format, settings.log_level)
     # The API is loaded by name: the core never imports it (see the import contracts).
+    # log_config=None: uvicorn keeps its loggers, and our handler formats their lines.
     uvicorn.run(
         "api.app:app_from_environment",
         factory=True,
         host=args.host,
         port=args.port,
-        log_level="info",
+        log_level=settings.log_level.lower(),
+        log_config=None,
     )
     return 0
 
@@ -275,9 +281,12 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _worker(args: argparse.Namespace, _: Engine | None) -> int:
+    from correspondence import logs
     from correspondence.tasks import run_worker
 
-    run_worker(Settings(), concurrency=args.concurrency, name=args.name)
+    settings = Settings()
+    logs.configure(settings.log_format, settings.log_level)
+    run_worker(settings, concurrency=args.concurrency, name=args.name)
     return 0
 
 

@@ -193,6 +193,22 @@ class Settings(BaseSettings):
         description="Key that signs download links; default: generated into {data_dir}/secret.key.",
     )
 
+    log_format: Literal["json", "console"] = Field(
+        default="json",
+        description="Log lines: one JSON object per line, or readable console text.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Least severe log level written."
+    )
+    webhook_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts a webhook endpoint may be registered at (HTTPS, or HTTP on the "
+        "loopback interface); empty: no webhook may be registered.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="How long one webhook call may take."
+    )
+
     def retry_delay(self, attempt: int) -> float:
         """Seconds before retry number ``attempt`` (1, 2, …): exponential, capped."""
         delay: float = self.retry_base_seconds * 2.0 ** (attempt - 1)

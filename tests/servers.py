@@ -3,6 +3,7 @@ the API itself under uvicorn. Each is a context manager that stops what it start
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -257,6 +258,8 @@ def settings_environment(settings: Settings) -> dict[str, str]:
             value = value.get_secret_value()
         if isinstance(value, bool):
             value = "true" if value else "false"
+        elif isinstance(value, list | dict):
+            value = json.dumps(value)
         env[f"CORRESPONDENCE_{name.upper()}"] = str(value)
     return env
 
