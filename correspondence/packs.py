@@ -34,7 +34,10 @@ def label_components(pdf: bytes, components: Sequence[Component]) -> bytes:
     # An incremental update appends the page labels after WeasyPrint's bytes, which stay
     # untouched: no re-encoding, object streams kept, PDF/A metadata as written.
     writer = PdfWriter(reader, incremental=True)
-    ordered = sorted(components, key=lambda c: c.first_page)
+    # Components flow on from one page to the next: of those that start on one page, the
+    # last names it (the page's top continues the one before, which its label already named).
+    starting = {c.first_page: c for c in sorted(components, key=lambda c: c.first_page)}
+    ordered = [starting[page] for page in sorted(starting)]
     total = len(reader.pages)
     for n, component in enumerate(ordered):
         last = ordered[n + 1].first_page - 1 if n + 1 < len(ordered) else total - 1
