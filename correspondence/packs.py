@@ -34,19 +34,25 @@ def label_components(pdf: bytes, components: Sequence[Component]) -> bytes:
     # An incremental update appends the page labels after WeasyPrint's bytes, which stay
     # untouched: no re-encoding, object streams kept, PDF/A metadata as written.
     writer = PdfWriter(reader, incremental=True)
-    # Components flow on from one page to the next: of those that start on one page, the
-    # last names it (the page's top continues the one before, which its label already named).
-    starting = {c.first_page: c for c in sorted(components, key=lambda c: c.first_page)}
-    ordered = [starting[page] for page in sorted(starting)]
+    # Components flow on from one page to the next. The first component that starts on a
+    # page names it; one that starts lower on a page already named names the pages after,
+    # counting from 2, if it runs on to them.
     total = len(reader.pages)
-    for n, component in enumerate(ordered):
-        last = ordered[n + 1].first_page - 1 if n + 1 < len(ordered) else total - 1
+    ordered = sorted(components, key=lambda c: c.first_page)
+    starts = {c.first_page for c in ordered}
+    named: dict[int, tuple[int, Component]] = {}  # first page → first number, component
+    for component in ordered:
+        page = component.first_page
+        if page not in named:
+            named[page] = (1, component)
+        elif page + 1 < total and page + 1 not in starts:
+            named[page + 1] = (2, component)
+    firsts = sorted(named)
+    for n, page in enumerate(firsts):
+        number, component = named[page]
+        last = firsts[n + 1] - 1 if n + 1 < len(firsts) else total - 1
         writer.set_page_label(
-            component.first_page,
-            last,
-            style=PageLabelStyle.DECIMAL,
-            prefix=f"{component.label} ",
-            start=1,
+            page, last, style=PageLabelStyle.DECIMAL, prefix=f"{component.label} ", start=number
         )
     out = io.BytesIO()
     writer.write(out)
