@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.constants import PageLabelStyle
+from pypdf.generic import DictionaryObject
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,22 @@ def label_components(pdf: bytes, components: Sequence[Component]) -> bytes:
         writer.set_page_label(
             page, last, style=PageLabelStyle.DECIMAL, prefix=f"{component.label} ", start=number
         )
+    _keep_info(writer, reader)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def _keep_info(writer: PdfWriter, reader: PdfReader) -> None:
+    """Have the update's trailer name the document information (Title, Author, Subject…).
+
+    pypdf's incremental update writes ``/Info`` into its cross-reference stream only when
+    the dictionary changed, and readers such as poppler's ``pdfinfo`` do not look for it
+    in the previous trailer: the pack showed no Title, Author or Subject. A copy of the
+    dictionary, as a new object, is written and named (the original stays, unnamed)."""
+    info = reader.trailer.get("/Info")
+    if info is not None:
+        writer._info_obj = writer._add_object(DictionaryObject(info.get_object()))
 
 
 def join_sections(sections: Sequence[bytes], numbers: Sequence[bytes]) -> bytes:
