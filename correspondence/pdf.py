@@ -153,7 +153,13 @@ def compress_streams_once(document: object, pdf: pydyf.PDF) -> None:
         stream.extra["Filter"] = "/FlateDecode"
 
 
-_MIME = {".css": "text/css", ".ttf": "font/ttf", ".svg": "image/svg+xml", ".png": "image/png"}
+_MIME = {
+    ".css": "text/css",
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+}
 
 
 def load_assets(root: Path = ASSETS_DIR) -> dict[str, tuple[bytes, str]]:
