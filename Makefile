@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CORRESPONDENCE_PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: help deps deps-run run worker test lint typecheck pytest audit bench clean
+.PHONY: help deps deps-run run worker test lint typecheck pytest audit bench clean approve-visuals
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -62,6 +62,9 @@ bench: deps ## today's code against its peers; each prints a ratio measured in o
 	@$(BIN)/python bench/throughput.py
 	@$(BIN)/python bench/long_invoice.py
 	@$(BIN)/python bench/api_load.py
+
+approve-visuals: deps ## rewrite tests/visual/references from today's rendering, after looking at test-artifacts/visual
+	@$(BIN)/python -m tests.visual.visuals
 
 clean: ## remove generated files
 	rm -rf out dist test-artifacts .pytest_cache .mypy_cache .ruff_cache

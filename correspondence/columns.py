@@ -39,7 +39,7 @@ FONTS = {400: "NotoSans-Regular.ttf", 700: "NotoSans-Bold.ttf"}
 """The packaged faces of ``Doc Sans`` by weight, as document.css declares them."""
 
 PT_PER_MM = 72 / 25.4
-FONT_SIZE_PT = 8.0  # table.lines { font-size: 8pt }
+FONT_SIZE_PT = 8.5  # table.lines { font-size: 8.5pt }
 CELL_PADDING_PT = 2 * 1.5 * PT_PER_MM  # th, td { padding: … 1.5mm } on either side
 TABLE_WIDTH_PT = 174 * PT_PER_MM
 """The narrower of the two widths the table is shown at: the A4 page's 176 mm between

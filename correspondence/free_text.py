@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import cache
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
@@ -20,27 +18,12 @@ from pydantic import (
 from pydantic_core import core_schema
 
 from correspondence.bounds import TEXT_MAX
+from correspondence.glyphs import drawable as drawable  # re-exported for the tests
+from correspondence.glyphs import undrawable
 
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 """Control characters other than tab and line breaks, lone surrogates and the two
 non-characters: nothing a letter can print, and what XML 1.0 does not allow."""
-
-
-FONTS_DIR = Path(__file__).parent / "assets" / "fonts"
-
-
-@cache
-def drawable() -> frozenset[str]:
-    """The characters every packaged face draws (regular, bold and italic: any text may be
-    set in any of them), and the white space a text may hold. Read once, with fontTools."""
-    from fontTools.ttLib import TTFont
-
-    faces = []
-    for path in sorted(FONTS_DIR.glob("*.ttf")):
-        with TTFont(path, lazy=True) as font:
-            faces.append(set(font.getBestCmap()))
-    common = set.intersection(*faces)
-    return frozenset(chr(c) for c in common) | frozenset("\t\n\r")
 
 
 def _texts(value: Any) -> list[str]:
@@ -194,8 +177,7 @@ class Model(BaseModel):
             if found:
                 code = f"U+{ord(found.group()):04X}"
                 raise ValueError(f"contains the unprintable character {code} at {found.start()}")
-            fonts = drawable()
-            missing = [c for c in dict.fromkeys(text) if c not in fonts]
+            missing = undrawable(text)
             if missing:
                 codes = ", ".join(f"U+{ord(c):04X}" for c in missing[:5])
                 more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.constants import PageLabelStyle
+from pypdf.generic import DictionaryObject
 
 
 @dataclass(frozen=True)
@@ -34,20 +35,42 @@ def label_components(pdf: bytes, components: Sequence[Component]) -> bytes:
     # An incremental update appends the page labels after WeasyPrint's bytes, which stay
     # untouched: no re-encoding, object streams kept, PDF/A metadata as written.
     writer = PdfWriter(reader, incremental=True)
-    ordered = sorted(components, key=lambda c: c.first_page)
+    # Components flow on from one page to the next. The first component that starts on a
+    # page names it; one that starts lower on a page already named names the pages after,
+    # counting from 2, if it runs on to them.
     total = len(reader.pages)
-    for n, component in enumerate(ordered):
-        last = ordered[n + 1].first_page - 1 if n + 1 < len(ordered) else total - 1
+    ordered = sorted(components, key=lambda c: c.first_page)
+    starts = {c.first_page for c in ordered}
+    named: dict[int, tuple[int, Component]] = {}  # first page → first number, component
+    for component in ordered:
+        page = component.first_page
+        if page not in named:
+            named[page] = (1, component)
+        elif page + 1 < total and page + 1 not in starts:
+            named[page + 1] = (2, component)
+    firsts = sorted(named)
+    for n, page in enumerate(firsts):
+        number, component = named[page]
+        last = firsts[n + 1] - 1 if n + 1 < len(firsts) else total - 1
         writer.set_page_label(
-            component.first_page,
-            last,
-            style=PageLabelStyle.DECIMAL,
-            prefix=f"{component.label} ",
-            start=1,
+            page, last, style=PageLabelStyle.DECIMAL, prefix=f"{component.label} ", start=number
         )
+    _keep_info(writer, reader)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def _keep_info(writer: PdfWriter, reader: PdfReader) -> None:
+    """Have the update's trailer name the document information (Title, Author, Subject…).
+
+    pypdf's incremental update writes ``/Info`` into its cross-reference stream only when
+    the dictionary changed, and readers such as poppler's ``pdfinfo`` do not look for it
+    in the previous trailer: the pack showed no Title, Author or Subject. A copy of the
+    dictionary, as a new object, is written and named (the original stays, unnamed)."""
+    info = reader.trailer.get("/Info")
+    if info is not None:
+        writer._info_obj = writer._add_object(DictionaryObject(info.get_object()))
 
 
 def join_sections(sections: Sequence[bytes], numbers: Sequence[bytes]) -> bytes:

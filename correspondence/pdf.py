@@ -39,7 +39,13 @@ ASSETS_DIR = Path(__file__).parent / "assets"
 PDF_VARIANT = "pdf/a-3b"
 STYLESHEET_URL = ASSET_ORIGIN + "css/document.css"
 
-_MIME = {".css": "text/css", ".ttf": "font/ttf", ".svg": "image/svg+xml", ".png": "image/png"}
+_MIME = {
+    ".css": "text/css",
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+}
 
 
 def load_assets(root: Path = ASSETS_DIR) -> dict[str, tuple[bytes, str]]:

@@ -32,6 +32,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
+from markupsafe import Markup
 
 from correspondence import legal
 from correspondence.banking import group_iban
@@ -64,7 +65,8 @@ def _date(ctx: Context, value: date) -> str:
 
 @pass_context
 def _date_medium(ctx: Context, value: date) -> str:
-    return _fmt(ctx).date_medium(value)
+    # A table's compact date is never broken across lines ("31 / mar 2027").
+    return _fmt(ctx).date_medium(value).replace(" ", "\u00a0")
 
 
 @pass_context
@@ -105,6 +107,11 @@ def _invoice_line_widths(
     return invoice_line_widths(doc, fig, headers, tax_names, _fmt(ctx))
 
 
+def _nobreak(value: object) -> Markup:
+    """``value`` kept whole on one line (an e-mail address, a phone number, a reference)."""
+    return Markup('<span class="nobreak">{}</span>').format(value)
+
+
 def _as_text(value: str) -> str:
     """HTML from a macro of an HTML template as plain text (entities decoded): for the
     plain-text email, which prints the letters' salutation."""
@@ -126,6 +133,7 @@ FILTERS = {
     "money": _money,
     "date": _date,
     "date_medium": _date_medium,
+    "nobreak": _nobreak,
     "date_line": _date_line,
     "datetime": _datetime,
     "time": _time,

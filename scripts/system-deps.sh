@@ -16,6 +16,7 @@ TEST=(
   postgresql            # the test suite starts its own PostgreSQL cluster from these binaries
   redis-server          # Celery's broker; the test suite starts its own
   chromium              # the staff UI tests drive Debian's Chromium (never `playwright install`)
+  poppler-utils         # pdftoppm and pdfinfo: the visual regression and metadata tests
 )
 
 list=false

@@ -202,8 +202,8 @@ PAYLOAD_CASES: list[tuple[str, str, Mutation, str]] = [
     ),
     (
         "premium_invoice",
-        "CJK legal name",
-        put("policyholder.legal_name", "株式会社アクメ"),
+        "Linear B legal name",  # CJK names are drawn (the packaged Noto Sans CJK subset)
+        put("policyholder.legal_name", "𐀀𐀁𐀂 Comercial"),
         "policyholder.legal_name",
     ),
     (

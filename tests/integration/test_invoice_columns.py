@@ -19,6 +19,7 @@ from weasyprint.text.fonts import FontConfiguration
 
 from correspondence.columns import (
     CELL_PADDING_PT,
+    FONT_SIZE_PT,
     Column,
     font_metrics,
     invoice_line_widths,
@@ -173,8 +174,8 @@ def test_share_width_follows_automatic_table_layout() -> None:
 def test_measure_breaks_at_spaces_and_lines_only() -> None:
     regular = font_metrics(400)
     column = measure(["IVA 16%: $1,000.00\u00a0MXN\nIPS 6%: $5.00\u00a0MXN"], 400)
-    widest_word = regular.width("$1,000.00\u00a0MXN", 8)
-    widest_line = regular.width("IVA 16%: $1,000.00\u00a0MXN", 8)
+    widest_word = regular.width("$1,000.00\u00a0MXN", FONT_SIZE_PT)
+    widest_line = regular.width("IVA 16%: $1,000.00\u00a0MXN", FONT_SIZE_PT)
     assert column.narrowest == pytest.approx(widest_word * 1.005 + CELL_PADDING_PT)
     assert column.widest == pytest.approx(widest_line * 1.005 + CELL_PADDING_PT)
 

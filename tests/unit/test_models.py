@@ -58,14 +58,15 @@ def test_names_are_single_line(brk: str) -> None:
 @pytest.mark.parametrize(
     ("text", "codes"),
     [
-        ("株式会社アクメ", "U+682A, U+5F0F, U+4F1A, U+793E, U+30A2 and 2 more"),
+        ("𐀀𐀁𐀂𐀃𐀄𐀅 ACME", "U+10000, U+10001, U+10002, U+10003, U+10004 and 1 more"),  # Linear B
         ("ACME 🚀 S.A.", "U+1F680"),
+        ("株式会社 ꀀ", "U+A000"),  # Yi: the CJK names draw, the Yi syllable does not
     ],
 )
 def test_a_character_the_fonts_cannot_draw_is_refused_naming_the_field(
     text: str, codes: str
 ) -> None:
-    """CJK and emoji: no packaged face draws them, so the document could not show them."""
+    """Linear B, emoji, Yi: no packaged face draws them, so the document could not show them."""
     payload = copy.deepcopy(SAMPLE)
     payload["policyholder"]["legal_name"] = text
     found = problems(payload)
@@ -76,6 +77,10 @@ def test_a_character_the_fonts_cannot_draw_is_refused_naming_the_field(
 
 def test_the_fonts_draw_spanish_and_english_text() -> None:
     assert set("ÁÉÍÓÚÜÑáéíóúüñ¿¡ªº€£$%&@«»“”‘’–—…·") <= drawable()
+
+
+def test_the_fonts_draw_greek_cyrillic_and_cjk_names() -> None:
+    assert set("Ωμέγα Αθήνα Жуков Москва 北京贸易有限公司 株式会社アクメ 삼성물산") <= drawable()
 
 
 _ENGINE = Engine(Settings())

@@ -1,0 +1,45 @@
+"""Which characters the packaged fonts draw (read once from their cmaps with fontTools).
+
+The documents are set in two packaged families (``assets/css/document.css``): "Doc Sans",
+Noto Sans in regular, bold and italic (Latin, Greek, Cyrillic), and "Doc CJK", a subset
+of Noto Sans CJK SC in regular (Chinese, Japanese, Korean). A character is drawable when
+every face of Doc Sans draws it (any text may be set in any of them), or Doc CJK does
+(its one face stands in for every weight and style). Anything else is refused at
+validation, naming the field, before a number is reserved: the renderer never reaches for
+a system font, and never fails halfway.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+FONTS_DIR = Path(__file__).parent / "assets" / "fonts"
+FAMILIES = {
+    "Doc Sans": ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf", "NotoSans-Italic.ttf"),
+    "Doc CJK": ("NotoSansCJKsc-Regular.otf",),
+}
+WHITE_SPACE = frozenset("\t\n\r")
+
+
+def _cmap(name: str) -> set[int]:
+    from fontTools.ttLib import TTFont
+
+    with TTFont(FONTS_DIR / name, lazy=True) as font:
+        return set(font.getBestCmap())
+
+
+@cache
+def drawable() -> frozenset[str]:
+    """Every character some packaged family draws in all its faces, and the white space a
+    text may hold."""
+    codes: set[int] = set()
+    for faces in FAMILIES.values():
+        codes |= set.intersection(*(_cmap(face) for face in faces))
+    return frozenset(map(chr, codes)) | WHITE_SPACE
+
+
+def undrawable(text: str) -> list[str]:
+    """The distinct characters of ``text`` that no packaged font draws, in order."""
+    fonts = drawable()
+    return [c for c in dict.fromkeys(text) if c not in fonts]

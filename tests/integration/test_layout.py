@@ -1,0 +1,237 @@
+"""Every page as the customer reads it (issue 19), read back from the PDF with pdfplumber:
+every glyph inside the printable area, no page but a component's last less than a third
+full, readable type sizes, and contact details never broken across lines.
+
+The content area is the page less the margins of the stylesheet's ``@page`` rule, read
+from the stylesheet itself, so that the test follows the layout it checks."""
+
+from __future__ import annotations
+
+import copy
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import pdfplumber
+import pytest
+from pypdf import PdfReader
+
+from correspondence.engine import Engine, locales_of
+from correspondence.kinds import KINDS, validate
+from correspondence.kinds.premium_invoice import sample_with_lines
+from correspondence.pdf import ASSETS_DIR
+from tests.conftest import SAMPLES, load_sample
+
+MM = 72 / 25.4
+TOLERANCE = 0.5  # pt: a glyph's box may touch the content edge
+BODY_MIN, TABLE_MIN, FOOTER_MIN = 10.0, 8.5, 7.5
+FILL_MIN = 1 / 3
+
+
+@dataclass(frozen=True)
+class Area:
+    left: float
+    right: float
+    top: float
+    bottom: float
+
+
+@cache
+def margins() -> tuple[float, float, float, float]:
+    """The ``@page`` margins (top, right, bottom, left) of the stylesheet, in pt."""
+    css = (ASSETS_DIR / "css" / "document.css").read_text("utf-8")
+    rule = re.search(r"@page\s*\{[^}]*?margin:\s*([^;]+);", css)
+    assert rule is not None
+    values = [float(v.removesuffix("mm")) * MM for v in rule.group(1).split()]
+    assert len(values) == 4
+    return values[0], values[1], values[2], values[3]
+
+
+def content_area(page: Any) -> Area:
+    top, right, bottom, left = margins()
+    return Area(left, float(page.width) - right, top, float(page.height) - bottom)
+
+
+def samples() -> Iterator[tuple[str, str]]:
+    for path in sorted(SAMPLES.glob("*.json")):
+        for locale in locales_of(validate(load_sample(path.name))):
+            yield path.name, locale
+
+
+SAMPLE_CASES = list(samples())
+
+
+def long_names() -> dict[str, Any]:
+    """The collection update with long names everywhere a name is printed, and six cases:
+    its seven-column table at its widest."""
+    payload = copy.deepcopy(load_sample("07b_collection_update_en-GB.json"))
+    long = "Comercializadora Internacional de Productos Industriales y Agrícolas del Norte"
+    payload["policyholder"]["legal_name"] = long + ", S.A. de C.V."
+    cases = payload["cases"]
+    for n, case in enumerate(list(cases) * 3):
+        if n >= len(cases):
+            cases.append(copy.deepcopy(case) | {"case_number": f"COB-2026-{n:04d}"})
+    for case in cases:
+        case["buyer"]["legal_name"] = f"{long} ({case['case_number']}), S.A. de C.V."
+    return payload
+
+
+@cache
+def rendered(engine: Engine, name: str, locale: str) -> bytes:
+    payload = load_sample(name) if name.endswith(".json") else VARIANTS[name]()
+    return engine.render(engine.validate(payload), locale=locale).pdf
+
+
+VARIANTS = {
+    "long names, 7 columns": long_names,
+    "500-line invoice": lambda: sample_with_lines(500),
+}
+VARIANT_CASES = [(name, "en-GB" if "7" in name else "es-MX") for name in VARIANTS]
+
+
+def component_last_pages(data: bytes) -> set[int]:
+    """0-based: the last page of each component (a pack's components start at their
+    bookmark), and the document's last page."""
+    reader = PdfReader(io.BytesIO(data))
+    starts = sorted(
+        {
+            reader.get_destination_page_number(item)
+            for item in reader.outline
+            if not isinstance(item, list)
+        }
+        if "/PageLabels" in reader.trailer["/Root"]
+        else set()
+    )
+    last = len(reader.pages) - 1
+    return {start - 1 for start in starts if start > 0} | {last}
+
+
+@pytest.mark.parametrize(("name", "locale"), SAMPLE_CASES + VARIANT_CASES)
+def test_every_glyph_is_inside_the_printable_area(engine: Engine, name: str, locale: str) -> None:
+    """Each character's box lies inside the content area, except the running footer's,
+    which lies in the bottom margin inside the page's side margins."""
+    outside = []
+    with pdfplumber.open(io.BytesIO(rendered(engine, name, locale))) as pdf:
+        for page in pdf.pages:
+            area = content_area(page)
+            for c in page.chars:
+                in_footer = c["top"] >= area.bottom - TOLERANCE
+                inside = (
+                    c["x0"] >= area.left - TOLERANCE
+                    and c["x1"] <= area.right + TOLERANCE
+                    and c["top"] >= area.top - TOLERANCE
+                    and (c["bottom"] <= area.bottom + TOLERANCE or in_footer)
+                    and c["bottom"] <= float(page.height) - 5 * MM
+                )
+                if not inside:
+                    outside.append((page.page_number, c["text"], round(c["x1"], 1)))
+    assert not outside, f"{len(outside)} glyphs outside the printable area: {outside[:20]}"
+
+
+@pytest.mark.parametrize(("name", "locale"), SAMPLE_CASES + VARIANT_CASES)
+def test_no_page_but_a_components_last_is_less_than_a_third_full(
+    engine: Engine, name: str, locale: str
+) -> None:
+    data = rendered(engine, name, locale)
+    exempt = component_last_pages(data)
+    short = []
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        for index, page in enumerate(pdf.pages):
+            area = content_area(page)
+            body = [c["bottom"] for c in page.chars if c["top"] < area.bottom]
+            fill = (max(body, default=area.top) - area.top) / (area.bottom - area.top)
+            if index not in exempt and fill < FILL_MIN:
+                short.append((index + 1, round(fill, 2)))
+    assert not short, f"pages less than a third full (page, fill): {short}"
+
+
+def test_the_spanish_renewal_pack_has_at_most_six_pages(engine: Engine) -> None:
+    data = rendered(engine, "01_renewal_pack_es-ES.json", "es-ES")
+    assert len(PdfReader(io.BytesIO(data)).pages) <= 6
+
+
+def cfdi_top(page: Any) -> float | None:
+    """Where the CFDI block starts on ``page`` (its heading), if it does."""
+    words = page.extract_words()
+    for n, word in enumerate(words):
+        if word["text"] == "(CFDI" and n > 0:
+            return float(words[n - 1]["top"]) - 2
+    return None
+
+
+@pytest.mark.parametrize(("name", "locale"), SAMPLE_CASES)
+def test_type_is_readable(engine: Engine, name: str, locale: str) -> None:
+    """Body text is set at 10 pt; nothing is below 8.5 pt (tables) but the running footer
+    and the CFDI block (7.5 pt)."""
+    sizes: dict[float, int] = {}
+    small = []
+    with pdfplumber.open(io.BytesIO(rendered(engine, name, locale))) as pdf:
+        for page in pdf.pages:
+            area = content_area(page)
+            cfdi = cfdi_top(page)
+            for c in page.chars:
+                size = round(float(c["size"]), 2)
+                sizes[size] = sizes.get(size, 0) + 1
+                fine_print = c["top"] >= area.bottom or (cfdi is not None and c["top"] >= cfdi)
+                if size < (FOOTER_MIN if fine_print else TABLE_MIN) - 0.05:
+                    small.append((page.page_number, c["text"], size))
+    assert not small, f"{len(small)} glyphs in fine print: {small[:20]}"
+    body = max(sizes, key=lambda s: sizes[s])
+    assert body >= BODY_MIN, f"the most common size is {body} pt"
+
+
+def complaint_sizes(engine: Engine) -> list[float]:
+    data = rendered(engine, "06_claim_decision_partial_es-ES.json", "es-ES")
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        found = []
+        for page in pdf.pages:
+            for word in page.extract_words(extra_attrs=["size"]):
+                if word["text"].strip("().,") in ("DGSFP", "CONDUSEF"):
+                    found.append(float(word["size"]))
+        return found
+
+
+def test_complaint_routes_are_at_body_size(engine: Engine) -> None:
+    sizes = complaint_sizes(engine)
+    assert sizes and min(sizes) >= BODY_MIN - 0.05
+
+
+def contact_details(payload: Any) -> set[str]:
+    """Every e-mail address and phone number in ``payload``."""
+    found: set[str] = set()
+    if isinstance(payload, dict):
+        for key, value in payload.items():
+            if key in ("email", "phone") and isinstance(value, str):
+                found.add(value)
+            else:
+                found |= contact_details(value)
+    elif isinstance(payload, list):
+        for item in payload:
+            found |= contact_details(item)
+    return found
+
+
+@pytest.mark.parametrize(("name", "locale"), SAMPLE_CASES)
+def test_contact_details_are_never_broken_across_lines(
+    engine: Engine, name: str, locale: str
+) -> None:
+    """Each e-mail address and phone number of the payload that the PDF prints is whole on
+    one line wherever it is printed."""
+    details = contact_details(load_sample(name))
+    with pdfplumber.open(io.BytesIO(rendered(engine, name, locale))) as pdf:
+        lines = [
+            " ".join(line["text"].replace("\u00a0", " ").split())
+            for page in pdf.pages
+            for line in page.extract_text_lines()
+        ]
+    text = " ".join(lines)
+    broken = [d for d in details if text.count(d) > sum(line.count(d) for line in lines)]
+    assert not broken, f"split across lines: {broken}"
+    assert any(d in text for d in details)
+
+
+def test_every_kind_has_a_sample_here() -> None:
+    assert {validate(load_sample(n)).kind.name for n, _ in SAMPLE_CASES} == set(KINDS)
