@@ -123,8 +123,28 @@ def components() -> tuple[dict[str, Any], dict[str, Any]]:
         schemas[name] = _specialise(kind, own, schemas, template)
         union.append({"$ref": template.format(model=name)})
     _drop_unused(schemas, "DocumentHeader", schemas)
+    schemas = _plain_names(schemas, template)
     body = {"oneOf": union, "description": "a payload of one kind, named by `document.type`"}
     return schemas, body
+
+
+def _plain_names(schemas: dict[str, Any], template: str) -> dict[str, Any]:
+    """Pydantic names two models of one name after their modules
+    (``correspondence__kinds__renewal_pack__Fee``); generators want ``RenewalPackFee``."""
+    text = json.dumps(schemas)
+    titles = []
+    for name in [n for n in schemas if "__" in n]:
+        *modules, model = name.split("__")
+        plain = pascal(modules[-1]) + model
+        if plain in schemas:
+            raise RuntimeError(f"two schemas would be named {plain}")
+        text = text.replace(f'"{name}"', f'"{plain}"')
+        text = text.replace(f'"{template.format(model=name)}"', f'"{template.format(model=plain)}"')
+        titles.append(plain)
+    renamed: dict[str, Any] = json.loads(text)
+    for plain in titles:  # generators name classes after titles: keep them apart too
+        renamed[plain]["title"] = plain
+    return renamed
 
 
 DOCUMENT_REQUEST = "#/components/schemas/DocumentRequest"

@@ -42,6 +42,9 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         )
         kinds, union = components()
         found = spec.setdefault("components", {}).setdefault("schemas", {})
+        clash = sorted(set(found) & set(kinds))
+        if clash:  # a response model named like a payload model: rename one of them
+            raise RuntimeError(f"schemas named twice: {', '.join(clash)}")
         found.update(kinds)
         found["DocumentRequest"] = union
         app.openapi_schema = spec
