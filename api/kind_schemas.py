@@ -5,6 +5,7 @@ OpenAPI document's ``DocumentRequest`` union are both built here (one source for
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -96,6 +97,7 @@ def _specialise(
     return {**schema, "properties": properties, "title": f"{pascal(kind.name)}Request"}
 
 
+@cache
 def kind_schema(kind: Kind) -> dict[str, Any]:
     """The request body ``POST /v1/documents`` accepts for ``kind``, standalone (``$defs``)."""
     template = "#/$defs/{model}"
