@@ -86,6 +86,7 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     app.state.service = svc
     app.state.settings = settings
     errors.install(app)
+    app.add_middleware(errors.CatchAll)
     app.add_middleware(
         errors.RequestGuard,
         limit=settings.max_body_bytes,

@@ -105,7 +105,13 @@ async def list_documents(
     locale: Locale | None = None,
     status: Status | None = None,
     policyholder: Annotated[
-        str | None, Query(max_length=300, description="part of the name or tax ID")
+        str | None,
+        Query(
+            max_length=300,
+            pattern=r"^[^%_\\]*$",
+            description="part of the name or tax ID; `%`, `_` and `\\` are refused (422), "
+            "never taken as wildcards",
+        ),
     ] = None,
     issued_from: date | None = None,
     issued_to: date | None = None,

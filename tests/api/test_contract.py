@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+import logging
 import re
 import time
 from typing import Any
@@ -229,3 +230,44 @@ def test_delivery_attempts_name_no_server_path(api: Api) -> None:
     attempts = listed.json()[0]["attempts"]
     assert attempts and attempts[0]["outcome"] == "sent"
     assert folder not in listed.text and "<path>" in attempts[0]["detail"]
+
+
+def test_an_unexpected_error_is_a_500_envelope_logged_once(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Collect(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tracebacks: list[str] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.exc_info:
+                self.tracebacks.append(f"{record.name}: {record.getMessage()}")
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    collect = Collect()
+    loggers = [logging.getLogger(n) for n in ("correspondence.api", "uvicorn.error", "uvicorn")]
+    for logger in loggers:
+        logger.addHandler(collect)
+    monkeypatch.setattr(api.service, "get", broken)
+    try:
+        response = api.get("/v1/documents/any")
+        time.sleep(0.5)  # the server's own logging, if any, happens after the answer
+    finally:
+        for logger in loggers:
+            logger.removeHandler(collect)
+    assert response.status_code == 500
+    assert response.json() == {
+        "errors": [{"error": "internal", "field": "", "message": "internal error"}]
+    }
+    assert collect.tracebacks == ["correspondence.api: unhandled error"]
+
+
+@pytest.mark.parametrize("pattern", ["%", "_", "a%b", "\\"])
+def test_a_wildcard_in_the_policyholder_search_is_refused(api: Api, pattern: str) -> None:
+    api.post("/v1/documents", unnumbered_es_invoice("WILD-1"))
+    refused = api.get("/v1/documents", policyholder=pattern)
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["policyholder"]
