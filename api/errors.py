@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from correspondence.errors import (
     Conflict,
@@ -100,6 +100,34 @@ class RequestGuard:
                     await response(scope, receive, send)
                     return
         await self.app(scope, receive, send)
+
+
+class CatchAll:
+    """An error no handler maps: logged once, with its traceback, and answered ``500`` with
+    the envelope. (Starlette's outermost middleware would answer it too, but re-raises it
+    for the server to log a second time.)"""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            LOG.exception("unhandled error")
+            if started:  # too late for an answer: the client sees the connection end
+                raise
+            await envelope([Problem("", "internal error", "internal")], 500)(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:
@@ -189,8 +217,3 @@ def install(app: FastAPI) -> None:
     async def _gone(_: Request, __: ClientDisconnect) -> JSONResponse:
         # The client left before sending its whole body: nobody will read this answer.
         return envelope([Problem("", "the request body was cut short", "incomplete")], 400)
-
-    @app.exception_handler(Exception)
-    async def _internal(_: Request, exc: Exception) -> JSONResponse:
-        LOG.exception("unhandled error", exc_info=exc)
-        return envelope([Problem("", "internal error", "internal")], 500)

@@ -4,6 +4,7 @@ re-render check that proves an archived document can be reproduced."""
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from correspondence.archive import Archive
 from correspondence.errors import Conflict, NotFound
@@ -50,6 +51,11 @@ class Queries:
         with self.registry.transaction() as tx:
             row = documents.by_sha256(tx, sha256, client.owner)
             return documents.info(row) if row is not None else None
+
+    def payload(self, document_id: str) -> dict[str, Any]:
+        """The payload a document was issued from: a replayed request is compared with it."""
+        with self.registry.transaction() as tx:
+            return dict(documents.get_one(tx, document_id).payload)
 
     def reissue_check(self, document_id: str) -> ReissueReport:
         """Re-render a stored document from its stored payload and compare the bytes."""
