@@ -77,11 +77,14 @@ class Decision(Model):
 
 
 class Fee(Model):
-    """The credit assessment fee, if charged."""
+    """The fee charged for the decision, if any. Its name and the sentences on its tax and
+    billing are worded by the template per locale from these codes (issue 18: labels and
+    fixed phrases never come from the payload)."""
 
-    label: Text
+    code: Literal["credit_assessment", "monitoring"]
     amount: Money
-    tax_note: Text | None = None
+    tax: Literal["plus_vat", "vat_included", "not_subject"] = "plus_vat"
+    billed: Literal["next_fee_invoice", "separate_invoice"] | None = None
 
 
 class Sla(Model):

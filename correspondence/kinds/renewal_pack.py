@@ -64,10 +64,10 @@ Enclosure = Literal[
 
 
 class Change(Model):
-    """One changed parameter: previous → new, and why."""
+    """One changed parameter: previous → new, and why. ``key`` names the parameter in the
+    schedule (one of :data:`CHANGE_CODES`); the templates word it per locale."""
 
     key: NonEmpty
-    label: Text
     previous: Money | DecimalStr | Count | PlainText
     new: Money | DecimalStr | Count | PlainText
     reason: Text | None = None
@@ -247,11 +247,79 @@ class RenewalPack(Envelope):
     terms_summary: TermsSummary
 
 
+ChangeCode = Literal[
+    "premium_rate",
+    "minimum_premium",
+    "deposit_premium",
+    "estimated_insured_turnover",
+    "ips_rate",
+    "declaration_days",
+    "indemnity_approved",
+    "indemnity_discretionary",
+    "indemnity_political",
+    "max_liability",
+    "max_liability_multiple",
+    "deductible",
+    "claim_threshold",
+    "max_extension_period",
+    "overdue_notification_days",
+    "collection_transfer_days",
+    "waiting_period",
+    "dcl_max_amount",
+    "country_max_credit_period",
+    "fee_amount",
+    "fee_percent",
+]
+
+CHANGE_CODES: dict[str, ChangeCode] = {
+    "premium.rate": "premium_rate",
+    "premium.minimum_premium": "minimum_premium",
+    "premium.deposit_premium": "deposit_premium",
+    "premium.estimated_insured_turnover": "estimated_insured_turnover",
+    "premium.ips_rate": "ips_rate",
+    "premium.turnover_declaration.due_days_after_period": "declaration_days",
+    "cover.indemnity_pct.approved_limit": "indemnity_approved",
+    "cover.indemnity_pct.discretionary_limit": "indemnity_discretionary",
+    "cover.indemnity_pct.political": "indemnity_political",
+    "cover.max_liability.amount": "max_liability",
+    "cover.max_liability.multiple": "max_liability_multiple",
+    "cover.deductible.amount": "deductible",
+    "cover.claim_threshold": "claim_threshold",
+    "cover.max_extension_period_days": "max_extension_period",
+    "cover.overdue_notification_days_after_mep": "overdue_notification_days",
+    "cover.collection_transfer_days_after_mep": "collection_transfer_days",
+    "cover.waiting_period.value": "waiting_period",
+    "cover.dcl.*": "dcl_max_amount",
+    "cover.dcl.*.max_amount": "dcl_max_amount",
+    "countries.*.max_credit_period_days": "country_max_credit_period",
+    "fees.*.amount": "fee_amount",
+    "fees.*.percent": "fee_percent",
+}
+"""The parameters a renewal may announce as changed, by schedule path (``*``: the DCL
+basis, the country or the fee code), with the code the templates word in each locale.
+The change table's labels are never payload text (issue 18)."""
+
+
+def change_code(key: str) -> tuple[ChangeCode, str | None] | None:
+    """The code of the parameter ``key`` names and its subject (the ``*`` part)."""
+    parts = key.split(".")
+    for pattern, code in CHANGE_CODES.items():
+        shape = pattern.split(".")
+        if len(shape) == len(parts) and all(
+            s in ("*", p) for s, p in zip(shape, parts, strict=True)
+        ):
+            subject = next((p for s, p in zip(shape, parts, strict=True) if s == "*"), None)
+            return code, subject
+    return None
+
+
 @dataclass(frozen=True)
 class ChangeRow:
-    """One line of the changes table, typed for formatting."""
+    """One line of the changes table, typed for formatting: the template words ``code``
+    (with ``subject``: a DCL basis, a country or a fee code) in the document's locale."""
 
-    label: str
+    code: ChangeCode
+    subject: str | None
     kind: Literal["money", "rate", "number", "text"]
     previous: Any
     new: Any
@@ -368,6 +436,14 @@ def _as_kind(stated: Any, kind: str) -> Any:
 def _changes(doc: RenewalPack, check: Reconciler) -> tuple[ChangeRow, ...]:
     rows = []
     for i, change in enumerate(doc.renewal.changes):
+        coded = change_code(change.key)
+        if coded is None:
+            check.rule(
+                f"renewal.changes.{i}.key",
+                f"{change.key!r} is no parameter a renewal announces; "
+                f"expected one of {', '.join(CHANGE_CODES)}",
+            )
+            continue
         resolved = _schedule_value(doc.schedule, change.key)
         if resolved is None:
             check.rule(f"renewal.changes.{i}.key", f"{change.key!r} names nothing in the schedule")
@@ -390,7 +466,8 @@ def _changes(doc: RenewalPack, check: Reconciler) -> tuple[ChangeRow, ...]:
                 f"{change.previous!r} is not {_KIND_NAMES[kind]}, as schedule.{change.key} is",
             )
             continue
-        rows.append(ChangeRow(change.label, kind, previous, value, change.reason))  # type: ignore[arg-type]
+        code, subject = coded
+        rows.append(ChangeRow(code, subject, kind, previous, value, change.reason))  # type: ignore[arg-type]
     return tuple(rows)
 
 

@@ -236,3 +236,51 @@ def test_late_pack_renders_with_a_warning_and_keeps_the_objection_time(engine: E
     cover = flat(pdf_pages_text(rendered.pdf)[0])
     assert "Puede oponerse a la renovación hasta el 20 de diciembre de 2026" in cover
     assert "Los cambios solo se aplicarán si los acepta" in cover
+
+
+CHANGE_WORDING = {
+    "es-ES": ("Tipo de prima", "Prima mínima anual", "Límite discrecional por experiencia de pago"),
+    "es-MX": ("Tasa de prima", "Prima mínima anual", "Límite discrecional por experiencia de pago"),
+    "en-GB": (
+        "Premium rate",
+        "Annual minimum premium",
+        "Discretionary limit based on payment experience",
+    ),
+    "en-US": (
+        "Premium rate",
+        "Annual minimum premium",
+        "Discretionary limit based on payment experience",
+    ),
+}
+
+
+@pytest.mark.parametrize("locale", sorted(CHANGE_WORDING))
+def test_change_rows_are_worded_per_locale_from_their_key(engine: Engine, locale: str) -> None:
+    """Issue 18: a change row's label is the template's wording of the parameter its key
+    names, in the document's locale."""
+    pages = pdf_pages_text(render(engine, pack(), locale))
+    text = flat(" ".join(pages))
+    for label in CHANGE_WORDING[locale]:
+        assert label in text
+
+
+def test_a_change_label_or_an_unknown_key_is_refused(engine: Engine) -> None:
+    """No label from the payload; a key that names no announceable parameter is refused
+    naming the field."""
+    payload = pack()
+    payload["renewal"]["changes"][0]["label"] = "Tipo de prima"
+    assert "renewal.changes.0.label" in problems(engine, payload)
+    payload = pack()
+    payload["renewal"]["changes"][0]["key"] = "governing_law"
+    assert "no parameter a renewal announces" in problems(engine, payload)["renewal.changes.0.key"]
+
+
+def test_every_change_code_is_worded_in_every_locale(settings: Any) -> None:
+    """Each code the kind can give has a wording in both templates."""
+    from correspondence.kinds.renewal_pack import CHANGE_CODES
+
+    for language in ("es", "en"):
+        template = (settings.templates_dir / language / "renewal_pack.html").read_text("utf-8")
+        block = template[template.index("{% set change_name") :]
+        for code in set(CHANGE_CODES.values()):
+            assert f'"{code}"' in block
