@@ -16,9 +16,9 @@ from correspondence.config import Settings
 from correspondence.engine import PAYLOAD_ATTACHMENT, Engine, sections
 from correspondence.formatting import Formatter
 from correspondence.kinds import validate
-from correspondence.kinds.premium_invoice import sample_with_lines
 from correspondence.renderers import ProcessRenderers, WorkerDied, _ping
 from tests.conftest import flat, page_layouts, pdf_pages_text, pdf_reader
+from tests.factories import sample_with_lines
 
 ROWS = 20  # small sections, so that a test invoice of 70 lines has four of them
 

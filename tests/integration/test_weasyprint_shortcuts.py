@@ -13,9 +13,9 @@ from correspondence import pdf
 from correspondence.engine import Engine
 from correspondence.errors import RenderError
 from correspondence.kinds import KINDS
-from correspondence.kinds.premium_invoice import sample_with_lines
 from correspondence.templating import ASSET_ORIGIN
 from tests.conftest import in_language
+from tests.factories import sample_with_lines
 
 STAMP = datetime(2026, 1, 1, tzinfo=UTC)
 
