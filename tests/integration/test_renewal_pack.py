@@ -284,3 +284,66 @@ def test_every_change_code_is_worded_in_every_locale(settings: Any) -> None:
         block = template[template.index("{% set change_name") :]
         for code in set(CHANGE_CODES.values()):
             assert f'"{code}"' in block
+
+
+def _money(locale: str, amount: Any, currency: str = "EUR") -> str:
+    from decimal import Decimal
+
+    from correspondence.formatting import Formatter
+
+    return flat(Formatter(locale, "UTC").money(Decimal(str(amount)), currency))
+
+
+@pytest.mark.parametrize("locale", ["es-ES", "en-GB"])
+def test_instalment_amounts_say_whether_they_include_tax(engine: Engine, locale: str) -> None:
+    """Issue 19: the cover letter's instalment 1 is the invoice total, tax included; the key
+    dates and the schedule give the premium before tax, and say so."""
+    payload = in_language(pack(), locale[:2])
+    validated = engine.validate(payload)
+    fig = validated.figures
+    assert isinstance(fig, PackFigures)
+    text = flat(" ".join(pdf_pages_text(engine.render(validated, locale=locale).pdf)))
+    total = _money(locale, fig.invoice.total)
+    first = payload["schedule"]["premium"]["instalments"][0]["amount"]["amount"]
+    if locale == "es-ES":
+        assert f"fracción 1 ({total}, impuestos incluidos)" in text
+        assert f"fracción 1 (prima de {_money(locale, first)} sin impuestos)" in text
+        assert "Prima sin impuestos" in text
+    else:
+        assert f"instalment 1 ({total} including tax)" in text
+        assert f"Instalment 1 due (premium of {_money(locale, first)} before tax)" in text
+        assert "Premium before tax" in text
+    assert fig.invoice.total != fig.invoice.premium_net  # the sample's IPS makes them differ
+
+
+@pytest.mark.parametrize("deductible", ["10000.00", "25000.00", "0.00"])
+def test_the_worked_example_is_computed_from_the_policy(engine: Engine, deductible: str) -> None:
+    """Issue 19: the terms summary's example runs the policy's own figures through the claim
+    engine: the largest DCL as the loss, its percentage, the deductible; when the deductible
+    takes all of it, the letter says it pays nothing."""
+    from decimal import Decimal
+
+    payload = pack()
+    cover = payload["schedule"]["cover"]
+    if deductible == "0.00":
+        cover["deductible"] = {"type": "none", "amount": {"amount": "0.00", "currency": "EUR"}}
+    else:
+        cover["deductible"]["amount"]["amount"] = deductible
+    validated = engine.validate(payload)
+    fig = validated.figures
+    assert isinstance(fig, PackFigures)
+    loss = max(Decimal(d["max_amount"]["amount"]) for d in cover["dcl"])
+    pct = Decimal(cover["indemnity_pct"]["discretionary_limit"])
+    expected = max(Decimal(0), loss * pct - Decimal(deductible))
+    assert (fig.example.loss, fig.example.payable) == (loss, expected)
+    text = flat(" ".join(pdf_pages_text(engine.render(validated, locale="es-ES").pdf)))
+    assert f"deja de pagarle {_money('es-ES', loss)}" in text
+    if expected == 0:
+        assert f"lo absorbe entero: por esa pérdida le pagaríamos {_money('es-ES', 0)}" in text
+    elif deductible == "0.00":
+        assert f"de esa pérdida: {_money('es-ES', expected)}" in text
+    else:
+        assert f"le pagaríamos {_money('es-ES', expected)}" in text
+    mx = engine.validate(in_language(pack(), "es"))
+    mx_text = flat(" ".join(pdf_pages_text(engine.render(mx, locale="es-MX").pdf)))
+    assert f"deja de pagarle {_money('es-MX', loss)}" in mx_text  # the locale's own format

@@ -17,7 +17,7 @@ from correspondence.calendar import add_calendar_days
 from correspondence.checks import Reconciler
 from correspondence.claims import Calculation, ClaimInput, InvoiceIn, RecoveryIn, calculate
 from correspondence.kinds import Kind
-from correspondence.kinds.claim_decision.model import ClaimDecision, Outcome
+from correspondence.kinds.claim_decision.model import ClaimDecision, Outcome, ReductionCode
 from correspondence.kinds.common import (
     AppealFigures,
     appeal_figures,
@@ -236,6 +236,7 @@ def derive(doc: ClaimDecision) -> ClaimFigures:
     check.raise_if_any()
     calc = calculate(_inputs(doc))
     _check_results(doc, calc, check)
+    _check_clauses(doc, calc, check)
     outcome = calc.outcome
     check.same("outcome", doc.outcome, outcome, why=f"payable {calc.payable}")
     claim = doc.claim
@@ -281,6 +282,24 @@ def derive(doc: ClaimDecision) -> ClaimFigures:
         appeal=appeal,
         ineligible=tuple(i for i, inv in enumerate(doc.invoices) if inv.ineligible_reason),
     )
+
+
+def _check_clauses(doc: ClaimDecision, calc: Calculation, check: Reconciler) -> None:
+    """Each reduction the calculation makes cites its clause: an explanation names it
+    (one naming a reduction this calculation does not make is harmless, and not printed
+    against a step)."""
+    explained = {code for e in doc.explanations for code in e.reductions}
+    made = [s.kind for s in calc.steps if s.kind in REDUCTIONS and s.amount]
+    for kind in made:
+        if kind not in explained:
+            check.rule(
+                "explanations",
+                f"the calculation's {kind!r} reduction cites no clause: add an explanation "
+                f"with reductions [{kind!r}] and its policy_clause",
+            )
+
+
+REDUCTIONS = frozenset(ReductionCode.__args__)  # type: ignore[attr-defined]
 
 
 KIND = Kind(

@@ -143,12 +143,21 @@ class PostPayment(Model):
     remittance_days: int = Field(ge=1, le=365)
 
 
+ReductionCode = Literal[
+    "vat", "above_limit", "below_threshold", "uninsured", "deductible", "above_max_liability"
+]
+"""The calculation's reductions an explanation answers for (an ineligible invoice cites its
+clause in ``assessment``)."""
+
+
 class Explanation(Model):
-    """The examiner's note on one topic, with its clause."""
+    """The examiner's note on one topic, with its clause, and the reductions of the
+    calculation it explains: each reduction the calculation makes cites a clause."""
 
     topic: Text
     text: Text
     policy_clause: Text
+    reductions: list[ReductionCode] = Field(max_length=6, default_factory=list)
 
 
 class ClaimDecision(Envelope):

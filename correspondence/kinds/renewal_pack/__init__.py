@@ -33,6 +33,7 @@ from correspondence.kinds.renewal_pack.consistency import (
     invoice_document,
     invoice_path,
 )
+from correspondence.kinds.renewal_pack.example import WorkedExample, worked_example
 from correspondence.kinds.renewal_pack.model import RenewalPack
 
 __all__ = [
@@ -64,6 +65,7 @@ class PackFigures:
     previous_declaration_due: dt.date
     declaration_due: dt.date
     warnings: tuple[str, ...]
+    example: WorkedExample
 
 
 #: Component order in the pack; the service commitments page always closes it.
@@ -141,6 +143,7 @@ def derive(doc: RenewalPack) -> PackFigures:
         ),
         declaration_due=add_calendar_days(r.new_period.end, declaration.due_days_after_period),
         warnings=tuple(warnings),
+        example=worked_example(doc),
     )
 
 
