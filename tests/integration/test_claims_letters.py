@@ -185,3 +185,12 @@ def test_each_reduction_cites_its_clause(engine: Engine) -> None:
     for explanation in sample["explanations"]:
         if explanation.get("reductions"):
             assert f"({explanation['policy_clause']})" in text
+
+
+def test_the_indemnity_goes_to_the_customers_account_masked(engine: Engine) -> None:
+    """Issue 19: the indemnity is paid into the customer's own account, printed masked."""
+    payload = load_sample("06_claim_decision_partial_es-ES.json")
+    iban = payload["payment"]["iban"].replace(" ", "")
+    text = render_text(engine, payload, "es-ES")
+    assert f"a su cuenta {iban[:4]} **** **** **** **** {iban[-4:]}" in text
+    assert iban[4:8] + " " + iban[8:12] not in text

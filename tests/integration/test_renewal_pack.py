@@ -347,3 +347,30 @@ def test_the_worked_example_is_computed_from_the_policy(engine: Engine, deductib
     mx = engine.validate(in_language(pack(), "es"))
     mx_text = flat(" ".join(pdf_pages_text(engine.render(mx, locale="es-MX").pdf)))
     assert f"deja de pagarle {_money('es-MX', loss)}" in mx_text  # the locale's own format
+
+
+def test_sepa_direct_debit_prints_the_masked_debtor_account_and_the_mandate(
+    engine: Engine,
+) -> None:
+    """Issue 19: a direct debit shows the policyholder's account masked (as the account
+    debited, not a beneficiary's), the mandate reference, the creditor identifier and the
+    debit date; a SEPA debit without its mandate or with a wrong identifier is refused."""
+    payload = pack()
+    pay = payload["premium_invoice"]["payment"]
+    iban = pay["iban"]
+    text = flat(" ".join(pdf_pages_text(render(engine, payload, "es-ES"))))
+    masked = f"{iban[:4]} **** **** **** **** {iban[-4:]}"
+    assert f"Cuenta de adeudo {masked}" in text
+    assert iban[4:8] + " " + iban[8:12] not in text  # the whole account is never printed
+    assert f"Referencia del mandato {pay['mandate_reference']}" in text
+    assert f"Identificador del acreedor {pay['creditor_identifier']}" in text
+    assert "Fecha de adeudo" in text
+    missing = pack()
+    del missing["premium_invoice"]["payment"]["mandate_reference"]
+    assert "premium_invoice.payment.mandate_reference" in problems(engine, missing)
+    wrong = pack()
+    identifier = wrong["premium_invoice"]["payment"]["creditor_identifier"]
+    wrong["premium_invoice"]["payment"]["creditor_identifier"] = (
+        identifier[:2] + "99" + identifier[4:]
+    )
+    assert "AT-02" in problems(engine, wrong)["premium_invoice.payment.creditor_identifier"]

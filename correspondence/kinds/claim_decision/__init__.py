@@ -21,6 +21,7 @@ from correspondence.kinds.claim_decision.model import ClaimDecision, Outcome, Re
 from correspondence.kinds.common import (
     AppealFigures,
     appeal_figures,
+    mask_account,
     require_complaint_routes,
 )
 from correspondence.models import (
@@ -45,6 +46,8 @@ class ClaimFigures:
     payment_late: bool
     appeal: AppealFigures | None
     ineligible: tuple[int, ...]
+    customer_account: str | None = None
+    """The policyholder's account the indemnity is paid into, masked for print."""
 
 
 def _money(value: Money | None) -> Decimal:
@@ -270,6 +273,7 @@ def derive(doc: ClaimDecision) -> ClaimFigures:
         appeal = appeal_figures(doc, doc.appeal, check)
     check.raise_if_any()
     pct = doc.calculation.indemnity_pct
+    account = doc.payment and (doc.payment.iban or doc.payment.clabe)
     return ClaimFigures(
         currency=doc.policy.currency,
         calc=calc,
@@ -281,6 +285,7 @@ def derive(doc: ClaimDecision) -> ClaimFigures:
         payment_late=late,
         appeal=appeal,
         ineligible=tuple(i for i, inv in enumerate(doc.invoices) if inv.ineligible_reason),
+        customer_account=mask_account(account) if account else None,
     )
 
 

@@ -40,7 +40,7 @@ from correspondence.kinds.premium_invoice.model import (
     InvoiceLine,
     PremiumInvoice,
 )
-from correspondence.kinds.premium_invoice.payment import check_payment
+from correspondence.kinds.premium_invoice.payment import check_payment, debtor_account
 from correspondence.models import AMOUNT_LIMIT
 from correspondence.money import minor_unit
 
@@ -149,6 +149,7 @@ def derive(doc: PremiumInvoice) -> InvoiceFigures:
         any_vat_exempt=any(line.vat_exempt for line in lines),
         qr=qr_code(doc.cfdi.qr_payload) if doc.cfdi else None,
         credit_note=doc.invoice.kind == "credit_note",
+        customer_account=debtor_account(doc),
         premium_net=sum(
             (
                 f.net

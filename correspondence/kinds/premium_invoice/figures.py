@@ -61,6 +61,8 @@ class InvoiceFigures:
     qr: QrCode | None
     credit_note: bool = False
     premium_net: Decimal = Decimal(0)
+    customer_account: str | None = None
+    """The policyholder's own account (debited, or refunded into), masked for print."""
 
 
 @dataclass(frozen=True)

@@ -126,9 +126,18 @@ class Totals(Model):
 
 
 class Payment(Model):
-    """How to pay: the account, the beneficiary and the reference to quote."""
+    """How to pay. By transfer: the insurer's account (``iban``/``clabe``), the
+    beneficiary and the reference to quote. By direct debit: ``iban``/``clabe`` is the
+    policyholder's account we debit (printed masked); a Spanish (SEPA) direct debit also
+    states the mandate reference and the insurer's creditor identifier."""
 
     method: Literal["transfer", "direct_debit"]
+    mandate_reference: str | None = Field(
+        default=None, max_length=35, pattern=r"^[A-Za-z0-9+?/:().,' -]{1,35}$"
+    )
+    creditor_identifier: str | None = Field(
+        default=None, max_length=35, pattern=r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{3}[A-Z0-9]{1,28}$"
+    )
     iban: Label | None = None
     bic: str | None = Field(default=None, max_length=11, pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$")
     clabe: Label | None = None
