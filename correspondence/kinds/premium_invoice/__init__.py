@@ -17,7 +17,7 @@ from typing import Any
 
 from correspondence.checks import Reconciler
 from correspondence.kinds import Kind, NumberRequest
-from correspondence.kinds.premium_invoice.cfdi import check_cfdi
+from correspondence.kinds.premium_invoice.cfdi import cfdi_codes, check_cfdi
 from correspondence.kinds.premium_invoice.due_dates import DueDates, due_dates
 from correspondence.kinds.premium_invoice.figures import (
     InvoiceFigures,
@@ -41,6 +41,7 @@ from correspondence.kinds.premium_invoice.model import (
     PremiumInvoice,
 )
 from correspondence.kinds.premium_invoice.payment import check_payment, debtor_account
+from correspondence.kinds.premium_invoice.sat import line_key_groups
 from correspondence.models import AMOUNT_LIMIT
 from correspondence.money import minor_unit
 
@@ -130,6 +131,7 @@ def derive(doc: PremiumInvoice) -> InvoiceFigures:
     dates = due_dates(doc, check)
     check_payment(doc, check)
     check_cfdi(doc, total, check)
+    sat_codes = cfdi_codes(doc, check)
     check.raise_if_any()
     return InvoiceFigures(
         currency=currency,
@@ -150,6 +152,8 @@ def derive(doc: PremiumInvoice) -> InvoiceFigures:
         qr=qr_code(doc.cfdi.qr_payload) if doc.cfdi else None,
         credit_note=doc.invoice.kind == "credit_note",
         customer_account=debtor_account(doc),
+        sat_codes=sat_codes,
+        sat_lines=line_key_groups(sat_codes, len(doc.lines)),
         premium_net=sum(
             (
                 f.net

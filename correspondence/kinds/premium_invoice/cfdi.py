@@ -7,9 +7,11 @@ from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 from correspondence.checks import Reconciler
+from correspondence.kinds.premium_invoice import sat
 from correspondence.kinds.premium_invoice.model import (
     PremiumInvoice,
 )
+from correspondence.kinds.premium_invoice.sat import SatEntry
 
 
 def check_cfdi(doc: PremiumInvoice, total: Decimal, check: Reconciler) -> None:
@@ -93,3 +95,53 @@ def check_cfdi(doc: PremiumInvoice, total: Decimal, check: Reconciler) -> None:
     except ArithmeticError:
         tt = Decimal(-1)
     check.same("cfdi.qr_payload", tt, total, why="tt = invoice total")
+
+
+#: Where each printed code sits in the payload, and its SAT catalogue.
+CODED_FIELDS = (
+    ("UsoCFDI", "cfdi.uso_cfdi", "c_UsoCFDI"),
+    ("RegimenFiscalEmisor", "cfdi.regimen_fiscal_emisor", "c_RegimenFiscal"),
+    ("RegimenFiscalReceptor", "cfdi.regimen_fiscal_receptor", "c_RegimenFiscal"),
+    ("FormaPago", "cfdi.forma_pago", "c_FormaPago"),
+    ("MetodoPago", "cfdi.metodo_pago", "c_MetodoPago"),
+    ("Exportacion", "cfdi.exportacion", "c_Exportacion"),
+)
+LINE_CODES = (
+    ("clave_prod_serv", "c_ClaveProdServ"),
+    ("clave_unidad", "c_ClaveUnidad"),
+    ("objeto_imp", "c_ObjetoImp"),
+)
+
+
+def _known(check: Reconciler, field: str, catalogue: str, code: str) -> SatEntry | None:
+    known = sat.entry(catalogue, code)
+    if known is None:
+        expected = ", ".join(sat.codes(catalogue))
+        check.rule(field, f"{code!r} is not a {catalogue} code we print; expected {expected}")
+    return known
+
+
+def cfdi_codes(doc: PremiumInvoice, check: Reconciler) -> dict[str, SatEntry]:
+    """Each code the printed CFDI shows, with its catalogue entry: TipoDeComprobante
+    (I, an income; E, a credit note), Moneda and the stated codes. A code outside the
+    packaged table is refused, naming the field."""
+    cfdi = doc.cfdi
+    if cfdi is None:
+        return {}
+    kind = "E" if doc.invoice.kind == "credit_note" else "I"
+    wanted = [
+        ("TipoDeComprobante", "invoice.kind", "c_TipoDeComprobante", kind),
+        ("Moneda", "cfdi.moneda", "c_Moneda", cfdi.moneda or doc.policy.currency),
+    ]
+    for name, field, catalogue in CODED_FIELDS:
+        wanted.append((name, field, catalogue, getattr(cfdi, field.removeprefix("cfdi."))))
+    for i, line in enumerate(doc.lines):
+        if line.mx is not None:
+            for attribute, catalogue in LINE_CODES:
+                code = getattr(line.mx, attribute)
+                wanted.append((f"{i}.{attribute}", f"lines.{i}.mx.{attribute}", catalogue, code))
+    found = {}
+    for name, field, catalogue, code in wanted:
+        if (known := _known(check, field, catalogue, code)) is not None:
+            found[name] = known
+    return found

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -15,6 +15,7 @@ from correspondence.kinds.premium_invoice.model import (
     PremiumInvoice,
     TaxLine,
 )
+from correspondence.kinds.premium_invoice.sat import LineKeys, SatEntry
 from correspondence.money import amount_in_words_mxn, apply_rate, quantize
 from correspondence.taxes import taxation
 
@@ -61,6 +62,11 @@ class InvoiceFigures:
     qr: QrCode | None
     credit_note: bool = False
     premium_net: Decimal = Decimal(0)
+    sat_codes: Mapping[str, SatEntry] = field(default_factory=dict)
+    """The printed CFDI's codes with their SAT catalogue entries: by CFDI attribute
+    (``UsoCFDI``…) and by line (``0.clave_prod_serv``…)."""
+    sat_lines: tuple[LineKeys, ...] = ()
+    """The lines' SAT keys, one row per combination (ClaveProdServ, ClaveUnidad, ObjetoImp)."""
     customer_account: str | None = None
     """The policyholder's own account (debited, or refunded into), masked for print."""
 
