@@ -374,3 +374,14 @@ def test_sepa_direct_debit_prints_the_masked_debtor_account_and_the_mandate(
         identifier[:2] + "99" + identifier[4:]
     )
     assert "AT-02" in problems(engine, wrong)["premium_invoice.payment.creditor_identifier"]
+
+
+def test_an_obligation_repeating_the_turnover_declaration_is_refused(engine: Engine) -> None:
+    """Issue 19: the summary prints the declaration from the schedule; a payload obligation
+    stating it again would print it twice, and is refused naming the obligation."""
+    payload = pack()
+    payload["terms_summary"]["obligations"].append(
+        {"text": "Declarar las ventas aseguradas", "deadline_rule": "cada año"}
+    )
+    at = f"terms_summary.obligations.{len(payload['terms_summary']['obligations']) - 1}"
+    assert "printed from the schedule" in problems(engine, payload)[at]

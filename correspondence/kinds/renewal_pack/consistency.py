@@ -4,6 +4,7 @@ own identities and minimums, and the enclosed invoice against instalment 1."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 from correspondence.checks import Reconciler
@@ -136,6 +137,24 @@ def check_invoice_agrees(doc: RenewalPack, fig: InvoiceFigures, check: Reconcile
             check.same("schedule.premium.ips_rate", ips, tax.rate, why="the invoice's IPS")
 
 
+_DECLARATION = re.compile(
+    r"declar\w*\b.*\b(ventas|sales|turnover)|(ventas|sales|turnover)\b.*\bdeclar", re.I
+)
+
+
+def check_obligations(doc: RenewalPack, check: Reconciler) -> None:
+    """The terms summary prints the turnover declaration itself, with its date computed
+    from the schedule: an obligation that states it again is refused (issue 19: the
+    summary repeated it)."""
+    for i, obligation in enumerate(doc.terms_summary.obligations):
+        if _DECLARATION.search(obligation.text):
+            check.rule(
+                f"terms_summary.obligations.{i}",
+                "the turnover declaration is printed from the schedule, with its date; "
+                "do not state it again",
+            )
+
+
 def check_schedule_rules(doc: RenewalPack, check: Reconciler) -> None:
     """Identities in the schedule, the statutory minimum indemnity on every percentage it
     states, the complaint routes the terms summary prints, and a premium invoice."""
@@ -168,6 +187,7 @@ def check_schedule_rules(doc: RenewalPack, check: Reconciler) -> None:
             check,
         )
     require_complaint_routes(doc, check)
+    check_obligations(doc, check)
     kind = doc.premium_invoice.invoice.kind
     if kind not in PREMIUM_KINDS:
         check.rule(
