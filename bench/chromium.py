@@ -34,10 +34,10 @@ from procs import cpu_seconds, descendants
 from correspondence.config import Settings
 from correspondence.engine import Engine
 from correspondence.kinds import KINDS, Validated
-from correspondence.kinds.premium_invoice import sample_with_lines
 from correspondence.pdf import load_assets
 from correspondence.render_worker import settle
 from correspondence.templating import ASSET_ORIGIN
+from tests.factories import sample_with_lines
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

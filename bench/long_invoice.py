@@ -17,8 +17,8 @@ from procs import descendants, peak_rss
 
 from correspondence.config import Settings
 from correspondence.kinds import validate
-from correspondence.kinds.premium_invoice import sample_with_lines
 from correspondence.workers import ProcessRenderers
+from tests.factories import sample_with_lines
 
 MB = 2**20
 

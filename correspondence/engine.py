@@ -20,7 +20,7 @@ from correspondence import __version__
 from correspondence.config import Settings
 from correspondence.errors import RenderError
 from correspondence.formatting import JURISDICTION_TZ, SUPPORTED_LOCALES
-from correspondence.kinds import KINDS, Validated, validate
+from correspondence.kinds import KINDS, Validated, customer_payload, validate
 from correspondence.language import in_locale
 from correspondence.models import Envelope
 from correspondence.packs import Component, join_sections, label_components
@@ -211,9 +211,7 @@ class Engine:
         html = self.html(validated, locale=chosen, draft=draft, part=part, link_css=False)
         attachments = []
         if part.first:
-            payload = validated.doc.model_dump_json(
-                indent=2, exclude_unset=True, by_alias=True
-            ).encode("utf-8")
+            payload = customer_payload(validated)  # no internal field (issue 19)
             attachments = [PdfAttachment(PAYLOAD_ATTACHMENT, payload, "Validated request payload")]
         return self.pdf.render(
             html,

@@ -18,8 +18,8 @@ from pairs import interleaved_ms
 
 from correspondence.config import Settings
 from correspondence.kinds import KINDS, validate
-from correspondence.kinds.premium_invoice import sample_with_lines
 from correspondence.workers import ProcessRenderers
+from tests.factories import sample_with_lines
 
 
 def p95(values: list[float]) -> float:

@@ -16,8 +16,8 @@ import time
 
 from correspondence.config import Settings
 from correspondence.engine import Engine
-from correspondence.kinds.premium_invoice import sample_with_lines
 from correspondence.pdf import PDF_VARIANT
+from tests.factories import sample_with_lines
 
 FIXED = '<table class="lines fixed">'
 AUTOMATIC = '<table class="lines">'

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from correspondence.kinds import KINDS
-from correspondence.kinds.premium_invoice import sample_with_lines
 from correspondence.pdf import PdfRenderer
+from tests.factories import sample_with_lines
 
 STAMP = datetime(2026, 1, 1, tzinfo=UTC)
 """The attachments' date: fixed, so that two renders can be compared byte for byte."""

@@ -18,7 +18,7 @@ from pairs import STAMP, interleaved_ms, medians
 
 from correspondence.config import Settings
 from correspondence.engine import Engine
-from correspondence.kinds.premium_invoice import sample_with_lines
+from tests.factories import sample_with_lines
 
 QUIET_ZONE = 4
 SVG = "http://www.w3.org/2000/svg"

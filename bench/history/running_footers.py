@@ -29,9 +29,9 @@ from correspondence.config import Settings
 from correspondence.engine import Engine
 from correspondence.formatting import SUPPORTED_LOCALES
 from correspondence.kinds import KINDS
-from correspondence.kinds.premium_invoice import sample_with_lines
 from correspondence.pdf import PDF_VARIANT, STYLESHEET_URL, PdfRenderer, load_assets
 from correspondence.pdf_fast import PROGRESS_LOGGER, page_layouts
+from tests.factories import sample_with_lines
 
 FIRST_PACK_RULE = "/* Each component's footer runs under a name of its own"
 LAST_PACK_RULE = "section.component > h1.component-title { margin-break: auto; }\n"

@@ -64,6 +64,10 @@ def _unnumbered(payload: dict[str, Any], _number: str) -> dict[str, Any]:
     return payload
 
 
+def _nothing_internal(_doc: Any) -> tuple[str, ...]:
+    return ()
+
+
 @dataclass(frozen=True)
 class Kind:
     """One document kind."""
@@ -80,6 +84,11 @@ class Kind:
     signed_amounts: tuple[str, ...] = ()
     """Paths of the amounts that may be negative (``*`` for a list index); every other
     amount must not be (:func:`correspondence.rules.check_amounts`)."""
+    internal: Callable[[Any], tuple[str, ...]] = _nothing_internal
+    """The dotted paths of the fields of a validated document that the customer may not
+    see (a rating not shareable, an internal metric): left out of the payload embedded in
+    the PDF (:func:`customer_payload`), which is what emails carry too. The archive keeps
+    the whole payload beside the PDF (issue 19)."""
 
     def sample(self) -> dict[str, Any]:
         """The kind's sample payload, as a fresh dict."""
@@ -94,6 +103,25 @@ class Validated:
     kind: Kind
     doc: Envelope
     figures: object
+
+
+def customer_payload(validated: Validated) -> bytes:
+    """The validated payload as the customer may see it, as JSON: the kind's internal
+    fields removed. A document without any is the model's own JSON, byte for byte."""
+    doc = validated.doc
+    whole = doc.model_dump_json(indent=2, exclude_unset=True, by_alias=True)
+    internal = validated.kind.internal(doc)
+    if not internal:
+        return whole.encode("utf-8")
+    tree = json.loads(whole)
+    for path in internal:
+        *parents, leaf = path.split(".")
+        node = tree
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(leaf, None)
+    return json.dumps(tree, indent=2, ensure_ascii=False).encode("utf-8")
 
 
 def _registry() -> dict[str, Kind]:

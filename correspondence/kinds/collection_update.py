@@ -92,6 +92,9 @@ class Remittance(Model):
     recovered_on: Day
     remitted_on: Day
     amount: Money
+    fee: Money | None = None
+    """The collection fee withheld from the money recovered (a debt the policy does not
+    cover); the letter shows it wherever what was recovered differs from what was sent."""
     reference: NonEmpty
 
 
@@ -123,6 +126,9 @@ class RemittanceFigures:
     promised: int
     on_time: bool
     calendar: str = "calendar_days"
+    fee: Decimal = Decimal(0)
+    recovered: Decimal = Decimal(0)
+    """The money recovered that this remittance settles: the amount sent plus the fee."""
     """The calendar the days were counted on (``MX-BANKING``, ``ES-CT``…)."""
 
 
@@ -193,11 +199,13 @@ def derive(doc: CollectionUpdate) -> UpdateFigures:
     remitted: dict[int, Decimal] = {}
     for k, remittance in enumerate(doc.remittances):
         at = f"remittances.{k}"
+        fee = remittance.fee.amount if remittance.fee else Decimal(0)
         if remittance.case_number not in numbers:
             check.rule(f"{at}.case_number", f"{remittance.case_number} is not among the cases")
         else:
             i = numbers[remittance.case_number]
-            remitted[i] = remitted.get(i, Decimal(0)) + remittance.amount.amount
+            remitted[i] = remitted.get(i, Decimal(0)) + remittance.amount.amount + fee
+            _check_fee(doc.cases[i], remittance, at, check)
             if remitted[i] > cases[i].recovered_total:
                 check.rule(
                     f"{at}.amount",
@@ -222,6 +230,8 @@ def derive(doc: CollectionUpdate) -> UpdateFigures:
                 calendar.name
                 if service.remittance_days_unit == "business_days"
                 else "calendar_days",
+                fee=fee,
+                recovered=remittance.amount.amount + fee,
             )
         )
     latest_next = add_calendar_days(issued, service.update_frequency_days)
@@ -243,6 +253,24 @@ def derive(doc: CollectionUpdate) -> UpdateFigures:
         next_update=next_update,
         all_on_time=all(r.on_time for r in remittances),
     )
+
+
+def _check_fee(case: CollectionCase, remittance: Remittance, at: str, check: Reconciler) -> None:
+    """A covered debt is collected at no cost; a remittance of money recovered in this
+    update sends what was recovered that day, less the fee it states."""
+    fee = remittance.fee.amount if remittance.fee else Decimal(0)
+    if case.covered and fee:
+        check.rule(f"{at}.fee", "a debt the policy covers is collected at no cost to you")
+    that_day = [r.amount.amount for r in case.recoveries if r.date == remittance.recovered_on]
+    if that_day:
+        recovered = sum(that_day, Decimal(0))
+        check.same(
+            f"{at}.fee.amount",
+            fee,
+            recovered - remittance.amount.amount,
+            why=f"recovered on {remittance.recovered_on} ({recovered}) − remitted "
+            f"({remittance.amount.amount})",
+        )
 
 
 KIND = Kind(

@@ -24,6 +24,18 @@ from correspondence.models import (
 )
 from correspondence.regions import es_subdivision
 
+
+def mask_account(value: str) -> str:
+    """An account number as printed for the customer's own account (a debit, a refund, an
+    indemnity): the country and check digits of an IBAN and the last four characters,
+    the rest masked, in groups of four. ``ES7899990001410123456789`` →
+    ``ES78 **** **** **** **** 6789``; a CLABE keeps only its last four digits."""
+    compact = value.replace(" ", "").upper()
+    keep_head = 4 if compact[:2].isalpha() else 0
+    masked = compact[:keep_head] + "*" * (len(compact) - keep_head - 4) + compact[-4:]
+    return " ".join(masked[i : i + 4] for i in range(0, len(masked), 4))
+
+
 APPEAL_MIN_DAYS = 30  # [ASSUMPTION] brief §2.7: the appeal deadline is issue date + 30 days
 
 

@@ -247,6 +247,12 @@ def derive(doc: CreditLimitChangeNotice) -> ChangeFigures:
     )
 
 
+def internal(doc: CreditLimitChangeNotice) -> tuple[str, ...]:
+    """A rating the insurer does not share is not shown anywhere."""
+    rating = doc.buyer.rating
+    return ("buyer.rating",) if rating is not None and not rating.shareable else ()
+
+
 KIND = Kind(
     name="credit_limit_change_notice",
     model=CreditLimitChangeNotice,
@@ -254,4 +260,5 @@ KIND = Kind(
     template="credit_limit_change_notice.html",
     sample_file="03_credit_limit_change_reduction_es-ES.json",
     group_four_digits=False,  # prose letter: 4860,00 € (RAE, CLDR)
+    internal=internal,
 )

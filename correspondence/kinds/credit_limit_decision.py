@@ -77,11 +77,14 @@ class Decision(Model):
 
 
 class Fee(Model):
-    """The credit assessment fee, if charged."""
+    """The fee charged for the decision, if any. Its name and the sentences on its tax and
+    billing are worded by the template per locale from these codes (issue 18: labels and
+    fixed phrases never come from the payload)."""
 
-    label: Text
+    code: Literal["credit_assessment", "monitoring"]
     amount: Money
-    tax_note: Text | None = None
+    tax: Literal["plus_vat", "vat_included", "not_subject"] = "plus_vat"
+    billed: Literal["next_fee_invoice", "separate_invoice"] | None = None
 
 
 class Sla(Model):
@@ -185,6 +188,18 @@ def derive(doc: CreditLimitDecision) -> DecisionFigures:
     )
 
 
+def internal(doc: CreditLimitDecision) -> tuple[str, ...]:
+    """The SLA block is recorded, not shown; a rating the insurer does not share is not
+    shown anywhere, the buyer's in the request included."""
+    fields = ["sla"]
+    if doc.buyer_rating is not None and not doc.buyer_rating.shareable:
+        fields.append("buyer_rating")
+    rating = doc.request.buyer.rating
+    if rating is not None and not rating.shareable:
+        fields.append("request.buyer.rating")
+    return tuple(fields)
+
+
 KIND = Kind(
     name="credit_limit_decision",
     model=CreditLimitDecision,
@@ -192,4 +207,5 @@ KIND = Kind(
     template="credit_limit_decision.html",
     sample_file="05_credit_limit_decision_partial_es-MX.json",
     group_four_digits=False,  # prose letter: 4860,00 € (RAE, CLDR)
+    internal=internal,
 )

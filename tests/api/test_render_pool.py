@@ -11,10 +11,10 @@ from typing import Any
 
 from correspondence.bootstrap import build_service
 from correspondence.config import Settings
-from correspondence.kinds.premium_invoice import sample_with_lines
 from correspondence.workers import ProcessRenderers
 from tests.api.conftest import Api, fast_settings
 from tests.conftest import load_sample, pdf_reader
+from tests.factories import sample_with_lines
 from tests.servers import api_server
 
 

@@ -60,6 +60,14 @@ def declined() -> dict[str, Any]:
     )
     payload["calculation"]["claim_threshold"]["amount"] = "100000.00"
     payload["payment"] = None
+    payload["explanations"].append(
+        {
+            "topic": "Importe mínimo de siniestro",
+            "text": "La pérdida asegurada no supera el importe mínimo de siniestro.",
+            "policy_clause": "Condiciones particulares, apdo. 4 — numeración ficticia",
+            "reductions": ["below_threshold"],
+        }
+    )
     return payload
 
 
@@ -157,3 +165,32 @@ def test_collection_update_in_both_languages(engine: Engine, name: str, locale: 
     assert f.date_long(date(2027, 1, 9)) in text
     assert "5 de 10 días hábiles" in text or "5 of 10 business days" in text
     assert payload["account_executive"]["name"] in text
+
+
+def test_each_reduction_cites_its_clause(engine: Engine) -> None:
+    """Issue 19: a reduction the calculation makes with no explanation naming it is refused
+    (422 naming ``explanations``); the table heads its columns and prints each clause."""
+    from correspondence.errors import InvalidPayload
+
+    payload = copy.deepcopy(load_sample("06_claim_decision_partial_es-ES.json"))
+    vat = next(e for e in payload["explanations"] if "vat" in e.get("reductions", []))
+    vat["reductions"] = []
+    with pytest.raises(InvalidPayload) as caught:
+        engine.validate(payload)
+    messages = {p.field: p.message for p in caught.value.problems}
+    assert "'vat' reduction cites no clause" in messages["explanations"]
+    sample = load_sample("06_claim_decision_partial_es-ES.json")
+    text = render_text(engine, sample, "es-ES")
+    assert "Concepto Importe Acumulado" in text
+    for explanation in sample["explanations"]:
+        if explanation.get("reductions"):
+            assert f"({explanation['policy_clause']})" in text
+
+
+def test_the_indemnity_goes_to_the_customers_account_masked(engine: Engine) -> None:
+    """Issue 19: the indemnity is paid into the customer's own account, printed masked."""
+    payload = load_sample("06_claim_decision_partial_es-ES.json")
+    iban = payload["payment"]["iban"].replace(" ", "")
+    text = render_text(engine, payload, "es-ES")
+    assert f"a su cuenta {iban[:4]} **** **** **** **** {iban[-4:]}" in text
+    assert iban[4:8] + " " + iban[8:12] not in text

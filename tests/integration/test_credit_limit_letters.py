@@ -130,3 +130,36 @@ def test_every_outcome_renders_in_every_locale(engine: Engine, outcome: str, loc
     blocked = "queda bloqueado" if locale.startswith("es") else "it is blocked"
     assert (blocked in text) is (outcome in ("withdrawal", "refused"))
     assert payload["account_executive"]["name"] in flat(pages[0])
+
+
+FEE_WORDING = {
+    "es-MX": ("Cuota de estudio de comprador", "más IVA", "próxima factura de cuotas"),
+    "es-ES": ("Gastos de estudio", "más IVA", "próxima factura de cuotas"),
+    "en-GB": ("Buyer assessment fee", "plus VAT", "next fee invoice"),
+    "en-US": ("Buyer assessment fee", "plus VAT", "next fee invoice"),
+}
+
+
+@pytest.mark.parametrize("locale", sorted(FEE_WORDING))
+def test_the_fee_is_named_and_worded_by_the_template_per_locale(
+    engine: Engine, locale: str
+) -> None:
+    """Issue 18: the decision's fee is a code; its name, tax and billing sentences are
+    the locale's, never payload text."""
+    payload = load_sample("05_credit_limit_decision_partial_es-MX.json")
+    text = text_of(engine, payload, locale)
+    name, tax, billing = FEE_WORDING[locale]
+    amount = money(locale, payload["fee"]["amount"]["amount"], "MXN")
+    assert f"{name}: {amount} {tax}." in text
+    assert billing in text
+
+
+def test_a_fee_label_in_the_payload_is_refused(engine: Engine) -> None:
+    """A payload that still words its fee is refused naming the field."""
+    from correspondence.errors import InvalidPayload
+
+    payload = load_sample("05_credit_limit_decision_partial_es-MX.json")
+    payload["fee"]["label"] = "Cuota de estudio"
+    with pytest.raises(InvalidPayload) as caught:
+        engine.validate(payload)
+    assert "fee.label" in {p.field for p in caught.value.problems}

@@ -28,10 +28,10 @@ from correspondence.columns import (
 )
 from correspondence.engine import Engine
 from correspondence.formatting import SUPPORTED_LOCALES, Formatter
-from correspondence.kinds.premium_invoice import sample_with_lines
 from correspondence.pdf import STYLESHEET_URL, AssetFetcher, load_assets
 from correspondence.templating import ASSET_ORIGIN, catalog, words
 from tests.conftest import es_invoice, in_language
+from tests.factories import sample_with_lines
 
 PX_PER_PT = 4 / 3
 

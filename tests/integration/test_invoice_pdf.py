@@ -271,3 +271,64 @@ def test_generated_images_do_not_stay_in_the_image_cache(
     second = render(engine, other)
     assert first != second
     assert not _holds_an_image(engine)
+
+
+@pytest.mark.parametrize("locale", ["es-MX", "en-US"])
+def test_cfdi_prints_each_sat_code_with_its_description(
+    engine: Engine, invoice_mx: dict[str, Any], locale: str
+) -> None:
+    """Issue 19 point 6: TipoDeComprobante, Moneda and Exportación are printed; every
+    code is followed by its catalogue description (the packaged table); the line keys
+    are grouped; dates read as dates, not ISO timestamps."""
+    from datetime import datetime
+
+    from correspondence.kinds.premium_invoice import sat
+
+    payload = in_language(invoice_mx, locale[:2])
+    text = flat(pdf_text(engine.render(engine.validate(payload), locale=locale).pdf))
+    cfdi = payload["cfdi"]
+    language = locale[:2]
+    for catalogue, code in (
+        ("c_TipoDeComprobante", "I"),
+        ("c_Moneda", cfdi["moneda"]),
+        ("c_Exportacion", cfdi["exportacion"]),
+        ("c_UsoCFDI", cfdi["uso_cfdi"]),
+        ("c_RegimenFiscal", cfdi["regimen_fiscal_emisor"]),
+        ("c_FormaPago", cfdi["forma_pago"]),
+        ("c_MetodoPago", cfdi["metodo_pago"]),
+        ("c_ClaveProdServ", payload["lines"][0]["mx"]["clave_prod_serv"]),
+        ("c_ClaveUnidad", payload["lines"][0]["mx"]["clave_unidad"]),
+        ("c_ObjetoImp", payload["lines"][0]["mx"]["objeto_imp"]),
+    ):
+        entry = sat.entry(catalogue, code)
+        assert entry is not None and entry.shown(language) in text
+    for stamp in (cfdi["fecha"], cfdi["fecha_timbrado"]):  # only inside the sealed string
+        assert text.count(stamp) == cfdi["cadena_original_tfd"].count(stamp)
+    issued = datetime.fromisoformat(cfdi["fecha"])
+    assert Formatter(locale, "UTC").date_long(issued.date()) in text
+    assert f"1–{len(payload['lines'])}" in text  # one row for lines sharing their keys
+
+
+def test_a_sat_code_outside_the_table_is_refused(
+    engine: Engine, invoice_mx: dict[str, Any]
+) -> None:
+    """A code we have no description for would print bare: refused, naming the field."""
+    from correspondence.errors import InvalidPayload
+
+    payload = copy.deepcopy(invoice_mx)
+    payload["cfdi"]["uso_cfdi"] = "P01"
+    payload["policyholder"]["cfdi_use"] = "P01"
+    payload["lines"][1]["mx"]["clave_unidad"] = "XXX"
+    with pytest.raises(InvalidPayload) as caught:
+        engine.validate(payload)
+    fields = {p.field: p.message for p in caught.value.problems}
+    assert "c_UsoCFDI" in fields["cfdi.uso_cfdi"]
+    assert "c_ClaveUnidad" in fields["lines.1.mx.clave_unidad"]
+
+
+def test_line_key_runs() -> None:
+    """Line numbers that share keys print as runs."""
+    from correspondence.kinds.premium_invoice.sat import _runs
+
+    assert _runs([1, 2, 3, 5, 7, 8]) == "1–3, 5, 7–8"
+    assert _runs([4]) == "4"

@@ -90,6 +90,8 @@ def our_words(engine: Engine, payload: dict[str, Any], locale: str) -> str:
     text = visible_text(engine.html(validated, locale=locale))
     figures = validated.figures
     written = [*payload_texts(payload), str(getattr(figures, "amount_in_words", "") or "")]
+    # The SAT catalogues' descriptions are the catalogue's own (Mexican) text, quoted.
+    written += [e.es for e in getattr(figures, "sat_codes", {}).values()]
     return without(text, written)
 
 

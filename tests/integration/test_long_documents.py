@@ -16,11 +16,11 @@ from correspondence.config import Settings
 from correspondence.engine import PAYLOAD_ATTACHMENT, Engine, sections
 from correspondence.formatting import Formatter
 from correspondence.kinds import validate
-from correspondence.kinds.premium_invoice import sample_with_lines
 from correspondence.pdf_fast import page_layouts
 from correspondence.render_worker import ping as _ping
 from correspondence.workers import ProcessRenderers, WorkerDied
 from tests.conftest import flat, pdf_pages_text, pdf_reader
+from tests.factories import sample_with_lines
 
 ROWS = 20  # small sections, so that a test invoice of 70 lines has four of them
 

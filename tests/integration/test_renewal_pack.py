@@ -241,3 +241,152 @@ def test_late_pack_renders_with_a_warning_and_keeps_the_objection_time(engine: E
     cover = flat(pdf_pages_text(rendered.pdf)[0])
     assert "Puede oponerse a la renovación hasta el 20 de diciembre de 2026" in cover
     assert "Los cambios solo se aplicarán si los acepta" in cover
+
+
+CHANGE_WORDING = {
+    "es-ES": ("Tipo de prima", "Prima mínima anual", "Límite discrecional por experiencia de pago"),
+    "es-MX": ("Tasa de prima", "Prima mínima anual", "Límite discrecional por experiencia de pago"),
+    "en-GB": (
+        "Premium rate",
+        "Annual minimum premium",
+        "Discretionary limit based on payment experience",
+    ),
+    "en-US": (
+        "Premium rate",
+        "Annual minimum premium",
+        "Discretionary limit based on payment experience",
+    ),
+}
+
+
+@pytest.mark.parametrize("locale", sorted(CHANGE_WORDING))
+def test_change_rows_are_worded_per_locale_from_their_key(engine: Engine, locale: str) -> None:
+    """Issue 18: a change row's label is the template's wording of the parameter its key
+    names, in the document's locale."""
+    pages = pdf_pages_text(render(engine, pack(), locale))
+    text = flat(" ".join(pages))
+    for label in CHANGE_WORDING[locale]:
+        assert label in text
+
+
+def test_a_change_label_or_an_unknown_key_is_refused(engine: Engine) -> None:
+    """No label from the payload; a key that names no announceable parameter is refused
+    naming the field."""
+    payload = pack()
+    payload["renewal"]["changes"][0]["label"] = "Tipo de prima"
+    assert "renewal.changes.0.label" in problems(engine, payload)
+    payload = pack()
+    payload["renewal"]["changes"][0]["key"] = "governing_law"
+    assert "no parameter a renewal announces" in problems(engine, payload)["renewal.changes.0.key"]
+
+
+def test_every_change_code_is_worded_in_every_locale(settings: Any) -> None:
+    """Each code the kind can give has a wording in both templates."""
+    from correspondence.kinds.renewal_pack import CHANGE_CODES
+
+    for language in ("es", "en"):
+        template = (settings.templates_dir / language / "renewal_pack.html").read_text("utf-8")
+        block = template[template.index("{% set change_name") :]
+        for code in set(CHANGE_CODES.values()):
+            assert f'"{code}"' in block
+
+
+def _money(locale: str, amount: Any, currency: str = "EUR") -> str:
+    from decimal import Decimal
+
+    from correspondence.formatting import Formatter
+
+    return flat(Formatter(locale, "UTC").money(Decimal(str(amount)), currency))
+
+
+@pytest.mark.parametrize("locale", ["es-ES", "en-GB"])
+def test_instalment_amounts_say_whether_they_include_tax(engine: Engine, locale: str) -> None:
+    """Issue 19: the cover letter's instalment 1 is the invoice total, tax included; the key
+    dates and the schedule give the premium before tax, and say so."""
+    payload = in_language(pack(), locale[:2])
+    validated = engine.validate(payload)
+    fig = validated.figures
+    assert isinstance(fig, PackFigures)
+    text = flat(" ".join(pdf_pages_text(engine.render(validated, locale=locale).pdf)))
+    total = _money(locale, fig.invoice.total)
+    first = payload["schedule"]["premium"]["instalments"][0]["amount"]["amount"]
+    if locale == "es-ES":
+        assert f"fracción 1 ({total}, impuestos incluidos)" in text
+        assert f"fracción 1 (prima de {_money(locale, first)} sin impuestos)" in text
+        assert "Prima sin impuestos" in text
+    else:
+        assert f"instalment 1 ({total} including tax)" in text
+        assert f"Instalment 1 due (premium of {_money(locale, first)} before tax)" in text
+        assert "Premium before tax" in text
+    assert fig.invoice.total != fig.invoice.premium_net  # the sample's IPS makes them differ
+
+
+@pytest.mark.parametrize("deductible", ["10000.00", "25000.00", "0.00"])
+def test_the_worked_example_is_computed_from_the_policy(engine: Engine, deductible: str) -> None:
+    """Issue 19: the terms summary's example runs the policy's own figures through the claim
+    engine: the largest DCL as the loss, its percentage, the deductible; when the deductible
+    takes all of it, the letter says it pays nothing."""
+    from decimal import Decimal
+
+    payload = pack()
+    cover = payload["schedule"]["cover"]
+    if deductible == "0.00":
+        cover["deductible"] = {"type": "none", "amount": {"amount": "0.00", "currency": "EUR"}}
+    else:
+        cover["deductible"]["amount"]["amount"] = deductible
+    validated = engine.validate(payload)
+    fig = validated.figures
+    assert isinstance(fig, PackFigures)
+    loss = max(Decimal(d["max_amount"]["amount"]) for d in cover["dcl"])
+    pct = Decimal(cover["indemnity_pct"]["discretionary_limit"])
+    expected = max(Decimal(0), loss * pct - Decimal(deductible))
+    assert (fig.example.loss, fig.example.payable) == (loss, expected)
+    text = flat(" ".join(pdf_pages_text(engine.render(validated, locale="es-ES").pdf)))
+    assert f"deja de pagarle {_money('es-ES', loss)}" in text
+    if expected == 0:
+        assert f"lo absorbe entero: por esa pérdida le pagaríamos {_money('es-ES', 0)}" in text
+    elif deductible == "0.00":
+        assert f"de esa pérdida: {_money('es-ES', expected)}" in text
+    else:
+        assert f"le pagaríamos {_money('es-ES', expected)}" in text
+    mx = engine.validate(in_language(pack(), "es"))
+    mx_text = flat(" ".join(pdf_pages_text(engine.render(mx, locale="es-MX").pdf)))
+    assert f"deja de pagarle {_money('es-MX', loss)}" in mx_text  # the locale's own format
+
+
+def test_sepa_direct_debit_prints_the_masked_debtor_account_and_the_mandate(
+    engine: Engine,
+) -> None:
+    """Issue 19: a direct debit shows the policyholder's account masked (as the account
+    debited, not a beneficiary's), the mandate reference, the creditor identifier and the
+    debit date; a SEPA debit without its mandate or with a wrong identifier is refused."""
+    payload = pack()
+    pay = payload["premium_invoice"]["payment"]
+    iban = pay["iban"]
+    text = flat(" ".join(pdf_pages_text(render(engine, payload, "es-ES"))))
+    masked = f"{iban[:4]} **** **** **** **** {iban[-4:]}"
+    assert f"Cuenta de adeudo {masked}" in text
+    assert iban[4:8] + " " + iban[8:12] not in text  # the whole account is never printed
+    assert f"Referencia del mandato {pay['mandate_reference']}" in text
+    assert f"Identificador del acreedor {pay['creditor_identifier']}" in text
+    assert "Fecha de adeudo" in text
+    missing = pack()
+    del missing["premium_invoice"]["payment"]["mandate_reference"]
+    assert "premium_invoice.payment.mandate_reference" in problems(engine, missing)
+    wrong = pack()
+    identifier = wrong["premium_invoice"]["payment"]["creditor_identifier"]
+    wrong["premium_invoice"]["payment"]["creditor_identifier"] = (
+        identifier[:2] + "99" + identifier[4:]
+    )
+    assert "AT-02" in problems(engine, wrong)["premium_invoice.payment.creditor_identifier"]
+
+
+def test_an_obligation_repeating_the_turnover_declaration_is_refused(engine: Engine) -> None:
+    """Issue 19: the summary prints the declaration from the schedule; a payload obligation
+    stating it again would print it twice, and is refused naming the obligation."""
+    payload = pack()
+    payload["terms_summary"]["obligations"].append(
+        {"text": "Declarar las ventas aseguradas", "deadline_rule": "cada año"}
+    )
+    at = f"terms_summary.obligations.{len(payload['terms_summary']['obligations']) - 1}"
+    assert "printed from the schedule" in problems(engine, payload)[at]

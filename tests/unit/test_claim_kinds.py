@@ -175,3 +175,20 @@ def test_stated_outstanding_must_match() -> None:
     payload = update()
     payload["cases"][0]["outstanding"]["amount"] = "125600.00"
     assert "85600.00" in problems(payload)["cases.0.outstanding.amount"]
+
+
+def test_a_remittance_states_the_fee_between_recovered_and_remitted() -> None:
+    """Issue 19: 60,000 recovered and 55,200 sent is a 4,800 fee, stated and checked; a
+    covered debt carries none."""
+    sample = load_sample("07_collection_update_es-MX.json")
+    fig = validate(sample).figures
+    assert isinstance(fig, UpdateFigures)
+    sent = Decimal(sample["remittances"][0]["amount"]["amount"])
+    recovered = Decimal(sample["cases"][0]["recoveries"][0]["amount"]["amount"])
+    assert (fig.remittances[0].fee, fig.remittances[0].recovered) == (recovered - sent, recovered)
+    wrong = copy.deepcopy(sample)
+    del wrong["remittances"][0]["fee"]
+    with pytest.raises(InvalidPayload) as caught:
+        validate(wrong)
+    message = {p.field: p.message for p in caught.value.problems}["remittances.0.fee.amount"]
+    assert str(recovered - sent) in message and str(recovered) in message

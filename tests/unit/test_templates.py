@@ -70,15 +70,16 @@ def test_regional_wording_comes_from_each_regions_catalog(settings: Settings) ->
     )
     assert es_mx.gettext("Policy schedule") == "Carátula de la póliza"
     assert es_es.gettext("Policy schedule") == "Condiciones particulares"
-    sentence = "Pague la parcialidad 1 (%(amount)s)"
+    sentence = "Pague la parcialidad 1 (%(amount)s, impuestos incluidos)"
     assert es_mx.gettext(sentence) == sentence
-    assert es_es.gettext(sentence) == "Pague la fracción 1 (%(amount)s)"
+    assert es_es.gettext(sentence) == "Pague la fracción 1 (%(amount)s, impuestos incluidos)"
     en_gb, en_us = (
         catalog(settings.templates_dir, "en-GB"),
         catalog(settings.templates_dir, "en-US"),
     )
-    assert en_gb.gettext("Pay instalment 1 (%(amount)s)") == "Pay instalment 1 (%(amount)s)"
-    assert en_us.gettext("Pay instalment 1 (%(amount)s)") == "Pay installment 1 (%(amount)s)"
+    pay = "Pay instalment 1 (%(amount)s including tax)"
+    assert en_gb.gettext(pay) == pay
+    assert en_us.gettext(pay) == "Pay installment 1 (%(amount)s including tax)"
     assert es_es.ngettext("%(count)s mes", "%(count)s meses", 1) == "%(count)s mes"
     assert es_es.ngettext("%(count)s mes", "%(count)s meses", 4) == "%(count)s meses"
 

@@ -2,6 +2,8 @@
 
 The calculation is the engine's (:mod:`correspondence.claims`); every figure the payload
 states in ``calculation`` must equal it, and the outcome is derived from it.
+
+The package: ``model`` (the payload) and this module (the checks and the figures).
 """
 
 from __future__ import annotations
@@ -9,176 +11,25 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
-
-from pydantic import Field
 
 from correspondence import banking, legal
 from correspondence.calendar import add_calendar_days
 from correspondence.checks import Reconciler
 from correspondence.claims import Calculation, ClaimInput, InvoiceIn, RecoveryIn, calculate
 from correspondence.kinds import Kind
+from correspondence.kinds.claim_decision.model import ClaimDecision, Outcome, ReductionCode
 from correspondence.kinds.common import (
-    Appeal,
     AppealFigures,
     appeal_figures,
+    mask_account,
     require_complaint_routes,
 )
 from correspondence.models import (
-    LIST_MAX,
-    Day,
-    Envelope,
-    Label,
-    Model,
     Money,
-    NonEmpty,
-    Party,
-    Person,
-    Rate,
-    Text,
 )
 from correspondence.rules import check_min_indemnity, unique
 
-IneligibleCode = Literal[
-    "vat_not_covered",
-    "delivered_after_stop_date",
-    "terms_exceed_max_credit_period",
-    "disputed",
-    "no_limit_at_delivery",
-    "related_party",
-    "outside_insured_business",
-    "late_notification",
-    "above_credit_limit",
-    "below_threshold",
-]
-Outcome = Literal["paid_in_full", "partially_paid", "declined"]
-
-
-class Claim(Model):
-    """The claim and its key dates."""
-
-    number: NonEmpty
-    buyer: Party
-    cause: Literal["insolvency", "protracted_default", "political"]
-    mep_end: Day
-    notified_on: Day
-    submitted_on: Day
-    documents_complete_on: Day
-    date_of_loss: Day
-    credit_limit_applicable: Money
-    policy_year: NonEmpty
-    vat_covered: bool = False
-
-
-class IneligibleReason(Model):
-    """Why an invoice is not indemnified."""
-
-    code: IneligibleCode
-    text: Text
-    policy_clause: Text
-
-
-class ClaimedInvoice(Model):
-    """One claimed invoice."""
-
-    number: NonEmpty
-    invoice_date: Day
-    due_date: Day
-    delivery_date: Day | None = None
-    net: Money
-    vat: Money
-    gross: Money | None = None
-    eligible_net: Money | None = None
-    ineligible_reason: IneligibleReason | None = None
-
-
-class PreLossRecovery(Model):
-    """A payment received from the buyer before the date of loss."""
-
-    date: Day
-    gross: Money
-    net: Money | None = None
-    vat_share: Money | None = None
-    allocated_to: Label | None = None
-
-
-class StatedStep(Model):
-    """A printed calculation line as the payload states it."""
-
-    label: NonEmpty
-    amount: Money
-    subtotal: bool = False
-
-
-class Deductible(Model):
-    """The deductible: per claim and/or aggregate first loss, before or after the percentage."""
-
-    type: Literal["per_claim", "aggregate_first_loss", "both", "none"]
-    mode: Literal["after_percentage", "before_percentage"] = "after_percentage"
-    per_claim: Money | None = None
-    afl_remaining_before: Money | None = None
-    applied: Money | None = None
-    afl_remaining_after: Money | None = None
-
-
-class StatedCalculation(Model):
-    """The calculation as the payload states it; inputs and results."""
-
-    steps: list[StatedStep] | None = Field(default=None, max_length=LIST_MAX)
-    claimed_gross: Money | None = None
-    ineligible_total: Money | None = None
-    eligible_outstanding: Money | None = None
-    insured_loss: Money | None = None
-    covered_costs: Money | None = None
-    indemnity_pct: Rate
-    indemnity_before_deductible: Money | None = None
-    deductible: Deductible
-    claim_threshold: Money | None = None
-    max_liability_remaining_before: Money
-    payable: Money | None = None
-
-
-class ClaimPayment(Model):
-    """How and when the indemnity is paid."""
-
-    date: Day
-    method: NonEmpty
-    iban: Label | None = None
-    clabe: Label | None = None
-    reference: NonEmpty
-
-
-class PostPayment(Model):
-    """What happens after payment."""
-
-    recoveries_sharing: Text
-    subrogation_note: Text
-    collections_continue: bool
-    update_frequency_days: int = Field(ge=1, le=365)
-    remittance_days: int = Field(ge=1, le=365)
-
-
-class Explanation(Model):
-    """The examiner's note on one topic, with its clause."""
-
-    topic: Text
-    text: Text
-    policy_clause: Text
-
-
-class ClaimDecision(Envelope):
-    """The ``claim_decision`` payload."""
-
-    claims_examiner: Person
-    claim: Claim
-    invoices: list[ClaimedInvoice] = Field(max_length=LIST_MAX, min_length=1)
-    pre_loss_recoveries: list[PreLossRecovery] = Field(max_length=LIST_MAX, default_factory=list)
-    calculation: StatedCalculation
-    outcome: Outcome | None = None
-    payment: ClaimPayment | None = None
-    explanations: list[Explanation] = Field(max_length=LIST_MAX, default_factory=list)
-    post_payment: PostPayment
-    appeal: Appeal | None = None
+__all__ = ["KIND", "ClaimDecision", "ClaimFigures", "Outcome", "derive"]
 
 
 @dataclass(frozen=True)
@@ -195,6 +46,8 @@ class ClaimFigures:
     payment_late: bool
     appeal: AppealFigures | None
     ineligible: tuple[int, ...]
+    customer_account: str | None = None
+    """The policyholder's account the indemnity is paid into, masked for print."""
 
 
 def _money(value: Money | None) -> Decimal:
@@ -386,6 +239,7 @@ def derive(doc: ClaimDecision) -> ClaimFigures:
     check.raise_if_any()
     calc = calculate(_inputs(doc))
     _check_results(doc, calc, check)
+    _check_clauses(doc, calc, check)
     outcome = calc.outcome
     check.same("outcome", doc.outcome, outcome, why=f"payable {calc.payable}")
     claim = doc.claim
@@ -419,6 +273,7 @@ def derive(doc: ClaimDecision) -> ClaimFigures:
         appeal = appeal_figures(doc, doc.appeal, check)
     check.raise_if_any()
     pct = doc.calculation.indemnity_pct
+    account = doc.payment and (doc.payment.iban or doc.payment.clabe)
     return ClaimFigures(
         currency=doc.policy.currency,
         calc=calc,
@@ -430,7 +285,26 @@ def derive(doc: ClaimDecision) -> ClaimFigures:
         payment_late=late,
         appeal=appeal,
         ineligible=tuple(i for i, inv in enumerate(doc.invoices) if inv.ineligible_reason),
+        customer_account=mask_account(account) if account else None,
     )
+
+
+def _check_clauses(doc: ClaimDecision, calc: Calculation, check: Reconciler) -> None:
+    """Each reduction the calculation makes cites its clause: an explanation names it
+    (one naming a reduction this calculation does not make is harmless, and not printed
+    against a step)."""
+    explained = {code for e in doc.explanations for code in e.reductions}
+    made = [s.kind for s in calc.steps if s.kind in REDUCTIONS and s.amount]
+    for kind in made:
+        if kind not in explained:
+            check.rule(
+                "explanations",
+                f"the calculation's {kind!r} reduction cites no clause: add an explanation "
+                f"with reductions [{kind!r}] and its policy_clause",
+            )
+
+
+REDUCTIONS = frozenset(ReductionCode.__args__)  # type: ignore[attr-defined]
 
 
 KIND = Kind(
