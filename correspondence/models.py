@@ -148,6 +148,7 @@ class Text(str):
     translations: Mapping[str, str]
     max_length = TEXT_MAX
     """Each language's text is at most this long (the bounds sweep reads it)."""
+    schema_description = "free text (docs/language.md)"
 
     def __new__(cls, value: str, translations: Mapping[str, str] | None = None) -> Text:
         text = super().__new__(cls, value)
@@ -203,14 +204,14 @@ class Text(str):
     def __get_pydantic_json_schema__(
         cls, _schema: core_schema.CoreSchema, _handler: GetJsonSchemaHandler
     ) -> dict[str, Any]:
-        text = {"type": "string", "minLength": 1, "maxLength": TEXT_MAX}
+        text = {"type": "string", "minLength": 1, "maxLength": cls.max_length}
         per_language = {
             "type": "object",
             "properties": {lang: text for lang in LANGUAGES},
             "additionalProperties": False,
             "minProperties": 1,
         }
-        return {"anyOf": [text, per_language], "description": "free text (docs/language.md)"}
+        return {"anyOf": [text, per_language], "description": cls.schema_description}
 
 
 def _bounded(text: str) -> str:
@@ -320,6 +321,24 @@ def _single_line(value: str) -> str:
     if _LINE_BREAKS.search(value):
         raise ValueError("must be on one line: it contains a line break")
     return value
+
+
+class TextLine(Text):
+    """A short free text on one line that the customer reads in a language, such as the
+    place of issue ("Ciudad de México" / "Mexico City"): a string in the payload's text
+    language, or ``{"es": "…", "en": "…"}``."""
+
+    max_length = LABEL_MAX
+    schema_description = "free text on one line (docs/language.md)"
+
+    @classmethod
+    def _validate(cls, value: object, info: ValidationInfo) -> Text:
+        text = super()._validate(value, info)
+        for each in [str(text), *text.translations.values()]:
+            _single_line(each)
+            if len(each) > LABEL_MAX:
+                raise ValueError(f"must be at most {LABEL_MAX} characters, not {len(each)}")
+        return text
 
 
 Count = Annotated[int, Field(ge=-(10**9), le=10**9)]
@@ -527,7 +546,7 @@ class DocumentHeader(Model):
     text_language: Language | None = None
     jurisdiction: Jurisdiction
     issue_date: Day
-    issue_place: Label
+    issue_place: TextLine  # a city's name differs by language
     our_reference: Reference
     customer_reference: Label | None = None
     confidential: bool = True
