@@ -344,10 +344,10 @@ def test_emails_follow_the_same_rules(engine: Engine, locale: str) -> None:
     assert body is not None
     text = f"{message['Subject']}\n{body.get_content()}"
     expected = {
-        "es-MX": ("Estimada Sra. Ficticia:", "parcialidad 1", "Saludos cordiales,"),
-        "es-ES": ("Estimada Sra. Ficticia:", "fracción 1", "Un cordial saludo,"),
-        "en-GB": ("Dear Ms Ficticia,", "instalment 1", "Kind regards,"),
-        "en-US": ("Dear Ms. Ficticia:", "installment 1", "Best regards,"),
+        "es-MX": ("Estimada Sra. Ficticia:", "primera parcialidad", "Saludos cordiales,"),
+        "es-ES": ("Estimada Sra. Ficticia:", "primera fracción", "Un cordial saludo,"),
+        "en-GB": ("Dear Ms Ficticia,", "first instalment", "Kind regards,"),
+        "en-US": ("Dear Ms. Ficticia:", "first installment", "Best regards,"),
     }[locale]
     for phrase in expected:
         assert phrase in text
