@@ -17,7 +17,7 @@ from pydantic import (
 )
 from pydantic_core import core_schema
 
-from correspondence.bounds import TEXT_MAX
+from correspondence.bounds import LABEL_MAX, TEXT_MAX, _single_line
 from correspondence.glyphs import drawable as drawable  # re-exported for the tests
 from correspondence.glyphs import undrawable
 
@@ -85,6 +85,7 @@ class Text(str):
     translations: Mapping[str, str]
     max_length = TEXT_MAX
     """Each language's text is at most this long (the bounds sweep reads it)."""
+    schema_description = "free text (docs/language.md)"
 
     def __new__(cls, value: str, translations: Mapping[str, str] | None = None) -> Text:
         text = super().__new__(cls, value)
@@ -140,14 +141,14 @@ class Text(str):
     def __get_pydantic_json_schema__(
         cls, _schema: core_schema.CoreSchema, _handler: GetJsonSchemaHandler
     ) -> dict[str, Any]:
-        text = {"type": "string", "minLength": 1, "maxLength": TEXT_MAX}
+        text = {"type": "string", "minLength": 1, "maxLength": cls.max_length}
         per_language = {
             "type": "object",
             "properties": {lang: text for lang in LANGUAGES},
             "additionalProperties": False,
             "minProperties": 1,
         }
-        return {"anyOf": [text, per_language], "description": "free text (docs/language.md)"}
+        return {"anyOf": [text, per_language], "description": cls.schema_description}
 
 
 def _bounded(text: str) -> str:
@@ -185,3 +186,21 @@ class Model(BaseModel):
                     f"contains characters the documents' fonts cannot draw: {codes}{more}"
                 )
         return value
+
+
+class TextLine(Text):
+    """A short free text on one line that the customer reads in a language, such as the
+    place of issue ("Ciudad de México" / "Mexico City"): a string in the payload's text
+    language, or ``{"es": "…", "en": "…"}``."""
+
+    max_length = LABEL_MAX
+    schema_description = "free text on one line (docs/language.md)"
+
+    @classmethod
+    def _validate(cls, value: object, info: ValidationInfo) -> Text:
+        text = super()._validate(value, info)
+        for each in [str(text), *text.translations.values()]:
+            _single_line(each)
+            if len(each) > LABEL_MAX:
+                raise ValueError(f"must be at most {LABEL_MAX} characters, not {len(each)}")
+        return text

@@ -41,13 +41,16 @@ class Range:
 
 @dataclass(frozen=True)
 class Route:
-    """A complaint body, named in each language the letters are written in."""
+    """A complaint body, named in each language the letters are written in; a locale key
+    (``en-US``) gives a region's own spelling of that name."""
 
     names: Mapping[str, str]
 
-    def name(self, language: str) -> str:
-        """The body's name in ``language`` (``es`` or ``en``)."""
-        return self.names[language]
+    def name(self, locale: str) -> str:
+        """The body's name in ``locale`` (``en-US``), else in its language (``en``)."""
+        if locale in self.names:
+            return self.names[locale]
+        return self.names[locale.split("-")[0]]
 
 
 RuleValue = Duration | Range | Decimal | Route | None
@@ -89,6 +92,8 @@ _CONDUSEF = Route(
             "es": "Comisión Nacional para la Protección y Defensa de los Usuarios de Servicios "
             "Financieros (CONDUSEF), www.condusef.gob.mx",
             "en": "the National Commission for the Protection and Defence of Users of "
+            "Financial Services (CONDUSEF), www.condusef.gob.mx",
+            "en-US": "the National Commission for the Protection and Defense of Users of "
             "Financial Services (CONDUSEF), www.condusef.gob.mx",
         }
     )

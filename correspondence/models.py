@@ -39,7 +39,7 @@ from correspondence.bounds import (
     Reference,
     TaxId,
 )
-from correspondence.free_text import Language, Model, Text
+from correspondence.free_text import Language, Model, Text, TextLine
 from correspondence.money import minor_unit
 
 # The kinds import their field types from here as well as these models (kinds/*.py are
@@ -79,6 +79,7 @@ __all__ = [
     "Quantity",
     "Rate",
     "Text",
+    "TextLine",
     "TimeLimit",
 ]
 
@@ -252,7 +253,7 @@ class DocumentHeader(Model):
     text_language: Language | None = None
     jurisdiction: Jurisdiction
     issue_date: Day
-    issue_place: Label
+    issue_place: TextLine  # a city's name differs by language
     our_reference: Reference
     customer_reference: Label | None = None
     confidential: bool = True

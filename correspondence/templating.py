@@ -126,7 +126,7 @@ def _legal_rule(ctx: Context, doc: Any, key: str) -> legal.LegalRule:
 
 @pass_context
 def _route(ctx: Context, value: legal.Route) -> str:
-    return value.name(_fmt(ctx).language)
+    return value.name(_fmt(ctx).locale)
 
 
 FILTERS = {

@@ -163,7 +163,7 @@ def test_collection_update_in_both_languages(engine: Engine, name: str, locale: 
     assert flat(f.money(Decimal("60000.00"), "MXN")) in text
     assert flat(f.money(Decimal("55200.00"), "MXN")) in text
     assert f.date_long(date(2027, 1, 9)) in text
-    assert "5 de 10 días hábiles" in text or "5 of 10 business days" in text
+    assert "5 (máximo: 10 días hábiles)" in text or "5 (limit: 10 business days)" in text
     assert payload["account_executive"]["name"] in text
 
 

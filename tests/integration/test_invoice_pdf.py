@@ -44,7 +44,11 @@ def test_mx_sample_renders_with_total_deadline_words_and_contact(
     for value in (aex["name"], aex["email"], aex["phone"]):
         assert value in page1
     assert "Fecha límite de pago: 31 de enero de 2027" in page1
-    assert "a las 12:00 horas (mediodía, hora del centro de México) de ese día" in everything
+    assert (
+        "Si la prima no está pagada a las 12:00 horas (mediodía, hora del centro de México) del "
+        "31 de enero de 2027, los efectos del contrato cesarán automáticamente en ese momento"
+        in everything
+    )
     assert "Página 1 de 2" in page1
     assert invoice_mx["cfdi"]["uuid"] in everything
 

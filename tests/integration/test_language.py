@@ -54,7 +54,8 @@ REGIONAL = {
     ],
     "en-US": [
         "favour", "cheque", "specialised", "postcode", "instalment", "apologise",
-        "Yours sincerely", "Yours faithfully", "Dear Ms ", "Dear Mr ",
+        "Yours sincerely", "Yours faithfully", "Dear Ms ", "Dear Mr ", "Defence",
+        "For the attention of", "with effect from", "delivery note", "by phone on",
     ],
     "en-GB": ["installment", "favor ", "apologize", "Sincerely,", "Dear Ms. ", "Dear Mr. "],
 }  # fmt: skip
@@ -63,6 +64,11 @@ DEFECTS = [
     "parcialidads", "fracciónes", "el cobranza", "este reclamación", "la albarán",
     "Estimado/a", "Estimado(a)", "de 0 – 10", "valore condiciones", "No es un recorte",
     "12:00 PM", "(billed: mensual)", "por su reclamación de siniestro",
+    # the native reader's second pass (docs: notes/review-language.md)
+    "la recobro", "Todos los plazos salen", "Antes de necesitarla", "Avisar antes de",
+    "aplazamiento más largo", "Compruebe que ese día", "le prometemos, y", "No se trata de",
+    "Quedan pendientes", "ligado a su", "who answers for it", "Write to your contact also",
+    "This is not a reduction", "Please find the document",
 ]  # fmt: skip
 DEFECT_PATTERNS = [r"\bde el\b", r"\ba el\b"]
 
@@ -233,6 +239,58 @@ def test_amounts_and_dates_in_free_text_are_refused(field: str, text: str, what:
     assert what in problem.message
 
 
+def test_the_place_of_issue_is_free_text_in_a_language(engine: Engine) -> None:
+    """A city's name is written per language: an English payload's "Mexico City" is not
+    printed in a Spanish date line, and the Spanish name is when the payload gives it
+    (English letters print no place on their date line)."""
+    payload = sample("04_claim_filing_guide_en-GB.json")
+    with pytest.raises(InvalidPayload) as refused:
+        engine.html(engine.validate(payload), locale="es-MX")
+    assert "document.issue_place" in {p.field for p in refused.value.problems}
+    bilingual = in_language(payload, "es")
+    bilingual["document"]["issue_place"] = {"es": "Ciudad de México", "en": "Mexico City"}
+    validated = engine.validate(bilingual)
+    assert "Ciudad de México, a 15 de diciembre" in visible_text(
+        engine.html(validated, locale="es-MX")
+    )
+    assert "Ciudad de México, 15 de diciembre" in visible_text(
+        engine.html(validated, locale="es-ES")
+    )
+    assert "Mexico City, 15" not in visible_text(engine.html(validated, locale="es-ES"))
+
+
+@pytest.mark.parametrize("place", ["", "Mexico\nCity", "x" * 201])
+def test_the_place_of_issue_is_one_short_line(place: str) -> None:
+    from correspondence.kinds import validate
+
+    payload = sample("04_claim_filing_guide_en-GB.json")
+    payload["document"]["issue_place"] = {"en": place, "es": "Madrid"}
+    with pytest.raises(InvalidPayload) as refused:
+        validate(payload)
+    assert "document.issue_place" in {p.field for p in refused.value.problems}
+
+
+@pytest.mark.parametrize(("locale", "spelling"), [("en-GB", "Defence"), ("en-US", "Defense")])
+def test_a_complaint_body_is_named_in_the_readers_spelling(
+    engine: Engine, locale: str, spelling: str
+) -> None:
+    """Legal names come from legal.py, once per language, with a region's own spelling
+    where it differs (CONDUSEF's "Defense" in American English)."""
+    payload = sample("04_claim_filing_guide_en-GB.json")
+    text = visible_text(engine.html(engine.validate(payload), locale=locale))
+    assert f"Protection and {spelling} of Users of Financial Services (CONDUSEF)" in text
+
+
+def test_en_us_dates_take_a_comma_after_the_year_in_running_text(engine: Engine) -> None:
+    """Month-day-year dates followed by more words take a comma after the year in en-US
+    (not in en-GB, whose dates are day-month-year)."""
+    payload = sample("07b_collection_update_en-GB.json")
+    us = visible_text(engine.html(engine.validate(payload), locale="en-US"))
+    assert re.search(r"From \w+ \d{1,2}, \d{4}, to \w+ \d{1,2}, \d{4}, we recovered", us)
+    gb = visible_text(engine.html(engine.validate(payload), locale="en-GB"))
+    assert re.search(r"From \d{1,2} \w+ \d{4} to \d{1,2} \w+ \d{4} we recovered", gb)
+
+
 FEMALE = {"gender": "female", "surname": "Ficticia"}
 CP = {"gender": "male", "surname": "Ficticio", "title": "cp"}
 DR = {"gender": "female", "surname": "Ficticia", "title": "dr"}
@@ -288,10 +346,10 @@ def test_emails_follow_the_same_rules(engine: Engine, locale: str) -> None:
     assert body is not None
     text = f"{message['Subject']}\n{body.get_content()}"
     expected = {
-        "es-MX": ("Estimada Sra. Ficticia:", "parcialidad 1", "Saludos cordiales,"),
-        "es-ES": ("Estimada Sra. Ficticia:", "fracción 1", "Un cordial saludo,"),
-        "en-GB": ("Dear Ms Ficticia,", "instalment 1", "Kind regards,"),
-        "en-US": ("Dear Ms. Ficticia:", "installment 1", "Best regards,"),
+        "es-MX": ("Estimada Sra. Ficticia:", "primera parcialidad", "Saludos cordiales,"),
+        "es-ES": ("Estimada Sra. Ficticia:", "primera fracción", "Un cordial saludo,"),
+        "en-GB": ("Dear Ms Ficticia,", "first instalment", "Kind regards,"),
+        "en-US": ("Dear Ms. Ficticia:", "first installment", "Best regards,"),
     }[locale]
     for phrase in expected:
         assert phrase in text

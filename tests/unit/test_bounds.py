@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import annotated_types
 import pytest
-from pydantic import AfterValidator, BaseModel
+from pydantic import AfterValidator, BaseModel, create_model
 from pydantic.fields import FieldInfo
 from pydantic.networks import EmailStr, HttpUrl
 from sqlalchemy import String, inspect
@@ -87,7 +87,8 @@ def _unbounded(annotation: Any, metadata: list[Any], at: str, seen: set[type]) -
         ]
     if annotation is str:
         return [] if "max_length" in bounds else [f"{at}: string without max_length"]
-    if annotation is free_text.Text:  # its own validator bounds it (test_free_text_is_bounded)
+    if annotation in (free_text.Text, free_text.TextLine):  # bounded by its own validator
+        # (test_free_text_is_bounded)
         return []
     if annotation is Decimal:
         ok = "max_digits" in bounds and "decimal_places" in bounds
@@ -182,13 +183,13 @@ def test_the_migrated_schema_has_the_lengths_of_the_orm(tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_free_text_is_bounded() -> None:
-    """Free text, in one language or per language, is refused past TEXT_MAX characters."""
+@pytest.mark.parametrize("kind", [free_text.Text, free_text.TextLine])
+def test_free_text_is_bounded(kind: type[free_text.Text]) -> None:
+    """Free text, in one language or per language, is refused past its max_length
+    (TEXT_MAX; LABEL_MAX for a one-line text such as the place of issue)."""
 
-    class Note(free_text.Model):
-        text: free_text.Text
-
-    limit = bounds.TEXT_MAX
+    Note = create_model("Note", __base__=free_text.Model, text=(kind, ...))
+    limit = kind.max_length
     assert Note.model_validate({"text": "a" * limit}).text == "a" * limit
     for too_long in ("a" * (limit + 1), {"es": "a", "en": "a" * (limit + 1)}):
         with pytest.raises(ValueError, match=f"at most {limit} characters"):
