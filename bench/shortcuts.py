@@ -25,9 +25,9 @@ from typing import Any
 from correspondence.config import Settings
 from correspondence.engine import PAYLOAD_ATTACHMENT, Engine
 from correspondence.kinds import KINDS
-from correspondence.kinds.premium_invoice import sample_with_lines
 from correspondence.pdf import PdfAttachment, PdfRenderer
 from correspondence.pdf_fast import ALL, NONE
+from tests.factories import sample_with_lines
 
 STAMP = datetime(2026, 1, 1, tzinfo=UTC)
 SHORTCUTS = ("user_agent",)

@@ -21,9 +21,9 @@ from pypdf import PdfReader
 
 from correspondence.engine import Engine, locales_of
 from correspondence.kinds import KINDS, validate
-from correspondence.kinds.premium_invoice import sample_with_lines
 from correspondence.pdf import ASSETS_DIR
 from tests.conftest import SAMPLES, load_sample
+from tests.factories import sample_with_lines
 
 MM = 72 / 25.4
 TOLERANCE = 0.5  # pt: a glyph's box may touch the content edge

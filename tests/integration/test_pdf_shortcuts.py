@@ -18,9 +18,9 @@ from correspondence.config import Settings
 from correspondence.engine import PAYLOAD_ATTACHMENT, Engine
 from correspondence.formatting import SUPPORTED_LOCALES
 from correspondence.kinds import SAMPLES_DIR
-from correspondence.kinds.premium_invoice import sample_with_lines
 from correspondence.templating import ASSET_ORIGIN
 from tests.conftest import in_language, load_sample
+from tests.factories import sample_with_lines
 
 STAMP = datetime(2026, 1, 1, tzinfo=UTC)
 SAMPLES = sorted(path.name for path in SAMPLES_DIR.glob("*.json"))
