@@ -119,8 +119,9 @@ def test_spanish_invoice_email_structure(tmp_path: Path, smtp: Smtp) -> None:
         assert "Lic. Andrés Muestra Robles" in str(message["Reply-To"])
         assert message["Message-ID"] == sent["message_id"] and message["Date"]
         assert "Fictia Seguros de Crédito" in str(message["From"])
-        summary = "Factura PRI-2026-001874: $76,067.00\u00a0MXN a pagar a más tardar el " + (
-            "31 de enero de 2027"
+        summary = (
+            "Factura PRI-2026-001874: $76,067.00\u00a0MXN a pagar antes de las 12:00 horas del "
+            + ("31 de enero de 2027")
         )
         assert str(message["Subject"]).replace("\u00a0", " ") == summary.replace("\u00a0", " ")
         text, html, attachments = parts(message)
@@ -145,7 +146,8 @@ def test_english_email_and_escaping(tmp_path: Path, smtp: Smtp) -> None:
         wait_for(api, doc["id"], "sent")
         (message,) = smtp.recorder.messages
         assert str(message["Subject"]).replace("\u00a0", " ") == (
-            "Invoice PRI-2026-001874: MXN 76,067.00 due by 31 January 2027"
+            "Invoice PRI-2026-001874: MXN 76,067.00 due before noon (Mexico City time) "
+            "on 31 January 2027"
         )
         text, html, (pdf,) = parts(message)
         assert "Was this document clear?" in text and "Dear Mr <b>Lara</b>," in text

@@ -36,8 +36,10 @@ def test_mx_sample_renders_with_total_deadline_words_and_contact(
     pages = pdf_pages_text(render(engine, invoice_mx))
     page1 = flat(pages[0])
     everything = flat(" ".join(pages))
+    # Mexican cover ends at noon of the last day (art. 40 LSCS): the headline says so.
     assert (
-        "Pague $76,067.00 MXN a más tardar el 31 de enero de 2027 por la prima de depósito" in page1
+        "Pague $76,067.00 MXN antes de las 12:00 horas (mediodía, hora del centro de México) "
+        "del 31 de enero de 2027 por la prima de depósito" in page1
     )
     assert invoice_mx["totals"]["amount_in_words"] in everything
     aex = invoice_mx["account_executive"]
@@ -60,19 +62,20 @@ def test_mx_sample_renders_with_total_deadline_words_and_contact(
             "en-GB",
             f"MXN{NBSP}76,067.00",
             "31 January 2027",
-            "Please pay MXN 76,067.00 by 31 January 2027",
+            "Please pay MXN 76,067.00 before noon (Mexico City time) on 31 January 2027",
         ),
         (
             "en-US",
             f"MXN{NBSP}76,067.00",
             "January 31, 2027",
-            "Please pay MXN 76,067.00 by January 31, 2027",
+            "Please pay MXN 76,067.00 before noon (Mexico City time) on January 31, 2027,",
         ),
         (
             "es-ES",
             f"76.067,00{NBSP}MXN",
             "31 de enero de 2027",
-            "Pague 76.067,00 MXN a más tardar el 31 de enero de 2027",
+            "Pague 76.067,00 MXN antes de las 12:00 horas (mediodía, hora del centro de México) "
+            "del 31 de enero de 2027",
         ),
     ],
 )

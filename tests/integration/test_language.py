@@ -21,7 +21,7 @@ from correspondence.errors import InvalidPayload
 from correspondence.formatting import SUPPORTED_LOCALES
 from correspondence.kinds import KINDS, SAMPLES_DIR
 from correspondence.mail.compose import Envelope, compose
-from tests.conftest import PLACEHOLDER, in_language
+from tests.conftest import PLACEHOLDER, flat, in_language
 
 SAMPLES = sorted(p.name for p in SAMPLES_DIR.glob("*.json"))
 
@@ -41,15 +41,17 @@ COMMON_WORDS = {
 }  # fmt: skip
 
 REGIONAL = {
-    # what the other region writes (brief §1 glossary; US and British spelling)
+    # what the other region writes (brief §1 glossary; US and British spelling). The names
+    # of legal proceedings follow the policy's law, not the reader's region (see
+    # test_legal_terms_follow_the_policys_jurisdiction_not_the_readers_region).
     "es-ES": [
         "contratante", "deducible", "cobranza", "remisión", "carátula", "parcialidad",
-        "reclamación de siniestro", "vigencia", "endoso", "concurso mercantil", "monto",
+        "reclamación de siniestro", "vigencia", "endoso", "monto",
         "monitoreo", "falta de pago", "mora prolongada", "comuníquese",
     ],
     "es-MX": [
         "tomador", "franquicia", "recobro", "albarán", "fracción", "suplemento",
-        "clasificación", "anualidad", "concurso de acreedores", "póngase en contacto",
+        "clasificación", "anualidad", "póngase en contacto",
         "periodo de seguro", "impago prolongado",
     ],
     "en-US": [
@@ -374,3 +376,42 @@ def test_a_surname_is_data_never_markup(engine: Engine) -> None:
     payload["policyholder"]["contact"]["address_as"]["surname"] = "<b>Ficticia</b>"
     html = engine.html(engine.validate(payload))
     assert "Estimada Sra. &lt;b&gt;Ficticia&lt;/b&gt;:" in html and "<b>Ficticia</b>" not in html
+
+
+INSOLVENCY = {"MX": "concurso mercantil", "ES": "concurso de acreedores"}
+
+
+@pytest.mark.parametrize("locale", ["es-MX", "es-ES"])
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_legal_terms_follow_the_policys_jurisdiction_not_the_readers_region(
+    engine: Engine, name: str, locale: str
+) -> None:
+    """An insolvency is a concurso mercantil under Mexican law and a concurso de acreedores
+    under Spanish law, whichever Spanish the reader reads: the term follows
+    ``document.jurisdiction``. Every sample and every kind's term lists are rendered,
+    with a buyer in insolvency where the kind has one."""
+    payload = sample(name)
+    if not name.endswith(("es-MX.json", "es-ES.json")):
+        payload = in_language(payload, "es")
+    jurisdiction = payload["document"]["jurisdiction"]
+    other = INSOLVENCY["ES" if jurisdiction == "MX" else "MX"]
+    text = flat(visible_text(engine.html(engine.validate(payload), locale=locale)))
+    assert other not in text.lower()
+    if payload["document"]["type"] in ("claim_filing_guide",):
+        assert INSOLVENCY[jurisdiction] in text.lower()
+
+
+@pytest.mark.parametrize("locale", ["es-ES", "es-MX"])
+def test_a_mexican_guide_read_in_spain_says_concurso_mercantil(engine: Engine, locale: str) -> None:
+    """The reviewer's case: the Mexican claim guide read in es-ES."""
+    payload = in_language(sample("04_claim_filing_guide_en-GB.json"), "es")
+    payload["document"]["jurisdiction"] = "MX"
+    text = flat(visible_text(engine.html(engine.validate(payload), locale=locale)))
+    assert "Si su " in text and "entra en concurso mercantil" in text
+    assert "concurso de acreedores" not in text
+    payload["document"]["jurisdiction"] = "ES"
+    try:
+        spanish = flat(visible_text(engine.html(engine.validate(payload), locale=locale)))
+    except InvalidPayload:
+        return  # a Mexican guide's other facts (CONDUSEF, RFC…) may not stand under ES law
+    assert "concurso de acreedores" in spanish
