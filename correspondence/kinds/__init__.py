@@ -89,6 +89,9 @@ class Kind:
     see (a rating not shareable, an internal metric): left out of the payload embedded in
     the PDF (:func:`customer_payload`), which is what emails carry too. The archive keeps
     the whole payload beside the PDF (issue 19)."""
+    accounts: Callable[[Any], tuple[str, ...]] = _nothing_internal
+    """The dotted paths of the customer's own account numbers (a debit, a refund, an
+    indemnity): masked in the embedded payload as on the page (``common.mask_account``)."""
 
     def sample(self) -> dict[str, Any]:
         """The kind's sample payload, as a fresh dict."""
@@ -108,19 +111,26 @@ class Validated:
 def customer_payload(validated: Validated) -> bytes:
     """The validated payload as the customer may see it, as JSON: the kind's internal
     fields removed. A document without any is the model's own JSON, byte for byte."""
+    from correspondence.kinds.common import mask_account
+
     doc = validated.doc
     whole = doc.model_dump_json(indent=2, exclude_unset=True, by_alias=True)
-    internal = validated.kind.internal(doc)
-    if not internal:
+    internal, accounts = validated.kind.internal(doc), validated.kind.accounts(doc)
+    if not internal and not accounts:
         return whole.encode("utf-8")
     tree = json.loads(whole)
-    for path in internal:
-        *parents, leaf = path.split(".")
-        node = tree
-        for part in parents:
-            node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, dict):
-            node.pop(leaf, None)
+    for paths, change in ((internal, None), (accounts, mask_account)):
+        for path in paths:
+            *parents, leaf = path.split(".")
+            node = tree
+            for part in parents:
+                node = node.get(part) if isinstance(node, dict) else None
+            if not isinstance(node, dict) or leaf not in node:
+                continue
+            if change is None:
+                del node[leaf]
+            elif isinstance(node[leaf], str):
+                node[leaf] = change(node[leaf])
     return json.dumps(tree, indent=2, ensure_ascii=False).encode("utf-8")
 
 

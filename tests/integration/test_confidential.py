@@ -82,3 +82,32 @@ def test_a_kind_without_internal_fields_embeds_the_model_unchanged(engine: Engin
     validated = engine.validate(load_sample("02_premium_invoice_es-MX.json"))
     expected = validated.doc.model_dump_json(indent=2, exclude_unset=True, by_alias=True)
     assert customer_payload(validated) == expected.encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        ("01_renewal_pack_es-ES.json", "premium_invoice.payment.iban"),
+        ("06_claim_decision_partial_es-ES.json", "payment.iban"),
+    ],
+)
+def test_the_customers_own_account_is_embedded_masked_as_printed(
+    engine: Engine, name: str, path: str
+) -> None:
+    """A customer's account number (debited, refunded, paid an indemnity) is printed
+    masked; the attachment carries it masked the same way, never in full."""
+    from correspondence.kinds.common import mask_account
+
+    payload = load_sample(name)
+    node: Any = payload
+    for part in path.split("."):
+        node = node[part]
+    full = str(node)
+    pdf = engine.render(engine.validate(payload)).pdf
+    raw = PdfReader(io.BytesIO(pdf)).attachments[PAYLOAD_ATTACHMENT][0].decode("utf-8")
+    assert full not in raw.replace(" ", "")
+    embedded: Any = json.loads(raw)
+    for part in path.split("."):
+        embedded = embedded[part]
+    assert embedded == mask_account(full)
+    assert mask_account(full) in flat(pdf_text(pdf))

@@ -314,4 +314,5 @@ KIND = Kind(
     template="claim_decision.html",
     sample_file="06_claim_decision_partial_es-ES.json",
     signed_amounts=("calculation.steps.*.amount",),
+    accounts=lambda _doc: ("payment.iban", "payment.clabe"),  # the indemnity's account
 )

@@ -176,6 +176,12 @@ def with_number(payload: dict[str, Any], number: str) -> dict[str, Any]:
     return {**payload, "invoice": {**payload["invoice"], "number": number}}
 
 
+def accounts(doc: PremiumInvoice) -> tuple[str, ...]:
+    """The policyholder's own accounts: the one debited, the one refunded."""
+    own = ("payment.iban", "payment.clabe") if doc.payment.method == "direct_debit" else ()
+    return own + (("credit.iban", "credit.clabe") if doc.credit is not None else ())
+
+
 KIND = Kind(
     name="premium_invoice",
     model=PremiumInvoice,
@@ -184,4 +190,5 @@ KIND = Kind(
     sample_file="02_premium_invoice_es-MX.json",
     numbering=numbering,
     with_number=with_number,
+    accounts=accounts,
 )

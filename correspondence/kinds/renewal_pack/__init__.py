@@ -175,6 +175,12 @@ def with_number(payload: dict[str, Any], number: str) -> dict[str, Any]:
     }
 
 
+def accounts(doc: RenewalPack) -> tuple[str, ...]:
+    """The policyholder's account the first instalment is debited from."""
+    debit = doc.premium_invoice.payment.method == "direct_debit"
+    return ("premium_invoice.payment.iban", "premium_invoice.payment.clabe") if debit else ()
+
+
 KIND = Kind(
     name="renewal_pack",
     model=RenewalPack,
@@ -183,4 +189,5 @@ KIND = Kind(
     sample_file="01_renewal_pack_es-ES.json",
     numbering=numbering,
     with_number=with_number,
+    accounts=accounts,
 )
