@@ -112,6 +112,17 @@ def _nobreak(value: object) -> Markup:
     return Markup('<span class="nobreak">{}</span>').format(value)
 
 
+URL_KEPT_WHOLE = 60
+"""A web address up to this long is kept on one line (broken at its hyphen it reads as
+another address); a longer one may break, rather than run off the page."""
+
+
+def _url(value: object) -> Markup | str:
+    """A web address as the customer types it: whole on one line when it fits."""
+    text = str(value)
+    return _nobreak(text) if len(text) <= URL_KEPT_WHOLE else text
+
+
 def _as_text(value: str) -> str:
     """HTML from a macro of an HTML template as plain text (entities decoded): for the
     plain-text email, which prints the letters' salutation."""
@@ -134,6 +145,7 @@ FILTERS = {
     "date": _date,
     "date_medium": _date_medium,
     "nobreak": _nobreak,
+    "url": _url,
     "date_line": _date_line,
     "datetime": _datetime,
     "time": _time,
