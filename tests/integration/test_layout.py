@@ -241,3 +241,29 @@ def test_contact_details_are_never_broken_across_lines(
 
 def test_every_kind_has_a_sample_here() -> None:
     assert {validate(load_sample(n)).kind.name for n, _ in SAMPLE_CASES} == set(KINDS)
+
+
+def overlapping_words(page: Any, slack: float = 0.5) -> list[tuple[str, str]]:
+    """Pairs of words on ``page`` whose boxes overlap (each shrunk by ``slack`` points,
+    so that words merely touching do not count)."""
+    words = sorted(page.extract_words(keep_blank_chars=False), key=lambda w: float(w["top"]))
+    found = []
+    for i, a in enumerate(words):
+        for b in words[i + 1 :]:
+            if float(b["top"]) + slack >= float(a["bottom"]) - slack:
+                break  # sorted by top: no later word reaches up into ``a``
+            if (
+                float(a["x0"]) + slack < float(b["x1"]) - slack
+                and float(b["x0"]) + slack < float(a["x1"]) - slack
+            ):
+                found.append((a["text"], b["text"]))
+    return found
+
+
+@pytest.mark.parametrize(("name", "locale"), SAMPLE_CASES)
+def test_no_text_is_printed_over_other_text(engine: Engine, name: str, locale: str) -> None:
+    """No word overlaps another anywhere on any page: a label of the claim timeline once
+    sat on top of another's date, and the customer could read neither."""
+    with pdfplumber.open(io.BytesIO(rendered(engine, name, locale))) as pdf:
+        overlaps = {p.page_number: overlapping_words(p) for p in pdf.pages}
+    assert {page: pairs for page, pairs in overlaps.items() if pairs} == {}
