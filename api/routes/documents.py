@@ -108,8 +108,7 @@ async def list_documents(
         str | None,
         Query(
             max_length=300,
-            pattern=r"^[^%_\\]*$",
-            description="part of the name or tax ID; `%`, `_` and `\\` are refused (422), "
+            description="part of the name or tax ID, as typed: `%` and `_` match themselves, "
             "never taken as wildcards",
         ),
     ] = None,

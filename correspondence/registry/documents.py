@@ -158,10 +158,13 @@ def page(tx: Tx, query: DocumentQuery, owner: int | None) -> tuple[int, Sequence
         if value is not None:
             conditions.append(column == value)
     if query.policyholder:
-        pattern = f"%{query.policyholder.lower()}%"
+        # The search is for the text as typed: LIKE's wildcards in it are escaped.
+        typed = query.policyholder.lower()
+        literal = typed.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{literal}%"
         conditions.append(
-            func.lower(Document.policyholder_name).like(pattern)
-            | func.lower(Document.policyholder_tax_id).like(pattern)
+            func.lower(Document.policyholder_name).like(pattern, escape="\\")
+            | func.lower(Document.policyholder_tax_id).like(pattern, escape="\\")
         )
     bounds: tuple[tuple[date | None, bool], ...] = (
         (query.issued_from, True),
