@@ -17,7 +17,7 @@ from correspondence.registry.store import Database
 from correspondence.renderers import EnginePool, Renderers
 from correspondence.results import Client, DocumentInfo, DocumentQuery, Staff
 from correspondence.scopes import SCOPES
-from correspondence.wiring import build_use_cases
+from correspondence.wiring import UseCases, build_use_cases
 
 Clock = Callable[[], datetime]
 __all__ = ["SCOPES", "Client", "Clock", "DocumentInfo", "DocumentQuery", "Service", "Staff"]
@@ -35,13 +35,15 @@ class Service:
     clock: Clock
     dispatch: Callable[[str], None] | None = None
     render_pool: InitVar[Renderers | None] = None
+    assembled: InitVar[UseCases | None] = None
     engines: EnginePool = field(init=False)
     renderers: Renderers = field(init=False)
     outbox: Outbox = field(init=False)
     batches: Batches = field(init=False)
 
-    def __post_init__(self, render_pool: Renderers | None) -> None:
-        u = self.use_cases = build_use_cases(
+    def __post_init__(self, render_pool: Renderers | None, assembled: UseCases | None) -> None:
+        """Hold the use cases ``bootstrap`` assembled, or assemble them over these ports."""
+        u = self.use_cases = assembled or build_use_cases(
             settings=self.settings, database=self.database, archive=self.archive,
             mailer=self.mailer, secret=self.secret, clock=self.clock,
             dispatch=self.dispatch, renderers=render_pool,
