@@ -1,10 +1,14 @@
-"""The composition root: build the service from settings (used by the API and the CLI)."""
+"""The composition root: the ports from settings, the use cases over them
+(:func:`correspondence.wiring.build_use_cases`), and the facade that holds them (used by
+the API, the CLI and the worker)."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, datetime
+from typing import TypedDict
 
 from correspondence.archive import Archive
 from correspondence.archive.filesystem import FilesystemArchive
@@ -16,8 +20,10 @@ from correspondence.mail import Mailer
 from correspondence.mail.outbox import OutboxFolderMailer
 from correspondence.mail.smtp import SmtpMailer
 from correspondence.registry import migrate, open_database
+from correspondence.registry.store import Database
 from correspondence.renderers import Renderers
 from correspondence.service import Clock, Service
+from correspondence.wiring import build_use_cases
 
 
 def system_clock() -> datetime:
@@ -79,7 +85,7 @@ def build_service(
         private_file(settings.data_dir / "correspondence.db")
     database = open_database(settings.resolved_database_url)
     migrate(database)
-    return Service(
+    ports = Ports(
         settings=settings,
         database=database,
         archive=build_archive(settings),
@@ -87,5 +93,17 @@ def build_service(
         secret=secret_key(settings),
         clock=clock,
         dispatch=build_dispatch(settings),
-        render_pool=renderers,
     )
+    return Service(**ports, assembled=build_use_cases(**ports, renderers=renderers))
+
+
+class Ports(TypedDict):
+    """What the use cases are built over, from the settings."""
+
+    settings: Settings
+    database: Database
+    archive: Archive
+    mailer: Mailer
+    secret: bytes
+    clock: Clock
+    dispatch: Callable[[str], None] | None

@@ -20,7 +20,7 @@ from correspondence import __version__
 from correspondence.config import Settings
 from correspondence.errors import RenderError
 from correspondence.formatting import JURISDICTION_TZ, SUPPORTED_LOCALES
-from correspondence.kinds import KINDS, Validated, customer_payload, validate
+from correspondence.kinds import KINDS, Lined, Packed, Validated, Warned, customer_payload, validate
 from correspondence.language import in_locale
 from correspondence.models import Envelope
 from correspondence.packs import Component, join_sections, label_components
@@ -65,8 +65,11 @@ def number_ranges(pages: int) -> list[tuple[int, int]]:
 
 def sections(validated: Validated, rows: int) -> list[Part]:
     """The parts ``validated`` is rendered in: :data:`WHOLE` unless it is a long invoice."""
-    lines = getattr(validated.doc, "lines", None)
-    if validated.kind.name != "premium_invoice" or lines is None or len(lines) <= 2 * rows:
+    doc = validated.doc
+    if validated.kind.name != "premium_invoice" or not isinstance(doc, Lined):
+        return [WHOLE]
+    lines = doc.lines
+    if len(lines) <= 2 * rows:
         return [WHOLE]
     starts = list(range(0, len(lines), rows))
     return [
@@ -117,6 +120,25 @@ def fingerprint(*roots: Path) -> str:
     return digest.hexdigest()
 
 
+def document_context(validated: Validated, locale: str | None = None) -> dict[str, Any]:
+    """The payload and its figures with their free text in the locale's language (refused,
+    naming the fields, if it has none), and the locale and time zone to format them in:
+    what every document and email template receives."""
+    chosen = locale or validated.doc.document.locale
+    if chosen not in SUPPORTED_LOCALES:
+        raise ValueError(f"unsupported locale {chosen!r}")
+    localized = in_locale(validated, chosen)
+    doc = localized.doc
+    return {
+        "doc": doc,
+        "fig": localized.figures,
+        "locale": chosen,
+        "lang": chosen.split("-")[0],
+        "tz": JURISDICTION_TZ[doc.document.jurisdiction],
+        "group_four_digits": validated.kind.group_four_digits,
+    }
+
+
 class Engine:
     """Validates payloads and renders them to HTML and PDF."""
 
@@ -157,18 +179,8 @@ class Engine:
     ) -> dict[str, Any]:
         """The plain data a template receives: the payload and its figures with their free
         text in the locale's language (refused, naming the fields, if it has none)."""
-        chosen = locale or validated.doc.document.locale
-        if chosen not in SUPPORTED_LOCALES:
-            raise ValueError(f"unsupported locale {chosen!r}")
-        localized = in_locale(validated, chosen)
-        doc = localized.doc
         return {
-            "doc": doc,
-            "fig": localized.figures,
-            "locale": chosen,
-            "lang": chosen.split("-")[0],
-            "tz": JURISDICTION_TZ[doc.document.jurisdiction],
-            "group_four_digits": validated.kind.group_four_digits,
+            **document_context(validated, locale),
             "asset_base": asset_base,
             "draft": draft,
             "inline_css": self._stylesheet if inline_css else None,
@@ -265,13 +277,14 @@ class Engine:
         """Label a pack's components and add the business warnings."""
         chosen = locale or validated.doc.document.locale
         pdf = rendered.data
-        components: tuple[str, ...] = getattr(validated.figures, "components", ())
+        figures = validated.figures
+        components = figures.components if isinstance(figures, Packed) else ()
         if components:  # a pack: name each component in the PDF's page labels
             names = words(self.env, chosen).pack
             pdf = label_components(
                 pdf, [Component(names[key], rendered.anchors[f"c-{key}"]) for key in components]
             )
-        business: tuple[str, ...] = getattr(validated.figures, "warnings", ())
+        business = figures.warnings if isinstance(figures, Warned) else ()
         return RenderedDocument(
             kind=validated.kind.name,
             locale=chosen,

@@ -1,29 +1,23 @@
-"""The facade the API and the CLI call; each use case lives in a module of its own, and
-only :mod:`correspondence.registry` reaches the database."""
+"""The facade the API and the CLI call: it holds the use cases and forwards to them.
+Each use case lives in a module of its own, :mod:`correspondence.wiring` assembles them
+over their ports, and only :mod:`correspondence.registry` reaches the database."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime
 
-from correspondence.access import Access
 from correspondence.archive import Archive
 from correspondence.batches import Batches
 from correspondence.config import Settings
-from correspondence.deliveries.requests import DeliveryRequests
 from correspondence.deliveries.sender import Outbox
-from correspondence.issuing.accept import Acceptor
-from correspondence.issuing.complete import Issuer
 from correspondence.mail import Mailer
-from correspondence.previews import Previews
-from correspondence.queries import Queries
-from correspondence.registry.store import Database, Registry
+from correspondence.registry.store import Database
 from correspondence.renderers import EnginePool, Renderers
 from correspondence.results import Client, DocumentInfo, DocumentQuery, Staff
 from correspondence.scopes import SCOPES
-from correspondence.workers import build_renderers
+from correspondence.wiring import UseCases, build_use_cases
 
 Clock = Callable[[], datetime]
 __all__ = ["SCOPES", "Client", "Clock", "DocumentInfo", "DocumentQuery", "Service", "Staff"]
@@ -41,32 +35,27 @@ class Service:
     clock: Clock
     dispatch: Callable[[str], None] | None = None
     render_pool: InitVar[Renderers | None] = None
+    assembled: InitVar[UseCases | None] = None
     engines: EnginePool = field(init=False)
     renderers: Renderers = field(init=False)
     outbox: Outbox = field(init=False)
     batches: Batches = field(init=False)
 
-    def __post_init__(self, render_pool: Renderers | None) -> None:
-        s, clock, archive, secret = self.settings, self.clock, self.archive, self.secret
-        self.registry = registry = Registry(self.database)
-        self.renderers = pool = render_pool or build_renderers(s)
-        # In-process renderers also compose the emails and the HTML previews.
-        self.engines = pool if isinstance(pool, EnginePool) else EnginePool(s, os.cpu_count() or 1)
-        self.issuer = Issuer(settings=s, registry=registry, archive=archive, renderers=pool,
-                             clock=clock, dispatch=self.dispatch)  # fmt: skip
-        self.acceptor = Acceptor(self.issuer)
-        self.batches = Batches(self.acceptor)
-        self.queries = Queries(registry=registry, archive=archive, renderers=pool)
-        self.previews = Previews(renderers=pool, engines=self.engines)
-        self.access = Access(settings=s, registry=registry, clock=clock)
-        self.requests = DeliveryRequests(settings=s, registry=registry, archive=archive,
-                                         secret=secret, clock=clock)  # fmt: skip
-        self.outbox = Outbox(settings=s, registry=registry, engines=self.engines, archive=archive,
-                             mailer=self.mailer, secret=secret, clock=clock)  # fmt: skip
+    def __post_init__(self, render_pool: Renderers | None, assembled: UseCases | None) -> None:
+        """Hold the use cases ``bootstrap`` assembled, or assemble them over these ports."""
+        u = self.use_cases = assembled or build_use_cases(
+            settings=self.settings, database=self.database, archive=self.archive,
+            mailer=self.mailer, secret=self.secret, clock=self.clock,
+            dispatch=self.dispatch, renderers=render_pool,
+        )  # fmt: skip
+        self.registry, self.renderers, self.engines = u.registry, u.renderers, u.engines
+        self.issuer, self.acceptor, self.batches = u.issuer, u.acceptor, u.batches
+        self.queries, self.previews, self.access = u.queries, u.previews, u.access
+        self.requests, self.outbox = u.requests, u.outbox
         # Each of these public methods is its use case's own (same name and signature).
-        q, a, r, i, c = self.queries, self.access, self.requests, self.issuer, self.acceptor
+        q, a, r, i, c = u.queries, u.access, u.requests, u.issuer, u.acceptor
         self.get, self.pdf, self.list, self.verify = q.get, q.pdf, q.list, q.verify
-        self.reissue_check, self.preview = q.reissue_check, self.previews.preview
+        self.reissue_check, self.preview = q.reissue_check, u.previews.preview
         self.payload = q.payload
         self.deliver, self.deliveries, self.download = r.deliver, r.deliveries, r.download
         self.create_api_key, self.authenticate = a.create_api_key, a.authenticate

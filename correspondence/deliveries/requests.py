@@ -1,5 +1,8 @@
 """The delivery use cases: ask for an email delivery of a document, read its deliveries,
-and fetch a PDF through a signed download link."""
+and fetch a PDF through a signed download link.
+
+A delivery of an issued document gets its email's words here, from the payload validated
+once; one asked for earlier gets them when its document is issued (``issuing``)."""
 
 from __future__ import annotations
 
@@ -10,11 +13,13 @@ from typing import Any
 from correspondence import links
 from correspondence.archive import Archive
 from correspondence.config import Settings
+from correspondence.deliveries.content import MailContents
 from correspondence.deliveries.recipients import enqueue, parse_recipients
 from correspondence.errors import NotFound
 from correspondence.registry import deliveries, documents
 from correspondence.registry.store import Registry
 from correspondence.results import Client, DeliveryInfo, DocumentInfo
+from correspondence.statuses import DocumentStatus
 
 
 class DeliveryRequests:
@@ -28,8 +33,10 @@ class DeliveryRequests:
         archive: Archive,
         secret: bytes,
         clock: Callable[[], datetime],
+        mail: MailContents,
     ) -> None:
         self.settings = settings
+        self.mail = mail
         self.registry = registry
         self.archive = archive
         self.secret = secret
@@ -48,7 +55,7 @@ class DeliveryRequests:
         limit = self.settings.max_recipients_per_delivery
         recipients = parse_recipients(body, at="", limit=limit)
         with self.registry.transaction() as tx:
-            documents.visible(tx, document_id, client)
+            document = documents.visible(tx, document_id, client)
             if idempotency_key is not None:
                 existing = deliveries.find(tx, document_id, idempotency_key)
                 if existing is not None:
@@ -61,6 +68,8 @@ class DeliveryRequests:
                 now=self.clock(),
                 key=idempotency_key,
             )
+            if document.status == DocumentStatus.ISSUED:  # else its issue writes the email
+                row.content = self.mail.ahead(document.payload, document.locale)
             return deliveries.info(tx, row), True
 
     def deliveries(self, document_id: str, *, client: Client) -> tuple[DeliveryInfo, ...]:

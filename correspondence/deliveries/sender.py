@@ -11,15 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import Any
 
 from correspondence import links
 from correspondence.archive import Archive
 from correspondence.config import Settings
+from correspondence.deliveries.content import MailContents, stored
 from correspondence.errors import Unavailable
-from correspondence.kinds import validate
 from correspondence.mail import Mailer, PermanentFailure, Sent, TemporaryFailure
-from correspondence.mail.compose import Envelope, attachment_name, compose
+from correspondence.mail.compose import Envelope, compose_stored
 from correspondence.registry import deliveries, documents
 from correspondence.registry.store import Registry
 from correspondence.statuses import DeliveryStatus
@@ -35,7 +34,7 @@ class Outbox:
         *,
         settings: Settings,
         registry: Registry,
-        engines: Any,
+        mail: MailContents,
         archive: Archive,
         mailer: Mailer,
         secret: bytes,
@@ -43,7 +42,7 @@ class Outbox:
     ) -> None:
         self.settings = settings
         self.registry = registry
-        self._engines = engines
+        self.mail = mail
         self.archive = archive
         self.mailer = mailer
         self.secret = secret
@@ -93,7 +92,9 @@ class Outbox:
         with self.registry.transaction() as tx:
             delivery = deliveries.get_one(tx, delivery_id)
             document = documents.get_one(tx, delivery.document_id)
-            payload, locale, key = document.payload, document.locale, document.archive_key
+            if delivery.content is None:  # recorded before its words were stored: once
+                delivery.content = self.mail.from_payload(document.payload, document.locale)
+            content, key = stored(delivery.content), document.archive_key
             recipients = dict(delivery.recipients)
             message_id, document_id = delivery.message_id, document.id
             done = set(delivery.accepted or ()) | set(delivery.refused or {})
@@ -101,7 +102,6 @@ class Outbox:
         pending = [a for a in dict.fromkeys(pending) if a not in done]
         assert key is not None
         pdf = self.archive.get(key=key)
-        validated = validate(payload)
         link = expires = None
         if len(pdf) > self.settings.mail_max_attachment_bytes:
             expires = self.clock() + timedelta(seconds=self.settings.download_link_ttl_seconds)
@@ -113,22 +113,15 @@ class Outbox:
             message_id=message_id,
             date=self.clock(),
         )
-        with self._engines.lease() as engine:
-            context = engine.context(validated, locale=locale)
-            context.update(
-                kind=validated.kind.name,
-                link=link,
-                link_expires=expires.date() if expires else None,
-            )
-            message = compose(
-                engine.env,
-                context,
-                envelope,
-                pdf=None if link else pdf,
-                filename=attachment_name(engine.env, validated, locale),
-            )
-            message.as_bytes()  # a header that cannot be serialised fails here, not later
-            return message, pending
+        message = compose_stored(
+            content,
+            envelope,
+            pdf=None if link else pdf,
+            link=link,
+            expires=expires.date() if expires else None,
+        )
+        message.as_bytes()  # a header that cannot be serialised fails here, not later
+        return message, pending
 
     def _record(
         self, delivery_id: str, outcome: str, detail: str, *, retry: bool, sent: bool = False

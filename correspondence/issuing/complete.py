@@ -25,6 +25,7 @@ from importlib.metadata import version as package_version
 
 from correspondence.archive import Archive
 from correspondence.config import Settings
+from correspondence.deliveries.content import MailContents
 from correspondence.errors import Conflict, InvalidPayload, RenderError, Unavailable
 from correspondence.issuing.artefacts import record, render_and_archive
 from correspondence.kinds import KINDS, Kind, Validated, validate
@@ -51,8 +52,10 @@ class Issuer:
         renderers: Renderers,
         clock: Callable[[], datetime],
         dispatch: Dispatch | None,
+        mail: MailContents | None = None,
     ) -> None:
         self.settings = settings
+        self.mail = mail
         self.registry = registry
         self.archive = archive
         self.renderers = renderers
@@ -121,6 +124,8 @@ class Issuer:
             if row is None or row.status not in WAITING:
                 return Attempt("done")
             record(row, artefact, self._versions, self.clock())
+            if self.mail is not None:  # the emails asked for with it: their words, now
+                self.mail.fill(tx, document_id, validated, row.locale)
         return Attempt("issued")
 
     def _reserve(self, document_id: str) -> Validated | Attempt:

@@ -8,12 +8,13 @@ name (the same in ``templates/es`` and ``templates/en``) and its sample payload.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Protocol, runtime_checkable
 
 from pydantic import ValidationError
+from typing_extensions import TypeVar  # PEP 696 defaults (typing has them from 3.13)
 
 from correspondence.checks import Reconciler
 from correspondence.errors import InvalidPayload, Problem
@@ -68,16 +69,22 @@ def _nothing_internal(_doc: Any) -> tuple[str, ...]:
     return ()
 
 
+D = TypeVar("D", bound=Envelope, default=Envelope)
+"""A kind's validated payload model."""
+F = TypeVar("F", default=Any)
+"""A kind's derived figures."""
+
+
 @dataclass(frozen=True)
-class Kind:
-    """One document kind."""
+class Kind(Generic[D, F]):
+    """One document kind: ``Kind[InvoicePayload, InvoiceFigures]``."""
 
     name: str
-    model: type[Envelope]
-    derive: Callable[[Any], object]
+    model: type[D]
+    derive: Callable[[D], F]
     template: str
     sample_file: str
-    numbering: Callable[[Any], NumberRequest | None] = _no_number
+    numbering: Callable[[D], NumberRequest | None] = _no_number
     with_number: Callable[[dict[str, Any], str], dict[str, Any]] = _unnumbered
     group_four_digits: bool = True
     """es-ES: ``4.860,00 €`` (amounts in columns) or ``4860,00 €`` (prose letters)."""
@@ -100,12 +107,12 @@ class Kind:
 
 
 @dataclass(frozen=True)
-class Validated:
+class Validated(Generic[D, F]):
     """A payload that passed validation: its kind, its model and its derived figures."""
 
-    kind: Kind
-    doc: Envelope
-    figures: object
+    kind: Kind[D, F]
+    doc: D
+    figures: F
 
 
 def customer_payload(validated: Validated) -> bytes:
@@ -134,7 +141,45 @@ def customer_payload(validated: Validated) -> bytes:
     return json.dumps(tree, indent=2, ensure_ascii=False).encode("utf-8")
 
 
-def _registry() -> dict[str, Kind]:
+# What some kinds have and the engine asks for: checked with isinstance, never getattr.
+@runtime_checkable
+class Lined(Protocol):
+    """A payload with invoice lines (rendered in sections when there are many)."""
+
+    @property
+    def lines(self) -> Sequence[object]: ...
+
+
+class _Numbered(Protocol):
+    @property
+    def number(self) -> str | None: ...
+
+
+@runtime_checkable
+class Invoiced(Protocol):
+    """A payload with an invoice header, whose number names its attachment."""
+
+    @property
+    def invoice(self) -> _Numbered: ...
+
+
+@runtime_checkable
+class Packed(Protocol):
+    """Figures of a pack: the keys of its components, in order."""
+
+    @property
+    def components(self) -> tuple[str, ...]: ...
+
+
+@runtime_checkable
+class Warned(Protocol):
+    """Figures that carry business warnings, answered with the rendered document."""
+
+    @property
+    def warnings(self) -> tuple[str, ...]: ...
+
+
+def _registry() -> dict[str, Kind[Any, Any]]:
     from correspondence.kinds import (
         claim_decision,
         claim_filing_guide,
@@ -157,7 +202,7 @@ def _registry() -> dict[str, Kind]:
     return {kind.name: kind for kind in kinds}
 
 
-KINDS: Mapping[str, Kind] = _registry()
+KINDS: Mapping[str, Kind[Any, Any]] = _registry()
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
@@ -179,7 +224,7 @@ def problems_from(error: ValidationError, prefix: tuple[int | str, ...] = ()) ->
     ]
 
 
-def kind_of(payload: object) -> Kind:
+def kind_of(payload: object) -> Kind[Any, Any]:
     """The kind named by ``payload['document']['type']``."""
     if not isinstance(payload, Mapping):
         raise InvalidPayload([Problem("", "the payload must be a JSON object", "type")])
@@ -200,7 +245,7 @@ def kind_of(payload: object) -> Kind:
     return KINDS[name]
 
 
-def validate(payload: object) -> Validated:
+def validate(payload: object) -> Validated[Any, Any]:
     """Validate ``payload`` against its kind and compute its figures.
 
     Raises :class:`InvalidPayload` listing every problem: shape errors first (all of them);

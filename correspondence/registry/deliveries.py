@@ -95,3 +95,14 @@ def claim(tx: Tx, delivery_id: str, until: datetime) -> bool:
 def add_attempt(tx: Tx, delivery_id: str, at: datetime, outcome: str, detail: str) -> None:
     """Keep one try at sending."""
     tx.add(DeliveryAttempt(delivery_id=delivery_id, at=at, outcome=outcome, detail=detail))
+
+
+def without_content(tx: Tx, document_id: str) -> Sequence[Delivery]:
+    """The document's deliveries still to send whose email is not written yet."""
+    return tx.scalars(
+        select(Delivery).where(
+            Delivery.document_id == document_id,
+            Delivery.content.is_(None),
+            Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.SENDING)),
+        )
+    ).all()

@@ -136,6 +136,10 @@ class Delivery(Base):
     # Per recipient: who has the message (never sent it again), who refused it for good.
     accepted: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     refused: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
+    # What the email says (correspondence.mail.compose.MailContent), rendered from the
+    # validated document before sending; None on deliveries recorded before 0007, or
+    # asked for before their document was issued (the sender then renders it once).
+    content: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
 
 
 class DeliveryAttempt(Base):

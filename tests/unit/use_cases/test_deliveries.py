@@ -4,16 +4,18 @@ is issued, every attempt kept, refusals per recipient, links for large PDFs."""
 from __future__ import annotations
 
 import re
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
 from correspondence.errors import Forbidden, InvalidPayload, NotFound
 from correspondence.mail import PermanentFailure, TemporaryFailure
-from correspondence.registry import documents
+from correspondence.mail.compose import MailContent
+from correspondence.registry import deliveries, documents
 from correspondence.renderers import EnginePool
 from correspondence.statuses import DeliveryStatus
-from tests.unit.use_cases.conftest import World, build_world, letter
+from tests.unit.use_cases.conftest import World, build_world, invoice, letter
 
 TO = {"email": {"to": ["Ana@Example.com"], "cc": ["cc@example.com"]}}
 
@@ -103,6 +105,8 @@ def test_a_message_that_cannot_be_built_fails_for_good(world: World) -> None:
     doc = world.service.issue({**letter("D-6"), "deliver": TO}, client=client).document
     with world.service.registry.transaction() as tx:
         documents.get_one(tx, doc.id).payload = {"document": {"type": "nothing"}}
+        (row,) = deliveries.of_document(tx, doc.id)
+        row.content = None  # recorded before its words were stored: read from the payload
     world.service.work_once()
     (delivery,) = world.service.deliveries(doc.id, client=client)
     assert delivery.status == DeliveryStatus.FAILED
@@ -147,3 +151,88 @@ def test_the_default_download_link_is_the_api_route(world: World) -> None:
     assert (
         world.service.settings.download_url("t.1.x") == "http://127.0.0.1:8000/v1/downloads/t.1.x"
     )
+
+
+def _bodies(message: EmailMessage) -> tuple[str, str, str]:
+    plain, html = message.get_body(("plain",)), message.get_body(("html",))
+    assert plain is not None and html is not None
+    return str(message["Subject"]), plain.get_content(), html.get_content()
+
+
+def test_the_words_of_an_email_are_stored_when_its_document_is_issued(world: World) -> None:
+    """Asked for with the request, before the invoice has its number: its words are
+    written when it is issued, and the sender no longer reads the payload."""
+    client = world.client()
+    doc = world.service.issue({**invoice("D-9"), "deliver": TO}, client=client,
+                              asynchronous=True).document  # fmt: skip
+    with world.service.registry.transaction() as tx:
+        assert [d.content for d in deliveries.of_document(tx, doc.id)] == [None]
+    world.service.issuer.work_due(1)
+    with world.service.registry.transaction() as tx:
+        row = documents.get_one(tx, doc.id)
+        (delivery,) = deliveries.of_document(tx, doc.id)
+        content = MailContent.from_json(delivery.content or {})
+        number, locale = row.number, row.locale
+        row.payload = {"document": {"type": "nothing"}}  # never read again to send
+    assert number and number in content.subject and number in content.filename
+    assert content.locale == locale and content.tz.startswith(("Europe/", "America/"))
+    world.service.outbox.send_due()
+    ((message, _),) = world.mailer.sent
+    assert _bodies(message)[0] == content.subject
+    assert [part.get_filename() for part in message.iter_attachments()] == [content.filename]
+
+
+def test_a_delivery_of_an_issued_document_gets_its_words_when_asked(world: World) -> None:
+    client = world.client()
+    doc = world.service.issue(letter("D-10"), client=client).document
+    info, _ = world.service.deliver(doc.id, TO, client=client)
+    with world.service.registry.transaction() as tx:
+        content = deliveries.get_one(tx, info.id).content
+        documents.get_one(tx, doc.id).payload = {"document": {"type": "nothing"}}
+    assert content is not None and content["locale"] == "en-GB"
+    world.service.outbox.send_due()
+    (delivery,) = world.service.deliveries(doc.id, client=client)
+    assert delivery.status == DeliveryStatus.SENT
+
+
+def test_a_delivery_recorded_without_its_words_is_written_once_from_the_payload(
+    world: World,
+) -> None:
+    """Deliveries recorded before the words were stored (migration 0007) are not lost:
+    the sender renders them once from the payload, stores them, and sends the same
+    message as a delivery that had them."""
+    client = world.client()
+    doc = world.service.issue(letter("D-11"), client=client).document
+    stored_first, _ = world.service.deliver(doc.id, TO, client=client)
+    old, _ = world.service.deliver(doc.id, TO, client=client)
+    with world.service.registry.transaction() as tx:
+        kept = deliveries.get_one(tx, stored_first.id).content
+        deliveries.get_one(tx, old.id).content = None
+    world.service.outbox.send_due()
+    (first, _), (second, _) = world.mailer.sent
+    assert _bodies(first) == _bodies(second)
+    with world.service.registry.transaction() as tx:
+        assert deliveries.get_one(tx, old.id).content == kept
+    assert {d.status for d in world.service.deliveries(doc.id, client=client)} == {
+        DeliveryStatus.SENT
+    }
+
+
+def test_an_email_that_cannot_be_written_never_stops_the_issue(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its words fail at issue time: the document is issued all the same, and the
+    delivery fails at send time with the reason."""
+    client = world.client()
+
+    def broken(*_: object) -> dict[str, str]:
+        raise ValueError("no words")
+
+    monkeypatch.setattr(world.service.issuer.mail, "content", broken)
+    doc = world.service.issue({**letter("D-12"), "deliver": TO}, client=client).document
+    assert doc.status == "issued"
+    world.service.deliver(doc.id, TO, client=client)
+    world.service.outbox.send_due()
+    deliveries_ = world.service.deliveries(doc.id, client=client)
+    assert [d.status for d in deliveries_] == [DeliveryStatus.FAILED] * 2
+    assert all("no words" in (d.last_error or "") for d in deliveries_)
