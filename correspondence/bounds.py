@@ -111,10 +111,32 @@ def _in_years(value: date) -> Any:
     return value
 
 
-Day = Annotated[date, AfterValidator(_in_years)]
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day(value: Any) -> Any:
+    """A date is written YYYY-MM-DD: pydantic would otherwise read "-0" or "0" as a Unix
+    time (1 January 1970)."""
+    if isinstance(value, str) and not _ISO_DAY.fullmatch(value.strip()):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    if isinstance(value, int | float):
+        raise ValueError("must be a date written YYYY-MM-DD, not a number")
+    return value
+
+
+def _iso_moment(value: Any) -> Any:
+    """A date and time starts with its date, YYYY-MM-DD."""
+    if isinstance(value, str) and not _ISO_DAY.match(value.strip()):
+        raise ValueError("must be a date and time written YYYY-MM-DDTHH:MM[:SS][±HH:MM]")
+    if isinstance(value, int | float):
+        raise ValueError("must be a date and time written YYYY-MM-DDTHH:MM, not a number")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day), AfterValidator(_in_years)]
 """A calendar date between 1900 and 2199."""
 
-Moment = Annotated[datetime, AfterValidator(_in_years)]
+Moment = Annotated[datetime, BeforeValidator(_iso_moment), AfterValidator(_in_years)]
 """A date and time between 1900 and 2199."""
 
 _LINE_BREAKS = re.compile("[\n\r\u2028\u2029]")  # the other breaks are unprintable
