@@ -16,6 +16,7 @@ from pypdf import PdfReader
 
 from correspondence.engine import PAYLOAD_ATTACHMENT, Engine
 from correspondence.errors import InvalidPayload
+from correspondence.formatting import Formatter
 from correspondence.kinds.renewal_pack import PackFigures
 from correspondence.pdf_fast import page_layouts
 from tests.conftest import es_invoice, flat, in_language, load_sample, pdf_pages_text
@@ -140,16 +141,20 @@ def test_legal_name_and_contact_on_every_component(engine: Engine) -> None:
 
 
 def test_pack_is_pdfa3_with_the_whole_payload(engine: Engine) -> None:
-    """PDF/A-3b, metadata, and the payload attached as sent."""
+    """PDF/A-3b, metadata, and the payload attached as sent, the customer's debited
+    account masked as the page prints it (docs/internal-fields.md)."""
+    from correspondence.kinds.common import mask_account
+
     reader = PdfReader(io.BytesIO(render(engine, pack())))
     assert reader.xmp_metadata is not None and reader.xmp_metadata.pdfaid_part == "3"
     assert (
         reader.metadata is not None
         and reader.metadata.title == "Renovación de su póliza ES-TC-004512"
     )
-    assert json.loads(reader.attachments[PAYLOAD_ATTACHMENT][0]) == load_sample(
-        "01_renewal_pack_es-ES.json"
-    )
+    sent = load_sample("01_renewal_pack_es-ES.json")
+    payment = sent["premium_invoice"]["payment"]
+    payment["iban"] = mask_account(payment["iban"])
+    assert json.loads(reader.attachments[PAYLOAD_ATTACHMENT][0]) == sent
 
 
 def _embedded_fonts(data: bytes) -> list[str]:
@@ -390,3 +395,45 @@ def test_an_obligation_repeating_the_turnover_declaration_is_refused(engine: Eng
     )
     at = f"terms_summary.obligations.{len(payload['terms_summary']['obligations']) - 1}"
     assert "printed from the schedule" in problems(engine, payload)[at]
+
+
+@pytest.mark.parametrize("locale", ["es-ES", "es-MX", "en-GB", "en-US"])
+def test_the_cover_letter_says_what_the_year_will_cost_after_the_declaration(
+    engine: Engine, locale: str
+) -> None:
+    """The instalments add up to the minimum premium; at the policy's rate the forecast
+    turnover costs more, and the letter says how much more will be invoiced after the
+    declaration (brief R6), computed from the schedule's own figures."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    payload = load_sample("01_renewal_pack_es-ES.json")
+    if locale.startswith("en"):
+        payload = in_language(payload, "en")
+    premium = payload["schedule"]["premium"]
+    at_rate = (
+        Decimal(premium["estimated_insured_turnover"]["amount"]) * Decimal(premium["rate"])
+    ).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    minimum = Decimal(premium["minimum_premium"]["amount"])
+    charged = Decimal((premium.get("deposit_premium") or premium["minimum_premium"])["amount"])
+    validated = engine.validate(payload)
+    figures = validated.figures
+    assert isinstance(figures, PackFigures)
+    assert figures.estimated_premium == max(minimum, at_rate)
+    assert figures.expected_adjustment == max(Decimal(0), max(minimum, at_rate) - charged)
+    assert figures.expected_adjustment > 0  # the sample's forecast is above the minimum
+    text = flat(" ".join(pdf_pages_text(render(engine, payload, locale)))).replace("\xa0", " ")
+    fmt = Formatter(locale, "Europe/Madrid")
+    for amount in (figures.estimated_premium, figures.expected_adjustment):
+        assert fmt.money(amount, "EUR").replace("\xa0", " ") in text
+
+
+def test_no_adjustment_is_announced_when_the_instalments_cover_the_forecast(
+    engine: Engine,
+) -> None:
+    payload = load_sample("01_renewal_pack_es-ES.json")
+    payload["schedule"]["premium"]["estimated_insured_turnover"]["amount"] = "1000000.00"
+    validated = engine.validate(payload)
+    assert isinstance(validated.figures, PackFigures)
+    assert validated.figures.expected_adjustment == 0
+    text = flat(" ".join(pdf_pages_text(render(engine, payload))))
+    assert "regularización" not in text and "más de lo que suman" not in text

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from correspondence import legal
@@ -35,6 +36,7 @@ from correspondence.kinds.renewal_pack.consistency import (
 )
 from correspondence.kinds.renewal_pack.example import WorkedExample, worked_example
 from correspondence.kinds.renewal_pack.model import RenewalPack
+from correspondence.money import apply_rate
 
 __all__ = [
     "CHANGE_CODES",
@@ -66,6 +68,12 @@ class PackFigures:
     declaration_due: dt.date
     warnings: tuple[str, ...]
     example: WorkedExample
+    estimated_premium: Decimal
+    """The year's premium at the policy's rate on the turnover forecast, never below the
+    minimum: ``max(minimum, forecast × rate)`` (brief R6)."""
+    expected_adjustment: Decimal
+    """What the instalments do not cover of it: invoiced, plus tax, once the year's
+    turnover is declared (0 when the instalments cover it)."""
 
 
 #: Component order in the pack; the service commitments page always closes it.
@@ -144,7 +152,22 @@ def derive(doc: RenewalPack) -> PackFigures:
         declaration_due=add_calendar_days(r.new_period.end, declaration.due_days_after_period),
         warnings=tuple(warnings),
         example=worked_example(doc),
+        **premium_outlook(doc),
     )
+
+
+def premium_outlook(doc: RenewalPack) -> dict[str, Decimal]:
+    """The year's premium as forecast, and how much of it the instalments leave to the
+    adjustment after the turnover declaration."""
+    premium = doc.schedule.premium
+    currency = doc.policy.currency
+    at_rate = apply_rate(premium.estimated_insured_turnover.amount, premium.rate, currency)
+    estimated = max(premium.minimum_premium.amount, at_rate)
+    charged = (premium.deposit_premium or premium.minimum_premium).amount
+    return {
+        "estimated_premium": estimated,
+        "expected_adjustment": max(Decimal(0), estimated - charged),
+    }
 
 
 def send_by_date(period_end: dt.date, jurisdiction: str, on: dt.date) -> dt.date:
