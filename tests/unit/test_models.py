@@ -115,3 +115,14 @@ def test_a_date_not_written_yyyy_mm_dd_is_refused_naming_the_field(written: str)
     payload = copy.deepcopy(SAMPLE)
     payload["document"]["issue_date"] = written
     assert "YYYY-MM-DD" in problems(payload)["document.issue_date"]
+
+
+def test_every_kind_travels_to_a_render_worker() -> None:
+    """A kind goes to the render worker processes by pickle: every function it holds is a
+    module-level function (a lambda once made every claim decision fail to render)."""
+    import pickle
+
+    from correspondence.kinds import KINDS
+
+    for name, kind in KINDS.items():
+        assert pickle.loads(pickle.dumps(kind)).name == name

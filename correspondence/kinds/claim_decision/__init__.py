@@ -307,6 +307,11 @@ def _check_clauses(doc: ClaimDecision, calc: Calculation, check: Reconciler) -> 
 REDUCTIONS = frozenset(ReductionCode.__args__)  # type: ignore[attr-defined]
 
 
+def indemnity_account(_doc: ClaimDecision) -> tuple[str, ...]:
+    """The policyholder's account the indemnity is paid to (masked when embedded)."""
+    return ("payment.iban", "payment.clabe")
+
+
 KIND = Kind(
     name="claim_decision",
     model=ClaimDecision,
@@ -314,5 +319,5 @@ KIND = Kind(
     template="claim_decision.html",
     sample_file="06_claim_decision_partial_es-ES.json",
     signed_amounts=("calculation.steps.*.amount",),
-    accounts=lambda _doc: ("payment.iban", "payment.clabe"),  # the indemnity's account
+    accounts=indemnity_account,
 )
