@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse
 from starlette.middleware.sessions import SessionMiddleware
 
 from api import errors
+from api.access_log import AccessLog
 from api.routes import batches, deliveries, docs, documents, health, previews
 from api.ui import SignInRequired, build_router
 from correspondence import __version__
@@ -99,6 +100,7 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
         session_cookie="correspondence_ui",
         max_age=8 * 3600,
     )
+    app.add_middleware(AccessLog)
     app.include_router(build_router(svc))
     for area in (health, docs, documents, batches, deliveries, previews):
         app.include_router(area.router)

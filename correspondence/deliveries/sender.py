@@ -8,12 +8,13 @@ Every attempt is kept. A recipient that accepted the message is never sent it ag
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from correspondence import links
+from correspondence import links, logs, metrics
 from correspondence.archive import Archive
 from correspondence.config import Settings
 from correspondence.errors import Unavailable
@@ -25,6 +26,7 @@ from correspondence.registry.store import Registry
 from correspondence.statuses import DeliveryStatus
 
 LEASE = timedelta(minutes=5)
+LOG = logging.getLogger(__name__)
 
 
 class Outbox:
@@ -59,7 +61,8 @@ class Outbox:
                 claimed = deliveries.claim(tx, delivery_id, self.clock() + LEASE)
             if claimed:
                 tried += 1
-                self._send(delivery_id)
+                with logs.bound(delivery_id=delivery_id):
+                    self._send(delivery_id)
         return tried
 
     def download_link(self, document_id: str, expires: datetime) -> str:
@@ -71,6 +74,7 @@ class Outbox:
         try:
             message, pending = self._message(delivery_id)
         except Unavailable as error:
+            metrics.DEPENDENCY_ERRORS.labels(dependency="archive").inc()
             self._record(delivery_id, "temporary_failure", str(error), retry=True)
             return
         except Exception as error:  # a message that cannot be built never will be
@@ -82,6 +86,7 @@ class Outbox:
         except TemporaryFailure as error:
             self._record(delivery_id, "temporary_failure", error.reply or str(error), retry=True)
         except Unavailable as error:
+            metrics.DEPENDENCY_ERRORS.labels(dependency="smtp").inc()
             self._record(delivery_id, "temporary_failure", str(error), retry=True)
         except PermanentFailure as error:
             self._record(delivery_id, "permanent_failure", error.reply or str(error), retry=False)
@@ -138,6 +143,7 @@ class Outbox:
             row = deliveries.get_one(tx, delivery_id)
             row.attempts += 1
             deliveries.add_attempt(tx, delivery_id, now, outcome, detail[:2000])
+            document_id = row.document_id
             if sent:
                 row.status, row.sent_at = DeliveryStatus.SENT, now
                 row.next_attempt_at, row.last_error = None, None
@@ -153,6 +159,8 @@ class Outbox:
                     None,
                     detail,
                 )
+            status, attempts = DeliveryStatus(row.status), row.attempts
+        _log_outcome(document_id, status, outcome, attempts, detail)
 
     def _record_sent(self, delivery_id: str, sent: Sent) -> None:
         """What the server did with each recipient: the ones that accepted are never
@@ -175,3 +183,25 @@ class Outbox:
             self._record(delivery_id, outcome, reason if not sent.accepted else detail, retry=False)
         else:
             self._record(delivery_id, "sent", detail, retry=False, sent=True)
+
+
+def _log_outcome(
+    document_id: str, status: DeliveryStatus, outcome: str, attempts: int, detail: str
+) -> None:
+    """One line per attempt (the delivery id is bound by the caller), and the counters."""
+    fields = {
+        "document_id": document_id,
+        "status": status,
+        "outcome": outcome,
+        "attempts": attempts,
+        "reason": detail[:500],
+    }
+    if status == DeliveryStatus.QUEUED:
+        metrics.RETRIES.labels(what="delivery", cause=outcome).inc()
+        LOG.warning("delivery.retry", extra=fields)
+    elif status == DeliveryStatus.FAILED:
+        metrics.DELIVERIES.labels(status=status).inc()
+        LOG.warning("delivery.failed", extra=fields)
+    else:
+        metrics.DELIVERIES.labels(status=status).inc()
+        LOG.info("delivery.sent", extra={**fields, "reason": None})
