@@ -54,7 +54,11 @@ class Outbox:
     def send_due(self, limit: int = 10) -> int:
         """Send up to ``limit`` due deliveries of issued documents; return how many tried."""
         with self.registry.transaction() as tx:
+            orphans = deliveries.fail_for_failed_documents(tx, self.clock())
             due = list(deliveries.due(tx, self.clock(), limit))
+        for delivery_id, document_id, reason in orphans:
+            with logs.bound(delivery_id=delivery_id):
+                _log_outcome(document_id, DeliveryStatus.FAILED, "document_failed", 0, reason)
         tried = 0
         for delivery_id in due:
             with self.registry.transaction() as tx:
@@ -90,6 +94,9 @@ class Outbox:
             self._record(delivery_id, "temporary_failure", str(error), retry=True)
         except PermanentFailure as error:
             self._record(delivery_id, "permanent_failure", error.reply or str(error), retry=False)
+        except Exception as error:  # a mailer's own bug: retried, a bounded number of times
+            reason = f"{type(error).__name__}: {error}"
+            self._record(delivery_id, "temporary_failure", reason, retry=True)
         else:
             self._record_sent(delivery_id, sent)
 

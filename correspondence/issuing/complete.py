@@ -29,7 +29,7 @@ from correspondence.config import Settings
 from correspondence.errors import Conflict, InvalidPayload, RenderError, Unavailable
 from correspondence.issuing.artefacts import record, render_and_archive
 from correspondence.kinds import KINDS, Kind, Validated, validate
-from correspondence.registry import documents, numbering
+from correspondence.registry import deliveries, documents, numbering
 from correspondence.registry.models import Document
 from correspondence.registry.store import Registry, Tx
 from correspondence.renderers import Renderers
@@ -261,6 +261,7 @@ class Issuer:
             row.status = DocumentStatus.QUEUED
             row.next_attempt_at = self.clock()
             info = documents.info(row)
+            deliveries.requeue_for_document(tx, document_id, self.clock())
         LOG.info(
             "document.requeued",
             extra={"document_id": document_id, "status": DocumentStatus.QUEUED, "by": client.name},
