@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from api.context import call, errors, service
 from api.errors import RETRY_AFTER_SECONDS
+from api.schemas import Out
 from correspondence import readiness
 
 router = APIRouter(tags=["health"])
@@ -17,11 +18,11 @@ class Health(BaseModel):
     status: str
 
 
-class Readiness(BaseModel):
+class Readiness(Out):
     status: str
-    """``ready`` or ``unavailable``."""
+    """``ready``."""
     checks: dict[str, str]
-    """Each dependency (database, archive, renderers, and mail with SMTP): ``ok`` or why not."""
+    """Each dependency (database, archive, renderers, and mail with SMTP): ``ok``."""
 
 
 @router.get("/healthz", response_model=Health)
@@ -30,17 +31,19 @@ async def healthz() -> Health:
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=Readiness, responses=errors(503))
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses=errors(503),
+)
 async def readyz(request: Request) -> Readiness | JSONResponse:
     """Readiness: the database, the archive, every render worker started and, with SMTP,
-    the mail server. ``503`` until then; its errors name each dependency that failed."""
+    the mail server. ``503`` until then, the envelope naming each dependency not ready."""
     states = await call(readiness.checks, service(request))
     failed = {name: state for name, state in states.items() if state != readiness.OK}
     if not failed:
         return Readiness(status="ready", checks=states)
-    body = {
-        "status": "unavailable",
-        "checks": states,
+    body = {  # the error envelope: one error per dependency not ready, named as its field
         "errors": [
             {"error": "unavailable", "field": name, "message": f"{name}: {state}"}
             for name, state in failed.items()
