@@ -16,7 +16,8 @@ from fastapi.responses import RedirectResponse
 from starlette.middleware.sessions import SessionMiddleware
 
 from api import errors
-from api.routes import batches, deliveries, docs, documents, health, previews
+from api.access_log import AccessLog
+from api.routes import batches, deliveries, docs, documents, health, metrics, previews
 from api.ui import SignInRequired, build_router
 from correspondence import __version__
 from correspondence.bootstrap import build_service
@@ -32,7 +33,7 @@ TAGS = [
     {"name": "previews", "description": "Drafts, never numbered or archived"},
     {"name": "kinds", "description": "The document kinds and their request schemas"},
     {"name": "verification", "description": "Whether we issued a PDF"},
-    {"name": "health", "description": "Liveness and readiness (no credentials)"},
+    {"name": "health", "description": "Liveness and readiness (no credentials); metrics"},
 ]
 
 DESCRIPTION = """Localized documents for a trade credit insurer: issue, preview, verify.
@@ -99,8 +100,9 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
         session_cookie="correspondence_ui",
         max_age=8 * 3600,
     )
+    app.add_middleware(AccessLog)
     app.include_router(build_router(svc))
-    for area in (health, docs, documents, batches, deliveries, previews):
+    for area in (health, metrics, docs, documents, batches, deliveries, previews):
         app.include_router(area.router)
 
     def openapi() -> dict[str, Any]:

@@ -14,7 +14,7 @@ from starlette.requests import HTTPConnection
 
 from api.errors import ApiError
 from api.schemas import Errors
-from correspondence import bounded_json
+from correspondence import bounded_json, logs
 from correspondence.config import Settings
 from correspondence.errors import Unauthenticated
 from correspondence.service import Client, Service
@@ -84,11 +84,14 @@ async def caller(
     if token is None:
         raise Unauthenticated("send Authorization: Bearer <API key>")
     try:
-        return await call(svc.authenticate, token)
+        client = await call(svc.authenticate, token)
     except Unauthenticated:
         raise Unauthenticated(
             "the API key in Authorization is not valid: unknown, revoked or malformed"
         ) from None
+    request.state.key = client.name  # for the access log line (api.access_log)
+    logs.bind(key=client.name)
+    return client
 
 
 Authenticated = Annotated[Client, Depends(caller)]

@@ -387,4 +387,12 @@ def build_router(svc: Service) -> APIRouter:
             return await document_page(request, who, document_id, problems=list(error.problems))
         return RedirectResponse(f"/ui/documents/{document_id}?sent=1", status_code=303)
 
+    @router.post("/documents/{document_id}/retry")
+    async def retry(
+        request: Request, who: Signed, document_id: str, token: Annotated[str, Form(alias="csrf")]
+    ) -> Response:
+        check_csrf(request, token)
+        await run_in_threadpool(svc.retry, document_id, client=who.client)
+        return RedirectResponse(f"/ui/documents/{document_id}", status_code=303)
+
     return router

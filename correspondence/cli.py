@@ -141,6 +141,7 @@ def _serve(args: argparse.Namespace, _engine: Engine | None) -> int:
         port=args.port,
         log_level=settings.log_level.lower(),
         log_config=None,
+        access_log=False,  # api.access_log writes one structured line per request
     )
     return 0
 

@@ -4,12 +4,14 @@ re-render check that proves an archived document can be reproduced."""
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
 from correspondence.archive import Archive
 from correspondence.errors import Conflict, NotFound
 from correspondence.kinds import validate
-from correspondence.registry import documents
+from correspondence.metrics import Snapshot
+from correspondence.registry import documents, snapshot
 from correspondence.registry.store import Registry
 from correspondence.renderers import Renderers
 from correspondence.results import Client, DocumentInfo, DocumentPage, DocumentQuery, ReissueReport
@@ -23,6 +25,11 @@ class Queries:
         self.registry = registry
         self.archive = archive
         self.renderers = renderers
+
+    def metrics_snapshot(self, now: datetime) -> Snapshot:
+        """Documents by kind and status, deliveries by status, the queue (for /metrics)."""
+        with self.registry.transaction() as tx:
+            return snapshot.snapshot(tx, now)
 
     def get(self, document_id: str, *, client: Client) -> DocumentInfo:
         """One document's metadata."""

@@ -6,8 +6,10 @@ SCOPES = (
     "documents:read:all",
     "deliveries:write",
     "previews",
+    "metrics:read",
 )
 """What a key may do. ``documents:write`` issues (and retries its own); ``documents:read``
 reads the documents and batches the key itself asked for, ``documents:read:all`` every
 one; ``deliveries:write`` emails a document the key may read (and is needed for a
-``deliver`` block when issuing); ``previews`` renders drafts."""
+``deliver`` block when issuing); ``previews`` renders drafts; ``metrics:read`` scrapes
+``/metrics`` (and nothing else)."""

@@ -56,7 +56,7 @@ class Service:
         q, a, r, i, c = u.queries, u.access, u.requests, u.issuer, u.acceptor
         self.get, self.pdf, self.list, self.verify = q.get, q.pdf, q.list, q.verify
         self.reissue_check, self.preview = q.reissue_check, u.previews.preview
-        self.payload = q.payload
+        self.payload, self.metrics_snapshot = q.payload, q.metrics_snapshot
         self.deliver, self.deliveries, self.download = r.deliver, r.deliveries, r.download
         self.create_api_key, self.authenticate = a.create_api_key, a.authenticate
         self.create_staff, self.disable_staff = a.create_staff, a.disable_staff

@@ -27,7 +27,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
-from correspondence import render_worker
+from correspondence import metrics, render_worker
 from correspondence.config import Settings
 from correspondence.engine import Engine, Part, number_ranges, sections
 from correspondence.errors import Unavailable
@@ -197,7 +197,7 @@ class ProcessRenderers:
             if worker is not None and (
                 not worker.alive() or worker.done >= self._settings.worker_max_tasks_per_child
             ):
-                self._retire(slot, worker)
+                self._retire(slot, worker, "recycled" if worker.alive() else "died")
                 worker = None
             if worker is None and not self._closing.is_set():
                 worker = self._replacement(slot)
@@ -216,7 +216,7 @@ class ProcessRenderers:
             if not task.future.set_running_or_notify_cancel():
                 continue
             if worker is not None and not worker.alive():  # died while idle: replace it now
-                self._retire(slot, worker)
+                self._retire(slot, worker, "died")
                 worker = self._replacement(slot)
             if worker is None:
                 task.future.set_exception(
@@ -227,7 +227,7 @@ class ProcessRenderers:
                 worker.call(task)
             except WorkerDied as error:
                 LOG.error("render worker %d: %s", slot, error)
-                self._retire(slot, worker)
+                self._retire(slot, worker, "died")
                 worker = None
 
     def _replacement(self, slot: int) -> _Worker | None:
@@ -243,7 +243,11 @@ class ProcessRenderers:
             self._workers[slot] = worker
         return worker
 
-    def _retire(self, slot: int, worker: _Worker) -> None:
+    def _retire(self, slot: int, worker: _Worker, reason: str | None = None) -> None:
+        """Stop ``worker``; with a ``reason`` (died, recycled) it is being replaced."""
+        if reason is not None:
+            metrics.WORKER_RESTARTS.labels(reason=reason).inc()
+            LOG.warning("render_worker.restart", extra={"slot": slot, "reason": reason})
         with self._lock:
             if self._workers.get(slot) is worker:
                 del self._workers[slot]

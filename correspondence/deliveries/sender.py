@@ -8,11 +8,12 @@ Every attempt is kept. A recipient that accepted the message is never sent it ag
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-from correspondence import links
+from correspondence import links, logs, metrics
 from correspondence.archive import Archive
 from correspondence.config import Settings
 from correspondence.deliveries.content import MailContents, stored
@@ -24,6 +25,7 @@ from correspondence.registry.store import Registry
 from correspondence.statuses import DeliveryStatus
 
 LEASE = timedelta(minutes=5)
+LOG = logging.getLogger(__name__)
 
 
 class Outbox:
@@ -51,14 +53,19 @@ class Outbox:
     def send_due(self, limit: int = 10) -> int:
         """Send up to ``limit`` due deliveries of issued documents; return how many tried."""
         with self.registry.transaction() as tx:
+            orphans = deliveries.fail_for_failed_documents(tx, self.clock())
             due = list(deliveries.due(tx, self.clock(), limit))
+        for delivery_id, document_id, reason in orphans:
+            with logs.bound(delivery_id=delivery_id):
+                _log_outcome(document_id, DeliveryStatus.FAILED, "document_failed", 0, reason)
         tried = 0
         for delivery_id in due:
             with self.registry.transaction() as tx:
                 claimed = deliveries.claim(tx, delivery_id, self.clock() + LEASE)
             if claimed:
                 tried += 1
-                self._send(delivery_id)
+                with logs.bound(delivery_id=delivery_id):
+                    self._send(delivery_id)
         return tried
 
     def download_link(self, document_id: str, expires: datetime) -> str:
@@ -70,6 +77,7 @@ class Outbox:
         try:
             message, pending = self._message(delivery_id)
         except Unavailable as error:
+            metrics.DEPENDENCY_ERRORS.labels(dependency="archive").inc()
             self._record(delivery_id, "temporary_failure", str(error), retry=True)
             return
         except Exception as error:  # a message that cannot be built never will be
@@ -81,9 +89,13 @@ class Outbox:
         except TemporaryFailure as error:
             self._record(delivery_id, "temporary_failure", error.reply or str(error), retry=True)
         except Unavailable as error:
+            metrics.DEPENDENCY_ERRORS.labels(dependency="smtp").inc()
             self._record(delivery_id, "temporary_failure", str(error), retry=True)
         except PermanentFailure as error:
             self._record(delivery_id, "permanent_failure", error.reply or str(error), retry=False)
+        except Exception as error:  # a mailer's own bug: retried, a bounded number of times
+            reason = f"{type(error).__name__}: {error}"
+            self._record(delivery_id, "temporary_failure", reason, retry=True)
         else:
             self._record_sent(delivery_id, sent)
 
@@ -131,6 +143,7 @@ class Outbox:
             row = deliveries.get_one(tx, delivery_id)
             row.attempts += 1
             deliveries.add_attempt(tx, delivery_id, now, outcome, detail[:2000])
+            document_id = row.document_id
             if sent:
                 row.status, row.sent_at = DeliveryStatus.SENT, now
                 row.next_attempt_at, row.last_error = None, None
@@ -146,6 +159,8 @@ class Outbox:
                     None,
                     detail,
                 )
+            status, attempts = DeliveryStatus(row.status), row.attempts
+        _log_outcome(document_id, status, outcome, attempts, detail)
 
     def _record_sent(self, delivery_id: str, sent: Sent) -> None:
         """What the server did with each recipient: the ones that accepted are never
@@ -168,3 +183,25 @@ class Outbox:
             self._record(delivery_id, outcome, reason if not sent.accepted else detail, retry=False)
         else:
             self._record(delivery_id, "sent", detail, retry=False, sent=True)
+
+
+def _log_outcome(
+    document_id: str, status: DeliveryStatus, outcome: str, attempts: int, detail: str
+) -> None:
+    """One line per attempt (the delivery id is bound by the caller), and the counters."""
+    fields = {
+        "document_id": document_id,
+        "status": status,
+        "outcome": outcome,
+        "attempts": attempts,
+        "reason": detail[:500],
+    }
+    if status == DeliveryStatus.QUEUED:
+        metrics.RETRIES.labels(what="delivery", cause=outcome).inc()
+        LOG.warning("delivery.retry", extra=fields)
+    elif status == DeliveryStatus.FAILED:
+        metrics.DELIVERIES.labels(status=status).inc()
+        LOG.warning("delivery.failed", extra=fields)
+    else:
+        metrics.DELIVERIES.labels(status=status).inc()
+        LOG.info("delivery.sent", extra={**fields, "reason": None})

@@ -23,13 +23,14 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from importlib.metadata import version as package_version
 
+from correspondence import logs, metrics
 from correspondence.archive import Archive
 from correspondence.config import Settings
 from correspondence.deliveries.content import MailContents
 from correspondence.errors import Conflict, InvalidPayload, RenderError, Unavailable
 from correspondence.issuing.artefacts import record, render_and_archive
 from correspondence.kinds import KINDS, Kind, Validated, validate
-from correspondence.registry import documents, numbering
+from correspondence.registry import deliveries, documents, numbering
 from correspondence.registry.models import Document
 from correspondence.registry.store import Registry, Tx
 from correspondence.renderers import Renderers
@@ -96,11 +97,17 @@ class Issuer:
 
     def issue_accepted(self, document_id: str) -> Attempt:
         """Issue one accepted document (steps 1 to 3 above)."""
+        with logs.bound(document_id=document_id):
+            return self._issue_accepted(document_id)
+
+    def _issue_accepted(self, document_id: str) -> Attempt:
         try:
             reserved = self._reserve(document_id)
         except (InvalidPayload, Conflict) as error:
             return self._fail(document_id, str(error))
-        except Unavailable:
+        except Unavailable as error:
+            metrics.DEPENDENCY_ERRORS.labels(dependency="database").inc()
+            LOG.warning("document.reserve_failed", extra={"reason": str(error)})
             raise
         except Exception as error:  # the stored payload cannot be numbered: record why
             return self._fail(document_id, f"{type(error).__name__}: {error}"[:2000])
@@ -110,10 +117,17 @@ class Issuer:
 
     def finish(self, document_id: str, validated: Validated) -> Attempt:
         """Steps 2 and 3: render and archive with no lock held, then record."""
+        with logs.bound(document_id=document_id):
+            return self._finish(document_id, validated)
+
+    def _finish(self, document_id: str, validated: Validated) -> Attempt:
+        kind = validated.kind.name
+        LOG.info("document.issuing", extra={"kind": kind})
         try:
-            with self._holding(document_id):
+            with self._holding(document_id), metrics.timed(kind):
                 artefact = render_and_archive(self.renderers, self.archive, validated, document_id)
         except Unavailable as error:
+            metrics.DEPENDENCY_ERRORS.labels(dependency="archive").inc()
             return self._reschedule(document_id, str(error))
         except (InvalidPayload, Conflict, RenderError) as error:
             return self._fail(document_id, str(error))
@@ -126,6 +140,8 @@ class Issuer:
             record(row, artefact, self._versions, self.clock())
             if self.mail is not None:  # the emails asked for with it: their words, now
                 self.mail.fill(tx, document_id, validated, row.locale)
+        metrics.DOCUMENTS.labels(kind=kind, status=DocumentStatus.ISSUED).inc()
+        LOG.info("document.issued", extra={"kind": kind, "status": DocumentStatus.ISSUED})
         return Attempt("issued")
 
     def _reserve(self, document_id: str) -> Validated | Attempt:
@@ -178,6 +194,11 @@ class Issuer:
         try:
             self.dispatch(document_id)
         except Exception as error:  # any broker failure: the issuer resends later
+            LOG.warning(
+                "document.dispatch_failed",
+                extra={"document_id": document_id, "reason": f"broker: {error}"},
+            )
+            metrics.RETRIES.labels(what="document", cause="broker").inc()
             with self.registry.transaction() as tx:
                 documents.set_due(tx, document_id, self.clock(), f"broker: {error}")
 
@@ -199,7 +220,19 @@ class Issuer:
             later = delay + (self.lease.total_seconds() if self.dispatch else 0)
             row.next_attempt_at = self.clock() + timedelta(seconds=later)
             row.last_error = reason
-            return Attempt("retry", delay)
+            kind, attempts = row.kind, row.attempts
+        metrics.RETRIES.labels(what="document", cause="unavailable").inc()
+        LOG.warning(
+            "document.retry",
+            extra={
+                "kind": kind,
+                "status": DocumentStatus.QUEUED,
+                "attempts": attempts,
+                "delay_seconds": delay,
+                "reason": reason,
+            },
+        )
+        return Attempt("retry", delay)
 
     def _fail(self, document_id: str, reason: str) -> Attempt:
         with self.registry.transaction() as tx:
@@ -210,7 +243,18 @@ class Issuer:
             row.status = DocumentStatus.FAILED
             row.last_error = reason
             row.next_attempt_at = None
-            return Attempt("failed")
+            kind, attempts = row.kind, row.attempts
+        metrics.DOCUMENTS.labels(kind=kind, status=DocumentStatus.FAILED).inc()
+        LOG.warning(
+            "document.failed",
+            extra={
+                "kind": kind,
+                "status": DocumentStatus.FAILED,
+                "attempts": attempts,
+                "reason": reason,
+            },
+        )
+        return Attempt("failed")
 
     def retry(self, document_id: str, *, client: Client) -> DocumentInfo:
         """Put a failed document back in the queue."""
@@ -222,6 +266,11 @@ class Issuer:
             row.status = DocumentStatus.QUEUED
             row.next_attempt_at = self.clock()
             info = documents.info(row)
+            deliveries.requeue_for_document(tx, document_id, self.clock())
+        LOG.info(
+            "document.requeued",
+            extra={"document_id": document_id, "status": DocumentStatus.QUEUED, "by": client.name},
+        )
         self.send_if_brokered(document_id)
         return info
 

@@ -41,6 +41,16 @@ class SmtpMailer:
             client.starttls(context=self._tls())
         return client
 
+    def check(self) -> None:
+        """Connect and ``NOOP`` (for ``/readyz``); raise ``TemporaryFailure`` if it fails."""
+        try:
+            with self._connect() as client:
+                code, _reply = client.noop()
+        except (OSError, smtplib.SMTPException) as error:
+            raise TemporaryFailure(f"SMTP {self.host}:{self.port}: {error}") from error
+        if code != 250:
+            raise TemporaryFailure(f"SMTP {self.host}:{self.port}: NOOP answered {code}")
+
     def send(self, *, message: EmailMessage, recipients: Sequence[str] | None = None) -> Sent:
         """Send to ``recipients`` (the envelope; the headers stay as they are). A 4xx or
         5xx for some recipients only is reported per recipient; for the whole message

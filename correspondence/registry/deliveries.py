@@ -106,3 +106,42 @@ def without_content(tx: Tx, document_id: str) -> Sequence[Delivery]:
             Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.SENDING)),
         )
     ).all()
+
+
+DOCUMENT_FAILED = "its document failed: "
+"""How the reason of a delivery failed because its document failed begins (see below)."""
+
+
+def fail_for_failed_documents(tx: Tx, now: datetime) -> list[tuple[str, str, str]]:
+    """Fail every queued delivery whose document failed, with the document's reason;
+    returns (delivery id, document id, reason) of each. Retrying the document queues
+    them again (:func:`requeue_for_document`)."""
+    rows = tx.execute(
+        select(Delivery, Document.last_error)
+        .join(Document, Document.id == Delivery.document_id)
+        .where(
+            Delivery.status == DeliveryStatus.QUEUED,
+            Document.status == DocumentStatus.FAILED,
+        )
+    ).all()
+    failed = []
+    for row, why in rows:
+        reason = f"{DOCUMENT_FAILED}{why or 'no reason recorded'}"[:2000]
+        row.status, row.next_attempt_at, row.last_error = DeliveryStatus.FAILED, None, reason
+        add_attempt(tx, row.id, now, "document_failed", reason)
+        failed.append((row.id, row.document_id, reason))
+    return failed
+
+
+def requeue_for_document(tx: Tx, document_id: str, now: datetime) -> int:
+    """Queue again the deliveries that failed only because ``document_id`` failed."""
+    requeued = tx.execute(
+        update(Delivery)
+        .where(
+            Delivery.document_id == document_id,
+            Delivery.status == DeliveryStatus.FAILED,
+            Delivery.last_error.startswith(DOCUMENT_FAILED),
+        )
+        .values(status=DeliveryStatus.QUEUED, next_attempt_at=now, last_error=None)
+    )
+    return int(getattr(requeued, "rowcount", 0))

@@ -34,9 +34,8 @@ def test_no_credentials_is_401(api: Api) -> None:
         assert time.monotonic() < deadline, ready.text
         time.sleep(0.1)
     assert ready.json() == {
-        "database": "ok",
-        "archive": "ok",
-        "renderers": "ok",
+        "status": "ready",
+        "checks": {"database": "ok", "archive": "ok", "renderers": "ok"},
     }
 
 

@@ -109,6 +109,7 @@ EXPECTED_ON_OTHERS: dict[str, dict[str, int]] = {
         "batch_documents": 403,
     },
     "previews": {name: 403 for name in ON_OTHERS},
+    "metrics:read": {name: 403 for name in ON_OTHERS},
 }
 
 
@@ -134,6 +135,7 @@ GLOBAL: dict[str, tuple[str, str, Callable[[], Any]]] = {
     "preview": ("POST", "/v1/previews?format=html", lambda: letter("PREVIEW")),
     "kinds": ("GET", "/v1/kinds", lambda: None),
     "verify": ("GET", "/v1/verify/" + "0" * 64, lambda: None),
+    "metrics": ("GET", "/metrics", lambda: None),
 }
 
 EXPECTED_GLOBAL: dict[str, dict[str, int]] = {
@@ -146,6 +148,7 @@ EXPECTED_GLOBAL: dict[str, dict[str, int]] = {
         "preview": 403,
         "kinds": 200,
         "verify": 403,
+        "metrics": 403,
     },
     "documents:read": {
         "issue": 403,
@@ -154,6 +157,7 @@ EXPECTED_GLOBAL: dict[str, dict[str, int]] = {
         "preview": 403,
         "kinds": 200,
         "verify": 200,
+        "metrics": 403,
     },
     "documents:read:all": {
         "issue": 403,
@@ -162,6 +166,7 @@ EXPECTED_GLOBAL: dict[str, dict[str, int]] = {
         "preview": 403,
         "kinds": 200,
         "verify": 200,
+        "metrics": 403,
     },
     "deliveries:write": {
         "issue": 403,
@@ -170,6 +175,7 @@ EXPECTED_GLOBAL: dict[str, dict[str, int]] = {
         "preview": 403,
         "kinds": 200,
         "verify": 403,
+        "metrics": 403,
     },
     "previews": {
         "issue": 403,
@@ -178,6 +184,16 @@ EXPECTED_GLOBAL: dict[str, dict[str, int]] = {
         "preview": 200,
         "kinds": 200,
         "verify": 403,
+        "metrics": 403,
+    },
+    "metrics:read": {
+        "issue": 403,
+        "list": 403,
+        "batch_submit": 403,
+        "preview": 403,
+        "kinds": 200,
+        "verify": 403,
+        "metrics": 200,
     },
 }
 
