@@ -38,7 +38,9 @@ def test_locale_option_renders_in_another_locale(tmp_path: Path) -> None:
     source.write_text(json.dumps(in_language(json.loads(SAMPLE.read_text("utf-8")), "en")))
     out = tmp_path / "invoice.pdf"
     assert main(["render", str(source), "-o", str(out), "--locale", "en-US"]) == 0
-    assert "Please pay MXN 76,067.00 by January 31, 2027" in pdf_text(out.read_bytes())
+    assert "Please pay MXN 76,067.00 before noon (Mexico City time) on January 31, 2027," in (
+        pdf_text(out.read_bytes())
+    )
 
 
 def test_locale_of_another_language_without_its_text_exits_2(
