@@ -28,11 +28,13 @@ class StoredObject:
 
 class MemoryArchive:
     """A write-once archive in a dict. Set ``down`` to make every call fail as an
-    unreachable archive does."""
+    unreachable archive does; set ``occupied`` to bytes to find every new key already
+    holding them (another writer got there first)."""
 
     def __init__(self) -> None:
         self.objects: dict[str, StoredObject] = {}
         self.down = False
+        self.occupied: bytes | None = None
         self._lock = threading.Lock()
 
     def _reachable(self) -> None:
@@ -43,6 +45,8 @@ class MemoryArchive:
         """Store ``data`` under ``key`` unless something is already there."""
         self._reachable()
         with self._lock:
+            if self.occupied is not None and key not in self.objects:
+                self.objects[key] = StoredObject(self.occupied, content_type, {})
             if key in self.objects:
                 raise ArchiveConflict(f"{key} exists")
             self.objects[key] = StoredObject(bytes(data), content_type, dict(metadata))

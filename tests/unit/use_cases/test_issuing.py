@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from correspondence.archive import ArchiveConflict
 from correspondence.errors import (
     Conflict,
     DocumentFailed,
@@ -191,14 +190,8 @@ def test_a_corrected_payload_must_keep_the_failed_documents_number(world: World)
     assert world.service.get(doc.id, client=client).status == DocumentStatus.ISSUED
 
 
-def test_a_render_failure_of_a_synchronous_request_is_reported(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def taken(**_: object) -> None:
-        raise ArchiveConflict("exists")
-
-    monkeypatch.setattr(world.archive, "put", taken)
-    monkeypatch.setattr(world.archive, "get", lambda key: b"other bytes")
+def test_a_render_failure_of_a_synchronous_request_is_reported(world: World) -> None:
+    world.archive.occupied = b"other bytes"  # another writer stored other bytes there
     with pytest.raises(DocumentFailed, match="different bytes"):
         world.service.issue(letter("S-1"), client=world.client())
 
