@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,6 +29,17 @@ def log_stream() -> Iterator[io.StringIO]:
 
 def _records(stream: io.StringIO) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+
+def _request_lines(stream: io.StringIO, count: int = 1) -> list[dict[str, Any]]:
+    """The ``request`` lines, once ``count`` are there: the middleware writes its line
+    after the answer has gone out, so the client may read the answer first."""
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [r for r in _records(stream) if r["event"] == "request"]
+        if len(lines) >= count or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -56,8 +68,8 @@ def test_a_request_logs_one_line_and_its_document_follows_the_request_id(
     hostile = api.http.get("/healthz", headers={"X-Request-ID": "bad id\twith tab"})
     assert hostile.headers["X-Request-ID"] != "bad id\twith tab"
 
+    requests = _request_lines(log_stream, 3)  # the POST, the GET and the health check
     records = _records(log_stream)
-    requests = [r for r in records if r["event"] == "request"]
     (issue,) = [r for r in requests if r["request_id"] == "req-4711"]
     assert issue["method"] == "POST" and issue["route"] == "/v1/documents"
     assert issue["status"] == created.status_code
@@ -86,6 +98,6 @@ def test_an_unauthenticated_request_is_logged_without_a_key(
 ) -> None:
     answer = api.http.get("/v1/documents", headers={"Authorization": "Bearer cor_nope_secret1"})
     assert answer.status_code == 401
-    (line,) = [r for r in _records(log_stream) if r["event"] == "request"]
+    (line,) = _request_lines(log_stream)
     assert line["status"] == 401 and line["key"] is None
     assert "secret1" not in log_stream.getvalue()
