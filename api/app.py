@@ -17,7 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from api import errors
 from api.access_log import AccessLog
-from api.routes import batches, deliveries, docs, documents, health, metrics, previews
+from api.routes import admin, batches, deliveries, docs, documents, health, metrics, previews
 from api.ui import SignInRequired, build_router
 from correspondence import __version__
 from correspondence.bootstrap import build_service
@@ -34,6 +34,7 @@ TAGS = [
     {"name": "kinds", "description": "The document kinds and their request schemas"},
     {"name": "verification", "description": "Whether we issued a PDF"},
     {"name": "health", "description": "Liveness and readiness (no credentials); metrics"},
+    {"name": "admin", "description": "API keys and staff accounts (the `admin` scope)"},
 ]
 
 DESCRIPTION = """Localized documents for a trade credit insurer: issue, preview, verify.
@@ -102,7 +103,7 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     )
     app.add_middleware(AccessLog)
     app.include_router(build_router(svc))
-    for area in (health, metrics, docs, documents, batches, deliveries, previews):
+    for area in (health, metrics, docs, documents, batches, deliveries, previews, admin):
         app.include_router(area.router)
 
     def openapi() -> dict[str, Any]:

@@ -23,6 +23,10 @@ T = TypeVar("T")
 
 JSON_TYPES = ("application/json", "application/merge-patch+json")
 
+UNMETERED = frozenset({"/metrics"})
+"""Paths a key may call past its rate limit: a scraper must see an overloaded service.
+(Health checks need no key at all.)"""
+
 MAX_OFFSET = 10**9
 """The largest list offset (422 above): far past any registry, well inside a 64-bit integer."""
 
@@ -78,13 +82,16 @@ async def caller(
     _bearer: Annotated[None, Security(BEARER)],
     _basic: Annotated[None, Security(BASIC)],
 ) -> Client:
-    """The API client whose key the request carries (401 without one, or with a bad one)."""
+    """The API client whose key the request carries (401 without one, or with a bad one;
+    429 past the key's rate limit, except on :data:`UNMETERED` paths)."""
     svc: Service = request.app.state.service
     token = _token(request.headers.get("authorization"))
     if token is None:
         raise Unauthenticated("send Authorization: Bearer <API key>")
     try:
-        client = await call(svc.authenticate, token)
+        client = await call(
+            svc.access.authenticate, token, metered=request.url.path not in UNMETERED
+        )
     except Unauthenticated:
         raise Unauthenticated(
             "the API key in Authorization is not valid: unknown, revoked or malformed"
@@ -155,7 +162,7 @@ _WHY = {
     413: "The body is over the size limit",
     415: "The body is not JSON",
     422: "Invalid input: each error names its field",
-    429: "Too many attempts; retry after Retry-After seconds",
+    429: "Over the key's rate limit; retry after Retry-After seconds",
     500: "A document could not be rendered, or an internal error",
     503: "A dependency (database, archive, renderers) is unavailable; retry later",
 }
@@ -166,7 +173,7 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": Errors, "description": _WHY[s]} for s in statuses}
 
 
-AUTH = (401, 403, 422, 503, 500)
+AUTH = (401, 403, 422, 429, 503, 500)
 """Every authenticated operation may answer these."""
 BODY = (400, 413, 415)
 """…and every one that reads a body, these."""

@@ -2,7 +2,8 @@
 
 API secrets are 256 random bits, stored as a sha256 (no dictionary to attack). Staff
 passwords are stored as argon2 hashes; sign-in failures are throttled per account and per
-client address.
+client address. Each key's requests are rate limited (:class:`RateLimiter`), and keys and
+staff accounts are listed, revoked, rotated and disabled here (docs/keys.md).
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ import functools
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -27,8 +31,8 @@ from correspondence.errors import (
     Unauthenticated,
 )
 from correspondence.registry import accounts
-from correspondence.registry.models import SignInThrottle
-from correspondence.registry.store import Collision, Registry
+from correspondence.registry.models import ApiKey, SignInThrottle, StaffUser
+from correspondence.registry.store import Collision, Registry, Tx
 from correspondence.results import Client, Staff
 from correspondence.scopes import SCOPES
 from correspondence.times import aware
@@ -52,36 +56,139 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+NAME_MAX = 100
+"""The longest key name (the column's length)."""
+RATE_LIMIT_MAX = 1_000_000
+"""The largest rate limit a key may be given (requests a minute)."""
+
+
+@dataclass(frozen=True)
+class ApiKeyInfo:
+    """What may be shown of an API key: never its secret, nor the secret's hash. ``id`` is
+    the key's public prefix, the part after ``cor_`` of the key itself."""
+
+    id: str
+    name: str
+    scopes: tuple[str, ...]
+    created_at: datetime
+    revoked_at: datetime | None
+    rotated_at: datetime | None
+    rate_limit_per_minute: int | None
+    """The key's own limit; ``None``: the settings' default."""
+    effective_rate_limit_per_minute: int
+    """The limit that applies to it now."""
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+@dataclass(frozen=True)
+class StaffInfo:
+    """What may be shown of a staff account: never its password hash."""
+
+    id: int
+    email: str
+    created_at: datetime
+    disabled_at: datetime | None
+    locked_until: datetime | None
+    """Until when sign-in is locked after repeated failures (``None``: not locked)."""
+
+
+class RateLimited(TooManyAttempts):
+    """A key made more requests than its rate limit allows: retry after ``retry_after``."""
+
+
+class RateLimiter:
+    """Per key, a token bucket holding one minute's worth of requests, refilled
+    continuously (the generic cell rate algorithm: one "theoretical arrival time" per key).
+
+    With a limit of N a minute, a key may make N requests at once, then one every 60/N
+    seconds. The state lives in this process: with several API processes each counts on
+    its own, so a key may make up to N a minute in each (docs/keys.md)."""
+
+    WINDOW = 60.0
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._due: dict[int, float] = {}  # key id -> when its bucket is full again
+        self._lock = threading.Lock()
+
+    def take(self, key: int, per_minute: int) -> float:
+        """Take one request for ``key``: ``0.0`` if allowed, else the seconds to wait
+        before the next one is (a refused request takes nothing)."""
+        interval = self.WINDOW / per_minute
+        with self._lock:
+            now = self._clock()
+            full_at = max(self._due.get(key, now), now) + interval
+            allowed_at = full_at - self.WINDOW
+            if allowed_at > now:
+                return allowed_at - now
+            self._due[key] = full_at
+            if len(self._due) > 10_000:  # forget the buckets that are full again
+                self._due = {k: due for k, due in self._due.items() if due > now}
+            return 0.0
+
+    def forget(self, key: int) -> None:
+        """Drop ``key``'s bucket (a revoked key makes no more requests)."""
+        with self._lock:
+            self._due.pop(key, None)
+
+
 class Access:
     """API keys, staff accounts, sign-in and sessions."""
 
     def __init__(
-        self, *, settings: Settings, registry: Registry, clock: Callable[[], datetime]
+        self,
+        *,
+        settings: Settings,
+        registry: Registry,
+        clock: Callable[[], datetime],
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.settings = settings
         self.registry = registry
         self.clock = clock
+        self.limiter = limiter or RateLimiter()
 
-    def create_api_key(self, *, name: str, scopes: tuple[str, ...]) -> str:
+    def create_api_key(
+        self, *, name: str, scopes: tuple[str, ...], rate_limit_per_minute: int | None = None
+    ) -> str:
         """Create a key and return it; only its hash is stored, so it is shown once."""
-        unknown = set(scopes) - set(SCOPES)
-        if unknown or not scopes:
-            raise InvalidPayload([Problem("scopes", f"choose from {', '.join(SCOPES)}", "scope")])
+        return self.new_api_key(
+            name=name, scopes=scopes, rate_limit_per_minute=rate_limit_per_minute
+        )[1]
+
+    def new_api_key(
+        self, *, name: str, scopes: Sequence[str], rate_limit_per_minute: int | None = None
+    ) -> tuple[ApiKeyInfo, str]:
+        """Create a key: what may be shown of it, and the key itself (shown once)."""
+        problems = []
+        if not name.strip() or len(name) > NAME_MAX:
+            problems.append(Problem("name", f"give a name of 1 to {NAME_MAX} characters", "name"))
+        if set(scopes) - set(SCOPES) or not scopes:
+            problems.append(Problem("scopes", f"choose from {', '.join(SCOPES)}", "scope"))
+        problems += _rate_limit_problems(rate_limit_per_minute)
+        if problems:
+            raise InvalidPayload(problems)
         prefix = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
         with self.registry.transaction() as tx:
-            accounts.add_api_key(
+            row = accounts.add_api_key(
                 tx,
-                name=name,
+                name=name.strip(),
                 prefix=prefix,
                 secret_hash=hash_secret(secret),
                 scopes=" ".join(sorted(set(scopes))),
+                rate_limit_per_minute=rate_limit_per_minute,
                 now=self.clock(),
             )
-        return f"cor_{prefix}_{secret}"
+            return self._key_info(row), f"cor_{prefix}_{secret}"
 
-    def authenticate(self, token: str | None) -> Client:
-        """The client a bearer token belongs to."""
+    def authenticate(self, token: str | None, *, metered: bool = False) -> Client:
+        """The client a bearer token belongs to. ``metered``: the request counts against
+        the key's rate limit (:class:`RateLimited` past it), as every API request does
+        but health checks and metrics scrapes."""
         if not token or not token.startswith("cor_") or token.count("_") < 2:
             raise Unauthenticated("send Authorization: Bearer <API key>")
         _, prefix, secret = token.split("_", 2)
@@ -93,7 +200,98 @@ class Access:
                 or not hmac.compare_digest(row.secret_hash, hash_secret(secret))
             ):
                 raise Unauthenticated("unknown or revoked API key")
-            return Client(row.id, row.name, frozenset(row.scopes.split()))
+            client = Client(row.id, row.name, frozenset(row.scopes.split()))
+            limit = row.rate_limit_per_minute or self.settings.rate_limit_per_minute
+        if metered:
+            wait = self.limiter.take(client.id, limit)
+            if wait > 0:
+                raise RateLimited(
+                    f"this key may make {limit} requests a minute: retry in {wait:.1f} s", wait
+                )
+        return client
+
+    # --- key and account management (the CLI and the admin API) -----------------------------
+
+    def api_keys(self) -> list[ApiKeyInfo]:
+        """Every API key, oldest first, revoked ones included."""
+        with self.registry.transaction() as tx:
+            return [self._key_info(row) for row in accounts.api_keys(tx)]
+
+    def api_key(self, key_id: str) -> ApiKeyInfo:
+        """One API key, by its id (the prefix)."""
+        with self.registry.transaction() as tx:
+            return self._key_info(self._key_row(tx, key_id))
+
+    def revoke_api_key(self, key_id: str) -> ApiKeyInfo:
+        """Revoke a key: its next request is refused (``401``). Revoking it again changes
+        nothing."""
+        with self.registry.transaction() as tx:
+            row = self._key_row(tx, key_id, lock=True)
+            if row.revoked_at is None:
+                row.revoked_at = self.clock()
+            info, row_id = self._key_info(row), row.id
+        self.limiter.forget(row_id)
+        return info
+
+    def rotate_api_key(self, key_id: str) -> tuple[ApiKeyInfo, str]:
+        """Give a key a new secret (same id, name, scopes and limit): the old secret is
+        refused from the next request on. Returns the new key, shown once. A revoked key
+        stays revoked (:class:`Conflict`)."""
+        secret = secrets.token_urlsafe(32)
+        with self.registry.transaction() as tx:
+            row = self._key_row(tx, key_id, lock=True)
+            if row.revoked_at is not None:
+                raise Conflict(f"API key {row.prefix} is revoked; create a new one")
+            row.secret_hash = hash_secret(secret)
+            row.rotated_at = self.clock()
+            return self._key_info(row), f"cor_{row.prefix}_{secret}"
+
+    def set_rate_limit(self, key_id: str, per_minute: int | None) -> ApiKeyInfo:
+        """Set a key's own rate limit (``None``: the settings' default again); it applies
+        from the key's next request."""
+        problems = _rate_limit_problems(per_minute)
+        if problems:
+            raise InvalidPayload(problems)
+        with self.registry.transaction() as tx:
+            row = self._key_row(tx, key_id, lock=True)
+            row.rate_limit_per_minute = per_minute
+            return self._key_info(row)
+
+    def staff_accounts(self) -> list[StaffInfo]:
+        """Every staff account, oldest first, disabled ones included."""
+        with self.registry.transaction() as tx:
+            return [self._staff_info(tx, row) for row in accounts.staff_list(tx)]
+
+    def _key_row(self, tx: Tx, key_id: str, *, lock: bool = False) -> ApiKey:
+        row = accounts.api_key(tx, key_id, lock=lock) if 0 < len(key_id) <= 16 else None
+        if row is None:
+            raise NotFound(f"no API key {key_id[:40]!r}")
+        return row
+
+    def _key_info(self, row: ApiKey) -> ApiKeyInfo:
+        return ApiKeyInfo(
+            id=row.prefix,
+            name=row.name,
+            scopes=tuple(row.scopes.split()),
+            created_at=aware(row.created_at),
+            revoked_at=aware(row.revoked_at) if row.revoked_at else None,
+            rotated_at=aware(row.rotated_at) if row.rotated_at else None,
+            rate_limit_per_minute=row.rate_limit_per_minute,
+            effective_rate_limit_per_minute=(
+                row.rate_limit_per_minute or self.settings.rate_limit_per_minute
+            ),
+        )
+
+    def _staff_info(self, tx: Tx, row: StaffUser) -> StaffInfo:
+        throttle = accounts.throttle(tx, f"email:{row.email}"[:300])
+        locked = throttle.locked_until if throttle is not None else None
+        return StaffInfo(
+            id=row.id,
+            email=row.email,
+            created_at=aware(row.created_at),
+            disabled_at=aware(row.disabled_at) if row.disabled_at else None,
+            locked_until=aware(locked) if locked and aware(locked) > self.clock() else None,
+        )
 
     def create_staff(self, *, email: str, password: str, replace: bool = False) -> Staff:
         """Add a member of staff (or, with ``replace``, set an existing one's password:
@@ -118,14 +316,17 @@ class Access:
                 raise Conflict(f"{email} already exists") from None
             return Staff(row.id, row.email, row.session_epoch)
 
-    def disable_staff(self, *, email: str) -> None:
-        """Disable an account: it cannot sign in, and every session of it ends."""
+    def disable_staff(self, *, email: str) -> StaffInfo:
+        """Disable an account: it cannot sign in, and every session of it ends (from its
+        next request). Disabling it again changes nothing."""
         with self.registry.transaction() as tx:
-            row = accounts.staff_by_email(tx, email.strip().lower())
+            row = accounts.staff_by_email(tx, email.strip().lower()[:200])
             if row is None:
-                raise NotFound(f"no staff user {email}")
-            row.disabled_at = self.clock()
+                raise NotFound(f"no staff user {email[:200]}")
+            if row.disabled_at is None:
+                row.disabled_at = self.clock()
             row.session_epoch += 1
+            return self._staff_info(tx, row)
 
     def sign_in(self, *, email: str, password: str, address: str | None = None) -> Staff:
         """The member of staff with these credentials, or :class:`Unauthenticated`.
@@ -216,3 +417,15 @@ class Access:
             if row is None or row.disabled_at is not None or row.session_epoch != epoch:
                 return None
             return Staff(row.id, row.email, row.session_epoch)
+
+
+def _rate_limit_problems(per_minute: int | None) -> list[Problem]:
+    if per_minute is None or 1 <= per_minute <= RATE_LIMIT_MAX:
+        return []
+    return [
+        Problem(
+            "rate_limit_per_minute",
+            f"give 1 to {RATE_LIMIT_MAX} requests a minute (or none: the default)",
+            "range",
+        )
+    ]

@@ -150,7 +150,9 @@ def _keys_create(args: argparse.Namespace, _engine: Engine | None) -> int:
     from correspondence.bootstrap import build_service
 
     service = build_service(Settings())
-    key = service.create_api_key(name=args.name, scopes=tuple(args.scopes))
+    key = service.create_api_key(
+        name=args.name, scopes=tuple(args.scopes), rate_limit_per_minute=args.rate_limit
+    )
     print(key)
     print(
         f"(scopes: {' '.join(args.scopes)}; shown once, only its hash is stored)", file=sys.stderr
@@ -171,12 +173,11 @@ def _staff_create(args: argparse.Namespace, _engine: Engine | None) -> int:
     return 0
 
 
-def _staff_disable(args: argparse.Namespace, _engine: Engine | None) -> int:
-    from correspondence.bootstrap import build_service
+def _admin(args: argparse.Namespace, _engine: Engine | None) -> int:
+    """``keys list | revoke | rotate | limit``, ``staff list | disable``."""
+    from correspondence import cli_admin
 
-    build_service(Settings()).disable_staff(email=args.email)
-    print(f"staff user {args.email} disabled; every session of it has ended")
-    return 0
+    return cli_admin.run(args)
 
 
 def _seed(args: argparse.Namespace, _engine: Engine | None) -> int:
@@ -253,7 +254,24 @@ def parser() -> argparse.ArgumentParser:
         required=True,
         choices=SCOPES,
     )
+    create.add_argument(
+        "--rate-limit", type=int, metavar="N", help="requests a minute (default: the setting)"
+    )
     create.set_defaults(run=_keys_create)
+    key_id = "the key's id (its prefix, as `keys list` shows)"
+    keys_list = keys.add_parser("list", help="list API keys (never a secret or a hash)")
+    keys_list.add_argument("--json", action="store_true", help="as JSON")
+    keys_list.set_defaults(run=_admin, admin="keys list")
+    revoke = keys.add_parser("revoke", help="revoke an API key: refused from its next request")
+    revoke.add_argument("id", help=key_id)
+    revoke.set_defaults(run=_admin, admin="keys revoke")
+    rotate = keys.add_parser("rotate", help="give an API key a new secret and print it once")
+    rotate.add_argument("id", help=key_id)
+    rotate.set_defaults(run=_admin, admin="keys rotate")
+    limit = keys.add_parser("limit", help="set an API key's rate limit (requests a minute)")
+    limit.add_argument("id", help=key_id)
+    limit.add_argument("per_minute", help="requests a minute, or 'default'")
+    limit.set_defaults(run=_admin, admin="keys limit")
 
     staff = sub.add_parser("staff", help="manage staff users of the preview UI")
     staff_sub = staff.add_subparsers(dest="staff", required=True)
@@ -269,8 +287,12 @@ def parser() -> argparse.ArgumentParser:
     staff_disable = staff_sub.add_parser(
         "disable", help="disable a staff user: no sign-in, every session ended"
     )
-    staff_disable.add_argument("--email", required=True)
-    staff_disable.set_defaults(run=_staff_disable)
+    staff_disable.add_argument("email", nargs="?", help="the staff user's email")
+    staff_disable.add_argument("--email", dest="email_option", help=argparse.SUPPRESS)
+    staff_disable.set_defaults(run=_admin, admin="staff disable")
+    staff_list = staff_sub.add_parser("list", help="list staff users (never a password hash)")
+    staff_list.add_argument("--json", action="store_true", help="as JSON")
+    staff_list.set_defaults(run=_admin, admin="staff list")
 
     seed = sub.add_parser("seed", help="issue every kind's sample into the registry")
     seed.set_defaults(run=_seed)

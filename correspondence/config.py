@@ -188,6 +188,15 @@ class Settings(BaseSettings):
     sign_in_lock_seconds: float = Field(
         default=900.0, gt=0, description="How long a lock lasts, and how long failures count."
     )
+    rate_limit_per_minute: int = Field(
+        default=1200,
+        ge=1,
+        le=1_000_000,
+        description="Requests a minute an API key may make, unless the key has its own "
+        "limit (keys create --rate-limit, or the admin API): a token bucket holding a "
+        "minute's worth, refilled continuously; past it, 429 with Retry-After. Counted in "
+        "each API process (docs/keys.md).",
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description="Key that signs download links; default: generated into {data_dir}/secret.key.",

@@ -7,9 +7,12 @@ SCOPES = (
     "deliveries:write",
     "previews",
     "metrics:read",
+    "admin",
 )
 """What a key may do. ``documents:write`` issues (and retries its own); ``documents:read``
 reads the documents and batches the key itself asked for, ``documents:read:all`` every
 one; ``deliveries:write`` emails a document the key may read (and is needed for a
 ``deliver`` block when issuing); ``previews`` renders drafts; ``metrics:read`` scrapes
-``/metrics`` (and nothing else)."""
+``/metrics`` (and nothing else); ``admin`` lists, creates, revokes and rotates API keys,
+sets their rate limits, and lists and disables staff accounts (``/v1/admin``, and nothing
+else: since it can create a key with any scope, give it to operators only)."""

@@ -11,15 +11,43 @@ from correspondence.registry.store import Tx
 
 
 def add_api_key(
-    tx: Tx, *, name: str, prefix: str, secret_hash: str, scopes: str, now: datetime
-) -> None:
+    tx: Tx,
+    *,
+    name: str,
+    prefix: str,
+    secret_hash: str,
+    scopes: str,
+    now: datetime,
+    rate_limit_per_minute: int | None = None,
+) -> ApiKey:
     """Record a key (its secret only as a hash)."""
-    tx.add(ApiKey(name=name, prefix=prefix, secret_hash=secret_hash, scopes=scopes, created_at=now))
+    row = ApiKey(
+        name=name,
+        prefix=prefix,
+        secret_hash=secret_hash,
+        scopes=scopes,
+        created_at=now,
+        rate_limit_per_minute=rate_limit_per_minute,
+    )
+    tx.add(row)
+    tx.flush()
+    return row
 
 
-def api_key(tx: Tx, prefix: str) -> ApiKey | None:
-    """The key with this public prefix."""
-    return tx.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+def api_key(tx: Tx, prefix: str, *, lock: bool = False) -> ApiKey | None:
+    """The key with this public prefix (locked with ``lock``)."""
+    query = select(ApiKey).where(ApiKey.prefix == prefix)
+    return tx.scalars(query.with_for_update() if lock else query).first()
+
+
+def api_keys(tx: Tx) -> list[ApiKey]:
+    """Every key, oldest first."""
+    return list(tx.scalars(select(ApiKey).order_by(ApiKey.id)))
+
+
+def staff_list(tx: Tx) -> list[StaffUser]:
+    """Every staff account, oldest first."""
+    return list(tx.scalars(select(StaffUser).order_by(StaffUser.id)))
 
 
 def staff_by_email(tx: Tx, email: str) -> StaffUser | None:

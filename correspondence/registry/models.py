@@ -112,6 +112,10 @@ class ApiKey(Base):
     scopes: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # When the secret was last replaced (the prefix, name and scopes stay); None: never.
+    rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Requests a minute this key may make; None: the settings' rate_limit_per_minute.
+    rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Delivery(Base):
