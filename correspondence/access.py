@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import re
 import secrets
 import threading
 import time
@@ -56,6 +57,7 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 NAME_MAX = 100
 """The longest key name (the column's length)."""
 RATE_LIMIT_MAX = 1_000_000
@@ -164,8 +166,10 @@ class Access:
     ) -> tuple[ApiKeyInfo, str]:
         """Create a key: what may be shown of it, and the key itself (shown once)."""
         problems = []
-        if not name.strip() or len(name) > NAME_MAX:
-            problems.append(Problem("name", f"give a name of 1 to {NAME_MAX} characters", "name"))
+        if not name.strip() or len(name) > NAME_MAX or _CONTROL.search(name):
+            problems.append(
+                Problem("name", f"give a name of 1 to {NAME_MAX} characters, no control", "name")
+            )
         if set(scopes) - set(SCOPES) or not scopes:
             problems.append(Problem("scopes", f"choose from {', '.join(SCOPES)}", "scope"))
         problems += _rate_limit_problems(rate_limit_per_minute)

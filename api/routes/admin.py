@@ -40,6 +40,8 @@ KeyId = Path(
 )
 Email = Path(min_length=1, max_length=200, description="the staff account's email")
 NO_STORE = {"Cache-Control": "no-store"}
+NAME_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+"""Something not blank, and no control character (as the core checks it)."""
 
 
 # --- models -----------------------------------------------------------------------------------
@@ -114,7 +116,7 @@ class ApiKeyRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", title="ApiKeyRequest")
 
-    name: str = Field(min_length=1, max_length=NAME_MAX, pattern=r"\S")
+    name: str = Field(min_length=1, max_length=NAME_MAX, pattern=NAME_PATTERN)
     scopes: list[ScopeName] = Field(min_length=1, max_length=len(SCOPES))
     rate_limit_per_minute: int | None = Field(
         default=None,
