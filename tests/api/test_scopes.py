@@ -110,6 +110,7 @@ EXPECTED_ON_OTHERS: dict[str, dict[str, int]] = {
     },
     "previews": {name: 403 for name in ON_OTHERS},
     "metrics:read": {name: 403 for name in ON_OTHERS},
+    "admin": {name: 403 for name in ON_OTHERS},
 }
 
 
@@ -136,6 +137,7 @@ GLOBAL: dict[str, tuple[str, str, Callable[[], Any]]] = {
     "kinds": ("GET", "/v1/kinds", lambda: None),
     "verify": ("GET", "/v1/verify/" + "0" * 64, lambda: None),
     "metrics": ("GET", "/metrics", lambda: None),
+    "admin": ("GET", "/v1/admin/keys", lambda: None),
 }
 
 EXPECTED_GLOBAL: dict[str, dict[str, int]] = {
@@ -149,6 +151,7 @@ EXPECTED_GLOBAL: dict[str, dict[str, int]] = {
         "kinds": 200,
         "verify": 403,
         "metrics": 403,
+        "admin": 403,
     },
     "documents:read": {
         "issue": 403,
@@ -158,6 +161,7 @@ EXPECTED_GLOBAL: dict[str, dict[str, int]] = {
         "kinds": 200,
         "verify": 200,
         "metrics": 403,
+        "admin": 403,
     },
     "documents:read:all": {
         "issue": 403,
@@ -167,6 +171,7 @@ EXPECTED_GLOBAL: dict[str, dict[str, int]] = {
         "kinds": 200,
         "verify": 200,
         "metrics": 403,
+        "admin": 403,
     },
     "deliveries:write": {
         "issue": 403,
@@ -176,6 +181,7 @@ EXPECTED_GLOBAL: dict[str, dict[str, int]] = {
         "kinds": 200,
         "verify": 403,
         "metrics": 403,
+        "admin": 403,
     },
     "previews": {
         "issue": 403,
@@ -185,6 +191,7 @@ EXPECTED_GLOBAL: dict[str, dict[str, int]] = {
         "kinds": 200,
         "verify": 403,
         "metrics": 403,
+        "admin": 403,
     },
     "metrics:read": {
         "issue": 403,
@@ -194,6 +201,17 @@ EXPECTED_GLOBAL: dict[str, dict[str, int]] = {
         "kinds": 200,
         "verify": 403,
         "metrics": 200,
+        "admin": 403,
+    },
+    "admin": {
+        "issue": 403,
+        "list": 403,
+        "batch_submit": 403,
+        "preview": 403,
+        "kinds": 200,
+        "verify": 403,
+        "metrics": 403,
+        "admin": 200,
     },
 }
 
