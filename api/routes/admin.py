@@ -39,7 +39,6 @@ KeyId = Path(
     description="the key's id: its public prefix, the part after `cor_` of the key",
 )
 Email = Path(min_length=1, max_length=200, description="the staff account's email")
-NO_STORE = {"Cache-Control": "no-store"}
 NAME_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 """Something not blank, and no control character (as the core checks it)."""
 
@@ -151,6 +150,15 @@ async def _read(request: Request, model: type[Any]) -> Any:
         raise InvalidPayload(problems_from(error)) from None
 
 
+def _shown_once(info: ApiKeyInfo, key: str, status: int, headers: dict[str, str]) -> JSONResponse:
+    """A new key's one showing: never stored by a cache on the way."""
+    return JSONResponse(
+        NewApiKey(key=key, api_key=ApiKey.of(info)).model_dump(mode="json"),
+        status_code=status,
+        headers={**headers, "Cache-Control": "no-store"},
+    )
+
+
 # --- keys -------------------------------------------------------------------------------------
 
 
@@ -178,11 +186,7 @@ async def create_api_key(request: Request, who: Authenticated) -> JSONResponse:
         scopes=asked.scopes,
         rate_limit_per_minute=asked.rate_limit_per_minute,
     )
-    return JSONResponse(
-        NewApiKey(key=key, api_key=ApiKey.of(info)).model_dump(mode="json"),
-        status_code=201,
-        headers={"Location": f"/v1/admin/keys/{info.id}", **NO_STORE},
-    )
+    return _shown_once(info, key, 201, {"Location": f"/v1/admin/keys/{info.id}"})
 
 
 @router.get("/v1/admin/keys/{key_id}", response_model=ApiKey, responses=errors(*AUTH, 404))
@@ -223,9 +227,7 @@ async def rotate_api_key(request: Request, who: Authenticated, key_id: str = Key
     one is refused from the next request. ``409`` for a revoked key."""
     who.require("admin")
     info, key = await call(service(request).access.rotate_api_key, key_id)
-    return JSONResponse(
-        NewApiKey(key=key, api_key=ApiKey.of(info)).model_dump(mode="json"), headers=NO_STORE
-    )
+    return _shown_once(info, key, 200, {})
 
 
 # --- staff ------------------------------------------------------------------------------------
