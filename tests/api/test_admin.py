@@ -252,3 +252,25 @@ def test_the_429_and_the_admin_operations_are_in_the_spec(api: Api) -> None:
     assert not {"secret", "secret_hash", "key"} & set(key_schema)
     rotate = spec["paths"]["/v1/admin/keys/{key_id}/rotate"]["post"]["responses"]
     assert {"200", "401", "403", "404", "409", "429"} <= set(rotate)
+
+
+def test_a_key_gets_a_minutes_worth_then_the_refill_rate(api: Api, admin: str) -> None:
+    """60 a minute: about 60 at once (plus one per second the burst itself takes), then a
+    429 telling to wait 1 s, after which exactly one more request is allowed."""
+    key = create(api, admin, name="sixty", scopes=["documents:read"], rate_limit_per_minute=60)
+    began = time.monotonic()
+    statuses = []
+    while 429 not in statuses and len(statuses) < 200:
+        statuses.append(api.get("/v1/documents", key=key["key"], limit=1).status_code)
+    elapsed = time.monotonic() - began
+    first = statuses.index(429) + 1
+    print(f"60/min: first 429 at request {first} after {elapsed:.2f} s")
+    assert set(statuses[:-1]) == {200}
+    assert 61 <= first <= 61 + math.ceil(elapsed)
+    limited = api.get("/v1/documents", key=key["key"], limit=1)
+    assert limited.status_code == 429 and limited.headers["retry-after"] == "1"
+    time.sleep(1.0)
+    assert api.get("/v1/documents", key=key["key"], limit=1).status_code == 200
+    began = time.monotonic()
+    then = api.get("/v1/documents", key=key["key"], limit=1).status_code
+    assert then == 429 or time.monotonic() - began > 1.0  # (a very slow machine: refilled)
