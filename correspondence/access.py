@@ -80,10 +80,6 @@ class ApiKeyInfo:
     effective_rate_limit_per_minute: int
     """The limit that applies to it now."""
 
-    @property
-    def revoked(self) -> bool:
-        return self.revoked_at is not None
-
 
 @dataclass(frozen=True)
 class StaffInfo:
