@@ -40,7 +40,7 @@ CHECKS = [
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningApi, str]]:
     with api_server(fast_settings(Path(tmp_path_factory.mktemp("schemathesis")))) as running:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300
         while httpx.get(f"{running.base_url}/readyz").status_code != 200:  # renderers warm
             assert time.monotonic() < deadline, "the server never became ready"
             time.sleep(0.2)
