@@ -234,6 +234,9 @@ WORDS_TEMPLATE = "shared/words.txt"
 labels, attachment file names), written once, in the catalogs' words."""
 
 
-def words(env: Environment, locale: str) -> Any:
-    """``shared/words.txt`` as a module in ``locale``: ``.pack[key]``, ``.filename[kind]``."""
-    return env.get_template(WORDS_TEMPLATE).make_module({"locale": locale})
+def words(env: Environment, locale: str, jurisdiction: str | None = None) -> Any:
+    """``shared/words.txt`` as a module in ``locale``: ``.pack[key]``, ``.filename[kind]``
+    (a premium invoice is named by the policy's ``jurisdiction``)."""
+    return env.get_template(WORDS_TEMPLATE).make_module(
+        {"locale": locale, "jurisdiction": jurisdiction}
+    )

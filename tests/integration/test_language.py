@@ -415,3 +415,128 @@ def test_a_mexican_guide_read_in_spain_says_concurso_mercantil(engine: Engine, l
     except InvalidPayload:
         return  # a Mexican guide's other facts (CONDUSEF, RFC…) may not stand under ES law
     assert "concurso de acreedores" in spanish
+
+
+def email_of(
+    engine: Engine, payload: dict[str, Any], locale: str, *, link: bool = False
+) -> tuple[str, str, str, str]:
+    """Subject, text part, HTML part (visible text) and attachment name of the email that
+    carries ``payload`` rendered in ``locale`` (a download link instead of the PDF when
+    ``link``)."""
+    from datetime import UTC, date, datetime
+
+    from correspondence.mail.compose import attachment_name
+
+    validated = engine.validate(payload)
+    context = engine.context(validated, locale=locale)
+    context.update(kind=validated.kind.name, link=None, link_expires=None)
+    if link:
+        context.update(link="https://docs.example/d/1", link_expires=date(2027, 1, 31))
+    filename = attachment_name(engine.env, validated, locale)
+    envelope = Envelope("a@b.example", ("c@d.example",), (), "<m@b.example>", datetime.now(UTC))
+    message = compose(
+        engine.env, context, envelope, pdf=None if link else b"%PDF", filename=filename
+    )
+    text, html = message.get_body(("plain",)), message.get_body(("html",))
+    assert text is not None and html is not None
+    return str(message["Subject"]), text.get_content(), visible_text(html.get_content()), filename
+
+
+def every_sample_locale() -> list[tuple[str, str]]:
+    """Each sample in all four locales (in the other language through in_language)."""
+    return [(name, locale) for name in SAMPLES for locale in SUPPORTED_LOCALES]
+
+
+def in_locale_language(name: str, locale: str) -> dict[str, Any]:
+    payload = sample(name)
+    language = locale[:2]
+    return payload if ("en-GB" in name) == (language == "en") else in_language(payload, language)
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.?!])\s+", flat(text)) if s.strip()]
+
+
+@pytest.mark.parametrize("link", [False, True])
+@pytest.mark.parametrize(("name", "locale"), every_sample_locale())
+def test_an_email_body_does_not_repeat_its_subject(
+    engine: Engine, name: str, locale: str, link: bool
+) -> None:
+    """After the greeting comes a whole sentence that says what the document is, in other
+    words than the subject; the text part's paragraphs are separated by exactly one blank
+    line (one line each, the signature block last), and the HTML says the same."""
+    subject, text, html, _name = email_of(
+        engine, in_locale_language(name, locale), locale, link=link
+    )
+    subject = flat(subject)
+    paragraphs = text.strip("\n").split("\n\n")
+    assert "\n\n\n" not in text and all(p.strip() == p and p for p in paragraphs)
+    # one line each (the download link on its own line under the sentence that offers it)
+    lines = [p.removesuffix("\nhttps://docs.example/d/1") for p in paragraphs[:-1]]
+    assert all("\n" not in p for p in lines), paragraphs
+    first = flat(paragraphs[1])
+    assert first.endswith(".") and first[0].isupper()
+    assert subject not in first and not first.startswith(subject.split(":")[0] + ":")
+    # it states the document's own facts, not a lesser version of the subject
+    figures = set(re.findall(r"\d[\d.,]*\d", subject))
+    assert figures <= set(re.findall(r"\d[\d.,]*\d", first)), (subject, first)
+    assert first in flat(html) and subject not in flat(html).split(first)[0].split(":", 1)[-1]
+    if link:
+        assert any(p.endswith(":\nhttps://docs.example/d/1") for p in paragraphs)
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_a_withdrawal_subject_says_withdrawn_without_an_arrow_to_zero(
+    engine: Engine, locale: str
+) -> None:
+    """A withdrawn limit is not a change "→ 0": the subject and the first sentence say it
+    is withdrawn (cancelled, annulled) and from when, in the reader's region."""
+    name = "03b_credit_limit_withdrawal_exceptional_en-GB.json"
+    payload = in_locale_language(name, locale)
+    assert payload["change"]["type"] == "withdrawal"
+    subject, text, _html, _name = email_of(engine, payload, locale)
+    first = text.split("\n\n")[1]
+    for line in (flat(subject), flat(first)):
+        assert "→" not in line and not re.search(r"(?<![\d.,])0[.,]00\b", line)
+        assert re.search(r"withdraw|[Cc]ancel|[Aa]nula", line), line
+        assert payload["buyer"]["legal_name"] in line and "2026" in line
+    if locale.startswith("es"):
+        assert [w for w in REGIONAL[locale] if w.lower() in f"{subject} {text}".lower()] == []
+
+
+INVOICE_NAME = {
+    # how each language names a premium invoice under each jurisdiction's law
+    ("MX", "es"): ("factura", "recibo"),
+    ("MX", "en"): ("invoice", "receipt"),
+    ("ES", "es"): ("recibo", "factura"),
+    ("ES", "en"): ("receipt", "invoice"),
+}
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+@pytest.mark.parametrize("jurisdiction", ["MX", "ES"])
+def test_an_invoice_is_named_by_its_jurisdiction_in_every_locale(
+    engine: Engine, jurisdiction: str, locale: str
+) -> None:
+    """A Mexican premium invoice is a factura and a Spanish one a recibo de prima, whichever
+    Spanish (or English) the reader reads: in the attachment's file name, the PDF's header,
+    the questions heading, the subject and the email's first sentence; never both names,
+    never a slash label."""
+    from tests.conftest import es_invoice, pdf_text
+
+    base = sample("02_premium_invoice_es-MX.json") if jurisdiction == "MX" else es_invoice()
+    language = locale[:2]
+    payload = base if language == "es" else in_language(base, "en")
+    assert payload["document"]["jurisdiction"] == jurisdiction
+    name, other = INVOICE_NAME[(jurisdiction, language)]
+    subject, text, _html, filename = email_of(engine, payload, locale)
+    assert re.match(rf"({name}|premium-{name})-", filename), filename
+    pdf = pdf_text(engine.render(engine.validate(payload), locale=locale).pdf)
+    header = pdf.split(payload["invoice"]["number"])[0]
+    assert name in header.lower() and other not in header.lower(), header
+    assert " / " not in header
+    questions = re.search(r"(¿Dudas sobre [^?]+\?|Questions about [^?]+\?)", pdf)
+    assert questions is not None and name in questions.group(1).lower()
+    first = text.split("\n\n")[1]
+    for words in (subject, first):
+        assert name in words.lower() and other not in words.lower()
