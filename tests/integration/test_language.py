@@ -540,3 +540,45 @@ def test_an_invoice_is_named_by_its_jurisdiction_in_every_locale(
     first = text.split("\n\n")[1]
     for words in (subject, first):
         assert name in words.lower() and other not in words.lower()
+
+
+def pdf_of(engine: Engine, payload: dict[str, Any], locale: str) -> str:
+    from tests.conftest import pdf_text
+
+    return pdf_text(engine.render(engine.validate(payload), locale=locale).pdf)
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_the_worked_example_names_the_deductible_as_the_calculation_step_does(
+    engine: Engine, locale: str
+) -> None:
+    """The guide's step "how it is calculated" names the deduction (annual aggregate first
+    loss, deducible agregado anual, franquicia anual agregada); its worked example deducts
+    the same thing by the same name, not "a deductible"."""
+    payload = in_locale_language("04_claim_filing_guide_en-GB.json", locale)
+    assert payload["policy_params"]["deductible"]["type"] == "aggregate_first_loss"
+    text = pdf_of(engine, payload, locale)
+    step = re.search(
+        r"(?:How it is calculated|Cómo se calcula): [^−]+− ([^\W\d_][^\d.$€]*?) (?:of|de) ", text
+    )
+    example = re.search(r"(?:Indicative indemnity|Indemnización orientativa): .+?= .+?= ", text)
+    assert step is not None and example is not None, text
+    term = re.sub(r"^(an?|un|una|el|la) ", "", step.group(1))
+    assert len(term.split()) >= 3 and term in example.group(0), (term, example.group(0))
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_an_annual_aggregate_used_up_by_the_claim_is_said_so_not_stated_as_zero(
+    engine: Engine, locale: str
+) -> None:
+    """When the claim uses up what was left of the annual aggregate first loss, the letter
+    says so in words; it does not print a remaining amount of zero."""
+    payload = in_locale_language("06_claim_decision_partial_es-ES.json", locale)
+    validated = engine.validate(payload)
+    calc = validated.figures.calc  # type: ignore[attr-defined]
+    assert calc.afl_remaining_after == 0 and calc.deductible_applied > 0
+    text = pdf_of(engine, payload, locale)
+    year = str(payload["claim"]["policy_year"])
+    sentence = next(s for s in sentences(text) if year in s and re.search(r"agot|uses up", s))
+    assert not re.search(r"(?<![\d.,])0[.,]00(?!\d)", sentence), sentence
+    assert not re.search(r"(?<![\d.,])0[.,]00(?!\d)", text.split(year)[0][-200:])
