@@ -11,6 +11,7 @@ templates and their catalogs, never from the payload.
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 from pydantic import BaseModel
@@ -23,6 +24,25 @@ from correspondence.kinds import Validated
 def language_of(locale: str) -> str:
     """``es-MX`` → ``es``."""
     return locale.split("-")[0]
+
+
+_TITLE = re.compile(
+    r"(?:(?:Lic|Licda|Ing|Arq|Mtro|Mtra|Dr|Dra|Sr|Sra|Srta|Prof|Profa|Mr|Mrs|Ms)\.?"
+    r"|C\.\s?P\.|D\.ª|Dña\.)\s+(?=\S)"
+)
+
+
+def without_title(name: str) -> str:
+    """A person's name as running text refers to them: ``Andrés Muestra Robles`` for
+    ``Lic. Andrés Muestra Robles``. A Spanish sentence that names someone by their title
+    needs the article the title's gender asks for ("comuníquese con el Lic. …, con la
+    Mtra. …"), which the payload does not give (``Lic.`` is both); so sentences print the
+    name alone, and the title stays where the name stands by itself (signatures, contact
+    lines)."""
+    rest = name
+    while (found := _TITLE.match(rest)) and found.end() < len(rest):
+        rest = rest[found.end() :]
+    return rest
 
 
 def _children(node: Any) -> list[tuple[str, Any]]:

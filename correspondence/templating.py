@@ -38,6 +38,7 @@ from correspondence import legal
 from correspondence.banking import group_iban
 from correspondence.columns import invoice_line_widths, label_width
 from correspondence.formatting import Formatter, babel_locale, formatter
+from correspondence.language import without_title
 from correspondence.models import Money
 
 ASSET_ORIGIN = "https://assets.correspondence.invalid/"
@@ -155,6 +156,7 @@ FILTERS = {
     "iban": group_iban,
     "route": _route,
     "as_text": _as_text,
+    "person": without_title,
 }
 
 

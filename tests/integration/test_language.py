@@ -582,3 +582,52 @@ def test_an_annual_aggregate_used_up_by_the_claim_is_said_so_not_stated_as_zero(
     sentence = next(s for s in sentences(text) if year in s and re.search(r"agot|uses up", s))
     assert not re.search(r"(?<![\d.,])0[.,]00(?!\d)", sentence), sentence
     assert not re.search(r"(?<![\d.,])0[.,]00(?!\d)", text.split(year)[0][-200:])
+
+
+TITLE_AFTER_WORD = re.compile(
+    r"\b(?:con|es|please contact|is|with)\s+(?:Lic|Licda|Ing|Arq|Mtro|Mtra|Dr|Dra|C\.\s?P)\.",
+)
+
+
+@pytest.mark.parametrize(("name", "locale"), every_sample_locale())
+def test_a_titled_name_in_running_text_is_printed_without_its_title(
+    engine: Engine, name: str, locale: str
+) -> None:
+    """Spanish names someone by title only with the article the title's gender asks for
+    ("con el Lic. …", "con la Mtra. …"), which the payload cannot give; so a sentence
+    names the person without the title ("comuníquese con Andrés Muestra Robles"), and the
+    title stays where the name stands alone (the email's signature)."""
+    payload = in_locale_language(name, locale)
+    text = flat(visible_text(engine.html(engine.validate(payload), locale=locale)))
+    assert not TITLE_AFTER_WORD.search(text), TITLE_AFTER_WORD.search(text)
+    executive = payload["account_executive"]["name"]
+    _subject, mail, _html, _file = email_of(engine, payload, locale)
+    assert executive in mail.split("\n\n")[-1]  # the signature keeps the title
+
+
+def test_the_samples_name_titled_contacts() -> None:
+    """The check above is not empty: some samples' contacts carry a title."""
+    names = [t for n in SAMPLES for t in payload_texts(sample(n)) if TITLED.match(t)]
+    assert len(names) >= 3, names
+
+
+TITLED = re.compile(r"(?:Lic|Mtra|Mtro|Ing|C\.P|Dr|Dra)\. [A-ZÁÉÍÓÚ]")
+
+
+@pytest.mark.parametrize(
+    ("name", "plain"),
+    [
+        ("Lic. Andrés Muestra Robles", "Andrés Muestra Robles"),
+        ("C.P. Ramiro Ficticio Lara", "Ramiro Ficticio Lara"),
+        ("Mtra. Sofía Ejemplo Durán", "Sofía Ejemplo Durán"),
+        ("Sr. Lic. Andrés Muestra", "Andrés Muestra"),
+        ("Ms Jane Example", "Jane Example"),
+        ("Ingrid Ejemplo", "Ingrid Ejemplo"),
+        ("Don Example", "Don Example"),
+        ("Dra.", "Dra."),
+    ],
+)
+def test_without_title(name: str, plain: str) -> None:
+    from correspondence.language import without_title
+
+    assert without_title(name) == plain
