@@ -14,6 +14,8 @@ import dataclasses
 import re
 from typing import Any
 
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from pydantic import BaseModel
 
 from correspondence.errors import InvalidPayload, Problem
@@ -43,6 +45,30 @@ def without_title(name: str) -> str:
     while (found := _TITLE.match(rest)) and found.end() < len(rest):
         rest = rest[found.end() :]
     return rest
+
+
+_SMALL = {
+    # "un", not "uno", before the (masculine) units spelled here: mes, año, día
+    "es": (
+        *("cero", "un", "dos", "tres", "cuatro", "cinco"),
+        *("seis", "siete", "ocho", "nueve", "diez"),
+    ),
+    "en": ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
+}
+
+
+def spelled(value: int, locale: str) -> str:
+    """A count from one to ten in words, as running text writes it ("un plazo máximo de
+    dos meses", "within two months"); larger counts (30 días hábiles) stay in figures.
+    Babel has no spell-out, and ten words per language are enough."""
+    words = _SMALL[language_of(locale)]
+    return words[value] if 1 <= value < len(words) else str(value)
+
+
+@pass_context
+def spelled_in_locale(ctx: Context, value: int) -> str:
+    """The ``spelled`` filter: :func:`spelled` in the template's locale."""
+    return spelled(value, str(ctx["locale"]))
 
 
 def _children(node: Any) -> list[tuple[str, Any]]:

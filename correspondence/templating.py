@@ -38,7 +38,7 @@ from correspondence import legal
 from correspondence.banking import group_iban
 from correspondence.columns import invoice_line_widths, label_width
 from correspondence.formatting import Formatter, babel_locale, formatter
-from correspondence.language import without_title
+from correspondence.language import spelled_in_locale, without_title
 from correspondence.models import Money
 
 ASSET_ORIGIN = "https://assets.correspondence.invalid/"
@@ -157,6 +157,7 @@ FILTERS = {
     "route": _route,
     "as_text": _as_text,
     "person": without_title,
+    "spelled": spelled_in_locale,
 }
 
 

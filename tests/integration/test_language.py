@@ -631,3 +631,38 @@ def test_without_title(name: str, plain: str) -> None:
     from correspondence.language import without_title
 
     assert without_title(name) == plain
+
+
+SMALL_PERIOD = re.compile(r"(?<![\d.,])(?:[1-9]|10) (?:mes|meses|año|años|months?|years?)\b")
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+@pytest.mark.parametrize(
+    "name",
+    [n for n in SAMPLES if sample(n)["document"]["jurisdiction"] == "ES"],
+)
+def test_a_small_period_in_running_text_is_written_in_words(
+    engine: Engine, name: str, locale: str
+) -> None:
+    """The complaints service's answer period (two months under Spanish law) reads "en un
+    plazo máximo de dos meses" / "within two months": a count up to ten is spelled out
+    in a sentence; larger counts (30 días hábiles) and tables (the schedule's "6 meses")
+    stay in figures."""
+    from correspondence.language import spelled
+
+    payload = in_locale_language(name, locale)
+    answers = [
+        s for s in sentences(pdf_of(engine, payload, locale)) if re.search(r"respond|answer", s)
+    ]
+    assert answers and not [s for s in answers if SMALL_PERIOD.search(s)], answers
+    words = {spelled(n, locale) for n in range(1, 11)}
+    assert [s for s in answers if re.search(rf"\b(?:{'|'.join(words)}) (?:meses|months)\b", s)]
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_spelled_counts(locale: str) -> None:
+    from correspondence.language import spelled
+
+    assert spelled(2, locale) == ("dos" if locale.startswith("es") else "two")
+    assert spelled(1, locale) in ("un", "one") and spelled(30, locale) == "30"
+    assert spelled(0, locale) == "0" and len({spelled(n, locale) for n in range(1, 11)}) == 10
