@@ -101,17 +101,18 @@ def untranslated(
     ]
 
 
-def localized(node: Any, language: str) -> Any:
-    """``node`` with every free text in ``language``; the same object when nothing changes."""
+def localized(node: Any, locale: str) -> Any:
+    """``node`` with every free text as a reader in ``locale`` reads it (the region's own
+    text, else the language's); the same object when nothing changes."""
     if isinstance(node, Text):
-        return node.in_language(language)
+        return node.in_locale(locale)
     if isinstance(node, str):
         return node
     if isinstance(node, BaseModel):
         changes = {}
         for name in type(node).model_fields:
             value = getattr(node, name)
-            new = localized(value, language)
+            new = localized(value, locale)
             if new is not value:
                 changes[name] = new
         return node.model_copy(update=changes) if changes else node
@@ -119,17 +120,17 @@ def localized(node: Any, language: str) -> Any:
         changed = {}
         for f in dataclasses.fields(node):
             value = getattr(node, f.name)
-            new = localized(value, language)
+            new = localized(value, locale)
             if new is not value:
                 changed[f.name] = new
         return dataclasses.replace(node, **changed) if changed else node
     if isinstance(node, list | tuple):
-        items = [localized(item, language) for item in node]
+        items = [localized(item, locale) for item in node]
         if all(a is b for a, b in zip(items, node, strict=True)):
             return node
         return type(node)(items)
     if isinstance(node, dict):
-        entries = {key: localized(item, language) for key, item in node.items()}
+        entries = {key: localized(item, locale) for key, item in node.items()}
         if all(entries[key] is node[key] for key in node):
             return node
         return entries
@@ -154,14 +155,11 @@ def require_language(validated: Validated, locale: str) -> None:
 
 
 def in_locale(validated: Validated, locale: str) -> Validated:
-    """``validated`` with its free text (payload and figures) in ``locale``'s language;
-    refused (:class:`InvalidPayload`, 422) naming every field that lacks it."""
+    """``validated`` with its free text (payload and figures) as a reader in ``locale``
+    reads it: in its language, in its region's own words where the payload gives them;
+    refused (:class:`InvalidPayload`, 422) naming every field that lacks the language."""
     require_language(validated, locale)
-    language = language_of(locale)
-    if language == validated.doc.document.language_of_text:
-        return validated  # every Text already reads in this language
-    return Validated(
-        validated.kind,
-        localized(validated.doc, language),
-        localized(validated.figures, language),
-    )
+    doc, figures = localized(validated.doc, locale), localized(validated.figures, locale)
+    if doc is validated.doc and figures is validated.figures:
+        return validated  # every Text already reads so
+    return Validated(validated.kind, doc, figures)

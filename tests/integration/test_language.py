@@ -666,3 +666,42 @@ def test_spelled_counts(locale: str) -> None:
     assert spelled(2, locale) == ("dos" if locale.startswith("es") else "two")
     assert spelled(1, locale) in ("un", "one") and spelled(30, locale) == "30"
     assert spelled(0, locale) == "0" and len({spelled(n, locale) for n in range(1, 11)}) == 10
+
+
+REGIONAL_TITLE = {"es": "Gestora de cuenta", "es-MX": "Ejecutiva de cuenta"}
+
+
+@pytest.mark.parametrize("locale", ["es-MX", "es-ES"])
+def test_a_text_may_be_worded_for_one_region(engine: Engine, locale: str) -> None:
+    """A payload may give a text in its region's own words beside its language's
+    (``{"es": "Gestora de cuenta", "es-MX": "Ejecutiva de cuenta"}``): the reader in that
+    region reads those, every other reader of the language reads the language's, in the
+    PDF and in the email."""
+    payload = sample("01_renewal_pack_es-ES.json")
+    payload["account_executive"]["title"] = REGIONAL_TITLE
+    wanted = REGIONAL_TITLE.get(locale, REGIONAL_TITLE["es"])
+    other = ({*REGIONAL_TITLE.values()} - {wanted}).pop()
+    text = pdf_of(engine, payload, locale)
+    assert wanted in text and other not in text
+    _subject, mail, html, _file = email_of(engine, payload, locale)
+    assert wanted in mail.split("\n\n")[-1] and other not in mail and wanted in html
+
+
+@pytest.mark.parametrize(
+    ("title", "message"),
+    [
+        ({"es-MX": "Ejecutiva de cuenta"}, "give the 'es' text too"),
+        ({"es": "Gestora de cuenta", "es-AR": "Ejecutiva de cuenta"}, "is not a language"),
+    ],
+)
+def test_a_regions_text_goes_beside_its_languages(title: dict[str, str], message: str) -> None:
+    """A region's wording refines its language's text; it never stands alone (a reader of
+    the language's other region would have nothing), and only our four regions exist."""
+    from correspondence.kinds import validate
+
+    payload = sample("01_renewal_pack_es-ES.json")
+    payload["account_executive"]["title"] = title
+    with pytest.raises(InvalidPayload) as refused:
+        validate(payload)
+    (problem,) = [p for p in refused.value.problems if p.field == "account_executive.title"]
+    assert message in problem.message
