@@ -280,7 +280,7 @@ class Engine:
         figures = validated.figures
         components = figures.components if isinstance(figures, Packed) else ()
         if components:  # a pack: name each component in the PDF's page labels
-            names = words(self.env, chosen).pack
+            names = words(self.env, chosen, validated.doc.document.jurisdiction).pack
             pdf = label_components(
                 pdf, [Component(names[key], rendered.anchors[f"c-{key}"]) for key in components]
             )

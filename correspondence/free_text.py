@@ -42,6 +42,10 @@ def _texts(value: Any) -> list[str]:
 
 Language = Literal["es", "en"]
 LANGUAGES: tuple[Language, ...] = ("es", "en")
+REGIONS = ("es-MX", "es-ES", "en-GB", "en-US")
+"""A text may also be given for one region of its language (``{"es": "Gestora de cuenta",
+"es-MX": "Ejecutiva de cuenta"}``): a reader in that region reads it instead of the
+language's text, which every other reader of the language reads."""
 
 _MONTHS = (
     "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|"
@@ -104,6 +108,14 @@ class Text(str):
             return self
         return Text(self.translations[language], self.translations)
 
+    def in_locale(self, locale: str) -> Text:
+        """The text a reader in ``locale`` reads: the region's own text if the payload
+        gives one, else the language's; ``self`` when that is this very text."""
+        chosen = self.translations.get(locale) or self.translations.get(locale.split("-")[0])
+        if chosen is None or chosen == str(self):
+            return self
+        return Text(chosen, self.translations)
+
     @classmethod
     def _validate(cls, value: object, info: ValidationInfo) -> Text:
         language = (info.context or {}).get("text_language")
@@ -113,11 +125,20 @@ class Text(str):
             raise ValueError('must be a text, or the text per language: {"es": "…", "en": "…"}')
         texts: dict[str, str] = {}
         for key, each in value.items():
-            if key not in LANGUAGES:
-                raise ValueError(f"{key!r} is not a language; use {' or '.join(LANGUAGES)}")
+            if key not in LANGUAGES and key not in REGIONS:
+                raise ValueError(
+                    f"{key!r} is not a language; use {' or '.join(LANGUAGES)}, "
+                    f"or a region ({', '.join(REGIONS)}) beside its language"
+                )
             if not isinstance(each, str):
                 raise ValueError(f"the {key!r} text must be a string")
             texts[key] = _no_figures(_non_empty(_bounded(each)))
+        for key in texts.keys() & set(REGIONS):
+            if key[:2] not in texts:
+                raise ValueError(
+                    f"the {key!r} text is a region's own wording of the {key[:2]!r} text; "
+                    f"give the {key[:2]!r} text too"
+                )
         if language is None:
             return cls(next(iter(texts.values())), texts)
         if language not in texts:
@@ -144,7 +165,7 @@ class Text(str):
         text = {"type": "string", "minLength": 1, "maxLength": cls.max_length}
         per_language = {
             "type": "object",
-            "properties": {lang: text for lang in LANGUAGES},
+            "properties": {key: text for key in (*LANGUAGES, *REGIONS)},
             "additionalProperties": False,
             "minProperties": 1,
         }

@@ -11,8 +11,11 @@ templates and their catalogs, never from the payload.
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from pydantic import BaseModel
 
 from correspondence.errors import InvalidPayload, Problem
@@ -23,6 +26,49 @@ from correspondence.kinds import Validated
 def language_of(locale: str) -> str:
     """``es-MX`` → ``es``."""
     return locale.split("-")[0]
+
+
+_TITLE = re.compile(
+    r"(?:(?:Lic|Licda|Ing|Arq|Mtro|Mtra|Dr|Dra|Sr|Sra|Srta|Prof|Profa|Mr|Mrs|Ms)\.?"
+    r"|C\.\s?P\.|D\.ª|Dña\.)\s+(?=\S)"
+)
+
+
+def without_title(name: str) -> str:
+    """A person's name as running text refers to them: ``Andrés Muestra Robles`` for
+    ``Lic. Andrés Muestra Robles``. A Spanish sentence that names someone by their title
+    needs the article the title's gender asks for ("comuníquese con el Lic. …, con la
+    Mtra. …"), which the payload does not give (``Lic.`` is both); so sentences print the
+    name alone, and the title stays where the name stands by itself (signatures, contact
+    lines)."""
+    rest = name
+    while (found := _TITLE.match(rest)) and found.end() < len(rest):
+        rest = rest[found.end() :]
+    return rest
+
+
+_SMALL = {
+    # "un", not "uno", before the (masculine) units spelled here: mes, año, día
+    "es": (
+        *("cero", "un", "dos", "tres", "cuatro", "cinco"),
+        *("seis", "siete", "ocho", "nueve", "diez"),
+    ),
+    "en": ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
+}
+
+
+def spelled(value: int, locale: str) -> str:
+    """A count from one to ten in words, as running text writes it ("un plazo máximo de
+    dos meses", "within two months"); larger counts (30 días hábiles) stay in figures.
+    Babel has no spell-out, and ten words per language are enough."""
+    words = _SMALL[language_of(locale)]
+    return words[value] if 1 <= value < len(words) else str(value)
+
+
+@pass_context
+def spelled_in_locale(ctx: Context, value: int) -> str:
+    """The ``spelled`` filter: :func:`spelled` in the template's locale."""
+    return spelled(value, str(ctx["locale"]))
 
 
 def _children(node: Any) -> list[tuple[str, Any]]:
@@ -55,17 +101,18 @@ def untranslated(
     ]
 
 
-def localized(node: Any, language: str) -> Any:
-    """``node`` with every free text in ``language``; the same object when nothing changes."""
+def localized(node: Any, locale: str) -> Any:
+    """``node`` with every free text as a reader in ``locale`` reads it (the region's own
+    text, else the language's); the same object when nothing changes."""
     if isinstance(node, Text):
-        return node.in_language(language)
+        return node.in_locale(locale)
     if isinstance(node, str):
         return node
     if isinstance(node, BaseModel):
         changes = {}
         for name in type(node).model_fields:
             value = getattr(node, name)
-            new = localized(value, language)
+            new = localized(value, locale)
             if new is not value:
                 changes[name] = new
         return node.model_copy(update=changes) if changes else node
@@ -73,17 +120,17 @@ def localized(node: Any, language: str) -> Any:
         changed = {}
         for f in dataclasses.fields(node):
             value = getattr(node, f.name)
-            new = localized(value, language)
+            new = localized(value, locale)
             if new is not value:
                 changed[f.name] = new
         return dataclasses.replace(node, **changed) if changed else node
     if isinstance(node, list | tuple):
-        items = [localized(item, language) for item in node]
+        items = [localized(item, locale) for item in node]
         if all(a is b for a, b in zip(items, node, strict=True)):
             return node
         return type(node)(items)
     if isinstance(node, dict):
-        entries = {key: localized(item, language) for key, item in node.items()}
+        entries = {key: localized(item, locale) for key, item in node.items()}
         if all(entries[key] is node[key] for key in node):
             return node
         return entries
@@ -108,14 +155,11 @@ def require_language(validated: Validated, locale: str) -> None:
 
 
 def in_locale(validated: Validated, locale: str) -> Validated:
-    """``validated`` with its free text (payload and figures) in ``locale``'s language;
-    refused (:class:`InvalidPayload`, 422) naming every field that lacks it."""
+    """``validated`` with its free text (payload and figures) as a reader in ``locale``
+    reads it: in its language, in its region's own words where the payload gives them;
+    refused (:class:`InvalidPayload`, 422) naming every field that lacks the language."""
     require_language(validated, locale)
-    language = language_of(locale)
-    if language == validated.doc.document.language_of_text:
-        return validated  # every Text already reads in this language
-    return Validated(
-        validated.kind,
-        localized(validated.doc, language),
-        localized(validated.figures, language),
-    )
+    doc, figures = localized(validated.doc, locale), localized(validated.figures, locale)
+    if doc is validated.doc and figures is validated.figures:
+        return validated  # every Text already reads so
+    return Validated(validated.kind, doc, figures)

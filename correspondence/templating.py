@@ -38,6 +38,7 @@ from correspondence import legal
 from correspondence.banking import group_iban
 from correspondence.columns import invoice_line_widths, label_width
 from correspondence.formatting import Formatter, babel_locale, formatter
+from correspondence.language import spelled_in_locale, without_title
 from correspondence.models import Money
 
 ASSET_ORIGIN = "https://assets.correspondence.invalid/"
@@ -155,6 +156,8 @@ FILTERS = {
     "iban": group_iban,
     "route": _route,
     "as_text": _as_text,
+    "person": without_title,
+    "spelled": spelled_in_locale,
 }
 
 
@@ -234,6 +237,9 @@ WORDS_TEMPLATE = "shared/words.txt"
 labels, attachment file names), written once, in the catalogs' words."""
 
 
-def words(env: Environment, locale: str) -> Any:
-    """``shared/words.txt`` as a module in ``locale``: ``.pack[key]``, ``.filename[kind]``."""
-    return env.get_template(WORDS_TEMPLATE).make_module({"locale": locale})
+def words(env: Environment, locale: str, jurisdiction: str | None = None) -> Any:
+    """``shared/words.txt`` as a module in ``locale``: ``.pack[key]``, ``.filename[kind]``
+    (a premium invoice is named by the policy's ``jurisdiction``)."""
+    return env.get_template(WORDS_TEMPLATE).make_module(
+        {"locale": locale, "jurisdiction": jurisdiction}
+    )

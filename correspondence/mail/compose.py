@@ -71,9 +71,10 @@ _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def attachment_name(env: Environment, validated: Validated, locale: str) -> str:
-    """``factura-PRI-2026-001874.pdf``: the kind in the reader's language and the reference."""
-    names = words(env, locale).filename
+    """``factura-PRI-2026-001874.pdf``: the kind in the reader's language (a premium
+    invoice named by the policy's jurisdiction: factura, recibo) and the reference."""
     doc = validated.doc
+    names = words(env, locale, doc.document.jurisdiction).filename
     number = doc.invoice.number if isinstance(doc, Invoiced) else None
     reference = number or doc.document.our_reference
     return f"{names[validated.kind.name]}-{_SAFE.sub('-', reference).strip('-')}.pdf"

@@ -125,7 +125,10 @@ def test_spanish_invoice_email_structure(tmp_path: Path, smtp: Smtp) -> None:
         )
         assert str(message["Subject"]).replace("\u00a0", " ") == summary.replace("\u00a0", " ")
         text, html, attachments = parts(message)
-        assert summary in text and "Responda a este correo" in text
+        # The body does not repeat the subject: it says it again as a whole sentence.
+        first = text.replace("\r\n", "\n").split("\n\n")[1].replace("\u00a0", " ")
+        assert summary.replace("\u00a0", " ") not in first and "Responda a este correo" in text
+        assert "PRI-2026-001874" in first and "76,067.00 MXN" in first and "12:00" in first
         assert "Lic. Andrés Muestra Robles" in text and '<html lang="es-MX">' in html
         (pdf,) = attachments
         assert pdf.get_content_type() == "application/pdf"

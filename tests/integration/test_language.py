@@ -415,3 +415,293 @@ def test_a_mexican_guide_read_in_spain_says_concurso_mercantil(engine: Engine, l
     except InvalidPayload:
         return  # a Mexican guide's other facts (CONDUSEF, RFC…) may not stand under ES law
     assert "concurso de acreedores" in spanish
+
+
+def email_of(
+    engine: Engine, payload: dict[str, Any], locale: str, *, link: bool = False
+) -> tuple[str, str, str, str]:
+    """Subject, text part, HTML part (visible text) and attachment name of the email that
+    carries ``payload`` rendered in ``locale`` (a download link instead of the PDF when
+    ``link``)."""
+    from datetime import UTC, date, datetime
+
+    from correspondence.mail.compose import attachment_name
+
+    validated = engine.validate(payload)
+    context = engine.context(validated, locale=locale)
+    context.update(kind=validated.kind.name, link=None, link_expires=None)
+    if link:
+        context.update(link="https://docs.example/d/1", link_expires=date(2027, 1, 31))
+    filename = attachment_name(engine.env, validated, locale)
+    envelope = Envelope("a@b.example", ("c@d.example",), (), "<m@b.example>", datetime.now(UTC))
+    message = compose(
+        engine.env, context, envelope, pdf=None if link else b"%PDF", filename=filename
+    )
+    text, html = message.get_body(("plain",)), message.get_body(("html",))
+    assert text is not None and html is not None
+    return str(message["Subject"]), text.get_content(), visible_text(html.get_content()), filename
+
+
+def every_sample_locale() -> list[tuple[str, str]]:
+    """Each sample in all four locales (in the other language through in_language)."""
+    return [(name, locale) for name in SAMPLES for locale in SUPPORTED_LOCALES]
+
+
+def in_locale_language(name: str, locale: str) -> dict[str, Any]:
+    payload = sample(name)
+    language = locale[:2]
+    return payload if ("en-GB" in name) == (language == "en") else in_language(payload, language)
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.?!])\s+", flat(text)) if s.strip()]
+
+
+@pytest.mark.parametrize("link", [False, True])
+@pytest.mark.parametrize(("name", "locale"), every_sample_locale())
+def test_an_email_body_does_not_repeat_its_subject(
+    engine: Engine, name: str, locale: str, link: bool
+) -> None:
+    """After the greeting comes a whole sentence that says what the document is, in other
+    words than the subject; the text part's paragraphs are separated by exactly one blank
+    line (one line each, the signature block last), and the HTML says the same."""
+    subject, text, html, _name = email_of(
+        engine, in_locale_language(name, locale), locale, link=link
+    )
+    subject = flat(subject)
+    paragraphs = text.strip("\n").split("\n\n")
+    assert "\n\n\n" not in text and all(p.strip() == p and p for p in paragraphs)
+    # one line each (the download link on its own line under the sentence that offers it)
+    lines = [p.removesuffix("\nhttps://docs.example/d/1") for p in paragraphs[:-1]]
+    assert all("\n" not in p for p in lines), paragraphs
+    first = flat(paragraphs[1])
+    assert first.endswith(".") and first[0].isupper()
+    assert subject not in first and not first.startswith(subject.split(":")[0] + ":")
+    # it states the document's own facts, not a lesser version of the subject
+    figures = set(re.findall(r"\d[\d.,]*\d", subject))
+    assert figures <= set(re.findall(r"\d[\d.,]*\d", first)), (subject, first)
+    assert first in flat(html) and subject not in flat(html).split(first)[0].split(":", 1)[-1]
+    if link:
+        assert any(p.endswith(":\nhttps://docs.example/d/1") for p in paragraphs)
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_a_withdrawal_subject_says_withdrawn_without_an_arrow_to_zero(
+    engine: Engine, locale: str
+) -> None:
+    """A withdrawn limit is not a change "→ 0": the subject and the first sentence say it
+    is withdrawn (cancelled, annulled) and from when, in the reader's region."""
+    name = "03b_credit_limit_withdrawal_exceptional_en-GB.json"
+    payload = in_locale_language(name, locale)
+    assert payload["change"]["type"] == "withdrawal"
+    subject, text, _html, _name = email_of(engine, payload, locale)
+    first = text.split("\n\n")[1]
+    for line in (flat(subject), flat(first)):
+        assert "→" not in line and not re.search(r"(?<![\d.,])0[.,]00\b", line)
+        assert re.search(r"withdraw|[Cc]ancel|[Aa]nula", line), line
+        assert payload["buyer"]["legal_name"] in line and "2026" in line
+    if locale.startswith("es"):
+        assert [w for w in REGIONAL[locale] if w.lower() in f"{subject} {text}".lower()] == []
+
+
+INVOICE_NAME = {
+    # how each language names a premium invoice under each jurisdiction's law
+    ("MX", "es"): ("factura", "recibo"),
+    ("MX", "en"): ("invoice", "receipt"),
+    ("ES", "es"): ("recibo", "factura"),
+    ("ES", "en"): ("receipt", "invoice"),
+}
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+@pytest.mark.parametrize("jurisdiction", ["MX", "ES"])
+def test_an_invoice_is_named_by_its_jurisdiction_in_every_locale(
+    engine: Engine, jurisdiction: str, locale: str
+) -> None:
+    """A Mexican premium invoice is a factura and a Spanish one a recibo de prima, whichever
+    Spanish (or English) the reader reads: in the attachment's file name, the PDF's header,
+    the questions heading, the subject and the email's first sentence; never both names,
+    never a slash label."""
+    from tests.conftest import es_invoice, pdf_text
+
+    base = sample("02_premium_invoice_es-MX.json") if jurisdiction == "MX" else es_invoice()
+    language = locale[:2]
+    payload = base if language == "es" else in_language(base, "en")
+    assert payload["document"]["jurisdiction"] == jurisdiction
+    name, other = INVOICE_NAME[(jurisdiction, language)]
+    subject, text, _html, filename = email_of(engine, payload, locale)
+    assert re.match(rf"({name}|premium-{name})-", filename), filename
+    pdf = pdf_text(engine.render(engine.validate(payload), locale=locale).pdf)
+    header = pdf.split(payload["invoice"]["number"])[0]
+    assert name in header.lower() and other not in header.lower(), header
+    assert " / " not in header
+    questions = re.search(r"(¿Dudas sobre [^?]+\?|Questions about [^?]+\?)", pdf)
+    assert questions is not None and name in questions.group(1).lower()
+    first = text.split("\n\n")[1]
+    for words in (subject, first):
+        assert name in words.lower() and other not in words.lower()
+
+
+def pdf_of(engine: Engine, payload: dict[str, Any], locale: str) -> str:
+    from tests.conftest import pdf_text
+
+    return pdf_text(engine.render(engine.validate(payload), locale=locale).pdf)
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_the_worked_example_names_the_deductible_as_the_calculation_step_does(
+    engine: Engine, locale: str
+) -> None:
+    """The guide's step "how it is calculated" names the deduction (annual aggregate first
+    loss, deducible agregado anual, franquicia anual agregada); its worked example deducts
+    the same thing by the same name, not "a deductible"."""
+    payload = in_locale_language("04_claim_filing_guide_en-GB.json", locale)
+    assert payload["policy_params"]["deductible"]["type"] == "aggregate_first_loss"
+    text = pdf_of(engine, payload, locale)
+    step = re.search(
+        r"(?:How it is calculated|Cómo se calcula): [^−]+− ([^\W\d_][^\d.$€]*?) (?:of|de) ", text
+    )
+    example = re.search(r"(?:Indicative indemnity|Indemnización orientativa): .+?= .+?= ", text)
+    assert step is not None and example is not None, text
+    term = re.sub(r"^(an?|un|una|el|la) ", "", step.group(1))
+    assert len(term.split()) >= 3 and term in example.group(0), (term, example.group(0))
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_an_annual_aggregate_used_up_by_the_claim_is_said_so_not_stated_as_zero(
+    engine: Engine, locale: str
+) -> None:
+    """When the claim uses up what was left of the annual aggregate first loss, the letter
+    says so in words; it does not print a remaining amount of zero."""
+    payload = in_locale_language("06_claim_decision_partial_es-ES.json", locale)
+    validated = engine.validate(payload)
+    calc = validated.figures.calc  # type: ignore[attr-defined]
+    assert calc.afl_remaining_after == 0 and calc.deductible_applied > 0
+    text = pdf_of(engine, payload, locale)
+    year = str(payload["claim"]["policy_year"])
+    sentence = next(s for s in sentences(text) if year in s and re.search(r"agot|uses up", s))
+    assert not re.search(r"(?<![\d.,])0[.,]00(?!\d)", sentence), sentence
+    assert not re.search(r"(?<![\d.,])0[.,]00(?!\d)", text.split(year)[0][-200:])
+
+
+TITLE_AFTER_WORD = re.compile(
+    r"\b(?:con|es|please contact|is|with)\s+(?:Lic|Licda|Ing|Arq|Mtro|Mtra|Dr|Dra|C\.\s?P)\.",
+)
+
+
+@pytest.mark.parametrize(("name", "locale"), every_sample_locale())
+def test_a_titled_name_in_running_text_is_printed_without_its_title(
+    engine: Engine, name: str, locale: str
+) -> None:
+    """Spanish names someone by title only with the article the title's gender asks for
+    ("con el Lic. …", "con la Mtra. …"), which the payload cannot give; so a sentence
+    names the person without the title ("comuníquese con Andrés Muestra Robles"), and the
+    title stays where the name stands alone (the email's signature)."""
+    payload = in_locale_language(name, locale)
+    text = flat(visible_text(engine.html(engine.validate(payload), locale=locale)))
+    assert not TITLE_AFTER_WORD.search(text), TITLE_AFTER_WORD.search(text)
+    executive = payload["account_executive"]["name"]
+    _subject, mail, _html, _file = email_of(engine, payload, locale)
+    assert executive in mail.split("\n\n")[-1]  # the signature keeps the title
+
+
+def test_the_samples_name_titled_contacts() -> None:
+    """The check above is not empty: some samples' contacts carry a title."""
+    names = [t for n in SAMPLES for t in payload_texts(sample(n)) if TITLED.match(t)]
+    assert len(names) >= 3, names
+
+
+TITLED = re.compile(r"(?:Lic|Mtra|Mtro|Ing|C\.P|Dr|Dra)\. [A-ZÁÉÍÓÚ]")
+
+
+@pytest.mark.parametrize(
+    ("name", "plain"),
+    [
+        ("Lic. Andrés Muestra Robles", "Andrés Muestra Robles"),
+        ("C.P. Ramiro Ficticio Lara", "Ramiro Ficticio Lara"),
+        ("Mtra. Sofía Ejemplo Durán", "Sofía Ejemplo Durán"),
+        ("Sr. Lic. Andrés Muestra", "Andrés Muestra"),
+        ("Ms Jane Example", "Jane Example"),
+        ("Ingrid Ejemplo", "Ingrid Ejemplo"),
+        ("Don Example", "Don Example"),
+        ("Dra.", "Dra."),
+    ],
+)
+def test_without_title(name: str, plain: str) -> None:
+    from correspondence.language import without_title
+
+    assert without_title(name) == plain
+
+
+SMALL_PERIOD = re.compile(r"(?<![\d.,])(?:[1-9]|10) (?:mes|meses|año|años|months?|years?)\b")
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+@pytest.mark.parametrize(
+    "name",
+    [n for n in SAMPLES if sample(n)["document"]["jurisdiction"] == "ES"],
+)
+def test_a_small_period_in_running_text_is_written_in_words(
+    engine: Engine, name: str, locale: str
+) -> None:
+    """The complaints service's answer period (two months under Spanish law) reads "en un
+    plazo máximo de dos meses" / "within two months": a count up to ten is spelled out
+    in a sentence; larger counts (30 días hábiles) and tables (the schedule's "6 meses")
+    stay in figures."""
+    from correspondence.language import spelled
+
+    payload = in_locale_language(name, locale)
+    answers = [
+        s for s in sentences(pdf_of(engine, payload, locale)) if re.search(r"respond|answer", s)
+    ]
+    assert answers and not [s for s in answers if SMALL_PERIOD.search(s)], answers
+    words = {spelled(n, locale) for n in range(1, 11)}
+    assert [s for s in answers if re.search(rf"\b(?:{'|'.join(words)}) (?:meses|months)\b", s)]
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_spelled_counts(locale: str) -> None:
+    from correspondence.language import spelled
+
+    assert spelled(2, locale) == ("dos" if locale.startswith("es") else "two")
+    assert spelled(1, locale) in ("un", "one") and spelled(30, locale) == "30"
+    assert spelled(0, locale) == "0" and len({spelled(n, locale) for n in range(1, 11)}) == 10
+
+
+REGIONAL_TITLE = {"es": "Gestora de cuenta", "es-MX": "Ejecutiva de cuenta"}
+
+
+@pytest.mark.parametrize("locale", ["es-MX", "es-ES"])
+def test_a_text_may_be_worded_for_one_region(engine: Engine, locale: str) -> None:
+    """A payload may give a text in its region's own words beside its language's
+    (``{"es": "Gestora de cuenta", "es-MX": "Ejecutiva de cuenta"}``): the reader in that
+    region reads those, every other reader of the language reads the language's, in the
+    PDF and in the email."""
+    payload = sample("01_renewal_pack_es-ES.json")
+    payload["account_executive"]["title"] = REGIONAL_TITLE
+    wanted = REGIONAL_TITLE.get(locale, REGIONAL_TITLE["es"])
+    other = ({*REGIONAL_TITLE.values()} - {wanted}).pop()
+    text = pdf_of(engine, payload, locale)
+    assert wanted in text and other not in text
+    _subject, mail, html, _file = email_of(engine, payload, locale)
+    assert wanted in mail.split("\n\n")[-1] and other not in mail and wanted in html
+
+
+@pytest.mark.parametrize(
+    ("title", "message"),
+    [
+        ({"es-MX": "Ejecutiva de cuenta"}, "give the 'es' text too"),
+        ({"es": "Gestora de cuenta", "es-AR": "Ejecutiva de cuenta"}, "is not a language"),
+    ],
+)
+def test_a_regions_text_goes_beside_its_languages(title: dict[str, str], message: str) -> None:
+    """A region's wording refines its language's text; it never stands alone (a reader of
+    the language's other region would have nothing), and only our four regions exist."""
+    from correspondence.kinds import validate
+
+    payload = sample("01_renewal_pack_es-ES.json")
+    payload["account_executive"]["title"] = title
+    with pytest.raises(InvalidPayload) as refused:
+        validate(payload)
+    (problem,) = [p for p in refused.value.problems if p.field == "account_executive.title"]
+    assert message in problem.message

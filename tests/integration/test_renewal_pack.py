@@ -32,14 +32,14 @@ LABELS = {
     "es-MX": [
         "Carta de presentación",
         "Carátula de la póliza",
-        "Factura de prima",
+        "Recibo de prima",  # a Spanish policy's receipt, whichever Spanish reads it
         "Resumen de condiciones",
         "Nuestros compromisos de servicio",
     ],
     "en-GB": [
         "Cover letter",
         "Policy schedule",
-        "Premium invoice",
+        "Premium receipt",
         "Terms summary",
         "Our service commitments",
     ],

@@ -1022,7 +1022,7 @@ def test_the_rule_in_force_changes_with_the_issue_date() -> None:
 
 
 @pytest.mark.parametrize(
-    ("issued", "printed"), [("2026-12-27", "2 meses"), ("2026-12-28", "15 días hábiles")]
+    ("issued", "printed"), [("2026-12-27", "dos meses"), ("2026-12-28", "15 días hábiles")]
 )
 def test_a_letter_prints_the_rule_in_force_on_its_issue_date(
     engine: Any, issued: str, printed: str
