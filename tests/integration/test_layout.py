@@ -17,9 +17,11 @@ from typing import Any
 
 import pdfplumber
 import pytest
+from babel import Locale
 from pypdf import PdfReader
 
 from correspondence.engine import Engine, locales_of
+from correspondence.formatting import babel_locale
 from correspondence.kinds import KINDS, validate
 from correspondence.pdf import ASSETS_DIR
 from tests.conftest import SAMPLES, load_sample
@@ -267,3 +269,113 @@ def test_no_text_is_printed_over_other_text(engine: Engine, name: str, locale: s
     with pdfplumber.open(io.BytesIO(rendered(engine, name, locale))) as pdf:
         overlaps = {p.page_number: overlapping_words(p) for p in pdf.pages}
     assert {page: pairs for page, pairs in overlaps.items() if pairs} == {}
+
+
+LINE_BREAK = "\n"
+
+
+def running_text(data: bytes) -> list[tuple[str, int]]:
+    """Every character of the PDF in the order it is drawn, each with the number of the
+    line it is set on (a new line wherever the baseline moves or a page starts), and
+    ``LINE_BREAK`` between two lines: the text as the reader meets it, with its breaks."""
+    found: list[tuple[str, int]] = []
+    line = 0
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        for page in pdf.pages:
+            baseline: float | None = None
+            for c in page.chars:
+                y = float(c["matrix"][5])
+                if baseline is None or abs(y - baseline) > 1:
+                    line += 1
+                    found.append((LINE_BREAK, line))
+                    baseline = y
+                # a ligature ("fi") is one glyph of two characters
+                found.extend((ch, line) for ch in c["text"])
+    return found
+
+
+@cache
+def date_pattern(locale: str) -> re.Pattern[str]:
+    """A date as the locale writes it in full or in short, whatever whitespace (a line
+    break too) stands between its words: ``31 de enero de 2027``, ``31 ene 2027``,
+    ``30 January 2027``, ``January 30, 2027``, ``Jan 30, 2027``."""
+    babel = Locale.parse(babel_locale(locale))
+    names = {
+        name for width in ("wide", "abbreviated") for name in babel.months["format"][width].values()
+    }
+    month = "(?:" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + r")\.?"
+    day_first = rf"\b\d{{1,2}}(?:\s+de)?\s+{month}(?:\s+de)?\s+\d{{4}}\b"
+    month_first = rf"\b{month}\s+\d{{1,2}},\s+\d{{4}}\b"
+    return re.compile(f"{day_first}|{month_first}", re.IGNORECASE)
+
+
+REFERENCE_KEYS = re.compile(r"(^|_)(number|reference|identifier|id|tax_id|iban|rfc\w*)$")
+ADDRESS_PARTS = {"ext_number", "int_number"}  # "Piso 8" is part of an address
+
+
+def references(payload: Any) -> set[str]:
+    """Every reference of ``payload`` (policy, invoice, claim and case numbers, our and
+    the customer's references, tax ids, IBANs), as the request states it."""
+    found: set[str] = set()
+    if isinstance(payload, dict):
+        for key, value in payload.items():
+            if key in ADDRESS_PARTS:
+                continue
+            if isinstance(value, str) and REFERENCE_KEYS.search(key):
+                if len(value) >= 6 and any(ch.isdigit() for ch in value):
+                    found.add(value)
+            else:
+                found |= references(value)
+    elif isinstance(payload, list):
+        for item in payload:
+            found |= references(item)
+    return found
+
+
+def split_dates(text: list[tuple[str, int]], locale: str) -> list[str]:
+    """The dates of ``text`` set on more than one line."""
+    joined = "".join(ch for ch, _ in text)
+    return [
+        m.group().replace(LINE_BREAK, " / ")
+        for m in date_pattern(locale).finditer(joined)
+        if LINE_BREAK in m.group()
+    ]
+
+
+def split_references(text: list[tuple[str, int]], wanted: set[str]) -> list[str]:
+    """The references of ``wanted`` that ``text`` prints across two lines, at a space or
+    at a hyphen (whitespace is ignored in the search, as a line break may replace it)."""
+    kept = [(ch, line) for ch, line in text if not ch.isspace()]
+    joined = "".join(ch for ch, _ in kept)
+    split = []
+    for ref in sorted(wanted):
+        bare = "".join(ref.split())
+        at = joined.find(bare)
+        while at >= 0:
+            lines = {line for _, line in kept[at : at + len(bare)]}
+            if len(lines) > 1:
+                split.append(ref)
+            at = joined.find(bare, at + 1)
+    return split
+
+
+@pytest.mark.parametrize(("name", "locale"), SAMPLE_CASES)
+def test_dates_and_references_are_never_split_across_lines(
+    engine: Engine, name: str, locale: str
+) -> None:
+    """No date ("31 de enero / de 2027") and no reference ("PRI-2026- / 001874") of the
+    PDF is broken across two lines (or two pages), read from where each glyph is set."""
+    text = running_text(rendered(engine, name, locale))
+    dates = split_dates(text, locale)
+    refs = split_references(text, references(load_sample(name)))
+    assert (dates, refs) == ([], []), f"split dates: {dates}; split references: {refs}"
+
+
+def test_a_split_date_and_reference_are_found() -> None:
+    """The search itself: a date and a reference broken at a line are found, whole ones
+    are not."""
+    text = [(ch, 1) for ch in "Pague el 31 de enero"] + [(LINE_BREAK, 2)]
+    text += [(ch, 2) for ch in "de 2027 con la referencia PRI-2026-"] + [(LINE_BREAK, 3)]
+    text += [(ch, 3) for ch in "001874; póliza ES-TC-004512, 1 de marzo de 2027."]
+    assert split_dates(text, "es-ES") == ["31 de enero / de 2027"]
+    assert split_references(text, {"PRI-2026-001874", "ES-TC-004512"}) == ["PRI-2026-001874"]
