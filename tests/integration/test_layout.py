@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import io
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -379,3 +380,78 @@ def test_a_split_date_and_reference_are_found() -> None:
     text += [(ch, 3) for ch in "001874; póliza ES-TC-004512, 1 de marzo de 2027."]
     assert split_dates(text, "es-ES") == ["31 de enero / de 2027"]
     assert split_references(text, {"PRI-2026-001874", "ES-TC-004512"}) == ["PRI-2026-001874"]
+
+
+NBSP = "\u00a0"
+LONG_PARAGRAPH = 6  # lines: a closing paragraph this long on the page fills it enough
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    top: float
+
+
+def body_lines(page: Any) -> list[Line]:
+    """The lines of ``page`` inside its content area (not the running footer), top down."""
+    area = content_area(page)
+    return [
+        Line(" ".join(line["text"].replace(NBSP, " ").split()), float(line["top"]))
+        for line in page.extract_text_lines()
+        if float(line["bottom"]) <= area.bottom + TOLERANCE
+    ]
+
+
+def closing_pages(data: bytes, signer: str) -> list[tuple[int, list[Line]]]:
+    """Each page holding a letter's closing (its valediction, a line ending in a comma,
+    right above the line of the signer's name), with its body lines above the closing."""
+    found = []
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        for page in pdf.pages:
+            lines = body_lines(page)
+            for n, line in enumerate(lines[1:], start=1):
+                if line.text == signer and lines[n - 1].text.endswith(","):
+                    found.append((page.page_number, lines[: n - 1]))
+    return found
+
+
+def last_paragraph(lines: list[Line]) -> list[Line]:
+    """The last paragraph of ``lines``: the lines set at the body's line pitch (the
+    smallest distance between two lines) above the last one; a paragraph's margin, or a
+    heading's, sets the one before it further up."""
+    if len(lines) < 2:
+        return lines
+    pitch = min(b.top - a.top for a, b in itertools.pairwise(lines))
+    start = len(lines) - 1
+    while start > 0 and lines[start].top - lines[start - 1].top <= pitch + 1:
+        start -= 1
+    return lines[start:]
+
+
+def closing_alone(above: list[Line]) -> bool:
+    """The closing, with the paragraph right above it, has its page to itself: nothing of
+    what it closes shares the page, unless that paragraph alone fills it well."""
+    closing_paragraph = last_paragraph(above)
+    return len(closing_paragraph) == len(above) and len(above) < LONG_PARAGRAPH
+
+
+@pytest.mark.parametrize(("name", "locale"), SAMPLE_CASES)
+def test_no_page_holds_only_the_closing(engine: Engine, name: str, locale: str) -> None:
+    """A letter's closing (its last paragraph, the valediction and the signature) is never
+    alone on its page: the claim decision's last page once held only "For questions about
+    your claim, please contact ...", "Yours faithfully," and the signature."""
+    signer = load_sample(name)["account_executive"]["name"]
+    pages = closing_pages(rendered(engine, name, locale), signer)
+    alone = [(page, [line.text for line in above]) for page, above in pages if closing_alone(above)]
+    assert not alone, f"a closing alone on its page (page, lines above it): {alone}"
+    if validate(load_sample(name)).kind.name != "premium_invoice":
+        assert len(pages) == 1, "a letter has one closing, found on its page"
+
+
+def test_a_closing_alone_on_its_page_is_found() -> None:
+    """The search itself: a closing paragraph alone above the valediction is found; one
+    below another paragraph (a wider gap between the two) is not."""
+    contact = [Line("For questions, contact", 40.0), Line("Laura (+34 910 000 101).", 52.0)]
+    assert closing_alone(contact)
+    assert not closing_alone([Line("Complaints: DGSFP.", 20.0), *contact])
+    assert not closing_alone([Line(f"line {n}", 40.0 + 12 * n) for n in range(LONG_PARAGRAPH)])
