@@ -455,3 +455,17 @@ def test_a_closing_alone_on_its_page_is_found() -> None:
     assert closing_alone(contact)
     assert not closing_alone([Line("Complaints: DGSFP.", 20.0), *contact])
     assert not closing_alone([Line(f"line {n}", 40.0 + 12 * n) for n in range(LONG_PARAGRAPH)])
+
+
+def test_an_email_keeps_plain_spaces_in_its_dates(engine: Engine) -> None:
+    """The no-break spaces that hold a date together are for the page only: a plain-text
+    email (``templates/*/email/``) keeps ordinary spaces, as a mail client wraps it."""
+    from correspondence.formatting import Formatter
+    from correspondence.mail.compose import content_of
+
+    validated = engine.validate(load_sample("06_claim_decision_partial_es-ES.json"))
+    paid_on = Formatter("es-ES", "Europe/Madrid").date_long(validated.doc.payment.date)
+    context = engine.context(validated, locale="es-ES") | {"kind": validated.kind.name}
+    mail = content_of(engine.env, context, "carta.pdf")
+    assert paid_on in mail.subject and paid_on in mail.text and paid_on in mail.html
+    assert paid_on.replace(" ", NBSP) in engine.html(validated, locale="es-ES")
