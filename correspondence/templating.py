@@ -59,15 +59,29 @@ def _money(ctx: Context, value: Money | Decimal, currency: str | None = None) ->
     return _fmt(ctx).money(value, currency)
 
 
+NBSP = "\u00a0"
+
+
+def _unbroken(ctx: Context, text: str) -> str:
+    """``text`` with its spaces made no-break spaces, so that a document never breaks it
+    across two lines ("31 de enero / de 2027"); as it is in a plain-text email
+    (``templates/*/email/``), which a mail client wraps where it likes and a reader may
+    copy from. A no-break space is text, not markup: it stays right in a ``<title>``, an
+    attribute or a bookmark, where a ``<span>`` would not."""
+    if "/email/" in (ctx.name or ""):
+        return text
+    return text.replace(" ", NBSP)
+
+
 @pass_context
 def _date(ctx: Context, value: date) -> str:
-    return _fmt(ctx).date_long(value)
+    return _unbroken(ctx, _fmt(ctx).date_long(value))
 
 
 @pass_context
 def _date_medium(ctx: Context, value: date) -> str:
     # A table's compact date is never broken across lines ("31 / mar 2027").
-    return _fmt(ctx).date_medium(value).replace(" ", "\u00a0")
+    return _unbroken(ctx, _fmt(ctx).date_medium(value))
 
 
 @pass_context
