@@ -248,7 +248,9 @@ class Engine:
         html = self.env.get_template("shared/page_numbers.html").render(
             {**ctx, "pages": pages, "first": first, "last": last}
         )
-        overlay = self.pdf.render(html, stamp=issue_moment(validated.doc), variant=None)
+        overlay = self.pdf.render(
+            html, stamp=issue_moment(validated.doc), variant=None, tagged=False
+        )
         if overlay.pages != last - first + 1:
             raise RenderError(f"the page-number overlay has {overlay.pages} pages, not {pages}")
         return overlay.data
