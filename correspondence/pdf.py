@@ -74,6 +74,8 @@ def _declare_pdf_ua(metadata: DocumentMetadata) -> None:
         return rdf[:end] + PDF_UA_XMP + rdf[end:]
 
     metadata.generate_rdf_metadata = with_pdf_ua
+
+
 STYLESHEET_URL = ASSET_ORIGIN + "css/document.css"
 
 _MIME = {

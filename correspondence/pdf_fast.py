@@ -143,7 +143,8 @@ def page_layouts(records: Sequence[logging.LogRecord]) -> list[int]:
 # * a ``lang`` attribute below the root is not written as the element's ``/Lang``;
 # * a ``<th>``'s ``scope`` decides which cells it heads, but no ``/Scope`` is written;
 # * a block that reads as a heading (``role="heading" aria-level="N"``: a letter's subject)
-#   is tagged by its HTML tag.
+#   is tagged by its HTML tag, and so is a heading whose role is taken away
+#   (``role="none"``: the label of the contact panel).
 #
 # :func:`tagging` wraps ``Stream.marked`` (content becomes ``/Artifact`` marked content)
 # and ``tags._build_box_tree`` (no structure for artefacts; ``/Lang``, ``/Scope`` and
@@ -153,6 +154,7 @@ def page_layouts(records: Sequence[logging.LogRecord]) -> list[int]:
 
 _ARTEFACTS: ContextVar[frozenset[int] | None] = ContextVar("artefacts", default=None)
 _HEADING_TAGS = {f"{n}" for n in range(1, 7)}
+_HEADINGS = {f"/H{n}" for n in range(1, 7)}
 
 
 def _hidden_elements(root: Any) -> set[int]:
@@ -221,7 +223,36 @@ def _box_tree(box: Any, parent: Any, *args: Any) -> Iterator[Any]:
     for struct in _build_box_tree(box, parent, *args):
         if tag is not None and tag not in ("html", "body") and not isinstance(own, boxes.PageBox):
             _finish_element(struct, element)
+            if struct["S"] == "/LI":
+                _wrap_list_body(struct, args[0])
         yield struct
+
+
+def _wrap_list_body(item: Any, pdf: Any) -> None:
+    """Put what follows a list item's label (``Lbl``) in one ``LBody``: WeasyPrint adds
+    an item's block children (a heading, paragraphs) to the ``LI`` itself."""
+    kids = [pdf.objects[int(ref.split()[0])] for ref in item["K"] if isinstance(ref, bytes)]
+    if len(kids) != len(item["K"]) or any(kid["S"] == "/LBody" for kid in kids):
+        return
+    body_kids = [kid for kid in kids if kid["S"] != "/Lbl"]
+    if not body_kids:
+        return
+    body = pydyf.Dictionary(
+        {
+            "Type": "/StructElem",
+            "S": "/LBody",
+            "K": pydyf.Array([kid.reference for kid in body_kids]),
+            "P": item.reference,
+        }
+    )
+    if "Pg" in item:
+        body["Pg"] = item["Pg"]
+    pdf.add_object(body)
+    for kid in body_kids:
+        kid["P"] = body.reference
+    item["K"] = pydyf.Array(
+        [kid.reference for kid in kids if kid["S"] == "/Lbl"] + [body.reference]
+    )
 
 
 def _finish_element(struct: Any, element: Any) -> None:
@@ -229,9 +260,12 @@ def _finish_element(struct: Any, element: Any) -> None:
     if kind == "/TH":
         scope = "/Row" if element.get("scope") == "row" else "/Column"
         struct["A"]["Scope"] = scope
-    if element.get("role") == "heading" and element.get("aria-level") in _HEADING_TAGS:
-        if kind not in ("/NonStruct", "/Span"):
+    role = element.get("role")
+    if kind not in ("/NonStruct", "/Span"):
+        if role == "heading" and element.get("aria-level") in _HEADING_TAGS:
             struct["S"] = f"/H{element.get('aria-level')}"
+        elif role == "none" and kind in _HEADINGS:
+            struct["S"] = "/P"
     lang = element.get("lang")
     if lang and "Lang" not in struct and kind != "/NonStruct":
         struct["Lang"] = pydyf.String(lang)
