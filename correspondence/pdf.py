@@ -5,8 +5,9 @@
   stops the render. ``data:`` URIs for images are decoded locally.
 * One packaged font family (Noto Sans) is declared with ``@font-face`` and embedded,
   subset, in every PDF.
-* Output is PDF/A-3a and PDF/UA-1 (tagged: docs/accessibility.md) with title, author, subject, keywords and language taken from the
-  HTML head, and the validated payload attached as JSON (AFRelationship ``Source``).
+* Output is PDF/A-3a and PDF/UA-1 (tagged: docs/accessibility.md) with title, author,
+  subject, keywords and language taken from the HTML head, and the validated payload
+  attached as JSON (AFRelationship ``Source``).
 * Output is deterministic: dates come from the document, never from the clock.
 * Rendering uses WeasyPrint's public API, plus the shortcut of :mod:`correspondence.pdf_fast`
   (a trimmed user-agent stylesheet) unless it is turned off; either way the bytes are the
@@ -42,7 +43,8 @@ PDF_VARIANT = "pdf/a-3a"
 attached. WeasyPrint writes one variant's identification; :data:`PDF_UA_XMP` adds
 PDF/UA-1's to the same metadata (docs/accessibility.md)."""
 
-PDF_UA_XMP = b"""<rdf:Description rdf:about="" xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" pdfuaid:part="1"/>
+PDF_UA_XMP = b"""<rdf:Description rdf:about=""
+ xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" pdfuaid:part="1"/>
 <rdf:Description rdf:about="" xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/"
  xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#"
  xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">
@@ -54,7 +56,7 @@ PDF_UA_XMP = b"""<rdf:Description rdf:about="" xmlns:pdfuaid="http://www.aiim.or
 <pdfaProperty:name>part</pdfaProperty:name>
 <pdfaProperty:valueType>Integer</pdfaProperty:valueType>
 <pdfaProperty:category>internal</pdfaProperty:category>
-<pdfaProperty:description>Indicates, which part of ISO 14289 standard is followed</pdfaProperty:description>
+<pdfaProperty:description>Part of ISO 14289 followed</pdfaProperty:description>
 </rdf:li></rdf:Seq></pdfaSchema:property>
 </rdf:li></rdf:Bag></pdfaExtension:schemas>
 </rdf:Description>"""
@@ -62,7 +64,7 @@ PDF_UA_XMP = b"""<rdf:Description rdf:about="" xmlns:pdfuaid="http://www.aiim.or
 that PDF/A requires for a property outside its predefined schemas."""
 
 
-def _declare_pdf_ua(metadata: DocumentMetadata) -> None:
+def declare_pdf_ua(metadata: DocumentMetadata) -> None:
     """Have ``metadata`` write :data:`PDF_UA_XMP` into its one ``rdf:RDF`` element, beside
     WeasyPrint's PDF/A identification (XMP allows one ``rdf:RDF`` per packet, so
     ``xmp_metadata``, which appends a packet's worth after it, will not do)."""
@@ -232,7 +234,7 @@ class PdfRenderer:
                     stylesheets=[self.stylesheet], font_config=self.font_config, cache=images
                 )
                 if variant is not None:
-                    _declare_pdf_ua(document.metadata)
+                    declare_pdf_ua(document.metadata)
                 with pdf_fast.tagging(document, source):
                     data = document.write_pdf(
                         pdf_variant=variant,
