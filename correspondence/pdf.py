@@ -21,7 +21,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -42,6 +42,9 @@ PDF_VARIANT = "pdf/a-3a"
 """PDF/A-3 level A: tagged (a structure tree, ``/MarkInfo``, ``/Lang``), with the payload
 attached. WeasyPrint writes one variant's identification; :data:`PDF_UA_XMP` adds
 PDF/UA-1's to the same metadata (docs/accessibility.md)."""
+
+TAGGED_VARIANTS = frozenset({"pdf/a-1a", "pdf/a-2a", "pdf/a-3a", "pdf/ua-1", "pdf/ua-2"})
+"""The variants WeasyPrint always writes tagged, whatever ``pdf_tags`` says."""
 
 PDF_UA_XMP = b"""<rdf:Description rdf:about=""
  xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" pdfuaid:part="1"/>
@@ -212,6 +215,7 @@ class PdfRenderer:
         without ``variant`` (a section of a long document, the page-number overlay) is
         tagged when ``tagged`` says so; a tagged variant always is.
         """
+        tags = tagged or variant in TAGGED_VARIANTS
         files = [
             Attachment(
                 string=a.data,
@@ -233,12 +237,13 @@ class PdfRenderer:
                 document = source.render(
                     stylesheets=[self.stylesheet], font_config=self.font_config, cache=images
                 )
-                if variant is not None:
-                    declare_pdf_ua(document.metadata)
-                with pdf_fast.tagging(document, source):
+                if variant in TAGGED_VARIANTS and variant.startswith("pdf/a-"):
+                    declare_pdf_ua(document.metadata)  # PDF/A level A, and PDF/UA-1
+                finish = pdf_fast.tagging(document, source) if tags else nullcontext()
+                with finish:
                     data = document.write_pdf(
                         pdf_variant=variant,
-                        pdf_tags=tagged,
+                        pdf_tags=tags,
                         attachments=files,
                         cache=images,
                     )
