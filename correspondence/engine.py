@@ -197,7 +197,7 @@ class Engine:
     def render(
         self, validated: Validated, *, locale: str | None = None, draft: bool = False
     ) -> RenderedDocument:
-        """The document as a PDF/A-3b with the validated payload attached."""
+        """The document as a tagged PDF/A-3a (PDF/UA-1) with the validated payload attached."""
         parts = sections(validated, self.settings.section_rows)
         if len(parts) > 1:  # one after the other here; ProcessRenderers runs them in parallel
             rendered = [self.render_part(validated, p, locale=locale, draft=draft) for p in parts]
