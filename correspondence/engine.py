@@ -197,7 +197,7 @@ class Engine:
     def render(
         self, validated: Validated, *, locale: str | None = None, draft: bool = False
     ) -> RenderedDocument:
-        """The document as a PDF/A-3b with the validated payload attached."""
+        """The document as a tagged PDF/A-3a (PDF/UA-1) with the validated payload attached."""
         parts = sections(validated, self.settings.section_rows)
         if len(parts) > 1:  # one after the other here; ProcessRenderers runs them in parallel
             rendered = [self.render_part(validated, p, locale=locale, draft=draft) for p in parts]
@@ -248,7 +248,9 @@ class Engine:
         html = self.env.get_template("shared/page_numbers.html").render(
             {**ctx, "pages": pages, "first": first, "last": last}
         )
-        overlay = self.pdf.render(html, stamp=issue_moment(validated.doc), variant=None)
+        overlay = self.pdf.render(
+            html, stamp=issue_moment(validated.doc), variant=None, tagged=False
+        )
         if overlay.pages != last - first + 1:
             raise RenderError(f"the page-number overlay has {overlay.pages} pages, not {pages}")
         return overlay.data

@@ -5,8 +5,9 @@
   stops the render. ``data:`` URIs for images are decoded locally.
 * One packaged font family (Noto Sans) is declared with ``@font-face`` and embedded,
   subset, in every PDF.
-* Output is PDF/A-3b with title, author, subject, keywords and language taken from the
-  HTML head, and the validated payload attached as JSON (AFRelationship ``Source``).
+* Output is PDF/A-3a and PDF/UA-1 (tagged: docs/accessibility.md) with title, author,
+  subject, keywords and language taken from the HTML head, and the validated payload
+  attached as JSON (AFRelationship ``Source``).
 * Output is deterministic: dates come from the document, never from the clock.
 * Rendering uses WeasyPrint's public API, plus the shortcut of :mod:`correspondence.pdf_fast`
   (a trimmed user-agent stylesheet) unless it is turned off; either way the bytes are the
@@ -20,13 +21,14 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
 from weasyprint import CSS, HTML, Attachment
+from weasyprint.pdf.metadata import DocumentMetadata
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
@@ -36,7 +38,49 @@ from correspondence.pdf_fast import Shortcuts
 from correspondence.templating import ASSET_ORIGIN
 
 ASSETS_DIR = Path(__file__).parent / "assets"
-PDF_VARIANT = "pdf/a-3b"
+PDF_VARIANT = "pdf/a-3a"
+"""PDF/A-3 level A: tagged (a structure tree, ``/MarkInfo``, ``/Lang``), with the payload
+attached. WeasyPrint writes one variant's identification; :data:`PDF_UA_XMP` adds
+PDF/UA-1's to the same metadata (docs/accessibility.md)."""
+
+TAGGED_VARIANTS = frozenset({"pdf/a-1a", "pdf/a-2a", "pdf/a-3a", "pdf/ua-1", "pdf/ua-2"})
+"""The variants WeasyPrint always writes tagged, whatever ``pdf_tags`` says."""
+
+PDF_UA_XMP = b"""<rdf:Description rdf:about=""
+ xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" pdfuaid:part="1"/>
+<rdf:Description rdf:about="" xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/"
+ xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#"
+ xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">
+<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">
+<pdfaSchema:schema>PDF/UA Universal Accessibility Schema</pdfaSchema:schema>
+<pdfaSchema:namespaceURI>http://www.aiim.org/pdfua/ns/id/</pdfaSchema:namespaceURI>
+<pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix>
+<pdfaSchema:property><rdf:Seq><rdf:li rdf:parseType="Resource">
+<pdfaProperty:name>part</pdfaProperty:name>
+<pdfaProperty:valueType>Integer</pdfaProperty:valueType>
+<pdfaProperty:category>internal</pdfaProperty:category>
+<pdfaProperty:description>Part of ISO 14289 followed</pdfaProperty:description>
+</rdf:li></rdf:Seq></pdfaSchema:property>
+</rdf:li></rdf:Bag></pdfaExtension:schemas>
+</rdf:Description>"""
+"""XMP descriptions that declare PDF/UA-1 conformance, with the PDF/A extension schema
+that PDF/A requires for a property outside its predefined schemas."""
+
+
+def declare_pdf_ua(metadata: DocumentMetadata) -> None:
+    """Have ``metadata`` write :data:`PDF_UA_XMP` into its one ``rdf:RDF`` element, beside
+    WeasyPrint's PDF/A identification (XMP allows one ``rdf:RDF`` per packet, so
+    ``xmp_metadata``, which appends a packet's worth after it, will not do)."""
+    generate = metadata.generate_rdf_metadata
+
+    def with_pdf_ua(variant: str, version: int, conformance: str | None) -> bytes:
+        rdf: bytes = generate(variant, version, conformance)
+        end = rdf.rindex(b"</rdf:RDF>")
+        return rdf[:end] + PDF_UA_XMP + rdf[end:]
+
+    metadata.generate_rdf_metadata = with_pdf_ua
+
+
 STYLESHEET_URL = ASSET_ORIGIN + "css/document.css"
 
 _MIME = {
@@ -128,7 +172,7 @@ def _weasyprint_warnings() -> Iterator[list[str]]:
 
 
 class PdfRenderer:
-    """Renders HTML to PDF/A-3b. One per process: it keeps the font configuration, the
+    """Renders HTML to tagged PDF/A-3a. One per process: it keeps the font configuration, the
     parsed document stylesheet and the fetcher warm. Not thread-safe (WeasyPrint is
     CPU-bound anyway).
 
@@ -163,11 +207,15 @@ class PdfRenderer:
         attachments: Sequence[PdfAttachment] = (),
         stamp: datetime,
         variant: str | None = PDF_VARIANT,
+        tagged: bool = True,
     ) -> RenderedPdf:
         """Render ``html`` (whose assets live under :data:`ASSET_ORIGIN`).
 
-        ``stamp`` dates the attachments, so the same input gives the same bytes.
+        ``stamp`` dates the attachments, so the same input gives the same bytes. A render
+        without ``variant`` (a section of a long document, the page-number overlay) is
+        tagged when ``tagged`` says so; a tagged variant always is.
         """
+        tags = tagged or variant in TAGGED_VARIANTS
         files = [
             Attachment(
                 string=a.data,
@@ -185,14 +233,20 @@ class PdfRenderer:
         images: dict[str, object] = {}
         with _weasyprint_warnings() as warnings:
             try:
-                document = self._html(html).render(
+                source = self._html(html)
+                document = source.render(
                     stylesheets=[self.stylesheet], font_config=self.font_config, cache=images
                 )
-                data = document.write_pdf(
-                    pdf_variant=variant,
-                    attachments=files,
-                    cache=images,
-                )
+                if variant in TAGGED_VARIANTS and variant.startswith("pdf/a-"):
+                    declare_pdf_ua(document.metadata)  # PDF/A level A, and PDF/UA-1
+                finish = pdf_fast.tagging(document, source) if tags else nullcontext()
+                with finish:
+                    data = document.write_pdf(
+                        pdf_variant=variant,
+                        pdf_tags=tags,
+                        attachments=files,
+                        cache=images,
+                    )
             except FatalURLFetchingError as error:
                 raise AssetNotAllowed(str(error)) from None
         if self.strict and warnings:

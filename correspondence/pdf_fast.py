@@ -25,14 +25,22 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
+from typing import Any
 
+import pydyf
 import weasyprint.css
 from weasyprint import CSS, HTML
 from weasyprint.css.counters import CounterStyle
+from weasyprint.formatting_structure import boxes
+from weasyprint.layout.absolute import AbsolutePlaceholder
+from weasyprint.pdf import stream as pdf_stream
+from weasyprint.pdf import tags as pdf_tags
 from weasyprint.urls import URLFetcher
 
 
@@ -122,3 +130,146 @@ def page_layouts(records: Sequence[logging.LogRecord]) -> list[int]:
         for r in records
         if r.msg == _PAGE_LAYOUT and isinstance(r.args, tuple)
     ]
+
+
+# --- tagging (PDF/UA) -----------------------------------------------------------------------
+#
+# WeasyPrint 70 writes a structure tree for tagged variants (``pdf/a-3a``, ``pdf/ua-*``),
+# but it leaves four things for us to finish, all in its private parts:
+#
+# * text in margin boxes (our running footer, page numbers) is marked as ``/Span`` content
+#   with an MCID whose structure element is not in the tree; and an element the reader must
+#   skip (``aria-hidden="true"``: the draft watermark) is tagged like any other;
+# * a ``lang`` attribute below the root is not written as the element's ``/Lang``;
+# * a ``<th>``'s ``scope`` decides which cells it heads, but no ``/Scope`` is written;
+# * a block that reads as a heading (``role="heading" aria-level="N"``: a letter's subject)
+#   is tagged by its HTML tag, and so is a heading whose role is taken away
+#   (``role="none"``: the label of the contact panel).
+#
+# :func:`tagging` wraps ``Stream.marked`` (content becomes ``/Artifact`` marked content)
+# and ``tags._build_box_tree`` (no structure for artefacts; ``/Lang``, ``/Scope`` and
+# heading levels added) for the documents it is given. Unlike the shortcut above this is
+# not optional: without it a tagged PDF is not a valid PDF/UA document. Tests read every
+# point back with pikepdf (tests/integration/test_tagging.py); docs/accessibility.md.
+
+_ARTEFACTS: ContextVar[frozenset[int] | None] = ContextVar("artefacts", default=None)
+_HEADING_TAGS = {f"{n}" for n in range(1, 7)}
+_HEADINGS = {f"/H{n}" for n in range(1, 7)}
+
+
+def _hidden_elements(root: Any) -> set[int]:
+    """The ids of every element in a subtree marked ``aria-hidden="true"``."""
+    hidden: set[int] = set()
+    for element in root.iter():
+        if element.get("aria-hidden") == "true":
+            hidden.update(id(e) for e in element.iter())
+    return hidden
+
+
+def _artefact_boxes(pages: Sequence[Any], root: Any) -> frozenset[int]:
+    """The ids of the boxes drawn as artefacts: everything in a margin box (running
+    footers, page numbers) and every box of an ``aria-hidden`` element."""
+    hidden = _hidden_elements(root)
+    found: set[int] = set()
+
+    def walk(box: Any, inside: bool) -> None:
+        if isinstance(box, AbsolutePlaceholder):
+            box = box._box
+        inside = inside or isinstance(box, boxes.MarginBox)
+        inside = inside or (box.element is not None and id(box.element) in hidden)
+        if inside:
+            found.add(id(box))
+        for child in getattr(box, "children", ()):
+            walk(child, inside)
+
+    for page in pages:
+        walk(page._page_box, False)
+    return frozenset(found)
+
+
+@contextmanager
+def tagging(document: Any, html: HTML) -> Iterator[None]:
+    """Within this block, :meth:`Document.write_pdf` of ``document`` (rendered from
+    ``html``) writes artefacts, ``/Lang``, ``/Scope`` and heading levels as described
+    above."""
+    token = _ARTEFACTS.set(_artefact_boxes(document.pages, html.etree_element))
+    try:
+        yield
+    finally:
+        _ARTEFACTS.reset(token)
+
+
+_marked = pdf_stream.Stream.marked
+_build_box_tree = pdf_tags._build_box_tree
+
+
+def _marked_or_artefact(self: Any, box: Any, tag: str) -> Any:
+    artefacts = _ARTEFACTS.get()
+    if artefacts is not None and id(box) in artefacts:
+        return self.artifact()
+    return _marked(self, box, tag)
+
+
+def _box_tree(box: Any, parent: Any, *args: Any) -> Iterator[Any]:
+    artefacts = _ARTEFACTS.get()
+    if artefacts is None:
+        yield from _build_box_tree(box, parent, *args)
+        return
+    own = box._box if isinstance(box, AbsolutePlaceholder) else box
+    if id(own) in artefacts:
+        return  # drawn as an artefact: no structure, no MCID
+    element = own.element
+    tag = None if element is None else own.element_tag
+    for struct in _build_box_tree(box, parent, *args):
+        if tag is not None and tag not in ("html", "body") and not isinstance(own, boxes.PageBox):
+            _finish_element(struct, element)
+            if struct["S"] == "/LI":
+                _wrap_list_body(struct, args[0])
+        yield struct
+
+
+def _wrap_list_body(item: Any, pdf: Any) -> None:
+    """Put what follows a list item's label (``Lbl``) in one ``LBody``: WeasyPrint adds
+    an item's block children (a heading, paragraphs) to the ``LI`` itself."""
+    kids = [pdf.objects[int(ref.split()[0])] for ref in item["K"] if isinstance(ref, bytes)]
+    if len(kids) != len(item["K"]) or any(kid["S"] == "/LBody" for kid in kids):
+        return
+    body_kids = [kid for kid in kids if kid["S"] != "/Lbl"]
+    if not body_kids:
+        return
+    body = pydyf.Dictionary(
+        {
+            "Type": "/StructElem",
+            "S": "/LBody",
+            "K": pydyf.Array([kid.reference for kid in body_kids]),
+            "P": item.reference,
+        }
+    )
+    if "Pg" in item:
+        body["Pg"] = item["Pg"]
+    pdf.add_object(body)
+    for kid in body_kids:
+        kid["P"] = body.reference
+    item["K"] = pydyf.Array(
+        [kid.reference for kid in kids if kid["S"] == "/Lbl"] + [body.reference]
+    )
+
+
+def _finish_element(struct: Any, element: Any) -> None:
+    kind = struct["S"]
+    if kind == "/TH":
+        scope = "/Row" if element.get("scope") == "row" else "/Column"
+        struct["A"]["Scope"] = scope
+    role = element.get("role")
+    if kind not in ("/NonStruct", "/Span"):
+        if role == "heading" and element.get("aria-level") in _HEADING_TAGS:
+            struct["S"] = f"/H{element.get('aria-level')}"
+        elif role == "none" and kind in _HEADINGS:
+            struct["S"] = "/P"
+    lang = element.get("lang")
+    if lang and "Lang" not in struct and kind != "/NonStruct":
+        struct["Lang"] = pydyf.String(lang)
+
+
+pdf_stream.Stream.marked = _marked_or_artefact
+pdf_tags._build_box_tree = _box_tree

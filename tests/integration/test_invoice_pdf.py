@@ -180,10 +180,10 @@ def test_fonts_are_embedded_and_payload_attached(
 
 
 def test_pdf_is_pdfa3_with_metadata(engine: Engine, invoice_mx: dict[str, Any]) -> None:
-    """PDF/A-3b with title, author, subject, language and the issue date as creation date."""
+    """PDF/A-3a with title, author, subject, language and the issue date as creation date."""
     reader = pdf_reader(render(engine, invoice_mx, locale="en-GB"))
     xmp = reader.xmp_metadata
-    assert xmp is not None and (xmp.pdfaid_part, xmp.pdfaid_conformance) == ("3", "B")
+    assert xmp is not None and (xmp.pdfaid_part, xmp.pdfaid_conformance) == ("3", "A")
     meta = reader.metadata
     assert meta is not None
     assert meta.title == "Invoice PRI-2026-001874"

@@ -1,7 +1,9 @@
 """The renderer's shortcuts through WeasyPrint's private parts
 (``correspondence/pdf_fast.py``) change no byte of any document: every sample, in every
 locale, renders to the same PDF with the shortcuts on, with them off, and with stock
-``weasyprint.HTML(string=…).write_pdf(…)`` given the same fetcher, fonts and options."""
+``weasyprint.HTML(string=…).render(…).write_pdf(…)`` given the same fetcher, fonts and
+options, and finished by the same tagging (``pdf_fast.tagging``, which is not a shortcut:
+docs/accessibility.md)."""
 
 from __future__ import annotations
 
@@ -50,9 +52,12 @@ def stock() -> Stock:
             )
             for a in attachments
         ]
-        data = weasyprint.HTML(string=html, base_url=ASSET_ORIGIN, url_fetcher=fetcher).write_pdf(
-            stylesheets=[css], font_config=fonts, pdf_variant=variant, attachments=files
-        )
+        source = weasyprint.HTML(string=html, base_url=ASSET_ORIGIN, url_fetcher=fetcher)
+        document = source.render(stylesheets=[css], font_config=fonts)
+        if variant is not None:
+            pdf.declare_pdf_ua(document.metadata)
+        with pdf_fast.tagging(document, source):
+            data = document.write_pdf(pdf_variant=variant, attachments=files)
         assert isinstance(data, bytes)
         return data
 
@@ -98,9 +103,9 @@ def test_a_page_number_overlay_is_the_same_pdf_three_ways(
     html = engine.env.get_template("shared/page_numbers.html").render(
         {**engine.context(validated, link_css=False), "pages": 9, "first": 3, "last": 5}
     )
-    fast = engine.pdf.render(html, stamp=STAMP, variant=None)
+    fast = engine.pdf.render(html, stamp=STAMP, variant=None, tagged=False)
     assert fast.pages == 3
-    assert fast.data == public.render(html, stamp=STAMP, variant=None).data
+    assert fast.data == public.render(html, stamp=STAMP, variant=None, tagged=False).data
     assert fast.data == stock(html)
 
 

@@ -141,7 +141,7 @@ def test_legal_name_and_contact_on_every_component(engine: Engine) -> None:
 
 
 def test_pack_is_pdfa3_with_the_whole_payload(engine: Engine) -> None:
-    """PDF/A-3b, metadata, and the payload attached as sent, the customer's debited
+    """PDF/A-3a, metadata, and the payload attached as sent, the customer's debited
     account masked as the page prints it (docs/internal-fields.md)."""
     from correspondence.kinds.common import mask_account
 
