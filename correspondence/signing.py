@@ -61,6 +61,11 @@ class Signer(Protocol):
         """``pdf`` with a signature appended as an incremental update."""
         ...
 
+    def read(self, pdf: bytes) -> Signed | None:
+        """What an intact signature by this signer over the whole of ``pdf`` says, or
+        ``None`` if it carries none (a retry finds an earlier attempt's signature)."""
+        ...
+
 
 @dataclass(frozen=True)
 class SignatureCheck:
@@ -171,6 +176,12 @@ class PyHankoSigner:
             raise SigningError(f"timestamp authority: {error}") from None
         signed: bytes = out.getvalue()
         return Signed(signed, self.name, at, self.level)
+
+    def read(self, pdf: bytes) -> Signed | None:
+        found = check(pdf, self.trust_roots)
+        if not found.ok or found.signer != self.name or found.signed_at is None:
+            return None
+        return Signed(pdf, self.name, found.signed_at, found.level or self.level)
 
 
 @functools.cache
