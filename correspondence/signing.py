@@ -152,7 +152,6 @@ class PyHankoSigner:
         return kind in self.kinds
 
     def sign(self, pdf: bytes) -> Signed:
-        from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
         from pyhanko.sign import fields, signers
         from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
@@ -169,7 +168,7 @@ class PyHankoSigner:
             at, meta, signer=self._signer, timestamper=self._timestamper, new_field_spec=spec
         )
         try:
-            writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+            writer = _classes()[2](io.BytesIO(pdf), strict=False)
             reserved = _RESERVED_BT if self._timestamper else _RESERVED_BB
             out = pdf_signer.sign_pdf(writer, bytes_reserved=reserved)
         except TimestampRequestError as error:
@@ -185,12 +184,23 @@ class PyHankoSigner:
 
 
 @functools.cache
-def _classes() -> tuple[type[Any], type[Any]]:
-    """Two small subclasses of pyHanko's, made on first use (pyHanko loads lazily)."""
+def _classes() -> tuple[type[Any], type[Any], type[Any]]:
+    """Three small subclasses of pyHanko's, made on first use (pyHanko loads lazily)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers
     from pyhanko_certvalidator.util import get_pyca_cryptography_hash
+
+    class MetadataKept(IncrementalPdfFileWriter):
+        """pyHanko rewrites the document's XMP metadata and Info dictionary in the
+        signing revision (its producer, a modification date), and the two then disagree,
+        which PDF/A forbids; the XMP it writes also drops what it does not know. This
+        writer leaves the render's metadata exactly as it was: the revision adds only the
+        signature field and its signature."""
+
+        def _update_meta(self) -> None:
+            return None
 
     class AtTime(signers.PdfSigner):
         """A PdfSigner whose signature states ``at`` as its time (pyHanko takes the
@@ -224,7 +234,7 @@ def _classes() -> tuple[type[Any], type[Any]]:
             signature: bytes = super().sign_raw(data, digest_algorithm)
             return signature
 
-    return AtTime, KeptKey
+    return AtTime, KeptKey, MetadataKept
 
 
 def from_settings(settings: Settings) -> PyHankoSigner | None:
