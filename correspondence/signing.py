@@ -14,6 +14,7 @@ Only this module imports pyHanko.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from correspondence.config import Settings
-from correspondence.errors import CorrespondenceError
+from correspondence.errors import CorrespondenceError, Unavailable
 
 FIELD_NAME = "Signature"
 """The name of the signature field the service adds."""
@@ -140,6 +141,7 @@ class PyHankoSigner:
         self.level = "B-T" if tsa_url else "B-B"
         self.trust_roots = _load_certs(chain_file) if chain_file else [signer.signing_cert]
         self._timestamper: Any = None
+        self._tsa_url = tsa_url
         if tsa_url:
             from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 
@@ -172,7 +174,8 @@ class PyHankoSigner:
             reserved = _RESERVED_BT if self._timestamper else _RESERVED_BB
             out = pdf_signer.sign_pdf(writer, bytes_reserved=reserved)
         except TimestampRequestError as error:
-            raise SigningError(f"timestamp authority: {error}") from None
+            # The document is issued later, like one whose archive is down.
+            raise Unavailable(f"timestamp authority {self._tsa_url}: {error}") from None
         signed: bytes = out.getvalue()
         return Signed(signed, self.name, at, self.level)
 
@@ -295,7 +298,7 @@ def check(pdf: bytes, roots: Sequence[Any] = ()) -> SignatureCheck:
     except (SignatureValidationError, ValueError, KeyError) as error:
         return SignatureCheck(signed=True, signer=signer, signed_at=signed_at, problem=str(error))
     stamp = status.timestamp_validity
-    return SignatureCheck(
+    found = SignatureCheck(
         signed=True,
         intact=bool(status.intact),
         valid=bool(status.valid),
@@ -305,15 +308,15 @@ def check(pdf: bytes, roots: Sequence[Any] = ()) -> SignatureCheck:
         signed_at=signed_at,
         timestamped_at=stamp.timestamp if stamp is not None else None,
         level="B-T" if stamp is not None else "B-B",
-        problem=None if status.bottom_line else _why(status),
     )
+    return found if found.ok else dataclasses.replace(found, problem=_why(found))
 
 
-def _why(status: Any) -> str:
-    if not status.intact:
+def _why(found: SignatureCheck) -> str:
+    if not found.intact:
         return "the signed bytes were changed (digest mismatch)"
-    if not status.valid:
+    if not found.valid:
         return "the signature does not match the signed bytes"
-    if not status.trusted:
+    if not found.trusted:
         return "the signer's certificate does not chain to a trusted root"
     return "the file was changed after it was signed"
