@@ -29,11 +29,12 @@ from correspondence.errors import CorrespondenceError, Unavailable
 FIELD_NAME = "Signature"
 """The name of the signature field the service adds."""
 
-# Room for the CMS object: the certificates, the signature and (B-T) the timestamp
-# token. Reserving it up front spares pyHanko a trial signature (and a trial call to the
-# timestamp authority) to size it; a chain that does not fit is refused at start-up.
-_RESERVED_BB = 12_288
-_RESERVED_BT = 24_576
+# Room for the CMS object (in bytes of DER) beyond the certificates it embeds: the
+# signature and its signed attributes, and (B-T) the timestamp token with the authority's
+# own certificates. Reserving it up front spares pyHanko a trial signature (and a trial
+# call to the timestamp authority) to size it.
+_RESERVED_BB = 2_048
+_RESERVED_BT = 10_240
 
 
 class SigningError(CorrespondenceError):
@@ -149,6 +150,10 @@ class PyHankoSigner:
                 tsa_url, timeout=tsa_timeout
             )
         self._visible_box = visible_box
+        embedded = [signer.signing_cert, *signer.cert_registry]
+        extra = _RESERVED_BT if tsa_url else _RESERVED_BB
+        # pyHanko counts the placeholder in hex digits: two per byte.
+        self._reserved = 2 * (sum(len(cert.dump()) for cert in embedded) + extra)
 
     def signs(self, kind: str) -> bool:
         return kind in self.kinds
@@ -171,8 +176,7 @@ class PyHankoSigner:
         )
         try:
             writer = _classes()[2](io.BytesIO(pdf), strict=False)
-            reserved = _RESERVED_BT if self._timestamper else _RESERVED_BB
-            out = pdf_signer.sign_pdf(writer, bytes_reserved=reserved)
+            out = pdf_signer.sign_pdf(writer, bytes_reserved=self._reserved)
         except TimestampRequestError as error:
             # The document is issued later, like one whose archive is down.
             raise Unavailable(f"timestamp authority {self._tsa_url}: {error}") from None
