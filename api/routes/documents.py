@@ -191,6 +191,7 @@ async def retry_document(request: Request, document_id: str, who: Authenticated)
     "/v1/verify/{sha256}",
     tags=["verification"],
     response_model=schemas.Verification,
+    response_model_exclude_unset=True,  # `signature` only when we issued the PDF
     responses=errors(*AUTH),
 )
 async def verify(
