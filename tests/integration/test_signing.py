@@ -17,7 +17,9 @@ from correspondence import signing
 from correspondence.config import Settings
 from correspondence.engine import Engine, locales_of
 from correspondence.errors import Unavailable
+from correspondence.formatting import SUPPORTED_LOCALES
 from correspondence.kinds import KINDS
+from tests.conftest import in_language
 from tests.servers import free_port
 from tests.signing_pki import (
     SIGNER_NAME,
@@ -50,10 +52,11 @@ def tsa(pki: Pki) -> Iterator[TimestampAuthority]:
 
 @pytest.fixture(scope="module")
 def renders(engine: Engine) -> dict[tuple[str, str], bytes]:
-    """The unsigned PDF of each signed kind's sample in every locale it can be read in."""
+    """The unsigned PDF of each signed kind's sample in every supported locale (its free
+    text given in English too, so that it can be read in en-GB and en-US)."""
     out = {}
     for kind in SIGNED_KINDS:
-        validated = engine.validate(KINDS[kind].sample())
+        validated = engine.validate(in_language(KINDS[kind].sample(), "en"))
         for locale in locales_of(validated):
             out[kind, locale] = engine.render(validated, locale=locale).pdf
     return out
@@ -81,7 +84,7 @@ def test_every_signed_kind_and_locale_is_valid_for_pdfsig_and_pyhanko(
     says intact, valid, trusted, timestamped; the unsigned PDF is the signed one's start."""
     signer = _signer(pki, tsa_url=tsa.url)
     calls_before = len(tsa.requests)
-    assert {kind for kind, _ in renders} == set(SIGNED_KINDS)
+    assert set(renders) == {(k, loc) for k in SIGNED_KINDS for loc in SUPPORTED_LOCALES}
     for (kind, locale), unsigned in renders.items():
         signed = signer.sign(unsigned)
         assert signed.pdf.startswith(unsigned), (kind, locale)
