@@ -18,6 +18,7 @@ from correspondence.formatting import SUPPORTED_LOCALES
 from correspondence.kinds import KINDS
 from correspondence.results import DeliveryInfo
 from correspondence.service import DocumentInfo
+from correspondence.signing import SignatureCheck
 
 Locale = Literal["es-MX", "es-ES", "en-GB", "en-US"]
 assert set(Locale.__args__) == set(SUPPORTED_LOCALES)  # type: ignore[attr-defined]
@@ -106,6 +107,12 @@ class Document(Out):
     issued_at: str | None = Field(description="RFC 3339, UTC, ending in Z")
     attempts: int
     last_error: str | None
+    signed_by: str | None = Field(
+        default=None, description="the signer of the PDF (PAdES), when it is signed"
+    )
+    signed_at: str | None = Field(
+        default=None, description="the time the signature states: RFC 3339, UTC, ending in Z"
+    )
     links: DocumentLinks
 
     @classmethod
@@ -115,6 +122,7 @@ class Document(Out):
             warnings=list(info.warnings),
             created_at=rfc3339(info.created_at),
             issued_at=rfc3339(info.issued_at),
+            signed_at=rfc3339(info.signed_at),
             links=DocumentLinks(
                 self=f"/v1/documents/{info.id}", pdf=f"/v1/documents/{info.id}/pdf"
             ),
@@ -134,9 +142,45 @@ class DocumentPage(Out):
     links: PageLinks
 
 
+class SignatureReport(Out):
+    """The archived PDF's signature, validated as an outside reader would."""
+
+    signed: bool = Field(description="the PDF carries a signature")
+    valid: bool = Field(
+        description="intact, cryptographically valid, by a certificate that chains to our "
+        "configured roots, and nothing added after it"
+    )
+    intact: bool = Field(description="the signed bytes are unchanged")
+    trusted: bool = Field(description="the signer's certificate chains to our roots")
+    signer: str | None
+    signed_at: str | None = Field(description="the time the signature states (RFC 3339)")
+    timestamped_at: str | None = Field(
+        description="the time a timestamp authority vouched for (PAdES B-T), RFC 3339"
+    )
+    level: str | None = Field(description="PAdES baseline level: B-B or B-T")
+    problem: str | None = Field(description="why it is not valid")
+
+    @classmethod
+    def of(cls, check: SignatureCheck) -> SignatureReport:
+        return cls(
+            signed=check.signed,
+            valid=check.ok,
+            intact=check.intact,
+            trusted=check.trusted,
+            signer=check.signer,
+            signed_at=rfc3339(check.signed_at),
+            timestamped_at=rfc3339(check.timestamped_at),
+            level=check.level,
+            problem=check.problem,
+        )
+
+
 class Verification(Out):
-    issued: bool
+    issued: bool = Field(description="we issued a PDF with exactly these bytes (our registry)")
     document: Document | None
+    signature: SignatureReport | None = Field(
+        default=None, description="the signature of that PDF, when we issued one"
+    )
 
 
 # --- deliveries -------------------------------------------------------------------------------

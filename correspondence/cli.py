@@ -41,9 +41,58 @@ def _render(args: argparse.Namespace, engine: Engine | None) -> int:
     if args.html:
         out.write_text(engine.html(validated, locale=args.locale), "utf-8")
     else:
-        out.write_bytes(engine.render(validated, locale=args.locale).pdf)
+        pdf = engine.render(validated, locale=args.locale).pdf
+        out.write_bytes(_signed(engine.settings, validated.kind.name, pdf))
     print(out)
     return 0
+
+
+def _signed(settings: Settings, kind: str, pdf: bytes) -> bytes:
+    """``pdf`` signed as the API would sign it (the same settings), else as it is."""
+    from correspondence import signing
+
+    signer = signing.from_settings(settings)
+    return signer.sign(pdf).pdf if signer is not None and signer.signs(kind) else pdf
+
+
+def _verify(args: argparse.Namespace, _engine: Engine | None) -> int:
+    """Validate a PDF's signature against the configured roots and look its sha256 up in
+    the registry; exit 0 only if its signature (if any) is valid and we issued it."""
+    import hashlib
+
+    from correspondence import signing
+    from correspondence.bootstrap import build_service
+    from correspondence.service import Client
+
+    try:
+        data = args.file.read_bytes()
+    except OSError as error:
+        raise InvalidPayload(
+            [Problem("", f"cannot read {args.file}: {error.strerror}", "io")]
+        ) from None
+    settings = Settings()
+    check = signing.check(data, signing.trust_roots(settings))
+    sha = hashlib.sha256(data).hexdigest()
+    internal = Client(id=0, name="verify", scopes=frozenset(SCOPES))
+    ours = build_service(settings).verify(sha, client=internal)
+    print(f"{args.file}")
+    print(f"  sha256    {sha}")
+    if check.signed:
+        print(f"  signature {'VALID' if check.ok else 'INVALID'} (PAdES {check.level})")
+        print(f"  signer    {check.signer}")
+        print(f"  signed at {check.signed_at.isoformat() if check.signed_at else '-'}")
+        if check.timestamped_at is not None:
+            print(f"  timestamp {check.timestamped_at.isoformat()} (timestamp authority)")
+        if check.problem:
+            print(f"  problem   {check.problem}")
+    else:
+        print("  signature none")
+    if ours is not None:
+        reference = ours.number or ours.business_reference
+        print(f"  ours      yes: document {ours.id} ({ours.kind}, {reference})")
+    else:
+        print("  ours      NO: we issued no PDF with these bytes")
+    return 0 if ours is not None and (check.ok or not check.signed) else 1
 
 
 def _samples(args: argparse.Namespace, engine: Engine | None) -> int:
@@ -200,7 +249,7 @@ def _reissue_check(args: argparse.Namespace, _engine: Engine | None) -> int:
     report = build_service(Settings()).reissue_check(args.document_id)
     same_templates = report.stored_template_hash == report.current_template_hash
     print(f"document {report.document_id}")
-    print(f"  stored   sha256 {report.stored_sha256}")
+    print(f"  stored   sha256 {report.stored_sha256} (as rendered, before any signature)")
     print(f"  rendered sha256 {report.rendered_sha256}")
     print(f"  templates {'unchanged' if same_templates else 'changed since issue'}")
     print("  identical" if report.identical else "  DIFFERENT")
@@ -296,6 +345,12 @@ def parser() -> argparse.ArgumentParser:
 
     seed = sub.add_parser("seed", help="issue every kind's sample into the registry")
     seed.set_defaults(run=_seed)
+
+    verify = sub.add_parser(
+        "verify", help="check a PDF's signature and whether we issued exactly these bytes"
+    )
+    verify.add_argument("file", type=Path, help="the PDF")
+    verify.set_defaults(run=_verify)
 
     check = sub.add_parser("reissue-check", help="re-render a stored document and compare bytes")
     check.add_argument("document_id")

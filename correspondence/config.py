@@ -218,6 +218,39 @@ class Settings(BaseSettings):
         default=10.0, gt=0, description="How long one webhook call may take."
     )
 
+    signing_key_file: Path | None = Field(
+        default=None,
+        description="PEM private key that signs issued PDFs (PAdES); unset, nothing is signed.",
+    )
+    signing_key_passphrase: SecretStr | None = Field(
+        default=None, description="Passphrase of the signing key, if it is encrypted."
+    )
+    signing_cert_file: Path | None = Field(
+        default=None, description="PEM certificate of the signing key (needed with the key)."
+    )
+    signing_chain_file: Path | None = Field(
+        default=None,
+        description="PEM certificates of the issuing CAs, embedded in each signature; they "
+        "are also the roots a signature is verified against (else the certificate itself).",
+    )
+    signing_kinds: list[str] = Field(
+        default_factory=lambda: ["claim_decision", "credit_limit_decision", "premium_invoice"],
+        description="Kinds whose PDFs are signed (default: the decision letters and invoices).",
+    )
+    tsa_url: str | None = Field(
+        default=None,
+        description="RFC 3161 timestamp authority (HTTP); set, signatures are PAdES B-T "
+        "(timestamped), else B-B.",
+    )
+    tsa_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="How long one call to the timestamp authority may take."
+    )
+    signing_visible_box: tuple[int, int, int, int] | None = Field(
+        default=None,
+        description="A visible signature block on the last page at x1,y1,x2,y2 (PDF points "
+        "from the bottom left), e.g. [36,24,236,64]; unset, the signature is invisible.",
+    )
+
     def retry_delay(self, attempt: int) -> float:
         """Seconds before retry number ``attempt`` (1, 2, …): exponential, capped."""
         delay: float = self.retry_base_seconds * 2.0 ** (attempt - 1)

@@ -72,7 +72,9 @@ class Queries:
                 raise NotFound(f"no document {document_id}")
             if row.sha256 is None:
                 raise Conflict(f"document {document_id} was never rendered")
-            stored_sha, stored_hash, payload = row.sha256, row.template_hash, row.payload
+            # A signed PDF is compared as it was rendered, before its signature.
+            stored_sha = row.unsigned_sha256 or row.sha256
+            stored_hash, payload = row.template_hash, row.payload
         result = self.renderers.render(validate(payload))
         sha = hashlib.sha256(result.document.pdf).hexdigest()
         return ReissueReport(

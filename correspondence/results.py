@@ -42,6 +42,9 @@ class DocumentInfo:
     issued_at: datetime | None
     attempts: int
     last_error: str | None
+    signed_by: str | None = None
+    """The signer of the archived PDF (PAdES), if it is signed."""
+    signed_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from correspondence import signing
 from correspondence.access import Access
 from correspondence.archive import Archive
 from correspondence.batches import Batches
@@ -73,6 +74,7 @@ def build_use_cases(
         clock=clock,
         dispatch=dispatch,
         mail=mail,
+        signer=signing.from_settings(settings),
     )
     acceptor = Acceptor(issuer)
     return UseCases(

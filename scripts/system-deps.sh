@@ -16,7 +16,8 @@ TEST=(
   postgresql            # the test suite starts its own PostgreSQL cluster from these binaries
   redis-server          # Celery's broker; the test suite starts its own
   chromium              # the staff UI tests drive Debian's Chromium (never `playwright install`)
-  poppler-utils         # pdftoppm and pdfinfo: the visual regression and metadata tests
+  poppler-utils         # pdftoppm, pdfinfo, pdfsig: the visual, metadata and signature tests
+  libnss3-tools         # certutil: the signature tests make pdfsig trust their own test CA
 )
 
 list=false

@@ -25,6 +25,7 @@ from api.kind_schemas import DOCUMENT_BODY
 from api.pdfs import pdf_response, pdf_responses
 from api.revisions import refuse_if_changed
 from api.schemas import Document, DocumentPage, KindName, Locale, PageLinks, Status
+from correspondence import signing
 from correspondence.service import DocumentQuery
 
 router = APIRouter(tags=["documents"])
@@ -190,6 +191,7 @@ async def retry_document(request: Request, document_id: str, who: Authenticated)
     "/v1/verify/{sha256}",
     tags=["verification"],
     response_model=schemas.Verification,
+    response_model_exclude_unset=True,  # `signature` only when we issued the PDF
     responses=errors(*AUTH),
 )
 async def verify(
@@ -197,10 +199,17 @@ async def verify(
     sha256: Annotated[str, Path(pattern="^[0-9a-fA-F]{64}$")],
     who: Authenticated,
 ) -> schemas.Verification:
-    """Whether we issued the PDF with this sha256, and which document it is."""
-    found = await call(service(request).verify, sha256, client=who)
+    """Whether we issued the PDF with this sha256, which document it is, and what its
+    signature says (validity, signer, time), validated against our configured roots."""
+    svc = service(request)
+    found = await call(svc.verify, sha256, client=who)
+    if found is None:
+        return schemas.Verification(issued=False, document=None)
+    _, data = await call(svc.pdf, found.id, client=who)
+    roots = signing.trust_roots(settings(request))
+    check = await call(signing.check, data, roots)
     return schemas.Verification(
-        issued=found is not None, document=Document.of(found) if found else None
+        issued=True, document=Document.of(found), signature=schemas.SignatureReport.of(check)
     )
 
 

@@ -1,5 +1,11 @@
-"""Render a numbered document and write it to the archive, write-once, and record the
-result on its registry row."""
+"""Render a numbered document, sign it if its kind is signed, write it to the archive,
+write-once, and record the result on its registry row.
+
+A signature is appended to the rendered bytes as an incremental update (``signing.py``):
+the archive holds the signed bytes, and the registry their sha256, the signer, the time
+the signature states, and the sha256 of the unsigned render (what a re-render gives).
+Signing is not deterministic (its time), so a retry that finds the archive key already
+taken accepts what is there if it is a signature of ours over this very render."""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from correspondence.errors import RenderError
 from correspondence.kinds import Validated
 from correspondence.registry.models import Document
 from correspondence.renderers import Renderers
+from correspondence.signing import Signed, Signer
 from correspondence.statuses import DocumentStatus
 
 
@@ -26,15 +33,27 @@ class Artefact:
     archive_key: str
     template_version: str
     template_hash: str
+    pdf: bytes
+    """The archived bytes: ``rendered.pdf``, or those bytes signed."""
+    unsigned_sha256: str
+    signed: Signed | None = None
 
 
 def render_and_archive(
-    renderers: Renderers, archive: Archive, validated: Validated, document_id: str
+    renderers: Renderers,
+    archive: Archive,
+    validated: Validated,
+    document_id: str,
+    signer: Signer | None = None,
 ) -> Artefact:
-    """Render ``validated`` and archive its PDF and payload under the document's key."""
+    """Render ``validated``, sign it if ``signer`` signs its kind, and archive the PDF and
+    the payload under the document's key."""
     result = renderers.render(validated)
     rendered = result.document
-    sha = hashlib.sha256(rendered.pdf).hexdigest()
+    unsigned_sha = hashlib.sha256(rendered.pdf).hexdigest()
+    signing = signer if signer is not None and signer.signs(validated.kind.name) else None
+    signed = signing.sign(rendered.pdf) if signing is not None else None
+    pdf = signed.pdf if signed is not None else rendered.pdf
     doc = validated.doc
     base = document_key(
         jurisdiction=doc.document.jurisdiction,
@@ -44,15 +63,50 @@ def render_and_archive(
         document_id=document_id,
     )
     metadata = {
-        "sha256": sha,
+        "sha256": hashlib.sha256(pdf).hexdigest(),
         "kind": validated.kind.name,
         "locale": doc.document.locale,
         "document-id": document_id,
     }
-    put_once(archive, f"{base}.pdf", rendered.pdf, "application/pdf", metadata)
+    if signing is not None and signed is not None:
+        # A retry may find its own earlier signature of these same bytes archived.
+        signed = _put_signed(archive, f"{base}.pdf", signed, rendered.pdf, signing, metadata)
+        pdf = signed.pdf
+    else:
+        put_once(archive, f"{base}.pdf", pdf, "application/pdf", metadata)
     payload = doc.model_dump_json(indent=2, exclude_unset=True, by_alias=True).encode("utf-8")
     put_once(archive, f"{base}.json", payload, "application/json", metadata)
-    return Artefact(rendered, sha, f"{base}.pdf", result.template_version, result.template_hash)
+    return Artefact(
+        rendered,
+        hashlib.sha256(pdf).hexdigest(),
+        f"{base}.pdf",
+        result.template_version,
+        result.template_hash,
+        pdf,
+        unsigned_sha,
+        signed,
+    )
+
+
+def _put_signed(
+    archive: Archive,
+    key: str,
+    signed: Signed,
+    unsigned: bytes,
+    signer: Signer,
+    metadata: Mapping[str, str],
+) -> Signed:
+    """Archive ``signed`` at ``key``, or, if an earlier attempt archived a signature of
+    ours over the same ``unsigned`` bytes there, keep that one and say what it is."""
+    try:
+        archive.put(key=key, data=signed.pdf, content_type="application/pdf", metadata=metadata)
+        return signed
+    except ArchiveConflict:
+        there = archive.get(key=key)
+    earlier = signer.read(there) if there.startswith(unsigned) else None
+    if earlier is None:
+        raise RenderError(f"archive already holds different bytes at {key}")
+    return earlier
 
 
 def put_once(
@@ -71,7 +125,10 @@ def record(row: Document, artefact: Artefact, versions: Mapping[str, str], now: 
     """Mark ``row`` issued with what rendering it produced."""
     row.status = DocumentStatus.ISSUED
     row.sha256 = artefact.sha256
-    row.size = len(artefact.rendered.pdf)
+    row.unsigned_sha256 = artefact.unsigned_sha256
+    row.signed_by = artefact.signed.signer if artefact.signed else None
+    row.signed_at = artefact.signed.signed_at if artefact.signed else None
+    row.size = len(artefact.pdf)
     row.pages = artefact.rendered.pages
     row.archive_key = artefact.archive_key
     row.warnings = list(artefact.rendered.warnings)

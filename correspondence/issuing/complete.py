@@ -35,6 +35,7 @@ from correspondence.registry.models import Document
 from correspondence.registry.store import Registry, Tx
 from correspondence.renderers import Renderers
 from correspondence.results import Attempt, Client, DocumentInfo
+from correspondence.signing import Signer
 from correspondence.statuses import WAITING, DocumentStatus
 
 LOG = logging.getLogger(__name__)
@@ -54,8 +55,10 @@ class Issuer:
         clock: Callable[[], datetime],
         dispatch: Dispatch | None,
         mail: MailContents | None = None,
+        signer: Signer | None = None,
     ) -> None:
         self.settings = settings
+        self.signer = signer
         self.mail = mail
         self.registry = registry
         self.archive = archive
@@ -125,7 +128,9 @@ class Issuer:
         LOG.info("document.issuing", extra={"kind": kind})
         try:
             with self._holding(document_id), metrics.timed(kind):
-                artefact = render_and_archive(self.renderers, self.archive, validated, document_id)
+                artefact = render_and_archive(
+                    self.renderers, self.archive, validated, document_id, self.signer
+                )
         except Unavailable as error:
             metrics.DEPENDENCY_ERRORS.labels(dependency="archive").inc()
             return self._reschedule(document_id, str(error))

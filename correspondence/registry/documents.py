@@ -46,6 +46,8 @@ def info(row: Document) -> DocumentInfo:
         issued_at=row.issued_at,
         attempts=row.attempts,
         last_error=row.last_error,
+        signed_by=row.signed_by,
+        signed_at=row.signed_at,
     )
 
 

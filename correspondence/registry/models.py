@@ -70,6 +70,12 @@ class Document(Base):
     size: Mapped[int | None] = mapped_column(Integer, nullable=True)
     pages: Mapped[int | None] = mapped_column(Integer, nullable=True)
     archive_key: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    signed_by: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    """The signer's certificate subject, when the archived PDF is signed (PAdES)."""
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    """The time the signature states."""
+    unsigned_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The sha256 of the PDF as rendered, before signing: what a re-render reproduces."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     issued_by: Mapped[int | None] = mapped_column(Integer, index=True, nullable=True)

@@ -1,0 +1,104 @@
+"""What a PAdES signature adds to a document's render (issue 25; target: at most 30 ms).
+
+For each kind that is signed by default, and a long invoice, in one run, interleaved: the
+engine's render of the sample (unsigned, as the archive held it before signing), signing
+those bytes PAdES B-B, signing them B-T against a timestamp authority on 127.0.0.1 (pyHanko's
+DummyTimeStamper behind HTTP, as the tests run it: a real authority's own latency comes on
+top), and validating the signed PDF as ``GET /v1/verify`` does. Each is timed by the wall
+clock and by the CPU time of this thread (which other processes on a busy machine disturb
+far less). The ratio is (render + signing) / render.
+
+    .venv/bin/python bench/signing.py [--runs 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from correspondence import signing
+from correspondence.config import Settings
+from correspondence.engine import Engine
+from correspondence.kinds import KINDS
+from tests.factories import sample_with_lines
+from tests.signing_pki import make_pki, timestamp_authority
+
+TARGET_MS = 30.0
+
+
+def documents() -> dict[str, dict[str, Any]]:
+    out = {kind: KINDS[kind].sample() for kind in Settings().signing_kinds}
+    out["premium_invoice, 500 lines"] = sample_with_lines(500)
+    return out
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """Wall and thread-CPU milliseconds of one call."""
+    wall, cpu = time.perf_counter(), time.thread_time()
+    fn()
+    return (time.perf_counter() - wall) * 1000, (time.thread_time() - cpu) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    engine = Engine(Settings())
+    with tempfile.TemporaryDirectory() as folder:
+        pki = make_pki(Path(folder))
+        with timestamp_authority(pki) as tsa:
+            bb = signing.from_settings(Settings(**pki.settings()))
+            bt = signing.from_settings(Settings(**pki.settings(tsa_url=tsa.url)))
+            assert bb is not None and bt is not None
+            print(
+                f"{args.runs} runs, medians in ms (wall / thread CPU); ratio = (render + "
+                f"signing) / render, on CPU; target: signing adds ≤ {TARGET_MS:g} ms"
+            )
+            header = (
+                "| document | pages | KiB | render | sign B-B | sign B-T | verify "
+                "| added B-B (CPU) | ratio B-B | ratio B-T |"
+            )
+            print(header)
+            print("|---" * 10 + "|")
+            for name, payload in documents().items():
+                validated = engine.validate(payload)
+                rendered = engine.render(validated)
+                pdf = rendered.pdf
+                bb.sign(pdf), bt.sign(pdf)  # warm up
+                signed = bt.sign(pdf).pdf
+                samples: dict[str, list[tuple[float, float]]] = {
+                    "render": [],
+                    "bb": [],
+                    "bt": [],
+                    "verify": [],
+                }
+                for _ in range(args.runs):
+                    samples["render"].append(timed(lambda v=validated: engine.render(v)))
+                    samples["bb"].append(timed(lambda p=pdf: bb.sign(p)))
+                    samples["bt"].append(timed(lambda p=pdf: bt.sign(p)))
+                    samples["verify"].append(
+                        timed(lambda s=signed: signing.check(s, bt.trust_roots))
+                    )
+                wall = {k: statistics.median(w for w, _ in v) for k, v in samples.items()}
+                cpu = {k: statistics.median(c for _, c in v) for k, v in samples.items()}
+
+                def cell(key: str, w: dict[str, float] = wall, c: dict[str, float] = cpu) -> str:
+                    return f"{w[key]:.1f} / {c[key]:.1f}"
+
+                verdict = "met" if cpu["bb"] <= TARGET_MS else "MISSED"
+                print(
+                    f"| {name} | {rendered.pages} | {len(pdf) / 1024:.0f} | {cell('render')} "
+                    f"| {cell('bb')} | {cell('bt')} | {cell('verify')} "
+                    f"| {cpu['bb']:.1f} ({verdict}) "
+                    f"| {(cpu['render'] + cpu['bb']) / cpu['render']:.3f} "
+                    f"| {(cpu['render'] + cpu['bt']) / cpu['render']:.3f} |"
+                )
+
+
+if __name__ == "__main__":
+    main()
