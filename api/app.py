@@ -17,7 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from api import errors
 from api.access_log import AccessLog
-from api.routes import batches, deliveries, docs, documents, health, metrics, previews
+from api.routes import batches, deliveries, docs, documents, health, metrics, previews, webhooks
 from api.ui import SignInRequired, build_router
 from correspondence import __version__
 from correspondence.bootstrap import build_service
@@ -102,7 +102,7 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     )
     app.add_middleware(AccessLog)
     app.include_router(build_router(svc))
-    for area in (health, metrics, docs, documents, batches, deliveries, previews):
+    for area in (health, metrics, docs, documents, batches, deliveries, previews, webhooks):
         app.include_router(area.router)
 
     def openapi() -> dict[str, Any]:

@@ -51,7 +51,7 @@ class Service:
         self.registry, self.renderers, self.engines = u.registry, u.renderers, u.engines
         self.issuer, self.acceptor, self.batches = u.issuer, u.acceptor, u.batches
         self.queries, self.previews, self.access = u.queries, u.previews, u.access
-        self.requests, self.outbox = u.requests, u.outbox
+        self.requests, self.outbox, self.webhooks = u.requests, u.outbox, u.webhooks
         # Each of these public methods is its use case's own (same name and signature).
         q, a, r, i, c = u.queries, u.access, u.requests, u.issuer, u.acceptor
         self.get, self.pdf, self.list, self.verify = q.get, q.pdf, q.list, q.verify
@@ -82,5 +82,7 @@ class Service:
 
     def work_once(self, limit: int = 10) -> int:
         """One pass of the issuer: due documents issued (with a broker, sent to it again),
-        then due emails sent. Returns how many things were attempted."""
-        return self.issuer.work_due(limit) + self.outbox.send_due(limit)
+        then due emails sent, then due webhook events. Returns how many things were
+        attempted."""
+        done = self.issuer.work_due(limit) + self.outbox.send_due(limit)
+        return done + self.webhooks.send_due(limit)

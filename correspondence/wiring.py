@@ -27,6 +27,7 @@ from correspondence.previews import Previews
 from correspondence.queries import Queries
 from correspondence.registry.store import Database, Registry
 from correspondence.renderers import EnginePool, Renderers
+from correspondence.webhooks import Webhooks
 from correspondence.workers import build_renderers
 
 
@@ -45,6 +46,7 @@ class UseCases:
     access: Access
     requests: DeliveryRequests
     outbox: Outbox
+    webhooks: Webhooks
 
 
 def build_use_cases(
@@ -102,4 +104,5 @@ def build_use_cases(
             secret=secret,
             clock=clock,
         ),
+        webhooks=Webhooks(settings=settings, registry=registry, clock=clock),
     )
