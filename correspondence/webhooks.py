@@ -75,10 +75,15 @@ def verify(
     return hmac.compare_digest(expected, parts.get("v1", ""))
 
 
-def retry_delay(attempt: int, rng: random.Random | None = None) -> float:
+def retry_delay(
+    attempt: int,
+    rng: random.Random | None = None,
+    base: float = BASE_DELAY_SECONDS,
+    cap: float = MAX_DELAY_SECONDS,
+) -> float:
     """Seconds before try ``attempt + 1`` after ``attempt`` failures: exponential, capped
-    at an hour, with full jitter so receivers coming back up are not hit in step."""
-    ceiling = min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2.0 ** (attempt - 1))
+    (at an hour by default), with jitter so receivers coming back up are not hit in step."""
+    ceiling = min(cap, base * 2.0 ** min(attempt - 1, 60))
     return (rng or random.Random()).uniform(ceiling / 2, ceiling)  # noqa: S311 (jitter, not crypto)
 
 
@@ -298,7 +303,12 @@ class Webhooks:
             metrics.DEPENDENCY_ERRORS.labels(dependency="webhook").inc()
             LOG.warning("webhook.expired", extra={**fields, "reason": outcome.reason})
         else:
-            delay = retry_delay(attempts, self.rng)
+            delay = retry_delay(
+                attempts,
+                self.rng,
+                self.settings.webhook_retry_base_seconds,
+                self.settings.webhook_retry_max_seconds,
+            )
             status, later = events.PENDING, now + timedelta(seconds=delay)
             metrics.DEPENDENCY_ERRORS.labels(dependency="webhook").inc()
             metrics.RETRIES.labels(
