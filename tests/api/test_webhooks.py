@@ -29,6 +29,17 @@ from tests.conftest import load_sample
 from tests.servers import api_server, free_port
 
 SECRET = "s3cr3t-for-the-receiver-0123456789"
+OPERATIONS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
+
+
+def documented_verifier() -> Any:
+    """``verified_event`` from docs/operations.md's Python recipe, run as written."""
+    text = OPERATIONS.read_text("utf-8")
+    section = text.split("### Verifying a signature in Python", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(code, str(OPERATIONS), "exec"), namespace)  # our own docs, run as written
+    return namespace["verified_event"]
 
 
 @dataclass
@@ -186,8 +197,12 @@ def test_events_reach_a_receiver_that_was_down_once_each_in_order_and_signed(
 
     calls = receiver.calls
     assert len(receiver.delivered()) == len(expected) and len(calls) == len(expected) + 2
+    verified_event = documented_verifier()
     for call in calls:
         header = call.headers[webhooks.SIGNATURE_HEADER]
+        assert verified_event(SECRET.encode(), call.body, header) == call.event
+        assert verified_event(SECRET.encode(), call.body + b" ", header) is None
+        assert verified_event(b"another secret", call.body, header) is None
         t = int(header.split(",")[0].removeprefix("t="))
         assert webhooks.verify(SECRET.encode(), call.body, header, now=t)
         assert not webhooks.verify(b"another secret", call.body, header, now=t)
