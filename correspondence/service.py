@@ -66,8 +66,10 @@ class Service:
         self.issue_accepted, self.retry = i.issue_accepted, i.retry
 
     def close(self) -> None:
-        """Stop the render workers and the lease heartbeat; close the broker."""
+        """Stop the render workers, the lease heartbeat and the webhook dispatcher; close the
+        broker."""
         self.issuer.close()
+        self.webhooks.close()
         self.renderers.close()
         close = getattr(self.dispatch, "close", None)
         if close is not None:
@@ -82,7 +84,7 @@ class Service:
 
     def work_once(self, limit: int = 10) -> int:
         """One pass of the issuer: due documents issued (with a broker, sent to it again),
-        then due emails sent, then due webhook events. Returns how many things were
-        attempted."""
-        done = self.issuer.work_due(limit) + self.outbox.send_due(limit)
-        return done + self.webhooks.send_due(limit)
+        then due emails sent; due webhook events are sent on a thread of their own.
+        Returns how many documents and emails were attempted."""
+        self.webhooks.send_in_background(limit)
+        return self.issuer.work_due(limit) + self.outbox.send_due(limit)

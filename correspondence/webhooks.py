@@ -23,6 +23,7 @@ import json
 import logging
 import random
 import secrets
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
@@ -196,6 +197,9 @@ class Webhooks:
         self.registry = registry
         self.clock = clock
         self.rng = rng or random.Random()  # noqa: S311 (jitter, not crypto)
+        self._thread: threading.Thread | None = None
+        self._thread_lock = threading.Lock()
+        self._closed = threading.Event()
 
     # endpoints
 
@@ -264,6 +268,33 @@ class Webhooks:
     @property
     def lease(self) -> timedelta:
         return timedelta(seconds=self.settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS)
+
+    def send_in_background(self, limit: int = 10) -> None:
+        """Send the due events on a thread of their own, unless it is already at it: an
+        endpoint slow to answer (up to the timeout, per event) never holds up the loop
+        that issues documents and sends emails."""
+        with self._thread_lock:
+            if self._closed.is_set() or (self._thread is not None and self._thread.is_alive()):
+                return
+            self._thread = threading.Thread(
+                target=self._drain, args=(limit,), name="webhooks", daemon=True
+            )
+            self._thread.start()
+
+    def close(self) -> None:
+        """Start no more sends; wait for the one under way (up to its timeout)."""
+        self._closed.set()
+        with self._thread_lock:
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout=self.settings.webhook_timeout_seconds + 5)
+
+    def _drain(self, limit: int) -> None:
+        try:
+            while not self._closed.is_set() and self.send_due(limit):
+                pass
+        except Exception:  # the database is down: the next pass of the loop tries again
+            LOG.exception("webhook dispatcher")
 
     def send_due(self, limit: int = 10) -> int:
         """Send up to ``limit`` due events (oldest first, in order per document); return
