@@ -254,10 +254,12 @@ def test_a_host_outside_the_allow_list_is_refused_naming_the_field(
     assert api.get("/v1/webhooks").json() == []
 
 
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_an_event_of_a_process_that_died_before_sending_is_sent_by_the_next(
-    tmp_path: Path, receiver: Receiver
+    tmp_path: Path, receiver: Receiver, database: str, request: pytest.FixtureRequest
 ) -> None:
-    settings = webhook_settings(tmp_path, run_worker=False)
+    url = request.getfixturevalue("pg_url") if database == "postgresql" else None
+    settings = webhook_settings(tmp_path, run_worker=False, database_url=url)
     first = build_service(settings)
     key = first.create_api_key(name="upstream", scopes=("documents:write", "documents:read"))
     client = first.authenticate(key)
@@ -280,3 +282,4 @@ def test_an_event_of_a_process_that_died_before_sending_is_sent_by_the_next(
     assert webhooks.verify(SECRET.encode(), call.body, header, now=int(time.time()))
     assert second.webhooks.send_due() == 0
     second.close()
+    second.database.dispose()
