@@ -17,7 +17,17 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from api import errors
 from api.access_log import AccessLog
-from api.routes import admin, batches, deliveries, docs, documents, health, metrics, previews
+from api.routes import (
+    admin,
+    batches,
+    deliveries,
+    docs,
+    documents,
+    health,
+    metrics,
+    previews,
+    webhooks,
+)
 from api.ui import SignInRequired, build_router
 from correspondence import __version__
 from correspondence.bootstrap import build_service
@@ -35,6 +45,7 @@ TAGS = [
     {"name": "verification", "description": "Whether we issued a PDF"},
     {"name": "health", "description": "Liveness and readiness (no credentials); metrics"},
     {"name": "admin", "description": "API keys and staff accounts (the `admin` scope)"},
+    {"name": "webhooks", "description": "Endpoints told of issued and failed documents and deliveries"},
 ]
 
 DESCRIPTION = """Localized documents for a trade credit insurer: issue, preview, verify.
@@ -103,7 +114,7 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     )
     app.add_middleware(AccessLog)
     app.include_router(build_router(svc))
-    for area in (health, metrics, docs, documents, batches, deliveries, previews, admin):
+    for area in (health, metrics, docs, documents, batches, deliveries, previews, admin, webhooks):
         app.include_router(area.router)
 
     def openapi() -> dict[str, Any]:

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from correspondence import logs
 from correspondence.config import Settings
 
 QUEUE = "correspondence"
 ISSUE_TASK = "correspondence.issue"
+REQUEST_ID_HEADER = "correspondence_request_id"
+"""The task header carrying the id of the request that asked for the document, so that
+the worker's lines carry it too (the issuer also reads it from the document's row)."""
 
 
 def celery_app(settings: Settings) -> Any:
@@ -52,7 +56,9 @@ class Dispatcher:
         self._app = app
 
     def __call__(self, document_id: str) -> None:
-        self._app.send_task(ISSUE_TASK, args=[document_id], queue=QUEUE)
+        request_id = logs.context().get("request_id")
+        headers = {REQUEST_ID_HEADER: str(request_id)} if request_id else None
+        self._app.send_task(ISSUE_TASK, args=[document_id], queue=QUEUE, headers=headers)
 
     def close(self) -> None:
         """Close the broker connections."""

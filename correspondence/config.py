@@ -217,6 +217,15 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(
         default=10.0, gt=0, description="How long one webhook call may take."
     )
+    webhook_retry_base_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="Delay ceiling before a webhook event's second try; doubles with each "
+        "failure (full jitter: half to all of it).",
+    )
+    webhook_retry_max_seconds: float = Field(
+        default=3600.0, gt=0, description="Largest delay between two tries of a webhook event."
+    )
 
     signing_key_file: Path | None = Field(
         default=None,

@@ -51,7 +51,7 @@ class Service:
         self.registry, self.renderers, self.engines = u.registry, u.renderers, u.engines
         self.issuer, self.acceptor, self.batches = u.issuer, u.acceptor, u.batches
         self.queries, self.previews, self.access = u.queries, u.previews, u.access
-        self.requests, self.outbox = u.requests, u.outbox
+        self.requests, self.outbox, self.webhooks = u.requests, u.outbox, u.webhooks
         # Each of these public methods is its use case's own (same name and signature).
         q, a, r, i, c = u.queries, u.access, u.requests, u.issuer, u.acceptor
         self.get, self.pdf, self.list, self.verify = q.get, q.pdf, q.list, q.verify
@@ -66,8 +66,10 @@ class Service:
         self.issue_accepted, self.retry = i.issue_accepted, i.retry
 
     def close(self) -> None:
-        """Stop the render workers and the lease heartbeat; close the broker."""
+        """Stop the render workers, the lease heartbeat and the webhook dispatcher; close the
+        broker."""
         self.issuer.close()
+        self.webhooks.close()
         self.renderers.close()
         close = getattr(self.dispatch, "close", None)
         if close is not None:
@@ -82,5 +84,7 @@ class Service:
 
     def work_once(self, limit: int = 10) -> int:
         """One pass of the issuer: due documents issued (with a broker, sent to it again),
-        then due emails sent. Returns how many things were attempted."""
+        then due emails sent; due webhook events are sent on a thread of their own.
+        Returns how many documents and emails were attempted."""
+        self.webhooks.send_in_background(limit)
         return self.issuer.work_due(limit) + self.outbox.send_due(limit)

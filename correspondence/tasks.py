@@ -26,8 +26,9 @@ from typing import Any
 
 from celery.signals import worker_process_init
 
+from correspondence import logs
 from correspondence.bootstrap import build_service
-from correspondence.broker import ISSUE_TASK, QUEUE, celery_app
+from correspondence.broker import ISSUE_TASK, QUEUE, REQUEST_ID_HEADER, celery_app
 from correspondence.config import Settings
 from correspondence.errors import Unavailable
 from correspondence.render_worker import settle
@@ -53,7 +54,16 @@ def build_celery(settings: Settings) -> Any:
 
 
 def _issue(task: Any, document_id: str) -> str:
-    """Issue one accepted document; retry later if a dependency is down or it is busy."""
+    """Issue one accepted document; retry later if a dependency is down or it is busy.
+    Its lines carry the document id and the id of the request that asked for it."""
+    headers = getattr(task.request, "headers", None) or {}
+    request_id = getattr(task.request, REQUEST_ID_HEADER, None) or headers.get(REQUEST_ID_HEADER)
+    bound = {"request_id": str(request_id)[:64]} if request_id else {}
+    with logs.bound(document_id=document_id, **bound):
+        return _issue_bound(task, document_id)
+
+
+def _issue_bound(task: Any, document_id: str) -> str:
     service = _worker_service()
     try:
         attempt = service.issue_accepted(document_id)

@@ -20,15 +20,30 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import logging
 import random
+import secrets
+import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from correspondence import logs, metrics
+from correspondence.config import Settings
+from correspondence.errors import InvalidPayload, NotFound, Problem
+from correspondence.registry import events
+from correspondence.registry.store import Registry
+from correspondence.results import Client
+
+LOG = logging.getLogger(__name__)
 SIGNATURE_HEADER = "Correspondence-Signature"
+EVENT_ID_HEADER = "Correspondence-Event-Id"
+EVENT_TYPE_HEADER = "Correspondence-Event-Type"
+URL_MAX = 2000
 EVENTS = ("document.issued", "document.failed", "delivery.sent", "delivery.failed")
 MAX_AGE_SECONDS = 72 * 3600
 """An event not delivered within this long after it happened is given up (``expired``)."""
@@ -61,10 +76,15 @@ def verify(
     return hmac.compare_digest(expected, parts.get("v1", ""))
 
 
-def retry_delay(attempt: int, rng: random.Random | None = None) -> float:
+def retry_delay(
+    attempt: int,
+    rng: random.Random | None = None,
+    base: float = BASE_DELAY_SECONDS,
+    cap: float = MAX_DELAY_SECONDS,
+) -> float:
     """Seconds before try ``attempt + 1`` after ``attempt`` failures: exponential, capped
-    at an hour, with full jitter so receivers coming back up are not hit in step."""
-    ceiling = min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2.0 ** (attempt - 1))
+    (at an hour by default), with jitter so receivers coming back up are not hit in step."""
+    ceiling = min(cap, base * 2.0 ** min(attempt - 1, 60))
     return (rng or random.Random()).uniform(ceiling / 2, ceiling)  # noqa: S311 (jitter, not crypto)
 
 
@@ -117,7 +137,12 @@ def body_of(event: Mapping[str, Any]) -> bytes:
 
 
 def deliver(
-    url: str, secret: bytes, event: Mapping[str, Any], now: int, timeout: float = 10.0
+    url: str,
+    secret: bytes,
+    event: Mapping[str, Any],
+    now: int,
+    timeout: float = 10.0,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> Outcome:
     """POST ``event`` to ``url``, signed; a 2xx answer is delivered, anything else is not."""
     body = body_of(event)
@@ -129,6 +154,7 @@ def deliver(
             "Content-Type": "application/json",
             SIGNATURE_HEADER: sign(secret, body, now),
             "User-Agent": "correspondence-webhooks",
+            **(extra_headers or {}),
         },
     )
     try:
@@ -139,3 +165,201 @@ def deliver(
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
         return Outcome(False, None, f"unreachable: {reason}")
+
+
+# --- the use case: endpoints registered by API keys, and the dispatcher ----------------------
+
+LEASE_MARGIN_SECONDS = 60.0
+"""A taken event is left to another dispatcher this long after the call's timeout."""
+SECRET_MIN, SECRET_MAX = 24, 200
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A new endpoint, and its signing secret: shown this once, never listed."""
+
+    endpoint: events.EndpointInfo
+    secret: str
+
+
+class Webhooks:
+    """Registers endpoints for API keys and sends the event outbox to them."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        registry: Registry,
+        clock: Callable[[], datetime],
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.clock = clock
+        self.rng = rng or random.Random()  # noqa: S311 (jitter, not crypto)
+        self._thread: threading.Thread | None = None
+        self._thread_lock = threading.Lock()
+        self._closed = threading.Event()
+
+    # endpoints
+
+    def register(self, body: Mapping[str, Any], *, client: Client) -> Registered:
+        """Register ``{"url": …, "secret": …}`` (the secret is generated if not given)."""
+        client.require("documents:read")
+        url, secret = body.get("url"), body.get("secret")
+        problems = []
+        unknown = sorted(set(body) - {"url", "secret"})
+        problems += [
+            Problem(name, "not a field of a webhook endpoint", "unknown") for name in unknown
+        ]
+        if not isinstance(url, str) or not url or len(url) > URL_MAX:
+            problems.append(
+                Problem("url", f"give the endpoint's URL (up to {URL_MAX} characters)", "type")
+            )
+        elif (why := endpoint_error(url, self.settings.webhook_allowed_hosts)) is not None:
+            problems.append(Problem("url", why, "not_allowed"))
+        if secret is None:
+            secret = f"whsec_{secrets.token_urlsafe(32)}"
+        elif (
+            not isinstance(secret, str)
+            or not SECRET_MIN <= len(secret) <= SECRET_MAX
+            or not secret.isprintable()
+        ):
+            problems.append(
+                Problem(
+                    "secret",
+                    f"give {SECRET_MIN} to {SECRET_MAX} printable characters, or none",
+                    "type",
+                )
+            )
+        if problems:
+            raise InvalidPayload(problems)
+        assert isinstance(url, str) and isinstance(secret, str)
+        with self.registry.transaction() as tx:
+            info = events.add_endpoint(
+                tx,
+                api_key_id=client.id,
+                url=url,
+                secret=secret,
+                all_documents=client.reads_all,
+                now=self.clock(),
+            )
+        LOG.info(
+            "webhook.registered", extra={"endpoint_id": info.id, "host": urlsplit(url).hostname}
+        )
+        return Registered(info, secret)
+
+    def endpoints(self, *, client: Client) -> list[events.EndpointInfo]:
+        """The caller's endpoints (never their secrets)."""
+        client.require("documents:read")
+        with self.registry.transaction() as tx:
+            return events.endpoints(tx, client.id)
+
+    def delete(self, endpoint_id: str, *, client: Client) -> None:
+        """Stop calling one of the caller's endpoints."""
+        client.require("documents:read")
+        with self.registry.transaction() as tx:
+            if not events.delete_endpoint(tx, client.id, endpoint_id, self.clock()):
+                raise NotFound(f"no webhook endpoint {endpoint_id}")
+        LOG.info("webhook.deleted", extra={"endpoint_id": endpoint_id})
+
+    # the dispatcher
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS)
+
+    def send_in_background(self, limit: int = 10) -> None:
+        """Send the due events on a thread of their own, unless it is already at it: an
+        endpoint slow to answer (up to the timeout, per event) never holds up the loop
+        that issues documents and sends emails."""
+        with self._thread_lock:
+            if self._closed.is_set() or (self._thread is not None and self._thread.is_alive()):
+                return
+            self._thread = threading.Thread(
+                target=self._drain, args=(limit,), name="webhooks", daemon=True
+            )
+            self._thread.start()
+
+    def close(self) -> None:
+        """Start no more sends; wait for the one under way (up to its timeout)."""
+        self._closed.set()
+        with self._thread_lock:
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout=self.settings.webhook_timeout_seconds + 5)
+
+    def _drain(self, limit: int) -> None:
+        try:
+            while not self._closed.is_set() and self.send_due(limit):
+                pass
+        except Exception:  # the database is down: the next pass of the loop tries again
+            LOG.exception("webhook dispatcher")
+
+    def send_due(self, limit: int = 10) -> int:
+        """Send up to ``limit`` due events (oldest first, in order per document); return
+        how many were tried."""
+        with self.registry.transaction() as tx:
+            found = list(events.due(tx, self.clock(), limit))
+        tried = 0
+        for seq in found:
+            now = self.clock()
+            with self.registry.transaction() as tx:
+                taken = events.claim(tx, seq, now, now + self.lease)
+            if taken is None:
+                continue
+            tried += 1
+            with logs.bound(document_id=taken.document_id, event_id=taken.event_id):
+                self._send(taken)
+        return tried
+
+    def _send(self, taken: events.Claimed) -> None:
+        now = self.clock()
+        outcome = deliver(
+            taken.url,
+            taken.secret.encode(),
+            taken.body,
+            int(now.timestamp()),
+            timeout=self.settings.webhook_timeout_seconds,
+            extra_headers={EVENT_ID_HEADER: taken.event_id, EVENT_TYPE_HEADER: taken.event_type},
+        )
+        attempts = taken.attempts + 1
+        fields = {"type": taken.event_type, "attempts": attempts, "outcome": outcome.reason}
+        age = (now - _aware(taken.created_at)).total_seconds()
+        if outcome.delivered:
+            status, later = events.SENT, None
+            LOG.info("webhook.sent", extra=fields)
+        elif age >= MAX_AGE_SECONDS:
+            status, later = events.EXPIRED, None
+            metrics.DEPENDENCY_ERRORS.labels(dependency="webhook").inc()
+            LOG.warning("webhook.expired", extra={**fields, "reason": outcome.reason})
+        else:
+            delay = retry_delay(
+                attempts,
+                self.rng,
+                self.settings.webhook_retry_base_seconds,
+                self.settings.webhook_retry_max_seconds,
+            )
+            status, later = events.PENDING, now + timedelta(seconds=delay)
+            metrics.DEPENDENCY_ERRORS.labels(dependency="webhook").inc()
+            metrics.RETRIES.labels(
+                what="webhook", cause="unreachable" if outcome.status is None else "status"
+            ).inc()
+            LOG.warning(
+                "webhook.retry",
+                extra={**fields, "delay_seconds": round(delay, 1), "reason": outcome.reason},
+            )
+        metrics.WEBHOOK_EVENTS.labels(outcome={"pending": "retried"}.get(status, status)).inc()
+        with self.registry.transaction() as tx:
+            events.settle(
+                tx,
+                taken.seq,
+                status=status,
+                now=now,
+                next_attempt_at=later,
+                error=None if outcome.delivered else outcome.reason,
+            )
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -28,6 +28,7 @@ from correspondence.previews import Previews
 from correspondence.queries import Queries
 from correspondence.registry.store import Database, Registry
 from correspondence.renderers import EnginePool, Renderers
+from correspondence.webhooks import Webhooks
 from correspondence.workers import build_renderers
 
 
@@ -46,6 +47,7 @@ class UseCases:
     access: Access
     requests: DeliveryRequests
     outbox: Outbox
+    webhooks: Webhooks
 
 
 def build_use_cases(
@@ -104,4 +106,5 @@ def build_use_cases(
             secret=secret,
             clock=clock,
         ),
+        webhooks=Webhooks(settings=settings, registry=registry, clock=clock),
     )

@@ -20,8 +20,8 @@ from correspondence.deliveries.content import MailContents, stored
 from correspondence.errors import Unavailable
 from correspondence.mail import Mailer, PermanentFailure, Sent, TemporaryFailure
 from correspondence.mail.compose import Envelope, compose_stored
-from correspondence.registry import deliveries, documents
-from correspondence.registry.store import Registry
+from correspondence.registry import deliveries, documents, events
+from correspondence.registry.store import Registry, Tx
 from correspondence.statuses import DeliveryStatus
 
 LEASE = timedelta(minutes=5)
@@ -54,6 +54,8 @@ class Outbox:
         """Send up to ``limit`` due deliveries of issued documents; return how many tried."""
         with self.registry.transaction() as tx:
             orphans = deliveries.fail_for_failed_documents(tx, self.clock())
+            for delivery_id, document_id, _ in orphans:
+                _event(tx, document_id, delivery_id, DeliveryStatus.FAILED, self.clock())
             due = list(deliveries.due(tx, self.clock(), limit))
         for delivery_id, document_id, reason in orphans:
             with logs.bound(delivery_id=delivery_id):
@@ -62,9 +64,11 @@ class Outbox:
         for delivery_id in due:
             with self.registry.transaction() as tx:
                 claimed = deliveries.claim(tx, delivery_id, self.clock() + LEASE)
+                origin = events.delivery_request_id(tx, delivery_id) if claimed else None
             if claimed:
                 tried += 1
-                with logs.bound(delivery_id=delivery_id):
+                bound = {"request_id": origin} if origin else {}
+                with logs.bound(delivery_id=delivery_id, **bound):
                     self._send(delivery_id)
         return tried
 
@@ -160,6 +164,8 @@ class Outbox:
                     detail,
                 )
             status, attempts = DeliveryStatus(row.status), row.attempts
+            if status in (DeliveryStatus.SENT, DeliveryStatus.FAILED):
+                _event(tx, document_id, delivery_id, status, now)
         _log_outcome(document_id, status, outcome, attempts, detail)
 
     def _record_sent(self, delivery_id: str, sent: Sent) -> None:
@@ -183,6 +189,16 @@ class Outbox:
             self._record(delivery_id, outcome, reason if not sent.accepted else detail, retry=False)
         else:
             self._record(delivery_id, "sent", detail, retry=False, sent=True)
+
+
+def _event(
+    tx: Tx, document_id: str, delivery_id: str, status: DeliveryStatus, now: datetime
+) -> None:
+    """The webhook event of a delivery's end, in the transaction that records it."""
+    kind = "delivery.sent" if status == DeliveryStatus.SENT else "delivery.failed"
+    events.record(
+        tx, kind, document_id=document_id, delivery_id=delivery_id, now=now, status=status
+    )
 
 
 def _log_outcome(

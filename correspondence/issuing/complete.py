@@ -30,7 +30,7 @@ from correspondence.deliveries.content import MailContents
 from correspondence.errors import Conflict, InvalidPayload, RenderError, Unavailable
 from correspondence.issuing.artefacts import record, render_and_archive
 from correspondence.kinds import KINDS, Kind, Validated, validate
-from correspondence.registry import deliveries, documents, numbering
+from correspondence.registry import deliveries, documents, events, numbering
 from correspondence.registry.models import Document
 from correspondence.registry.store import Registry, Tx
 from correspondence.renderers import Renderers
@@ -99,9 +99,19 @@ class Issuer:
         return current
 
     def issue_accepted(self, document_id: str) -> Attempt:
-        """Issue one accepted document (steps 1 to 3 above)."""
-        with logs.bound(document_id=document_id):
+        """Issue one accepted document (steps 1 to 3 above), its log lines carrying the
+        request id it was asked for with."""
+        with logs.bound(document_id=document_id, **self._origin(document_id)):
             return self._issue_accepted(document_id)
+
+    def _origin(self, document_id: str) -> dict[str, str]:
+        """The request id to log with, if the document was asked for in a request."""
+        try:
+            with self.registry.transaction() as tx:
+                found = events.document_request_id(tx, document_id)
+        except Unavailable:  # the attempt itself reports the database
+            return {}
+        return {"request_id": found} if found else {}
 
     def _issue_accepted(self, document_id: str) -> Attempt:
         try:
@@ -143,6 +153,9 @@ class Issuer:
             if row is None or row.status not in WAITING:
                 return Attempt("done")
             record(row, artefact, self._versions, self.clock())
+            events.record(
+                tx, "document.issued", document_id=document_id, now=self.clock(), status=row.status
+            )
             if self.mail is not None:  # the emails asked for with it: their words, now
                 self.mail.fill(tx, document_id, validated, row.locale)
         metrics.DOCUMENTS.labels(kind=kind, status=DocumentStatus.ISSUED).inc()
@@ -249,6 +262,9 @@ class Issuer:
             row.last_error = reason
             row.next_attempt_at = None
             kind, attempts = row.kind, row.attempts
+            events.record(
+                tx, "document.failed", document_id=document_id, now=self.clock(), status=row.status
+            )
         metrics.DOCUMENTS.labels(kind=kind, status=DocumentStatus.FAILED).inc()
         LOG.warning(
             "document.failed",

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -18,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from correspondence import logs
 from correspondence.bounds import (
     INVOICE_NUMBER_MAX,
     NAME_MAX,
@@ -30,6 +32,12 @@ from correspondence.bounds import (
 
 class Base(DeclarativeBase):
     """Declarative base of the registry."""
+
+
+def _request_id() -> str | None:
+    """The request id bound for the work in hand (the HTTP request that inserts a row)."""
+    found = logs.context().get("request_id")
+    return str(found)[:64] if found else None
 
 
 class Document(Base):
@@ -81,6 +89,8 @@ class Document(Base):
     issued_by: Mapped[int | None] = mapped_column(Integer, index=True, nullable=True)
     """The API key that asked for the document (0: the service itself or staff). A key
     reads and delivers only its own documents unless it holds ``documents:read:all``."""
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True, default=_request_id)
+    """The request that asked for it: the issuer's and the worker's log lines carry it."""
 
 
 class NumberSeries(Base):
@@ -150,6 +160,8 @@ class Delivery(Base):
     # validated document before sending; None on deliveries recorded before 0007, or
     # asked for before their document was issued (the sender then renders it once).
     content: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True, default=_request_id)
+    """The request that asked for it: the sender's log lines carry it."""
 
 
 class DeliveryAttempt(Base):
@@ -211,3 +223,47 @@ class BatchItem(Base):
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"), nullable=True)
     refused: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, nullable=True)
+
+
+class WebhookEndpoint(Base):
+    """Where an API key is told of its documents' events. The secret signs each call, so
+    it is stored as given (never listed)."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(200))
+    all_documents: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Whether its key reads every document (``documents:read:all``) when registered."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class WebhookEvent(Base):
+    """The webhook outbox: one event for one endpoint, written in the same transaction as
+    the change it reports, then sent (and retried) by the dispatcher. ``seq`` orders the
+    events of a document; ``id`` is the event's own, the same for every endpoint."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (
+        UniqueConstraint("id", "endpoint_id", name="uq_webhook_events_endpoint"),
+        Index("ix_webhook_events_due", "status", "next_attempt_at"),
+        Index("ix_webhook_events_order", "endpoint_id", "document_id", "seq"),
+    )
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(40))
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id"))
+    type: Mapped[str] = mapped_column(String(40))
+    document_id: Mapped[str] = mapped_column(String(36))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(20))
+    """``pending`` (to send, or being sent until ``next_attempt_at``), ``sent``,
+    ``expired`` (not delivered within 72 hours) or ``cancelled`` (endpoint deleted)."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
