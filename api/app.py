@@ -45,7 +45,7 @@ TAGS = [
     {"name": "verification", "description": "Whether we issued a PDF"},
     {"name": "health", "description": "Liveness and readiness (no credentials); metrics"},
     {"name": "admin", "description": "API keys and staff accounts (the `admin` scope)"},
-    {"name": "webhooks", "description": "Endpoints told of issued and failed documents and deliveries"},
+    {"name": "webhooks", "description": "Endpoints told when documents and deliveries end"},
 ]
 
 DESCRIPTION = """Localized documents for a trade credit insurer: issue, preview, verify.
