@@ -2,8 +2,8 @@
 
 API secrets are 256 random bits, stored as a sha256 (no dictionary to attack). Staff
 passwords are stored as argon2 hashes; sign-in failures are throttled per account and per
-client address. Each key's requests are rate limited (:class:`RateLimiter`), and keys and
-staff accounts are listed, revoked, rotated and disabled here (docs/keys.md).
+client address. Each key's requests are rate limited (:mod:`correspondence.rate_limit`),
+and keys and staff accounts are listed, revoked, rotated and disabled here (docs/keys.md).
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ import hashlib
 import hmac
 import re
 import secrets
-import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +29,7 @@ from correspondence.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
+from correspondence.rate_limit import RateLimited, RateLimiter, rate_limit_problems
 from correspondence.registry import accounts
 from correspondence.registry.models import ApiKey, SignInThrottle, StaffUser
 from correspondence.registry.store import Collision, Registry, Tx
@@ -60,8 +59,6 @@ def hash_secret(secret: str) -> str:
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
 NAME_MAX = 100
 """The longest key name (the column's length)."""
-RATE_LIMIT_MAX = 1_000_000
-"""The largest rate limit a key may be given (requests a minute)."""
 
 
 @dataclass(frozen=True)
@@ -91,46 +88,6 @@ class StaffInfo:
     disabled_at: datetime | None
     locked_until: datetime | None
     """Until when sign-in is locked after repeated failures (``None``: not locked)."""
-
-
-class RateLimited(TooManyAttempts):
-    """A key made more requests than its rate limit allows: retry after ``retry_after``."""
-
-
-class RateLimiter:
-    """Per key, a token bucket holding one minute's worth of requests, refilled
-    continuously (the generic cell rate algorithm: one "theoretical arrival time" per key).
-
-    With a limit of N a minute, a key may make N requests at once, then one every 60/N
-    seconds. The state lives in this process: with several API processes each counts on
-    its own, so a key may make up to N a minute in each (docs/keys.md)."""
-
-    WINDOW = 60.0
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._due: dict[int, float] = {}  # key id -> when its bucket is full again
-        self._lock = threading.Lock()
-
-    def take(self, key: int, per_minute: int) -> float:
-        """Take one request for ``key``: ``0.0`` if allowed, else the seconds to wait
-        before the next one is (a refused request takes nothing)."""
-        interval = self.WINDOW / per_minute
-        with self._lock:
-            now = self._clock()
-            full_at = max(self._due.get(key, now), now) + interval
-            allowed_at = full_at - self.WINDOW
-            if allowed_at > now:
-                return allowed_at - now
-            self._due[key] = full_at
-            if len(self._due) > 10_000:  # forget the buckets that are full again
-                self._due = {k: due for k, due in self._due.items() if due > now}
-            return 0.0
-
-    def forget(self, key: int) -> None:
-        """Drop ``key``'s bucket (a revoked key makes no more requests)."""
-        with self._lock:
-            self._due.pop(key, None)
 
 
 class Access:
@@ -168,7 +125,7 @@ class Access:
             )
         if set(scopes) - set(SCOPES) or not scopes:
             problems.append(Problem("scopes", f"choose from {', '.join(SCOPES)}", "scope"))
-        problems += _rate_limit_problems(rate_limit_per_minute)
+        problems += rate_limit_problems(rate_limit_per_minute)
         if problems:
             raise InvalidPayload(problems)
         prefix = secrets.token_hex(6)
@@ -249,7 +206,7 @@ class Access:
     def set_rate_limit(self, key_id: str, per_minute: int | None) -> ApiKeyInfo:
         """Set a key's own rate limit (``None``: the settings' default again); it applies
         from the key's next request."""
-        problems = _rate_limit_problems(per_minute)
+        problems = rate_limit_problems(per_minute)
         if problems:
             raise InvalidPayload(problems)
         with self.registry.transaction() as tx:
@@ -417,15 +374,3 @@ class Access:
             if row is None or row.disabled_at is not None or row.session_epoch != epoch:
                 return None
             return Staff(row.id, row.email, row.session_epoch)
-
-
-def _rate_limit_problems(per_minute: int | None) -> list[Problem]:
-    if per_minute is None or 1 <= per_minute <= RATE_LIMIT_MAX:
-        return []
-    return [
-        Problem(
-            "rate_limit_per_minute",
-            f"give 1 to {RATE_LIMIT_MAX} requests a minute (or none: the default)",
-            "range",
-        )
-    ]

@@ -15,9 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.context import AUTH, BODY, Authenticated, call, errors, read_object, service, settings
 from api.schemas import Out, rfc3339
-from correspondence.access import NAME_MAX, RATE_LIMIT_MAX, ApiKeyInfo, StaffInfo
+from correspondence.access import NAME_MAX, ApiKeyInfo, StaffInfo
 from correspondence.errors import InvalidPayload
 from correspondence.kinds import problems_from
+from correspondence.rate_limit import RATE_LIMIT_MAX
 from correspondence.scopes import SCOPES
 
 router = APIRouter(tags=["admin"])

@@ -8,7 +8,7 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from correspondence.access import RateLimiter
+from correspondence.rate_limit import RateLimiter
 
 
 class Clock:

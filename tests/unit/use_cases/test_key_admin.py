@@ -8,8 +8,8 @@ from dataclasses import asdict
 
 import pytest
 
-from correspondence.access import RateLimited
 from correspondence.errors import Conflict, InvalidPayload, NotFound, Unauthenticated
+from correspondence.rate_limit import RateLimited
 from correspondence.registry import accounts
 from tests.unit.use_cases.conftest import World
 
