@@ -3,29 +3,33 @@
 Thin, like the API: parse arguments, call the engine, map errors to exit codes.
 Exit status 2 means the input was refused; every problem is printed on its own line as
 ``field.path: message``.
+
+Cold start: only what parsing the arguments needs is imported at the top (``--help`` takes
+a fraction of a second); each command imports what it uses, so ``render`` does not load the
+registry, the API's dependencies or Celery, and ``keys`` does not load WeasyPrint.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from correspondence import bounded_json
-from correspondence.config import Settings
-from correspondence.engine import Engine, locales_of
 from correspondence.errors import CorrespondenceError, InvalidPayload, Problem
 from correspondence.formatting import SUPPORTED_LOCALES
-from correspondence.kinds import KINDS
 from correspondence.scopes import SCOPES
+
+if TYPE_CHECKING:
+    from correspondence.engine import Engine
 
 EXIT_INVALID = 2
 
 
 def _load(path: Path) -> Any:
+    from correspondence import bounded_json
+
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -47,6 +51,9 @@ def _render(args: argparse.Namespace, engine: Engine | None) -> int:
 
 
 def _samples(args: argparse.Namespace, engine: Engine | None) -> int:
+    from correspondence.engine import locales_of
+    from correspondence.kinds import KINDS
+
     assert engine is not None
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -66,11 +73,13 @@ def _batch(args: argparse.Namespace, engine: Engine | None) -> int:
     """Render every line of an NDJSON file into ``--out`` in the warm worker processes; a
     line's business reference names its PDF, so running the same file again renders
     nothing twice."""
+    import json
     import re
     from concurrent.futures import ThreadPoolExecutor
 
     from rich.progress import Progress
 
+    from correspondence import bounded_json
     from correspondence.workers import build_renderers
 
     assert engine is not None
@@ -129,6 +138,7 @@ def _serve(args: argparse.Namespace, _engine: Engine | None) -> int:
     import uvicorn
 
     from correspondence import logs
+    from correspondence.config import Settings
 
     settings = Settings()
     logs.configure(settings.log_format, settings.log_level)
@@ -148,6 +158,7 @@ def _serve(args: argparse.Namespace, _engine: Engine | None) -> int:
 
 def _keys_create(args: argparse.Namespace, _engine: Engine | None) -> int:
     from correspondence.bootstrap import build_service
+    from correspondence.config import Settings
 
     service = build_service(Settings())
     key = service.create_api_key(name=args.name, scopes=tuple(args.scopes))
@@ -162,6 +173,7 @@ def _staff_create(args: argparse.Namespace, _engine: Engine | None) -> int:
     import getpass
 
     from correspondence.bootstrap import build_service
+    from correspondence.config import Settings
 
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
     staff = build_service(Settings()).create_staff(
@@ -173,6 +185,7 @@ def _staff_create(args: argparse.Namespace, _engine: Engine | None) -> int:
 
 def _staff_disable(args: argparse.Namespace, _engine: Engine | None) -> int:
     from correspondence.bootstrap import build_service
+    from correspondence.config import Settings
 
     build_service(Settings()).disable_staff(email=args.email)
     print(f"staff user {args.email} disabled; every session of it has ended")
@@ -181,6 +194,8 @@ def _staff_disable(args: argparse.Namespace, _engine: Engine | None) -> int:
 
 def _seed(args: argparse.Namespace, _engine: Engine | None) -> int:
     from correspondence.bootstrap import build_service
+    from correspondence.config import Settings
+    from correspondence.kinds import KINDS
     from correspondence.service import Client
 
     service = build_service(Settings())
@@ -195,6 +210,7 @@ def _seed(args: argparse.Namespace, _engine: Engine | None) -> int:
 
 def _reissue_check(args: argparse.Namespace, _engine: Engine | None) -> int:
     from correspondence.bootstrap import build_service
+    from correspondence.config import Settings
 
     report = build_service(Settings()).reissue_check(args.document_id)
     same_templates = report.stored_template_hash == report.current_template_hash
@@ -283,6 +299,7 @@ def parser() -> argparse.ArgumentParser:
 
 def _worker(args: argparse.Namespace, _: Engine | None) -> int:
     from correspondence import logs
+    from correspondence.config import Settings
     from correspondence.tasks import run_worker
 
     settings = Settings()
@@ -294,7 +311,12 @@ def _worker(args: argparse.Namespace, _: Engine | None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``correspondence`` command."""
     args = parser().parse_args(argv)
-    engine = Engine(Settings()) if args.command in ("render", "samples", "batch") else None
+    engine = None
+    if args.command in ("render", "samples", "batch"):
+        from correspondence.config import Settings
+        from correspondence.engine import Engine
+
+        engine = Engine(Settings())
     try:
         code: int = args.run(args, engine)
     except InvalidPayload as error:
