@@ -316,7 +316,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from correspondence.config import Settings
         from correspondence.engine import Engine
 
-        engine = Engine(Settings())
+        settings = Settings()
+        if args.command == "render":
+            # One document: WeasyPrint parsed its own user-agent stylesheet on import, so
+            # parsing the trimmed one too costs more than it saves in one layout (same bytes).
+            settings = settings.model_copy(update={"pdf_shortcuts": False})
+        engine = Engine(settings)
     try:
         code: int = args.run(args, engine)
     except InvalidPayload as error:
