@@ -55,6 +55,9 @@ test: lint typecheck pytest ## everything CI runs: lint, types, tests
 audit: deps ## known vulnerabilities of every locked package (pip-audit); fails if it cannot look
 	@scripts/audit.sh
 
+# `make bench SOAK_RENDERS=20000` runs the soak at the issue's length (hours on 2 cores).
+SOAK_RENDERS ?= 3000
+
 bench: deps ## today's code against its peers; each prints a ratio measured in one run
 	@$(BIN)/python bench/render.py
 	@$(BIN)/python bench/chromium.py
@@ -62,6 +65,9 @@ bench: deps ## today's code against its peers; each prints a ratio measured in o
 	@$(BIN)/python bench/throughput.py
 	@$(BIN)/python bench/long_invoice.py
 	@$(BIN)/python bench/api_load.py
+	@$(BIN)/python bench/cold.py
+	@$(BIN)/python bench/first_request.py
+	@$(BIN)/python bench/soak.py --renders $(SOAK_RENDERS)
 
 approve-visuals: deps ## rewrite tests/visual/references from today's rendering, after looking at test-artifacts/visual
 	@$(BIN)/python -m tests.visual.visuals

@@ -9,11 +9,44 @@ moved: the letter prints the exact date.
 from __future__ import annotations
 
 import calendar as _cal
+import importlib.util
+import sys
+import threading
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from pathlib import Path
 
 import holidays
+from holidays.registry import COUNTRIES
+
+_LOADING = threading.Lock()
+
+
+def holiday_class(country: str) -> type[holidays.HolidayBase]:
+    """The ``holidays`` package's class for ``country`` (ISO 3166-1 alpha-2), its module
+    loaded alone. Importing any one country through the package (``holidays.ES``,
+    ``country_holidays``, ``holidays.countries.spain``) runs ``holidays.countries``'
+    ``__init__``, which imports all of its 250 countries: a quarter of a second of a cold
+    ``correspondence render``. The module and class are the package's own; were the whole
+    package imported later, it finds this module already loaded and uses it."""
+    module = next(module for module, names in COUNTRIES.items() if names[1] == country)
+    name = f"holidays.countries.{module}"
+    with _LOADING:
+        loaded = sys.modules.get(name)
+        if loaded is None:
+            path = Path(holidays.__file__).parent / "countries" / f"{module}.py"
+            spec = importlib.util.spec_from_file_location(name, path)
+            assert spec is not None and spec.loader is not None
+            loaded = importlib.util.module_from_spec(spec)
+            sys.modules[name] = loaded
+            try:
+                spec.loader.exec_module(loaded)
+            except BaseException:
+                del sys.modules[name]
+                raise
+    found: type[holidays.HolidayBase] = getattr(loaded, country)  # as ``holidays.ES`` is
+    return found
 
 
 def add_calendar_days(start: date, days: int) -> date:
@@ -35,7 +68,7 @@ def add_months(start: date, months: int) -> date:
 
 @lru_cache(maxsize=64)
 def _holiday_calendar(country: str, subdivision: str | None) -> holidays.HolidayBase:
-    return holidays.country_holidays(country, subdiv=subdivision)
+    return holiday_class(country)(subdiv=subdivision)
 
 
 def is_business_day(day: date, country: str, subdivision: str | None = None) -> bool:

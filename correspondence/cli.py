@@ -3,29 +3,34 @@
 Thin, like the API: parse arguments, call the engine, map errors to exit codes.
 Exit status 2 means the input was refused; every problem is printed on its own line as
 ``field.path: message``.
+
+Cold start: only what parsing the arguments needs is imported at the top (``--help`` takes
+a fraction of a second); each command imports what it uses, so ``render`` does not load the
+registry, the API's dependencies or Celery, and ``keys`` does not load WeasyPrint.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from correspondence import bounded_json
-from correspondence.config import Settings
-from correspondence.engine import Engine, locales_of
 from correspondence.errors import CorrespondenceError, InvalidPayload, Problem
 from correspondence.formatting import SUPPORTED_LOCALES
-from correspondence.kinds import KINDS
 from correspondence.scopes import SCOPES
+
+if TYPE_CHECKING:
+    from correspondence.config import Settings
+    from correspondence.engine import Engine
 
 EXIT_INVALID = 2
 
 
 def _load(path: Path) -> Any:
+    from correspondence import bounded_json
+
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -48,54 +53,22 @@ def _render(args: argparse.Namespace, engine: Engine | None) -> int:
 
 
 def _signed(settings: Settings, kind: str, pdf: bytes) -> bytes:
-    """``pdf`` signed as the API would sign it (the same settings), else as it is."""
-    from correspondence import signing
+    from correspondence.cli_verify import signed
 
-    signer = signing.from_settings(settings)
-    return signer.sign(pdf).pdf if signer is not None and signer.signs(kind) else pdf
+    return signed(settings, kind, pdf)
 
 
 def _verify(args: argparse.Namespace, _engine: Engine | None) -> int:
-    """Validate a PDF's signature against the configured roots and look its sha256 up in
-    the registry; exit 0 only if its signature (if any) is valid and we issued it."""
-    import hashlib
+    """``verify FILE.pdf``: its signature, and whether we issued these bytes."""
+    from correspondence.cli_verify import verify
 
-    from correspondence import signing
-    from correspondence.bootstrap import build_service
-    from correspondence.service import Client
-
-    try:
-        data = args.file.read_bytes()
-    except OSError as error:
-        raise InvalidPayload(
-            [Problem("", f"cannot read {args.file}: {error.strerror}", "io")]
-        ) from None
-    settings = Settings()
-    check = signing.check(data, signing.trust_roots(settings))
-    sha = hashlib.sha256(data).hexdigest()
-    internal = Client(id=0, name="verify", scopes=frozenset(SCOPES))
-    ours = build_service(settings).verify(sha, client=internal)
-    print(f"{args.file}")
-    print(f"  sha256    {sha}")
-    if check.signed:
-        print(f"  signature {'VALID' if check.ok else 'INVALID'} (PAdES {check.level})")
-        print(f"  signer    {check.signer}")
-        print(f"  signed at {check.signed_at.isoformat() if check.signed_at else '-'}")
-        if check.timestamped_at is not None:
-            print(f"  timestamp {check.timestamped_at.isoformat()} (timestamp authority)")
-        if check.problem:
-            print(f"  problem   {check.problem}")
-    else:
-        print("  signature none")
-    if ours is not None:
-        reference = ours.number or ours.business_reference
-        print(f"  ours      yes: document {ours.id} ({ours.kind}, {reference})")
-    else:
-        print("  ours      NO: we issued no PDF with these bytes")
-    return 0 if ours is not None and (check.ok or not check.signed) else 1
+    return verify(args.file)
 
 
 def _samples(args: argparse.Namespace, engine: Engine | None) -> int:
+    from correspondence.engine import locales_of
+    from correspondence.kinds import KINDS
+
     assert engine is not None
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -115,11 +88,13 @@ def _batch(args: argparse.Namespace, engine: Engine | None) -> int:
     """Render every line of an NDJSON file into ``--out`` in the warm worker processes; a
     line's business reference names its PDF, so running the same file again renders
     nothing twice."""
+    import json
     import re
     from concurrent.futures import ThreadPoolExecutor
 
     from rich.progress import Progress
 
+    from correspondence import bounded_json
     from correspondence.workers import build_renderers
 
     assert engine is not None
@@ -178,6 +153,7 @@ def _serve(args: argparse.Namespace, _engine: Engine | None) -> int:
     import uvicorn
 
     from correspondence import logs
+    from correspondence.config import Settings
 
     settings = Settings()
     logs.configure(settings.log_format, settings.log_level)
@@ -197,6 +173,7 @@ def _serve(args: argparse.Namespace, _engine: Engine | None) -> int:
 
 def _keys_create(args: argparse.Namespace, _engine: Engine | None) -> int:
     from correspondence.bootstrap import build_service
+    from correspondence.config import Settings
 
     service = build_service(Settings())
     key = service.create_api_key(
@@ -213,6 +190,7 @@ def _staff_create(args: argparse.Namespace, _engine: Engine | None) -> int:
     import getpass
 
     from correspondence.bootstrap import build_service
+    from correspondence.config import Settings
 
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
     staff = build_service(Settings()).create_staff(
@@ -231,6 +209,8 @@ def _admin(args: argparse.Namespace, _engine: Engine | None) -> int:
 
 def _seed(args: argparse.Namespace, _engine: Engine | None) -> int:
     from correspondence.bootstrap import build_service
+    from correspondence.config import Settings
+    from correspondence.kinds import KINDS
     from correspondence.service import Client
 
     service = build_service(Settings())
@@ -245,6 +225,7 @@ def _seed(args: argparse.Namespace, _engine: Engine | None) -> int:
 
 def _reissue_check(args: argparse.Namespace, _engine: Engine | None) -> int:
     from correspondence.bootstrap import build_service
+    from correspondence.config import Settings
 
     report = build_service(Settings()).reissue_check(args.document_id)
     same_templates = report.stored_template_hash == report.current_template_hash
@@ -360,6 +341,7 @@ def parser() -> argparse.ArgumentParser:
 
 def _worker(args: argparse.Namespace, _: Engine | None) -> int:
     from correspondence import logs
+    from correspondence.config import Settings
     from correspondence.tasks import run_worker
 
     settings = Settings()
@@ -371,7 +353,17 @@ def _worker(args: argparse.Namespace, _: Engine | None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``correspondence`` command."""
     args = parser().parse_args(argv)
-    engine = Engine(Settings()) if args.command in ("render", "samples", "batch") else None
+    engine = None
+    if args.command in ("render", "samples", "batch"):
+        from correspondence.config import Settings
+        from correspondence.engine import Engine
+
+        settings = Settings()
+        if args.command == "render":
+            # One document: WeasyPrint parsed its own user-agent stylesheet on import, so
+            # parsing the trimmed one too costs more than it saves in one layout (same bytes).
+            settings = settings.model_copy(update={"pdf_shortcuts": False})
+        engine = Engine(settings)
     try:
         code: int = args.run(args, engine)
     except InvalidPayload as error:

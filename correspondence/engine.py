@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, time
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,7 +24,6 @@ from correspondence.formatting import JURISDICTION_TZ, SUPPORTED_LOCALES
 from correspondence.kinds import KINDS, Lined, Packed, Validated, Warned, customer_payload, validate
 from correspondence.language import in_locale
 from correspondence.models import Envelope
-from correspondence.packs import Component, join_sections, label_components
 from correspondence.pdf import ASSETS_DIR, PDF_VARIANT, PdfAttachment, PdfRenderer, RenderedPdf
 from correspondence.templating import ASSET_ORIGIN, build_environment, words
 
@@ -146,11 +146,20 @@ class Engine:
         self.settings = settings
         self.env = build_environment(settings.templates_dir)
         self.pdf = PdfRenderer(strict=settings.strict_rendering, shortcuts=settings.pdf_shortcuts)
-        self.template_hash = fingerprint(settings.templates_dir, ASSETS_DIR)
-        self.template_version = f"{__version__}+{self.template_hash[:12]}"
         # Our packaged stylesheet, inlined in HTML previews; never request data.
         stylesheet = (ASSETS_DIR / "css" / "document.css").read_text("utf-8")
         self._stylesheet = Markup(stylesheet)  # noqa: S704
+
+    @cached_property
+    def template_hash(self) -> str:
+        """sha256 of the templates and assets this engine renders with (computed on first
+        use: a one-off ``correspondence render`` never needs it)."""
+        return fingerprint(self.settings.templates_dir, ASSETS_DIR)
+
+    @cached_property
+    def template_version(self) -> str:
+        """The package version and the first 12 digits of :attr:`template_hash`."""
+        return f"{__version__}+{self.template_hash[:12]}"
 
     def validate(self, payload: object) -> Validated:
         """Validate ``payload`` and compute its figures (raises ``InvalidPayload``)."""
@@ -165,6 +174,7 @@ class Engine:
             for locale in locales_of(validated):
                 self.html(validated, locale=locale, link_css=False)
         self.render(samples["credit_limit_decision"])
+        _ = self.template_hash  # computed now, before the worker freezes its objects
 
     def context(
         self,
@@ -264,6 +274,8 @@ class Engine:
         locale: str | None = None,
     ) -> RenderedDocument:
         """The sections of a long document as one PDF, numbered across all its pages."""
+        from correspondence.packs import join_sections  # pypdf: loaded when first needed
+
         pdf = join_sections([p.data for p in parts], numbers)
         whole = RenderedPdf(
             pdf,
@@ -282,6 +294,8 @@ class Engine:
         figures = validated.figures
         components = figures.components if isinstance(figures, Packed) else ()
         if components:  # a pack: name each component in the PDF's page labels
+            from correspondence.packs import Component, label_components  # pypdf, on first use
+
             names = words(self.env, chosen, validated.doc.document.jurisdiction).pack
             pdf = label_components(
                 pdf, [Component(names[key], rendered.anchors[f"c-{key}"]) for key in components]

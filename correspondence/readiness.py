@@ -2,8 +2,9 @@
 
 - ``database``: a round trip to the registry;
 - ``archive``: the archive answers;
-- ``renderers``: every render worker has started (not merely one), so the first request
-  after ready does not wait for a worker to start;
+- ``renderers``: every render worker has started and rendered once (not merely one
+  worker), and this process has validated every kind once, so the first request after
+  ready waits for nothing the next ones do not (``bench/first_request.py``);
 - ``mail``: with SMTP, the server answers a connection and ``NOOP`` (not checked for the
   outbox folder).
 """
@@ -26,6 +27,9 @@ def _renderers_warm(renderers: Any) -> None:
     alive = getattr(renderers, "alive", None)
     if alive is not None and (ready := alive()) < renderers.size:
         raise Unavailable(f"starting: {ready} of {renderers.size} render workers ready")
+    warmed = getattr(renderers, "warmed", None)
+    if warmed is not None and not warmed():
+        raise Unavailable("warming: the first validation and render are not done yet")
 
 
 def checks(service: Any) -> dict[str, str]:

@@ -19,7 +19,8 @@ import unicodedata
 from functools import cache
 
 import pycountry
-from holidays.countries.spain import Spain
+
+from correspondence.calendar import holiday_class
 
 # Common names that neither ISO 3166-2 nor holidays lists, by ISO code (without "ES-").
 _COMMON_NAMES: dict[str, tuple[str, ...]] = {
@@ -95,7 +96,8 @@ def _variants(official: str) -> list[str]:
 @cache
 def _table() -> dict[str, str]:
     """Every known key → the ``holidays.ES`` community code."""
-    communities = set(Spain.subdivisions)
+    spain = holiday_class("ES")
+    communities = set(spain.subdivisions)
     table: dict[str, str] = {}
     for sub in (s for s in pycountry.subdivisions if s.country_code == "ES"):
         code = sub.code.removeprefix("ES-")
@@ -106,7 +108,7 @@ def _table() -> dict[str, str]:
         names = [sub.code, code, *_variants(sub.name), *_COMMON_NAMES.get(code, ())]
         for name in names:
             table.setdefault(_key(name), community)
-    for alias, code in Spain.subdivisions_aliases.items():
+    for alias, code in spain.subdivisions_aliases.items():
         table.setdefault(_key(alias), code)
     return table
 

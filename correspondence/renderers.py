@@ -25,7 +25,7 @@ from typing import Protocol
 from correspondence.config import Settings
 from correspondence.engine import Engine, RenderedDocument
 from correspondence.errors import CorrespondenceError, RenderError, Unavailable
-from correspondence.kinds import Validated
+from correspondence.kinds import KINDS, Validated, validate
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,16 @@ class Renderers(Protocol):
         ...
 
 
+def warm_validation() -> None:
+    """Validate every kind's sample once in this process, the one that validates requests
+    before handing them to the renderers: the first validation of a kind imports the kind
+    (its models), reads the fonts' character maps (which characters free text may use)
+    and loads the region tables, some 1.5 s in all, that the first request after
+    ``/readyz`` would otherwise wait for (bench/first_request.py)."""
+    for kind in KINDS.values():
+        validate(kind.sample())
+
+
 class EnginePool:
     """At most ``size`` warm engines in this process, leased one per render (WeasyPrint is
     not thread-safe; a ``FontConfiguration`` must not be shared across threads)."""
@@ -100,6 +110,7 @@ class EnginePool:
         self.size = size
         self.slots = Slots(size, settings.render_wait_seconds)
         self._idle: queue.LifoQueue[Engine] = queue.LifoQueue()
+        self._warmed = threading.Event()
 
     @contextmanager
     def lease(self) -> Iterator[Engine]:
@@ -120,6 +131,26 @@ class EnginePool:
         """Render in the calling thread with a leased engine."""
         with self.lease() as engine, as_render_error():
             return render_with(engine, validated, locale, draft)
+
+    def warm(self) -> None:
+        """Build and warm every engine now, and this process's validation, rather than on
+        the first requests (the API calls it on start)."""
+        engines: list[Engine] = []
+        while len(engines) < self.size:
+            try:
+                engine = self._idle.get_nowait()
+            except queue.Empty:
+                engine = Engine(self._settings)
+            engine.warm()
+            engines.append(engine)
+        for engine in engines:
+            self._idle.put(engine)
+        warm_validation()
+        self._warmed.set()
+
+    def warmed(self) -> bool:
+        """Whether :meth:`warm` has finished (``/readyz`` waits for it)."""
+        return self._warmed.is_set()
 
     def check(self) -> None:
         """Engines in this process are always there."""

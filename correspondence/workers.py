@@ -31,13 +31,23 @@ from correspondence import metrics, render_worker
 from correspondence.config import Settings
 from correspondence.engine import Engine, Part, number_ranges, sections
 from correspondence.errors import Unavailable
-from correspondence.kinds import Validated
-from correspondence.renderers import EnginePool, Rendered, Renderers, Slots, as_render_error
+from correspondence.kinds import KINDS, Validated
+from correspondence.renderers import (
+    EnginePool,
+    Rendered,
+    Renderers,
+    Slots,
+    as_render_error,
+    warm_validation,
+)
 
-# Imported once by the forkserver, so that every worker starts warm.
+# Imported once by the forkserver, so that every worker starts warm. The kinds are
+# imported on first use (a cold CLI render needs one), so each is named here.
 PRELOAD = [
     "correspondence.engine",
     "correspondence.kinds",
+    *(f"correspondence.kinds.{name}" for name in KINDS),
+    "correspondence.packs",
     "correspondence.pdf",
     "correspondence.render_worker",
 ]
@@ -140,6 +150,7 @@ class ProcessRenderers:
         self._closing = threading.Event()
         self._lifeline: Connection | None = None  # we hold the only write end
         self._lifeline_read: Connection | None = None
+        self._warmed = threading.Event()
         self.started = 0  # workers started so far (replacements included)
         self.last_start_error = ""
 
@@ -281,13 +292,23 @@ class ProcessRenderers:
             raise Unavailable(f"no render worker is alive{detail}")
 
     def warm(self, timeout: float = START_SECONDS) -> None:
-        """Start every worker now rather than on the first requests, and wait for them."""
+        """Start every worker now rather than on the first requests, and wait for them
+        (each has rendered a document before it says it is ready); meanwhile warm this
+        process's validation. :meth:`warmed` is true once both are done."""
         self._ensure_started()
+        warm_validation()
         deadline = time.monotonic() + timeout
         while self.alive() < self.size and time.monotonic() < deadline:
             if self._closing.is_set():
                 return
             time.sleep(0.05)
+        if self.alive() == self.size:
+            self._warmed.set()
+
+    def warmed(self) -> bool:
+        """Whether :meth:`warm` has seen every worker ready and validated every kind here
+        (``/readyz`` waits for it)."""
+        return self._warmed.is_set()
 
     def frozen_objects(self) -> list[int]:
         """What :func:`gc.get_freeze_count` says in ``size`` calls to the workers (each

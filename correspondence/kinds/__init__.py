@@ -7,8 +7,9 @@ name (the same in ``templates/es`` and ``templates/en``) and its sample payload.
 
 from __future__ import annotations
 
+import importlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, Protocol, runtime_checkable
@@ -179,30 +180,40 @@ class Warned(Protocol):
     def warnings(self) -> tuple[str, ...]: ...
 
 
-def _registry() -> dict[str, Kind[Any, Any]]:
-    from correspondence.kinds import (
-        claim_decision,
-        claim_filing_guide,
-        collection_update,
-        credit_limit_change_notice,
-        credit_limit_decision,
-        premium_invoice,
-        renewal_pack,
-    )
-
-    kinds = (
-        premium_invoice.KIND,
-        credit_limit_change_notice.KIND,
-        credit_limit_decision.KIND,
-        claim_filing_guide.KIND,
-        claim_decision.KIND,
-        collection_update.KIND,
-        renewal_pack.KIND,
-    )
-    return {kind.name: kind for kind in kinds}
+_KIND_MODULES = (
+    "premium_invoice",
+    "credit_limit_change_notice",
+    "credit_limit_decision",
+    "claim_filing_guide",
+    "claim_decision",
+    "collection_update",
+    "renewal_pack",
+)
+"""Every kind's name, which is also the name of its module under ``correspondence.kinds``."""
 
 
-KINDS: Mapping[str, Kind[Any, Any]] = _registry()
+class _Registry(Mapping[str, "Kind[Any, Any]"]):
+    """Every kind by name, each kind's module imported when the kind is first looked up:
+    its models are pydantic classes whose building is most of the import, so a cold
+    ``correspondence render`` of one letter builds that letter's models only."""
+
+    def __getitem__(self, name: str) -> Kind[Any, Any]:
+        if name not in _KIND_MODULES:
+            raise KeyError(name)
+        kind: Kind[Any, Any] = importlib.import_module(f"{__name__}.{name}").KIND
+        return kind
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_KIND_MODULES)
+
+    def __len__(self) -> int:
+        return len(_KIND_MODULES)
+
+    def __contains__(self, name: object) -> bool:
+        return name in _KIND_MODULES
+
+
+KINDS: Mapping[str, Kind[Any, Any]] = _Registry()
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:

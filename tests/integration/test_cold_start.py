@@ -1,0 +1,95 @@
+"""Cold start: the command line loads only what a command needs (issue 26).
+
+``correspondence --help`` must answer in a fraction of a second and a cold ``render`` must
+cost little more than WeasyPrint's own start, so the CLI imports only what parsing needs
+and each command imports what it uses. Timing is for ``bench/cold.py``; here the
+behaviour: which modules a fresh interpreter has loaded after running a command.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from correspondence.engine import Engine
+from correspondence.kinds import KINDS
+from tests.conftest import SAMPLES
+
+HEAVY = (
+    "weasyprint",
+    "pypdf",
+    "jinja2",
+    "pydantic_settings",
+    "sqlalchemy",
+    "celery",
+    "holidays",
+    "correspondence.engine",
+    "correspondence.config",
+    "correspondence.kinds",
+)
+
+_PROBE = """
+import contextlib, io, json, sys
+from correspondence.cli import main
+with contextlib.redirect_stdout(io.StringIO()) as out:
+    try:
+        code = main(sys.argv[1:])
+    except SystemExit as done:
+        code = done.code
+print(json.dumps({"code": code, "out": out.getvalue(), "modules": sorted(sys.modules)}))
+"""
+
+
+def _run(*argv: str) -> tuple[object, str, list[str]]:
+    """Exit code, standard output and loaded modules of ``correspondence *argv``, run in a
+    fresh interpreter."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, *argv], capture_output=True, text=True, check=True
+    )
+    probe = json.loads(done.stdout)
+    return probe["code"], probe["out"], probe["modules"]
+
+
+def test_help_loads_no_heavy_module() -> None:
+    code, out, modules = _run("--help")
+    assert code == 0
+    assert "render" in out
+    assert [name for name in HEAVY if name in modules] == []
+
+
+def test_a_command_help_loads_no_heavy_module_either() -> None:
+    code, out, modules = _run("render", "--help")
+    assert code == 0
+    assert "--locale" in out
+    assert [name for name in HEAVY if name in modules] == []
+
+
+def test_rendering_one_letter_loads_only_what_a_letter_needs(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """One kind's models, one country's holidays, no pypdf (which only packs and long
+    invoices need), nothing of the registry or the broker."""
+    out = tmp_path / "letter.pdf"
+    payload = SAMPLES / KINDS["credit_limit_decision"].sample_file
+    code, _, modules = _run("render", str(payload), "-o", str(out))
+    assert code == 0
+    # The same bytes as a warm engine with every shortcut (the CLI's one render skips the
+    # trimmed user-agent stylesheet)
+    assert (
+        out.read_bytes()
+        == engine.render(engine.validate(KINDS["credit_limit_decision"].sample())).pdf
+    )
+    assert "correspondence.kinds.credit_limit_decision" in modules
+    assert "weasyprint" in modules
+    unwanted = (
+        "pypdf",
+        "holidays.countries",
+        "correspondence.kinds.premium_invoice",
+        "correspondence.kinds.renewal_pack",
+        "correspondence.registry",
+        "sqlalchemy",
+        "celery",
+    )
+    assert [name for name in unwanted if name in modules] == []
