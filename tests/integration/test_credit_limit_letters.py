@@ -72,7 +72,7 @@ def test_exceptional_withdrawal_prints_its_reason_and_explanation(engine: Engine
     text = text_of(engine, payload, "en-GB")
     assert "Why we could not give you 30 days' notice" in text
     assert (
-        "We could not do so this time: " + flat(payload["change"]["exceptional_explanation"])
+        "We could not do so this time. " + flat(payload["change"]["exceptional_explanation"])
         in text
     )
     assert "because the buyer has filed for insolvency proceedings" not in text
