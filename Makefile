@@ -68,6 +68,8 @@ bench: deps ## today's code against its peers; each prints a ratio measured in o
 	@$(BIN)/python bench/cold.py
 	@$(BIN)/python bench/first_request.py
 	@$(BIN)/python bench/soak.py --renders $(SOAK_RENDERS)
+	@$(BIN)/python bench/tagging.py
+	@$(BIN)/python bench/signing.py
 
 approve-visuals: deps ## rewrite tests/visual/references from today's rendering, after looking at test-artifacts/visual
 	@$(BIN)/python -m tests.visual.visuals
