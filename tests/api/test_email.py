@@ -120,8 +120,8 @@ def test_spanish_invoice_email_structure(tmp_path: Path, smtp: Smtp) -> None:
         assert message["Message-ID"] == sent["message_id"] and message["Date"]
         assert "Fictia Seguros de Crédito" in str(message["From"])
         summary = (
-            "Factura PRI-2026-001874: $76,067.00\u00a0MXN a pagar antes de las 12:00 horas (hora del centro de México) del "
-            + ("31 de enero de 2027")
+            "Factura PRI-2026-001874: $76,067.00\u00a0MXN a pagar antes de las 12:00 horas "
+            "(hora del centro de México) del 31 de enero de 2027"
         )
         assert str(message["Subject"]).replace("\u00a0", " ") == summary.replace("\u00a0", " ")
         text, html, attachments = parts(message)
