@@ -75,7 +75,16 @@ class Forbidden(CorrespondenceError):
 
 
 class Unavailable(CorrespondenceError):
-    """A dependency cannot be reached now; retrying later may succeed."""
+    """A dependency cannot be reached now; retrying later may succeed. ``dependency`` names
+    it (the label of the dependency-errors metric): archive, database, renderers,
+    timestamp_authority, or the class's own default."""
+
+    dependency = "service"
+
+    def __init__(self, message: str = "", *, dependency: str | None = None) -> None:
+        super().__init__(message)
+        if dependency is not None:
+            self.dependency = dependency
 
 
 class RenderError(CorrespondenceError):

@@ -52,7 +52,8 @@ RETRIES = Counter(
 )
 DEPENDENCY_ERRORS = Counter(
     f"{PREFIX}_dependency_errors_total",
-    "Errors talking to a dependency: archive, database, smtp, webhook.",
+    "Errors talking to a dependency: archive, database, renderers, smtp, "
+    "timestamp_authority, webhook.",
     ["dependency"],
 )
 WORKER_RESTARTS = Counter(

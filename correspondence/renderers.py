@@ -60,7 +60,9 @@ class Slots:
         """Hold a slot in this thread (re-entrant)."""
         depth: int = getattr(self._held, "depth", 0)
         if depth == 0 and not self._free.acquire(timeout=self.wait):
-            raise Unavailable(f"every renderer is busy (waited {self.wait:g} s)")
+            raise Unavailable(
+                f"every renderer is busy (waited {self.wait:g} s)", dependency="renderers"
+            )
         self._held.depth = depth + 1
         try:
             yield

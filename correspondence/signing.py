@@ -179,7 +179,9 @@ class PyHankoSigner:
             out = pdf_signer.sign_pdf(writer, bytes_reserved=self._reserved)
         except TimestampRequestError as error:
             # The document is issued later, like one whose archive is down.
-            raise Unavailable(f"timestamp authority {self._tsa_url}: {error}") from None
+            raise Unavailable(
+                f"timestamp authority {self._tsa_url}: {error}", dependency="timestamp_authority"
+            ) from None
         signed: bytes = out.getvalue()
         return Signed(signed, self.name, at, self.level)
 

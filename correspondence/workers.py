@@ -231,7 +231,10 @@ class ProcessRenderers:
                 worker = self._replacement(slot)
             if worker is None:
                 task.future.set_exception(
-                    Unavailable(f"no render worker could start: {self.last_start_error}")
+                    Unavailable(
+                        f"no render worker could start: {self.last_start_error}",
+                        dependency="renderers",
+                    )
                 )
                 continue
             try:
@@ -268,7 +271,7 @@ class ProcessRenderers:
         """Run ``fn(*args)`` in whichever worker is free first (``fn`` is pickled by name)."""
         self._ensure_started()
         if self._closing.is_set():
-            raise Unavailable("the renderers are shutting down")
+            raise Unavailable("the renderers are shutting down", dependency="renderers")
         future: Future[T] = Future()
         self._tasks.put(_Task(fn, args, future))
         return future
@@ -289,7 +292,7 @@ class ProcessRenderers:
         self._ensure_started()
         if self.alive() == 0:
             detail = f": {self.last_start_error}" if self.last_start_error else " yet"
-            raise Unavailable(f"no render worker is alive{detail}")
+            raise Unavailable(f"no render worker is alive{detail}", dependency="renderers")
 
     def warm(self, timeout: float = START_SECONDS) -> None:
         """Start every worker now rather than on the first requests, and wait for them
@@ -374,7 +377,9 @@ class ProcessRenderers:
             except queue.Empty:
                 break
             if task is not None and task.future.set_running_or_notify_cancel():
-                task.future.set_exception(Unavailable("the renderers are shutting down"))
+                task.future.set_exception(
+                    Unavailable("the renderers are shutting down", dependency="renderers")
+                )
         for _ in threads:
             self._tasks.put(None)
         for thread in threads:

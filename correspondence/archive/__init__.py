@@ -24,6 +24,8 @@ class ArchiveError(CorrespondenceError):
 class ArchiveUnavailable(ArchiveError, Unavailable):
     """The archive cannot be reached now; the operation may succeed later."""
 
+    dependency = "archive"
+
 
 class ArchiveConflict(ArchiveError):
     """An object already exists under that key (objects are write-once)."""

@@ -80,8 +80,8 @@ class Outbox:
     def _send(self, delivery_id: str) -> None:
         try:
             message, pending = self._message(delivery_id)
-        except Unavailable as error:
-            metrics.DEPENDENCY_ERRORS.labels(dependency="archive").inc()
+        except Unavailable as error:  # the archive (the PDF) or the database
+            metrics.DEPENDENCY_ERRORS.labels(dependency=error.dependency).inc()
             self._record(delivery_id, "temporary_failure", str(error), retry=True)
             return
         except Exception as error:  # a message that cannot be built never will be

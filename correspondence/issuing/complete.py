@@ -141,8 +141,8 @@ class Issuer:
                 artefact = render_and_archive(
                     self.renderers, self.archive, validated, document_id, self.signer
                 )
-        except Unavailable as error:
-            metrics.DEPENDENCY_ERRORS.labels(dependency="archive").inc()
+        except Unavailable as error:  # the archive, the renderers or the timestamp authority
+            metrics.DEPENDENCY_ERRORS.labels(dependency=error.dependency).inc()
             return self._reschedule(document_id, str(error))
         except (InvalidPayload, Conflict, RenderError) as error:
             return self._fail(document_id, str(error))

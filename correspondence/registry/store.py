@@ -37,7 +37,7 @@ class Registry:
             with self._sessions.begin() as session:
                 yield session
         except (OperationalError, InterfaceError) as error:
-            raise Unavailable(f"database: {error.orig or error}") from error
+            raise Unavailable(f"database: {error.orig or error}", dependency="database") from error
         except DataError as error:  # a value the database cannot store; rolled back
             raise InvalidPayload(
                 [Problem("", f"a value cannot be stored: {error.orig or error}", "unstorable")]

@@ -236,8 +236,9 @@ def test_an_unreachable_timestamp_authority_is_a_dependency_outage(
 ) -> None:
     """Nothing listens: Unavailable (the issuer tries the document again later)."""
     signer = _signer(pki, tsa_url=f"http://127.0.0.1:{free_port()}/tsa", tsa_timeout_seconds=2)
-    with pytest.raises(Unavailable, match="timestamp authority"):
+    with pytest.raises(Unavailable, match="timestamp authority") as outage:
         signer.sign(renders[sorted(renders)[0]])
+    assert outage.value.dependency == "timestamp_authority"  # the metric's label
 
 
 def test_an_unsigned_pdf_is_reported_as_unsigned(renders: dict[tuple[str, str], bytes]) -> None:

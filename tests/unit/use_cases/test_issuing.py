@@ -7,7 +7,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 
+from correspondence import metrics
 from correspondence.errors import (
     Conflict,
     DocumentFailed,
@@ -115,10 +117,17 @@ def test_a_failed_request_releases_its_idempotency_key(world: World) -> None:
     assert world.service.issue(letter("K-3"), client=client, idempotency_key="k3").created
 
 
+def _archive_errors() -> float:
+    name = f"{metrics.PREFIX}_dependency_errors_total"
+    return REGISTRY.get_sample_value(name, {"dependency": "archive"}) or 0.0
+
+
 def test_an_archive_outage_keeps_the_number_and_the_issuer_completes_it(world: World) -> None:
     client = world.client()
     world.archive.down = True
+    before = _archive_errors()
     doc = world.service.issue(invoice("O-1"), client=client).document
+    assert _archive_errors() == before + 1  # counted as the archive's, not another's
     assert doc.status == DocumentStatus.QUEUED and doc.number == "PR-2026-000001"
     assert "archive" in (doc.last_error or "")
     world.archive.down = False
