@@ -39,7 +39,7 @@ from correspondence.kinds.renewal_pack import send_by_date
 from correspondence.money import amount_in_words_mxn
 from correspondence.regions import es_subdivision
 from correspondence.rules import check_mx_due_at_start, check_mx_instalment_length
-from tests.conftest import pdf_text
+from tests.conftest import in_language, pdf_text
 
 FAST = settings(max_examples=40, deadline=None)
 
@@ -911,7 +911,8 @@ def test_an_invoice_paid_in_slices_leaves_nothing_eligible(
 
 
 def test_an_es_claim_guide_without_a_sac_is_refused_not_crashed() -> None:
-    payload = sample("claim_filing_guide")
+    # Its texts in Spanish too: the sample words some of them per English region.
+    payload = in_language(sample("claim_filing_guide"), "es")
     payload["document"]["jurisdiction"] = "ES"
     payload["document"]["locale"] = "es-ES"
     payload["insurer"]["complaints"].pop("sac", None)
