@@ -101,14 +101,24 @@ def span(
     name: str, attributes: dict[str, Any] | None = None, **options: Any
 ) -> Iterator[Span | None]:
     """A span named ``name``, a child of the current one, for the block; ``None`` and no
-    work at all when tracing is off. An exception leaving the block is recorded on it;
+    work at all when tracing is off. An exception leaving the block marks it an error,
+    with the exception's type as ``error.type`` (not its message);
     ``options`` go to ``start_as_current_span`` (e.g. ``kind``)."""
     if _tracer is None:
         yield None
         return
+    from opentelemetry.trace import Status, StatusCode
+
     fields = _attributes(attributes or {})
-    with _tracer.start_as_current_span(name, attributes=fields, **options) as current:
-        yield current
+    with _tracer.start_as_current_span(
+        name, attributes=fields, record_exception=False, set_status_on_exception=False, **options
+    ) as current:
+        try:
+            yield current
+        except BaseException as error:  # its type only: a message may quote the payload
+            current.set_attribute("error.type", type(error).__name__)
+            current.set_status(Status(StatusCode.ERROR))
+            raise
 
 
 def document_attributes(document_id: str, kind: str, locale: str | None) -> dict[str, Any]:

@@ -11,16 +11,16 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 
 from correspondence import tracing
 from correspondence.config import Settings
 from tests.api.conftest import Api, fast_settings
+from tests.api.test_request_logs import _strings
 from tests.conftest import load_sample
 from tests.servers import api_server
 
@@ -39,18 +39,6 @@ def exported(tmp_path: Path) -> Iterator[tuple[Api, InMemorySpanExporter]]:
             client.http.close()
     finally:
         tracing.shutdown()
-
-
-def leaves(value: Any) -> Iterator[str]:
-    """Every string in a payload."""
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from leaves(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from leaves(item)
-    elif isinstance(value, str):
-        yield value
 
 
 def wait_for(exporter: InMemorySpanExporter, name: str) -> list[ReadableSpan]:
@@ -106,7 +94,7 @@ def test_an_issued_document_is_one_trace_of_request_render_archive_and_record(
     # No payload text in any span of the trace (names, attributes, events, resource).
     exported_text = "\n".join(s.to_json() for s in spans)
     identifying = {document_id, kind, payload["document"]["locale"]}
-    texts = {t for t in leaves(payload) if len(t) >= 6 and t not in identifying}
+    texts = {t for t in _strings(payload) if len(t) >= 6 and t not in identifying}
     assert len(texts) > 10
     leaked = sorted(t for t in texts if t in exported_text)
     assert leaked == []
@@ -197,3 +185,18 @@ def test_off_by_default_nothing_of_opentelemetry_is_imported_or_installed(
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip() == "off"
+
+
+def test_an_exception_marks_the_span_an_error_by_its_type_not_its_message() -> None:
+    exporter = InMemorySpanExporter()
+    assert tracing.configure(Settings(tracing="otlp"), exporter=exporter)
+    try:
+        about = tracing.document_attributes("doc-2", "claim_decision", "en-GB")
+        with pytest.raises(ValueError), tracing.span("document.render", about):
+            raise ValueError("Acme Widgets Ltd owes 1,234.56")
+    finally:
+        tracing.shutdown()
+    (span,) = exporter.get_finished_spans()
+    assert span.attributes is not None and span.attributes["error.type"] == "ValueError"
+    assert span.status.status_code is StatusCode.ERROR
+    assert "Acme" not in span.to_json() and span.events == ()
