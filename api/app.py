@@ -28,8 +28,9 @@ from api.routes import (
     previews,
     webhooks,
 )
+from api.tracing import RequestIdOnSpan, telemetry
 from api.ui import SignInRequired, build_router
-from correspondence import __version__
+from correspondence import __version__, tracing
 from correspondence.bootstrap import build_service
 from correspondence.config import Settings
 from correspondence.service import Service
@@ -85,8 +86,10 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
             worker.join(timeout=30)
         svc.close()
 
+    tracing.configure(settings)  # off by default: then no tracer provider at all
     app = FastAPI(
         title="correspondence",
+        telemetry=telemetry(),
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
@@ -112,6 +115,8 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
         session_cookie="correspondence_ui",
         max_age=8 * 3600,
     )
+    if tracing.enabled():
+        app.add_middleware(RequestIdOnSpan)
     app.add_middleware(AccessLog)
     app.include_router(build_router(svc))
     for area in (health, metrics, docs, documents, batches, deliveries, previews, admin, webhooks):

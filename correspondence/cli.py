@@ -340,12 +340,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _worker(args: argparse.Namespace, _: Engine | None) -> int:
-    from correspondence import logs
+    from correspondence import logs, tracing
     from correspondence.config import Settings
     from correspondence.tasks import run_worker
 
     settings = Settings()
     logs.configure(settings.log_format, settings.log_level)
+    tracing.configure(settings)
     run_worker(settings, concurrency=args.concurrency, name=args.name)
     return 0
 

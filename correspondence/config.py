@@ -209,6 +209,16 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Least severe log level written."
     )
+    tracing: Literal["off", "console", "otlp"] = Field(
+        default="off",
+        description="OpenTelemetry tracing (docs/operations.md): off; console: spans as "
+        "JSON on stdout; otlp: sent over OTLP/HTTP to otlp_endpoint.",
+    )
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces; "
+        "default: the standard OTEL_EXPORTER_OTLP_* variables, else localhost:4318.",
+    )
     webhook_allowed_hosts: list[str] = Field(
         default_factory=list,
         description="Hosts a webhook endpoint may be registered at (HTTPS, or HTTP on the "

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from correspondence import tracing
 from correspondence.archive import Archive, ArchiveConflict, document_key
 from correspondence.engine import RenderedDocument
 from correspondence.errors import RenderError
@@ -48,13 +49,18 @@ def render_and_archive(
 ) -> Artefact:
     """Render ``validated``, sign it if ``signer`` signs its kind, and archive the PDF and
     the payload under the document's key."""
-    result = renderers.render(validated)
+    doc = validated.doc
+    about = tracing.document_attributes(document_id, validated.kind.name, doc.document.locale)
+    with tracing.span("document.render", about):
+        result = renderers.render(validated)
     rendered = result.document
     unsigned_sha = hashlib.sha256(rendered.pdf).hexdigest()
     signing = signer if signer is not None and signer.signs(validated.kind.name) else None
-    signed = signing.sign(rendered.pdf) if signing is not None else None
+    signed = None
+    if signing is not None:
+        with tracing.span("document.sign", about):
+            signed = signing.sign(rendered.pdf)
     pdf = signed.pdf if signed is not None else rendered.pdf
-    doc = validated.doc
     base = document_key(
         jurisdiction=doc.document.jurisdiction,
         policy_number=doc.policy.number,
@@ -68,14 +74,15 @@ def render_and_archive(
         "locale": doc.document.locale,
         "document-id": document_id,
     }
-    if signing is not None and signed is not None:
-        # A retry may find its own earlier signature of these same bytes archived.
-        signed = _put_signed(archive, f"{base}.pdf", signed, rendered.pdf, signing, metadata)
-        pdf = signed.pdf
-    else:
-        put_once(archive, f"{base}.pdf", pdf, "application/pdf", metadata)
-    payload = doc.model_dump_json(indent=2, exclude_unset=True, by_alias=True).encode("utf-8")
-    put_once(archive, f"{base}.json", payload, "application/json", metadata)
+    with tracing.span("document.archive", about):
+        if signing is not None and signed is not None:
+            # A retry may find its own earlier signature of these same bytes archived.
+            signed = _put_signed(archive, f"{base}.pdf", signed, rendered.pdf, signing, metadata)
+            pdf = signed.pdf
+        else:
+            put_once(archive, f"{base}.pdf", pdf, "application/pdf", metadata)
+        payload = doc.model_dump_json(indent=2, exclude_unset=True, by_alias=True).encode("utf-8")
+        put_once(archive, f"{base}.json", payload, "application/json", metadata)
     return Artefact(
         rendered,
         hashlib.sha256(pdf).hexdigest(),

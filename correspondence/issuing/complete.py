@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from importlib.metadata import version as package_version
 
-from correspondence import logs, metrics
+from correspondence import logs, metrics, tracing
 from correspondence.archive import Archive
 from correspondence.config import Settings
 from correspondence.deliveries.content import MailContents
@@ -135,6 +135,14 @@ class Issuer:
 
     def _finish(self, document_id: str, validated: Validated) -> Attempt:
         kind = validated.kind.name
+        about = tracing.document_attributes(document_id, kind, validated.doc.document.locale)
+        with tracing.span("document.issue", about):
+            return self._render_and_record(document_id, validated, about)
+
+    def _render_and_record(
+        self, document_id: str, validated: Validated, about: dict[str, object]
+    ) -> Attempt:
+        kind = validated.kind.name
         LOG.info("document.issuing", extra={"kind": kind})
         try:
             with self._holding(document_id), metrics.timed(kind):
@@ -148,7 +156,7 @@ class Issuer:
             return self._fail(document_id, str(error))
         except Exception as error:  # a failure the payload causes: record it, never loop
             return self._fail(document_id, f"{type(error).__name__}: {error}"[:2000])
-        with self.registry.transaction() as tx:
+        with tracing.span("document.record", about), self.registry.transaction() as tx:
             row = documents.locked(tx, document_id, skip=False)
             if row is None or row.status not in WAITING:
                 return Attempt("done")
