@@ -87,6 +87,12 @@ class Unavailable(CorrespondenceError):
             self.dependency = dependency
 
 
+class RenderersUnavailable(Unavailable):
+    """No render worker can take the document now (starting, busy or shutting down)."""
+
+    dependency = "renderers"
+
+
 class RenderError(CorrespondenceError):
     """Rendering failed for a reason inside the service (template, asset or layout)."""
 

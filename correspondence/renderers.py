@@ -24,7 +24,11 @@ from typing import Protocol
 
 from correspondence.config import Settings
 from correspondence.engine import Engine, RenderedDocument
-from correspondence.errors import CorrespondenceError, RenderError, Unavailable
+from correspondence.errors import (
+    CorrespondenceError,
+    RenderError,
+    RenderersUnavailable,
+)
 from correspondence.kinds import KINDS, Validated, validate
 
 
@@ -60,9 +64,7 @@ class Slots:
         """Hold a slot in this thread (re-entrant)."""
         depth: int = getattr(self._held, "depth", 0)
         if depth == 0 and not self._free.acquire(timeout=self.wait):
-            raise Unavailable(
-                f"every renderer is busy (waited {self.wait:g} s)", dependency="renderers"
-            )
+            raise RenderersUnavailable(f"every renderer is busy (waited {self.wait:g} s)")
         self._held.depth = depth + 1
         try:
             yield

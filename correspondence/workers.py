@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 from correspondence import metrics, render_worker
 from correspondence.config import Settings
 from correspondence.engine import Engine, Part, number_ranges, sections
-from correspondence.errors import Unavailable
+from correspondence.errors import RenderersUnavailable
 from correspondence.kinds import KINDS, Validated
 from correspondence.renderers import (
     EnginePool,
@@ -59,7 +59,7 @@ T = TypeVar("T")
 _SPAWNING = threading.Lock()
 
 
-class WorkerDied(Unavailable):
+class WorkerDied(RenderersUnavailable):
     """The worker process rendering a task stopped before answering (killed, or crashed)."""
 
 
@@ -231,10 +231,7 @@ class ProcessRenderers:
                 worker = self._replacement(slot)
             if worker is None:
                 task.future.set_exception(
-                    Unavailable(
-                        f"no render worker could start: {self.last_start_error}",
-                        dependency="renderers",
-                    )
+                    RenderersUnavailable(f"no render worker could start: {self.last_start_error}")
                 )
                 continue
             try:
@@ -271,7 +268,7 @@ class ProcessRenderers:
         """Run ``fn(*args)`` in whichever worker is free first (``fn`` is pickled by name)."""
         self._ensure_started()
         if self._closing.is_set():
-            raise Unavailable("the renderers are shutting down", dependency="renderers")
+            raise RenderersUnavailable("the renderers are shutting down")
         future: Future[T] = Future()
         self._tasks.put(_Task(fn, args, future))
         return future
@@ -292,7 +289,7 @@ class ProcessRenderers:
         self._ensure_started()
         if self.alive() == 0:
             detail = f": {self.last_start_error}" if self.last_start_error else " yet"
-            raise Unavailable(f"no render worker is alive{detail}", dependency="renderers")
+            raise RenderersUnavailable(f"no render worker is alive{detail}")
 
     def warm(self, timeout: float = START_SECONDS) -> None:
         """Start every worker now rather than on the first requests, and wait for them
@@ -377,9 +374,7 @@ class ProcessRenderers:
             except queue.Empty:
                 break
             if task is not None and task.future.set_running_or_notify_cancel():
-                task.future.set_exception(
-                    Unavailable("the renderers are shutting down", dependency="renderers")
-                )
+                task.future.set_exception(RenderersUnavailable("the renderers are shutting down"))
         for _ in threads:
             self._tasks.put(None)
         for thread in threads:
