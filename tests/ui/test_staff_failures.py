@@ -33,6 +33,12 @@ def test_a_failed_document_shows_its_reason_and_is_retried(page: Page, server: R
     outcome = svc.issue(KINDS["credit_limit_decision"].sample(), client=internal)
     document_id = outcome.document.id
     delivery, _ = svc.deliver(document_id, {"email": {"to": ["a@example.com"]}}, client=internal)
+    # The server's sender sends it meanwhile: let it finish first, or its "sent" would
+    # overwrite the failure written below (a race seen once in CI).
+    deadline = time.monotonic() + 30
+    while svc.deliveries(document_id, client=internal)[0].status != DeliveryStatus.SENT:
+        assert time.monotonic() < deadline, "the delivery was never sent"
+        time.sleep(0.1)
     with svc.registry.transaction() as tx:
         doc = tx.get_one(Document, document_id)
         doc.status, doc.last_error = DocumentStatus.FAILED, "archive refused the write"
