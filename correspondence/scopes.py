@@ -1,6 +1,8 @@
 """The scopes an API key can hold (kept apart so the CLI can list them cheaply)."""
 
-SCOPES = (
+from typing import Literal, get_args
+
+Scope = Literal[
     "documents:write",
     "documents:read",
     "documents:read:all",
@@ -8,7 +10,10 @@ SCOPES = (
     "previews",
     "metrics:read",
     "admin",
-)
+]
+"""One scope, as a type (the OpenAPI enum of the admin routes)."""
+
+SCOPES: tuple[Scope, ...] = get_args(Scope)
 """What a key may do. ``documents:write`` issues (and retries its own); ``documents:read``
 reads the documents and batches the key itself asked for, ``documents:read:all`` every
 one; ``deliveries:write`` emails a document the key may read (and is needed for a

@@ -7,7 +7,7 @@ Revoking a key or disabling an account takes effect on its next request.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
@@ -19,20 +19,10 @@ from correspondence.access import NAME_MAX, ApiKeyInfo, StaffInfo
 from correspondence.errors import InvalidPayload
 from correspondence.kinds import problems_from
 from correspondence.rate_limit import RATE_LIMIT_MAX
-from correspondence.scopes import SCOPES
+from correspondence.scopes import SCOPES, Scope
 
 router = APIRouter(tags=["admin"])
 
-ScopeName = Literal[
-    "documents:write",
-    "documents:read",
-    "documents:read:all",
-    "deliveries:write",
-    "previews",
-    "metrics:read",
-    "admin",
-]
-assert set(ScopeName.__args__) == set(SCOPES)  # type: ignore[attr-defined]
 
 KeyId = Path(
     min_length=1,
@@ -58,7 +48,7 @@ class ApiKey(Out):
 
     id: str = Field(description="the public prefix: the part after `cor_` of the key")
     name: str
-    scopes: list[ScopeName]
+    scopes: list[Scope]
     created_at: str = Field(description="RFC 3339, UTC, ending in Z")
     revoked_at: str | None = Field(description="RFC 3339, UTC, ending in Z; null: in use")
     rotated_at: str | None = Field(description="when the secret was last replaced, if ever")
@@ -117,7 +107,7 @@ class ApiKeyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", title="ApiKeyRequest")
 
     name: str = Field(min_length=1, max_length=NAME_MAX, pattern=NAME_PATTERN)
-    scopes: list[ScopeName] = Field(min_length=1, max_length=len(SCOPES))
+    scopes: list[Scope] = Field(min_length=1, max_length=len(SCOPES))
     rate_limit_per_minute: int | None = Field(
         default=None,
         ge=1,
