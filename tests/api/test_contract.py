@@ -5,19 +5,26 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import hashlib
 import logging
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
 import pytest
 
+from correspondence.bootstrap import build_service
+from correspondence.config import Settings
 from correspondence.kinds import KINDS
-from tests.api.conftest import Api
+from correspondence.queries import Queries
+from correspondence.service import Service
+from tests.api.conftest import Api, fast_settings
 from tests.api.test_documents import issuable_samples, unnumbered_es_invoice
 from tests.conftest import load_sample
+from tests.servers import api_server
 
 RFC3339_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 
@@ -232,9 +239,33 @@ def test_delivery_attempts_name_no_server_path(api: Api) -> None:
     assert folder not in listed.text and "<path>" in attempts[0]["detail"]
 
 
-def test_an_unexpected_error_is_a_500_envelope_logged_once(
-    api: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
+class BuggyQueries(Queries):
+    """A read use case with a bug in it: every ``get`` raises an unexpected error."""
+
+    def get(self, *_: Any, **__: Any) -> Any:
+        raise RuntimeError("a bug")
+
+
+def buggy_service(settings: Settings) -> Service:
+    """The embedded service with :class:`BuggyQueries` assembled in place of its queries."""
+    built = build_service(settings)
+    cases = built.use_cases
+    queries = BuggyQueries(
+        registry=cases.registry, archive=built.archive, renderers=cases.renderers
+    )
+    return Service(
+        settings=settings,
+        database=built.database,
+        archive=built.archive,
+        mailer=built.mailer,
+        secret=built.secret,
+        clock=built.clock,
+        dispatch=built.dispatch,
+        assembled=dataclasses.replace(cases, queries=queries),
+    )
+
+
+def test_an_unexpected_error_is_a_500_envelope_logged_once(tmp_path: Path) -> None:
     class Collect(logging.Handler):
         def __init__(self) -> None:
             super().__init__()
@@ -244,17 +275,17 @@ def test_an_unexpected_error_is_a_500_envelope_logged_once(
             if record.exc_info:
                 self.tracebacks.append(f"{record.name}: {record.getMessage()}")
 
-    def broken(*_: Any, **__: Any) -> Any:
-        raise RuntimeError("a bug")
-
     collect = Collect()
     loggers = [logging.getLogger(n) for n in ("correspondence.api", "uvicorn.error", "uvicorn")]
     for logger in loggers:
         logger.addHandler(collect)
-    monkeypatch.setattr(api.service, "get", broken)
+    settings = fast_settings(tmp_path)
     try:
-        response = api.get("/v1/documents/any")
-        time.sleep(0.5)  # the server's own logging, if any, happens after the answer
+        with api_server(settings, service=buggy_service(settings)) as running:
+            api = Api(running)
+            response = api.get("/v1/documents/any")
+            time.sleep(0.5)  # the server's own logging, if any, happens after the answer
+            api.http.close()
     finally:
         for logger in loggers:
             logger.removeHandler(collect)
