@@ -18,6 +18,7 @@ from correspondence.service import SCOPES, Client
 from tests.api.conftest import fast_settings
 from tests.conftest import in_language
 from tests.servers import RunningApi, api_server
+from tests.ui.axe import assert_accessible
 
 EMAIL, PASSWORD = "laura@ejemplar-credito.example", "correct horse battery staple"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -228,3 +229,24 @@ def test_the_preview_frame_is_sandboxed(page: Page) -> None:
         }"""
     )
     assert ran is False
+
+
+def test_every_page_passes_axe(page: Page) -> None:
+    """axe-core finds no serious or critical violation on sign-in (blank and with an
+    error), compose (blank, with errors, with a preview), the document list and a
+    document's page."""
+    page.goto("/ui/login")
+    assert_accessible(page, "sign-in")
+    sign_in(page, "wrong password, wrong")
+    assert_accessible(page, "sign-in with an error")
+    sign_in(page)
+    assert_accessible(page, "compose")
+    page.get_by_role("button", name="Preview", exact=True).click()
+    assert_accessible(page, "compose with a preview")
+    page.get_by_label("Payload (JSON)").fill("{not json")
+    page.get_by_role("button", name="Preview", exact=True).click()
+    assert_accessible(page, "compose with an error")
+    page.goto("/ui/documents")
+    assert_accessible(page, "issued documents")
+    page.get_by_role("link", name="PRI-2026-001874").click()
+    assert_accessible(page, "a document")
