@@ -7,6 +7,9 @@ docs/accessibility.md)."""
 
 from __future__ import annotations
 
+import inspect
+import sys
+import types
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -109,30 +112,45 @@ def test_a_page_number_overlay_is_the_same_pdf_three_ways(
     assert fast.data == stock(html)
 
 
-def test_with_the_shortcuts_off_nothing_private_is_reached(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Off, the renderer builds ``weasyprint.HTML`` itself: each entry into pdf_fast's
-    private parts would fail the render if it were used."""
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("a shortcut was taken")
-
+def test_with_the_shortcuts_off_nothing_private_is_reached(engine: Engine) -> None:
+    """Off, the renderer builds ``weasyprint.HTML`` itself: a profiler watching every
+    Python call of the render sees none of pdf_fast's private entry points run."""
+    private = {
+        pdf_fast.html_document.__code__,
+        pdf_fast.trimmed_user_agent,  # cached: seen as a C call of its wrapper
+        *(f.__code__ for f in vars(pdf_fast._Html).values() if inspect.isfunction(f)),
+    }
     html, payload_json = _document(engine, sample_with_lines(3), "en-GB")
-    fast = engine.pdf.render(html, attachments=[payload_json], stamp=STAMP)
-    renderer = pdf.PdfRenderer(shortcuts=False)
-    for name in ("_Html", "html_document", "trimmed_user_agent"):
-        monkeypatch.setattr(pdf_fast, name, refuse)
-    rendered = renderer.render(html, attachments=[payload_json], stamp=STAMP)
+
+    def profiled(
+        renderer: Callable[[], pdf.PdfRenderer],
+    ) -> tuple[pdf.RenderedPdf, set[object]]:
+        called: set[object] = set()
+
+        def watch(frame: types.FrameType, event: str, arg: object) -> None:
+            if event == "call":
+                called.add(frame.f_code)
+            elif event == "c_call":
+                called.add(arg)
+
+        sys.setprofile(watch)
+        try:
+            return renderer().render(html, attachments=[payload_json], stamp=STAMP), called
+        finally:
+            sys.setprofile(None)
+
+    fast, called_on = profiled(lambda: engine.pdf)
+    assert not called_on.isdisjoint(private)  # the watch sees them when they run
+    rendered, called = profiled(lambda: pdf.PdfRenderer(shortcuts=False))  # built watched
+    assert called.isdisjoint(private)
     assert rendered.pages == fast.pages > 0
     assert rendered.data == fast.data
 
 
-def test_the_setting_turns_the_shortcuts_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CORRESPONDENCE_PDF_SHORTCUTS", "off")
-    assert Engine(Settings()).pdf.shortcuts == pdf_fast.NONE
-    monkeypatch.setenv("CORRESPONDENCE_PDF_SHORTCUTS", "on")
-    assert Engine(Settings()).pdf.shortcuts == pdf_fast.ALL
+def test_the_setting_turns_the_shortcuts_off() -> None:
+    assert Engine(Settings(pdf_shortcuts=False)).pdf.shortcuts == pdf_fast.NONE
+    assert Engine(Settings(pdf_shortcuts=True)).pdf.shortcuts == pdf_fast.ALL
+    assert Settings.model_fields["pdf_shortcuts"].default is True
 
 
 def test_the_trimmed_stylesheet_keeps_list_markers_and_drops_footnote_rules() -> None:

@@ -4,11 +4,13 @@ is issued, every attempt kept, refusals per recipient, links for large PDFs."""
 from __future__ import annotations
 
 import re
+import shutil
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
+from correspondence.config import Settings
 from correspondence.errors import Forbidden, InvalidPayload, NotFound
 from correspondence.mail import PermanentFailure, TemporaryFailure
 from correspondence.mail.compose import MailContent
@@ -219,20 +221,26 @@ def test_a_delivery_recorded_without_its_words_is_written_once_from_the_payload(
 
 
 def test_an_email_that_cannot_be_written_never_stops_the_issue(
-    world: World, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, pool: EnginePool
 ) -> None:
-    """Its words fail at issue time: the document is issued all the same, and the
-    delivery fails at send time with the reason."""
-    client = world.client()
-
-    def broken(*_: object) -> dict[str, str]:
-        raise ValueError("no words")
-
-    monkeypatch.setattr(world.service.issuer.mail, "content", broken)
-    doc = world.service.issue({**letter("D-12"), "deliver": TO}, client=client).document
-    assert doc.status == "issued"
-    world.service.deliver(doc.id, TO, client=client)
-    world.service.outbox.send_due()
-    deliveries_ = world.service.deliveries(doc.id, client=client)
-    assert [d.status for d in deliveries_] == [DeliveryStatus.FAILED] * 2
-    assert all("no words" in (d.last_error or "") for d in deliveries_)
+    """Its words fail at issue time (the email template names a field no document has):
+    the document is issued all the same, and the delivery fails at send time with the
+    reason."""
+    templates = tmp_path / "templates"
+    shutil.copytree(Settings().templates_dir, templates)
+    body = templates / "shared" / "email" / "body.txt"
+    body.write_text("{{ no_words_here }}\n" + body.read_text(encoding="utf-8"), encoding="utf-8")
+    world = build_world(tmp_path, pool, templates_dir=templates)
+    try:
+        client = world.client()
+        doc = world.service.issue({**letter("D-12"), "deliver": TO}, client=client).document
+        assert doc.status == "issued"
+        world.service.deliver(doc.id, TO, client=client)
+        world.service.outbox.send_due()
+        deliveries_ = world.service.deliveries(doc.id, client=client)
+        assert [d.status for d in deliveries_] == [DeliveryStatus.FAILED] * 2
+        assert all("no_words_here" in (d.last_error or "") for d in deliveries_)
+        assert world.mailer.sent == []
+    finally:
+        world.service.close()
+        world.service.database.dispose()
