@@ -202,6 +202,8 @@ class Reviews:
         if row is None:
             raise NotFound(f"no document {document_id}")
         if row.status != DocumentStatus.IN_REVIEW:
+            if row.review_decided_by is not None:
+                raise Conflict(_already(row))
             raise Conflict(f"document {document_id} is {row.status}, not in review")
         return row
 
@@ -209,8 +211,11 @@ class Reviews:
     def _decided(tx: Tx, document_id: str) -> Conflict:
         """Another reviewer decided it between our read and our update."""
         tx.expire_all()
-        row = documents.get_one(tx, document_id)
-        return Conflict(
-            f"document {document_id} was {row.review_state} by {row.review_decided_by} "
-            "a moment ago; nothing was done"
-        )
+        return Conflict(_already(documents.get_one(tx, document_id)))
+
+
+def _already(row: Document) -> str:
+    return (
+        f"document {row.id} was already {row.review_state} by {row.review_decided_by}; "
+        "nothing was done"
+    )

@@ -12,11 +12,12 @@ from pydantic import ValidationError
 
 from correspondence.config import Settings
 from correspondence.errors import Conflict, Forbidden, InvalidPayload
-from correspondence.registry import events
+from correspondence.registry import documents, events, reviews
 from correspondence.registry.models import WebhookEvent
 from correspondence.renderers import EnginePool
 from correspondence.results import DocumentInfo, DocumentQuery, Staff
 from correspondence.statuses import DeliveryStatus, DocumentStatus
+from tests.api.conftest import pg_cluster, pg_url  # noqa: F401 (fixtures: PostgreSQL)
 from tests.conftest import load_sample
 from tests.unit.use_cases.conftest import World, build_world, invoice, letter
 
@@ -100,7 +101,7 @@ def test_rejection_needs_a_reason_and_ends_the_document(tmp_path: Path, pool: En
     with world.service.registry.transaction() as tx:
         types = [e.type for e in tx.query(WebhookEvent).order_by(WebhookEvent.seq)]
     assert types == ["document.review_requested", "document.rejected"]
-    with pytest.raises(Conflict, match="is rejected, not in review"):
+    with pytest.raises(Conflict, match=r"already rejected by staff:b@insurer\.example"):
         world.service.approve(doc.id, staff=reviewer)
     world.service.outbox.send_due()
     (delivery,) = world.service.deliveries(doc.id, client=client)
@@ -232,7 +233,7 @@ def check_one_wins(world: World) -> None:
         won = [r for r in results if isinstance(r, DocumentInfo)]
         lost = [r for r in results if isinstance(r, Conflict)]
         assert len(won) == 1 and len(lost) == 1, results
-        assert "a moment ago; nothing was done" in str(lost[0])
+        assert "was already approved by staff:" in str(lost[0])
         world.service.work_once()
         world.service.work_once()
         issued = world.service.get(doc.id, client=client)
@@ -249,3 +250,75 @@ def check_one_wins(world: World) -> None:
 
 def test_two_reviewers_approving_at_once_issue_it_once_sqlite(world: World) -> None:
     check_one_wins(world)
+
+
+def test_two_reviewers_approving_at_once_issue_it_once_postgresql(
+    tmp_path: Path,
+    pool: EnginePool,
+    pg_url: str,  # noqa: F811 (the fixture)
+) -> None:
+    world = build_world(tmp_path, pool, database_url=pg_url)
+    try:
+        check_one_wins(world)
+    finally:
+        world.service.close()
+        world.service.database.dispose()
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_approve_and_reject_at_once_one_wins(
+    tmp_path: Path, pool: EnginePool, database: str, request: pytest.FixtureRequest
+) -> None:
+    url = request.getfixturevalue("pg_url") if database == "postgresql" else None
+    world = build_world(tmp_path, pool, database_url=url)
+    try:
+        client, reviewers = world.client(), [staff(world, "a"), staff(world, "b")]
+        doc = world.service.issue(reviewed(letter("COL-RACE")), client=client).document
+
+        def decide(who: Staff) -> DocumentInfo:
+            if who is reviewers[0]:
+                return world.service.approve(doc.id, staff=who)
+            return world.service.reject(doc.id, staff=who, reason="not this one")
+
+        results = race(decide, reviewers)
+        (won,) = [r for r in results if isinstance(r, DocumentInfo)]
+        assert len([r for r in results if isinstance(r, Conflict)]) == 1
+        actions = world.service.review_actions(doc.id, staff=reviewers[0])
+        assert [a.action for a in actions] == ["requested", won.review.state if won.review else ""]
+        world.service.work_once()
+        final = world.service.get(doc.id, client=client).status
+        expected = DocumentStatus.ISSUED if won.status == "queued" else DocumentStatus.REJECTED
+        assert final == expected
+    finally:
+        world.service.close()
+        world.service.database.dispose()
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_decision_on_a_document_decided_since_it_was_read_changes_nothing(
+    tmp_path: Path, pool: EnginePool, database: str, request: pytest.FixtureRequest
+) -> None:
+    """The guard itself, interleaved by hand: B reads the document in review, A approves
+    it and commits, then B's conditional UPDATE finds no row in review."""
+    url = request.getfixturevalue("pg_url") if database == "postgresql" else None
+    world = build_world(tmp_path, pool, database_url=url)
+    try:
+        client, a = world.client(), staff(world, "a")
+        doc = world.service.issue(reviewed(letter("COL-GUARD")), client=client).document
+        registry = world.service.registry
+        with registry.transaction() as late:
+            assert documents.get_one(late, doc.id).status == DocumentStatus.IN_REVIEW
+            world.service.approve(doc.id, staff=a)  # commits in its own transaction
+            now = world.clock()
+            assert not reviews.decide(
+                late, doc.id, approve=False, actor="staff:b", staff_id=-1, now=now,
+                reason="late", due=None,
+            )  # fmt: skip
+        after = world.service.get(doc.id, client=client)
+        assert after.status == DocumentStatus.QUEUED and after.review is not None
+        assert after.review.decided_by == "staff:a@insurer.example" and after.review.reason is None
+        actions = world.service.review_actions(doc.id, staff=a)
+        assert [x.action for x in actions] == ["requested", "approved"]
+    finally:
+        world.service.close()
+        world.service.database.dispose()
