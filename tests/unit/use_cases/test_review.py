@@ -322,3 +322,21 @@ def test_a_decision_on_a_document_decided_since_it_was_read_changes_nothing(
     finally:
         world.service.close()
         world.service.database.dispose()
+
+
+def test_with_a_broker_approval_hands_the_document_to_it(tmp_path: Path, pool: EnginePool) -> None:
+    """On Celery, an approved document is sent to the broker as any accepted one, and the
+    task's own code path (``issue_accepted``) issues it; nothing is sent while in review."""
+    world = build_world(tmp_path, pool, broker=True)
+    client, reviewer = world.client(), staff(world, "b")
+    doc = world.service.issue(reviewed(letter("COL-CEL")), client=client).document
+    world.clock.advance(3600)
+    world.service.work_once()
+    assert world.dispatched == []
+    world.service.approve(doc.id, staff=reviewer)
+    assert world.dispatched == [doc.id]
+    world.service.work_once()  # within the lease: the issuer does not send it again
+    assert world.dispatched == [doc.id]
+    assert world.service.issue_accepted(doc.id).outcome == "issued"
+    assert world.service.get(doc.id, client=client).status == DocumentStatus.ISSUED
+    world.service.close()
