@@ -116,14 +116,17 @@ def build_review_router(svc: Service) -> APIRouter:
     ) -> HTMLResponse:
         doc: DocumentInfo = await run_in_threadpool(svc.get, document_id, client=who.client)
         actions = await run_in_threadpool(svc.review_actions, document_id, staff=who)
-        draft = ""
+        draft, problems = "", []
         if doc.status == "in_review":
             payload = await run_in_threadpool(svc.review_draft, document_id, staff=who)
-            rendered = await run_in_threadpool(
-                svc.preview, payload, client=who.client, locale=doc.locale, html=True,
-                asset_base=ASSET_BASE,
-            )  # fmt: skip
-            draft = str(rendered)
+            try:
+                rendered = await run_in_threadpool(
+                    svc.preview, payload, client=who.client, locale=doc.locale, html=True,
+                    asset_base=ASSET_BASE,
+                )  # fmt: skip
+                draft = str(rendered)
+            except InvalidPayload as error:  # it validated when asked for; not today
+                problems = list(error.problems)
         composed_here = bool(actions) and actions[0].actor == f"staff:{who.email}"
         return page(
             request,
@@ -138,7 +141,7 @@ def build_review_router(svc: Service) -> APIRouter:
             reason=reason,
             reason_error=reason_error,
             submitted=submitted,
-            problems=[],
+            problems=problems,
             kind="",
             locale="",
             text="",

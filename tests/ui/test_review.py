@@ -128,6 +128,11 @@ def test_the_whole_review_flow_with_two_members_of_staff(page: Page, server: Run
     assert from_api["status"] == "in_review" and from_api["number"] is None
     assert from_api["review"]["state"] == "pending"
 
+    # The review pages need a session, as every other page.
+    for path in ("/ui/review", f"/ui/review/{from_api['id']}"):
+        page.goto(path)
+        assert page.url.endswith("/ui/login")
+
     # A composes an invoice and submits it for review from the UI.
     sign_in(page, A)
     invoice = es_invoice()  # numbered by the registry when it is approved
