@@ -189,7 +189,7 @@ class Reviews:
                 raise self._decided(tx, document_id)
             events.record(
                 tx, "document.rejected", document_id=document_id, now=now,
-                status=DocumentStatus.REJECTED,
+                status=DocumentStatus.REJECTED, reason=text,
             )  # fmt: skip
             info = documents.info(documents.get_one(tx, document_id))
         metrics.DOCUMENTS.labels(kind=info.kind, status=DocumentStatus.REJECTED).inc()

@@ -99,8 +99,16 @@ def test_rejection_needs_a_reason_and_ends_the_document(tmp_path: Path, pool: En
     assert rejected.review is not None and rejected.review.reason == "Wrong buyer address"
     assert rejected.last_error == "rejected in review: Wrong buyer address"
     with world.service.registry.transaction() as tx:
-        types = [e.type for e in tx.query(WebhookEvent).order_by(WebhookEvent.seq)]
-    assert types == ["document.review_requested", "document.rejected"]
+        stored = [
+            (e.type, e.body["data"]) for e in tx.query(WebhookEvent).order_by(WebhookEvent.seq)
+        ]
+    assert stored == [
+        ("document.review_requested", {"document_id": doc.id, "status": "in_review"}),
+        (
+            "document.rejected",
+            {"document_id": doc.id, "status": "rejected", "reason": "Wrong buyer address"},
+        ),
+    ]
     with pytest.raises(Conflict, match=r"already rejected by staff:b@insurer\.example"):
         world.service.approve(doc.id, staff=reviewer)
     world.service.outbox.send_due()
