@@ -29,7 +29,9 @@ from api.routes import (
     webhooks,
 )
 from api.tracing import RequestIdOnSpan, telemetry
-from api.ui import SignInRequired, build_router
+from api.ui import build_router
+from api.ui_review import build_review_router
+from api.ui_session import SignInRequired
 from correspondence import __version__, tracing
 from correspondence.bootstrap import build_service
 from correspondence.config import Settings
@@ -119,6 +121,7 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
         app.add_middleware(RequestIdOnSpan)
     app.add_middleware(AccessLog)
     app.include_router(build_router(svc))
+    app.include_router(build_review_router(svc))  # review before issue: docs/review.md
     for area in (health, metrics, docs, documents, batches, deliveries, previews, admin, webhooks):
         app.include_router(area.router)
 

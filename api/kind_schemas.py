@@ -1,6 +1,7 @@
 """The request body of each kind: its payload model's JSON Schema, with the request options
-(``reissue``, ``deliver``) and ``document.type`` fixed to the kind. ``GET /v1/kinds`` and the
-OpenAPI document's ``DocumentRequest`` union are both built here (one source for both)."""
+(``reissue``, ``deliver``, ``review``) and ``document.type`` fixed to the kind.
+``GET /v1/kinds`` and the OpenAPI document's ``DocumentRequest`` union are both built here
+(one source for both)."""
 
 from __future__ import annotations
 
@@ -62,6 +63,11 @@ OPTIONS_DESCRIPTION = {
         "failed one); without it a changed body for an existing reference is refused (409)"
     ),
     "deliver": "also email the document once it is issued",
+    "review": (
+        '`{"required": true}`: a member of staff other than its composer approves the '
+        "document before it is numbered and issued (answered 202, status `in_review`); the "
+        "server's settings may require review whatever this says (docs/review.md)"
+    ),
 }
 
 
@@ -92,6 +98,13 @@ def _specialise(
         "deliver": {
             "$ref": template.format(model="DeliveryRequest"),
             "description": OPTIONS_DESCRIPTION["deliver"],
+        },
+        "review": {
+            "type": "object",
+            "properties": {"required": {"type": "boolean"}},
+            "required": ["required"],
+            "additionalProperties": False,
+            "description": OPTIONS_DESCRIPTION["review"],
         },
     }
     return {**schema, "properties": properties, "title": f"{pascal(kind.name)}Request"}

@@ -22,7 +22,7 @@ from correspondence.signing import SignatureCheck
 
 Locale = Literal["es-MX", "es-ES", "en-GB", "en-US"]
 assert set(Locale.__args__) == set(SUPPORTED_LOCALES)  # type: ignore[attr-defined]
-Status = Literal["new", "queued", "issuing", "issued", "failed"]
+Status = Literal["new", "in_review", "queued", "issuing", "issued", "failed", "rejected"]
 KindName = Literal[
     "premium_invoice",
     "credit_limit_change_notice",
@@ -78,6 +78,23 @@ class DocumentLinks(Out):
     pdf: str
 
 
+class Review(Out):
+    """A document's review before issue (docs/review.md)."""
+
+    required: bool = Field(description="whether it waits (or waited) for review")
+    state: Literal["pending", "approved", "rejected"] | None = Field(
+        description="null when no review was required"
+    )
+    because: str | None = Field(
+        description="`request` (the request asked) or `settings:<entry>` (the settings' "
+        "entry that required it, e.g. `settings:credit_limit_change_notice:reduction`)"
+    )
+    requested_by: str | None = Field(description="`api_key:<id>:<name>` or `staff:<email>`")
+    decided_by: str | None = Field(description="`staff:<email>`, once decided")
+    decided_at: str | None = Field(description="RFC 3339, UTC, ending in Z")
+    reason: str | None = Field(description="why it was rejected")
+
+
 class Document(Out):
     """A document in the registry: its identity, status and, once issued, its PDF's hash."""
 
@@ -113,12 +130,33 @@ class Document(Out):
     signed_at: str | None = Field(
         default=None, description="the time the signature states: RFC 3339, UTC, ending in Z"
     )
+    review: Review = Field(description="its review before issue (`required`: false if none)")
     links: DocumentLinks
 
     @classmethod
     def of(cls, info: DocumentInfo) -> Document:
         fields = asdict(info)
+        review = info.review
         fields.update(
+            review=Review(
+                required=False,
+                state=None,
+                because=None,
+                requested_by=None,
+                decided_by=None,
+                decided_at=None,
+                reason=None,
+            )
+            if review is None
+            else Review(
+                required=True,
+                state=review.state,
+                because=review.because,
+                requested_by=review.requested_by,
+                decided_by=review.decided_by,
+                decided_at=rfc3339(review.decided_at),
+                reason=review.reason,
+            ),
             warnings=list(info.warnings),
             created_at=rfc3339(info.created_at),
             issued_at=rfc3339(info.issued_at),

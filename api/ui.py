@@ -7,19 +7,18 @@ or Spanish and English side by side, open the draft PDF, search issued documents
 their archived PDF, see their metadata and delivery attempts, and resend them by email.
 """
 
-import hmac
 import json
-import secrets
 from datetime import date
 from math import ceil
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
+from api.ui_session import Signed, check_csrf, csrf
 from correspondence import bounded_json
 from correspondence.errors import (
     InvalidPayload,
@@ -36,10 +35,6 @@ from correspondence.templating import ASSET_ORIGIN
 
 TEMPLATES = Path(__file__).parent / "templates"
 ASSET_BASE = "/ui/assets/"
-
-
-class SignInRequired(Exception):
-    """Raised by page dependencies when there is no staff session."""
 
 
 def _environment() -> Environment:
@@ -64,34 +59,6 @@ def build_router(svc: Service) -> APIRouter:
     env = _environment()
     assets = {url.removeprefix(ASSET_ORIGIN): data for url, data in load_assets().items()}
     router = APIRouter(prefix="/ui", include_in_schema=False)
-
-    def csrf(request: Request) -> str:
-        token = request.session.get("csrf")
-        if not token:
-            token = secrets.token_urlsafe(32)
-            request.session["csrf"] = token
-        return str(token)
-
-    def check_csrf(request: Request, token: str) -> None:
-        expected = request.session.get("csrf", "")
-        # compare bytes: compare_digest refuses str with non-ASCII characters (a 500)
-        given = token.encode("utf-8", "surrogatepass")
-        if not expected or not hmac.compare_digest(str(expected).encode("utf-8"), given):
-            raise SignInRequired()
-
-    async def staff(request: Request) -> Staff:
-        """The session's member of staff, if the session is still valid server-side (a
-        cookie kept after sign-out, a password change or disabling names an old epoch)."""
-        staff_id, epoch = request.session.get("staff"), request.session.get("epoch")
-        found = None
-        if isinstance(staff_id, int) and isinstance(epoch, int):
-            found = await run_in_threadpool(svc.staff, staff_id, epoch)
-        if found is None:
-            request.session.clear()
-            raise SignInRequired()
-        return found
-
-    Signed = Annotated[Staff, Depends(staff)]
 
     def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = env.get_template(f"ui/{name}").render(csrf=csrf(request), **context)

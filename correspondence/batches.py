@@ -123,7 +123,8 @@ class Batches:
         return batch_id, created
 
     def progress(self, batch_id: str, *, client: Client) -> BatchProgress:
-        """Counts per status (refused, queued, issuing, issued, failed) and the rate."""
+        """Counts per status (refused, in_review, queued, issuing, issued, failed,
+        rejected) and the rate."""
         client.require("documents:read")
         with self._registry.transaction() as tx:
             batch = batches.get(tx, batch_id)
@@ -140,7 +141,10 @@ class Batches:
                 last_issue = issued_at if last_issue is None else max(last_issue, issued_at)
         elapsed = (last_issue - created).total_seconds() if last_issue else 0.0
         rate = counts[BatchItemStatus.ISSUED] / elapsed if elapsed > 0 else 0.0
-        waiting = counts[BatchItemStatus.QUEUED] + counts[BatchItemStatus.ISSUING]
+        waiting = sum(
+            counts[s]
+            for s in (BatchItemStatus.IN_REVIEW, BatchItemStatus.QUEUED, BatchItemStatus.ISSUING)
+        )
         done = len(rows) == total and waiting == 0
         return BatchProgress(
             batch_id, total, {str(k): v for k, v in counts.items()}, created, round(rate, 2), done

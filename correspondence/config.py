@@ -8,10 +8,10 @@ archive folder and a mail outbox folder.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_DIR.parent
@@ -236,6 +236,27 @@ class Settings(BaseSettings):
     webhook_retry_max_seconds: float = Field(
         default=3600.0, gt=0, description="Largest delay between two tries of a webhook event."
     )
+
+    review_kinds: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="Documents that wait for a member of staff to approve them before they "
+        "are numbered and issued (docs/review.md): comma-separated kind names, or "
+        "kind:type for finer ones (credit_limit_change_notice:reduction, "
+        "credit_limit_change_notice:withdrawal, claim_decision:declined …); empty: none.",
+    )
+
+    @field_validator("review_kinds", mode="before")
+    @classmethod
+    def _review_entries(cls, value: Any) -> Any:
+        """``a,b:c`` (the environment's form) as a tuple; every entry must be known."""
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        from correspondence.review_rules import unknown_entries  # the kinds load lazily
+
+        wrong = unknown_entries(value)
+        if wrong:
+            raise ValueError(f"unknown review entries: {', '.join(wrong)}")
+        return tuple(value)
 
     signing_key_file: Path | None = Field(
         default=None,

@@ -13,6 +13,30 @@ from correspondence.statuses import DeliveryStatus, DocumentStatus
 
 
 @dataclass(frozen=True)
+class ReviewInfo:
+    """A document's review (docs/review.md): ``pending``, ``approved`` or ``rejected``;
+    ``because`` is ``request`` or the settings' entry that required it."""
+
+    state: str
+    because: str
+    requested_by: str
+    decided_by: str | None
+    decided_at: datetime | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class ReviewAction:
+    """One review action: who did what, when, on the payload with this sha256."""
+
+    action: str
+    actor: str
+    at: datetime
+    reason: str | None
+    payload_sha256: str
+
+
+@dataclass(frozen=True)
 class DocumentInfo:
     """What the registry knows about one document."""
 
@@ -45,6 +69,8 @@ class DocumentInfo:
     signed_by: str | None = None
     """The signer of the archived PDF (PAdES), if it is signed."""
     signed_at: datetime | None = None
+    review: ReviewInfo | None = None
+    """Its review, if it needed one."""
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,10 @@ class Service:
         self.issue, self.prepare, self.dispatch_queued = c.issue, c.prepare, c.dispatch_queued
         self.accept_all = c.accept_all
         self.issue_accepted, self.retry = i.issue_accepted, i.retry
+        v = self.reviews = u.reviews  # review before issue: docs/review.md
+        self.approve, self.reject, self.review_queue = v.approve, v.reject, v.queue
+        self.submit_for_review, self.review_actions = v.submit, v.actions
+        self.review_draft = v.draft
 
     def close(self) -> None:
         """Stop the render workers, the lease heartbeat and the webhook dispatcher; close the

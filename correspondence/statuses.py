@@ -9,15 +9,18 @@ from enum import StrEnum
 
 
 class DocumentStatus(StrEnum):
-    """A document: ``new`` (being recorded), ``queued`` (accepted, waiting for the issuer),
-    ``issuing`` (numbered, rendering), ``issued`` (archived) or ``failed`` (for good,
-    until retried or replaced)."""
+    """A document: ``new`` (being recorded), ``in_review`` (validated, unnumbered, waiting
+    for a member of staff to approve or reject it: docs/review.md), ``queued`` (accepted,
+    waiting for the issuer), ``issuing`` (numbered, rendering), ``issued`` (archived),
+    ``failed`` (for good, until retried or replaced) or ``rejected`` (in review, for good)."""
 
     NEW = "new"
+    IN_REVIEW = "in_review"
     QUEUED = "queued"
     ISSUING = "issuing"
     ISSUED = "issued"
     FAILED = "failed"
+    REJECTED = "rejected"
 
 
 WAITING = (DocumentStatus.QUEUED, DocumentStatus.ISSUING)
@@ -38,10 +41,12 @@ class BatchItemStatus(StrEnum):
     """One item of a batch: ``refused`` at submission, else its document's status."""
 
     REFUSED = "refused"
+    IN_REVIEW = "in_review"
     QUEUED = "queued"
     ISSUING = "issuing"
     ISSUED = "issued"
     FAILED = "failed"
+    REJECTED = "rejected"
 
 
 class IdempotencyState(StrEnum):

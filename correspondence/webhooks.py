@@ -44,7 +44,14 @@ SIGNATURE_HEADER = "Correspondence-Signature"
 EVENT_ID_HEADER = "Correspondence-Event-Id"
 EVENT_TYPE_HEADER = "Correspondence-Event-Type"
 URL_MAX = 2000
-EVENTS = ("document.issued", "document.failed", "delivery.sent", "delivery.failed")
+EVENTS = (
+    "document.issued",
+    "document.failed",
+    "document.review_requested",
+    "document.rejected",
+    "delivery.sent",
+    "delivery.failed",
+)
 MAX_AGE_SECONDS = 72 * 3600
 """An event not delivered within this long after it happened is given up (``expired``)."""
 BASE_DELAY_SECONDS = 5.0

@@ -23,6 +23,7 @@ from correspondence.deliveries.requests import DeliveryRequests
 from correspondence.deliveries.sender import Outbox
 from correspondence.issuing.accept import Acceptor
 from correspondence.issuing.complete import Issuer
+from correspondence.issuing.review import Reviews
 from correspondence.mail import Mailer
 from correspondence.previews import Previews
 from correspondence.queries import Queries
@@ -48,6 +49,7 @@ class UseCases:
     requests: DeliveryRequests
     outbox: Outbox
     webhooks: Webhooks
+    reviews: Reviews
 
 
 def build_use_cases(
@@ -107,4 +109,5 @@ def build_use_cases(
             clock=clock,
         ),
         webhooks=Webhooks(settings=settings, registry=registry, clock=clock),
+        reviews=Reviews(acceptor),
     )

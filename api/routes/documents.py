@@ -42,6 +42,9 @@ ISSUE_DESCRIPTION = """Issue a document from a payload of one kind (see `GET /v1
   this same body: it is returned as it is (an idempotent replay; nothing is issued again).
 - **202** `Prefer: respond-async`, or the archive is briefly down: the document is accepted
   and will be issued; poll its `Location` (after `Retry-After` seconds).
+  Also when the document waits for review (`"review": {"required": true}`, or the server's
+  settings): status `in_review`, no number until a member of staff approves it; it ends
+  `issued` or `rejected` (see `review`).
 - **409** a document with this business reference exists and this body differs from it: the
   message names the existing document and the fields that differ. Add `"reissue": true` to
   issue a new version from the new body.
@@ -83,7 +86,7 @@ async def issue_document(
         await call(refuse_if_changed, svc, doc, body)
     location = {"Location": f"/v1/documents/{doc.id}"}
     content = Document.of(doc).model_dump(mode="json")
-    if doc.status in ("new", "queued", "issuing"):
+    if doc.status in ("new", "in_review", "queued", "issuing"):
         headers = {**location, "Retry-After": _retry_after(request)}
         if asynchronous:
             headers["Preference-Applied"] = "respond-async"

@@ -41,14 +41,16 @@ from correspondence.errors import (
     Unavailable,
 )
 from correspondence.issuing.complete import Issuer
+from correspondence.issuing.review import hold_for_review, hold_row
 from correspondence.kinds import Validated, validate
 from correspondence.registry import documents, idempotency
 from correspondence.registry.models import Document
 from correspondence.registry.store import Collision, Tx
-from correspondence.results import Attempt, Client, DocumentInfo, IssueOutcome, Recipients
+from correspondence.results import Attempt, Client, DocumentInfo, IssueOutcome, Recipients, Staff
+from correspondence.review_rules import because, requested
 from correspondence.statuses import WAITING, DocumentStatus, IdempotencyState
 
-REQUEST_OPTIONS = ("reissue", "deliver")
+REQUEST_OPTIONS = ("reissue", "deliver", "review")
 IDEMPOTENCY_STALE = timedelta(minutes=10)
 
 
@@ -60,6 +62,8 @@ class Prepared:
     payload: dict[str, Any]
     reissue: bool
     recipients: Recipients | None
+    review: str | None = None
+    """Why it waits for review before it is issued (docs/review.md); None: it does not."""
 
 
 def canonical_hash(body: Mapping[str, Any]) -> str:
@@ -95,7 +99,10 @@ class Acceptor:
             if "deliver" in options
             else None
         )
-        return Prepared(validated, payload, bool(options.get("reissue", False)), recipients)
+        asked = requested(options["review"]) if "review" in options else False
+        review = because(self.settings.review_kinds, validated, asked)
+        reissue = bool(options.get("reissue", False))
+        return Prepared(validated, payload, reissue, recipients, review)
 
     def issue(
         self,
@@ -104,20 +111,24 @@ class Acceptor:
         client: Client,
         idempotency_key: str | None = None,
         asynchronous: bool = False,
+        composer: Staff | None = None,
     ) -> IssueOutcome:
-        """Issue the document ``body`` asks for (or accept it for later, ``asynchronous``)."""
+        """Issue the document ``body`` asks for (or accept it for later, ``asynchronous``;
+        or hold it for review, docs/review.md: ``composer`` is the member of staff who
+        composed it, who may not approve it)."""
         client.require("documents:write")
         if "deliver" in body:
             client.require("deliveries:write")
         item = self.prepare(body)
         if idempotency_key is None:
-            return self._issue_or_accept(client, item, asynchronous, None)
+            return self._issue_or_accept(client, item, asynchronous, None, composer)
         request_hash = canonical_hash({"body": body, "async": asynchronous})
         existing = self._claim(client, idempotency_key, request_hash)
         if existing is not None:
             return IssueOutcome(existing, created=False, replayed=True)
         try:
-            return self._issue_or_accept(client, item, asynchronous, (client.id, idempotency_key))
+            key = (client.id, idempotency_key)
+            return self._issue_or_accept(client, item, asynchronous, key, composer)
         except BaseException:
             with self.registry.transaction() as tx:
                 idempotency.release(tx, client.id, idempotency_key)
@@ -147,7 +158,7 @@ class Acceptor:
         except Collision:
             raise Conflict("a request with this Idempotency-Key is in progress") from None
 
-    def _enqueue(self, tx: Tx, document_id: str, recipients: Recipients | None) -> None:
+    def enqueue(self, tx: Tx, document_id: str, recipients: Recipients | None) -> None:
         if recipients is not None:
             mail_from = self.settings.mail_from
             enqueue(tx, document_id, recipients, mail_from=mail_from, now=self.clock())
@@ -158,6 +169,7 @@ class Acceptor:
         item: Prepared,
         asynchronous: bool,
         key: tuple[int, str] | None,
+        composer: Staff | None = None,
     ) -> IssueOutcome:
         kind, doc = item.validated.kind, item.validated.doc
         reference = doc.document.our_reference
@@ -172,18 +184,22 @@ class Acceptor:
             if latest is not None and not item.reissue:
                 idempotency.finish(tx, key, latest.id)
                 return IssueOutcome(documents.info(latest), created=False)
+        if item.review is not None or (
+            latest is not None and latest.status == DocumentStatus.IN_REVIEW
+        ):
+            return hold_for_review(self, item, latest, client, key, composer)
         if latest is not None and latest.status == DocumentStatus.FAILED:
             return self._replace_failed(latest.id, item, asynchronous, key)
-        row = self._new_row(item, latest, client)
+        row = self.new_row(item, latest, client)
         if asynchronous:
-            self._check_queue_room()
+            self.check_queue_room()
             try:
                 with self.registry.transaction() as tx:
                     row.status = DocumentStatus.QUEUED
                     row.next_attempt_at = self.clock()
                     documents.add(tx, row)
                     idempotency.finish(tx, key, row.id)
-                    self._enqueue(tx, row.id, item.recipients)
+                    self.enqueue(tx, row.id, item.recipients)
             except Collision:
                 raise Conflict(f"{kind.name} {reference} version {row.version} exists") from None
             self.issuer.send_if_brokered(row.id)
@@ -198,7 +214,7 @@ class Acceptor:
                     documents.add(tx, row)
                     numbered = self.issuer.number(tx, row, kind, item.validated)
                     idempotency.finish(tx, key, row.id)
-                    self._enqueue(tx, row.id, item.recipients)
+                    self.enqueue(tx, row.id, item.recipients)
             except Collision as error:
                 raise Conflict(
                     f"{kind.name} {reference} was issued concurrently: {error.orig}"
@@ -234,7 +250,7 @@ class Acceptor:
                 self.adopt(row, item.validated, item.payload, status)
                 numbered = self.issuer.number(tx, row, kind)
                 idempotency.finish(tx, key, row.id)
-                self._enqueue(tx, row.id, item.recipients)
+                self.enqueue(tx, row.id, item.recipients)
                 info = documents.info(row)
             if asynchronous:
                 self.issuer.send_if_brokered(document_id)
@@ -271,7 +287,7 @@ class Acceptor:
         now_due = status == DocumentStatus.QUEUED and self.issuer.dispatch is None
         row.next_attempt_at = self.clock() + (timedelta(0) if now_due else self.issuer.lease)
 
-    def _new_row(self, item: Prepared, latest: Document | None, client: Client) -> Document:
+    def new_row(self, item: Prepared, latest: Document | None, client: Client) -> Document:
         return documents.new(
             document_id=str(uuid.uuid4()),
             kind=item.validated.kind.name,
@@ -283,7 +299,7 @@ class Acceptor:
             now=self.clock(),
         )
 
-    def _check_queue_room(self, adding: int = 1, tx: Tx | None = None) -> None:
+    def check_queue_room(self, adding: int = 1, tx: Tx | None = None) -> None:
         if tx is None:
             with self.registry.transaction() as fresh:
                 waiting = documents.count_waiting(fresh)
@@ -295,12 +311,12 @@ class Acceptor:
     def accept_all(
         self, session: Tx, items: Sequence[Prepared | None], *, client: Client
     ) -> tuple[list[str | Conflict | None], list[str]]:
-        """Record every prepared item as queued inside the caller's transaction (a batch:
-        all of them or none); an item already issued under its business reference
-        resolves to that document. ``None`` items are skipped (refused by the caller).
-        Returns what each item became, and the documents queued now."""
+        """Record every prepared item as queued (or in review) inside the caller's
+        transaction (a batch: all of them or none); an item already issued under its
+        business reference resolves to that document. ``None`` items are skipped (refused
+        by the caller). Returns what each item became, and the documents queued now."""
         tx = session
-        self._check_queue_room(sum(item is not None for item in items), tx)
+        self.check_queue_room(sum(item is not None for item in items), tx)
         results: list[str | Conflict | None] = []
         queued: list[str] = []
         for item in items:
@@ -315,7 +331,8 @@ class Acceptor:
                              "this key may not read it")
                 )  # fmt: skip
                 continue
-            if latest is not None and (not item.reissue or latest.status in WAITING):
+            pending = (*WAITING, DocumentStatus.IN_REVIEW)
+            if latest is not None and (not item.reissue or latest.status in pending):
                 results.append(latest.id)  # already there (or taken by this batch)
                 continue
             if latest is not None and latest.status == DocumentStatus.FAILED:
@@ -326,16 +343,21 @@ class Acceptor:
                     continue
                 row = latest
             else:
-                row = self._new_row(item, latest, client)
+                row = self.new_row(item, latest, client)
                 row.status = DocumentStatus.QUEUED
                 # With a broker, the batch's documents are sent to it after the commit:
                 # the issuer must not send them a second time meanwhile.
                 lease = self.issuer.lease if self.issuer.dispatch else timedelta(0)
                 row.next_attempt_at = self.clock() + lease
                 documents.add(tx, row)
-            self._enqueue(tx, row.id, item.recipients)
+            self.enqueue(tx, row.id, item.recipients)
             results.append(row.id)
-            queued.append(row.id)
+            if item.review is None:
+                queued.append(row.id)
+            else:  # it waits for review: no number, not sent to the issuer
+                hold_row(
+                    tx, row, because=item.review, client=client, composer=None, now=self.clock()
+                )
         return results, queued
 
     def dispatch_queued(self, document_ids: Sequence[str]) -> None:

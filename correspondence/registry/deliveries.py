@@ -113,20 +113,23 @@ DOCUMENT_FAILED = "its document failed: "
 
 
 def fail_for_failed_documents(tx: Tx, now: datetime) -> list[tuple[str, str, str]]:
-    """Fail every queued delivery whose document failed, with the document's reason;
+    """Fail every queued delivery whose document failed (or was rejected in review), with
+    the document's reason;
     returns (delivery id, document id, reason) of each. Retrying the document queues
     them again (:func:`requeue_for_document`)."""
     rows = tx.execute(
-        select(Delivery, Document.last_error)
+        select(Delivery, Document.last_error, Document.status)
         .join(Document, Document.id == Delivery.document_id)
         .where(
             Delivery.status == DeliveryStatus.QUEUED,
-            Document.status == DocumentStatus.FAILED,
+            Document.status.in_((DocumentStatus.FAILED, DocumentStatus.REJECTED)),
         )
     ).all()
     failed = []
-    for row, why in rows:
-        reason = f"{DOCUMENT_FAILED}{why or 'no reason recorded'}"[:2000]
+    for row, why, status in rows:
+        # a rejected document's reason says so ("rejected in review: …"); it is never retried
+        prefix = "its document was " if status == DocumentStatus.REJECTED else DOCUMENT_FAILED
+        reason = f"{prefix}{why or 'no reason recorded'}"[:2000]
         row.status, row.next_attempt_at, row.last_error = DeliveryStatus.FAILED, None, reason
         add_attempt(tx, row.id, now, "document_failed", reason)
         failed.append((row.id, row.document_id, reason))

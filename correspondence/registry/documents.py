@@ -13,7 +13,7 @@ from correspondence.errors import NotFound
 from correspondence.models import Envelope
 from correspondence.registry.models import Document
 from correspondence.registry.store import Tx
-from correspondence.results import Client, DocumentInfo, DocumentQuery
+from correspondence.results import Client, DocumentInfo, DocumentQuery, ReviewInfo
 from correspondence.statuses import WAITING, DocumentStatus
 
 
@@ -48,6 +48,20 @@ def info(row: Document) -> DocumentInfo:
         last_error=row.last_error,
         signed_by=row.signed_by,
         signed_at=row.signed_at,
+        review=_review(row),
+    )
+
+
+def _review(row: Document) -> ReviewInfo | None:
+    if row.review_state is None:
+        return None
+    return ReviewInfo(
+        state=row.review_state,
+        because=row.review_because or "",
+        requested_by=row.review_requested_by or "",
+        decided_by=row.review_decided_by,
+        decided_at=row.review_decided_at,
+        reason=row.review_reason,
     )
 
 

@@ -113,9 +113,11 @@ def record(
     now: datetime,
     delivery_id: str | None = None,
     status: str,
+    reason: str | None = None,
 ) -> int:
     """Store the event ``event_type`` for every endpoint that may read the document,
-    inside the caller's transaction; returns how many endpoints will be told."""
+    inside the caller's transaction; returns how many endpoints will be told. ``reason``:
+    why a document was rejected in review."""
     owner = tx.scalar(select(Document.issued_by).where(Document.id == document_id))
     mine = [WebhookEndpoint.api_key_id == owner] if owner is not None else []
     targets = tx.scalars(
@@ -133,6 +135,8 @@ def record(
     data: dict[str, Any] = {"document_id": document_id, "status": status}
     if delivery_id is not None:
         data["delivery_id"] = delivery_id
+    if reason is not None:
+        data["reason"] = reason
     body = {"id": event_id, "type": event_type, "created_at": rfc3339(now), "data": data}
     for endpoint_id in targets:
         tx.add(

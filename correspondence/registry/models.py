@@ -91,6 +91,34 @@ class Document(Base):
     reads and delivers only its own documents unless it holds ``documents:read:all``."""
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True, default=_request_id)
     """The request that asked for it: the issuer's and the worker's log lines carry it."""
+    # Review before issue (docs/review.md); review_state None: none was required.
+    review_state: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    review_because: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    review_requested_by: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    review_composer_staff: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The member of staff who composed it (who may not approve it); None: an API key."""
+    review_decided_by: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    review_decided_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    review_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ReviewAction(Base):
+    """One review action on a document (requested, approved, rejected): who, when, what."""
+
+    __tablename__ = "review_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(300))
+    """``staff:<email>`` or ``api_key:<id>:<name>``."""
+    staff_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    """The payload as it stood: what was asked for, approved or rejected."""
 
 
 class NumberSeries(Base):

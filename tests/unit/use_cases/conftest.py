@@ -42,12 +42,17 @@ class World:
 
 
 def build_world(
-    tmp_path: Path, pool: EnginePool, *, broker: bool = False, **overrides: Any
+    tmp_path: Path,
+    pool: EnginePool,
+    *,
+    broker: bool = False,
+    database_url: str | None = None,
+    **overrides: Any,
 ) -> World:
     settings = Settings(
         data_dir=tmp_path, render_processes=0, render_lease_seconds=30.0, **overrides
     )
-    database = open_database(f"sqlite:///{tmp_path / 'registry.db'}")
+    database = open_database(database_url or f"sqlite:///{tmp_path / 'registry.db'}")
     migrate(database)
     archive, mailer, clock = MemoryArchive(), MemoryMailer(), ManualClock()
     dispatched: list[str] = []
