@@ -8,10 +8,10 @@ and the server draws the form again from the payload they carry; the error summa
 the focus (``autofocus``) and its links move it to their fields (fragment links).
 """
 
-
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -216,9 +216,10 @@ def build_compose_router(
         previews = []
         for each in locales:
             html = await run_in_threadpool(
-                svc.preview, payload, client=who.client, locale=each, html=True,
-                asset_base=ASSET_BASE,
-            )  # fmt: skip
+                partial(svc.preview, client=who.client, locale=each, asset_base=ASSET_BASE),
+                payload,
+                html=True,
+            )
             assert isinstance(html, str)
             previews.append((each, html))
         return previews

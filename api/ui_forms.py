@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from api.kind_schemas import field_title
 from correspondence import bounded_json
 from correspondence.errors import InvalidPayload, Problem
 from correspondence.free_text import LANGUAGES, REGIONS
@@ -39,11 +40,8 @@ LIST_MAX = 500
 _WHOLE = re.compile(r"\s*[+-]?\d{1,18}\s*")
 
 
-class _Missing:
-    """No value: the key is left out of the payload."""
-
-
-MISSING: Any = _Missing()
+MISSING: Any = object()
+"""No value: the key is left out of the payload."""
 
 
 @dataclass(frozen=True)
@@ -81,11 +79,6 @@ def field_id(path: str) -> str:
     return "f-" + path.replace(".", "-") if path else "f"
 
 
-def humanize(name: str) -> str:
-    words = name.replace("_", " ").strip()
-    return words[:1].upper() + words[1:]
-
-
 def _join(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else str(key)
 
@@ -118,7 +111,7 @@ def _is_free_text(node: Mapping[str, Any]) -> bool:
     if not isinstance(options, list) or len(options) != 2:
         return False
     kinds = {o.get("type") for o in options}
-    languages = next((o for o in options if o.get("type") == "object"), {})
+    languages: dict[str, Any] = next((o for o in options if o.get("type") == "object"), {})
     return kinds == {"string", "object"} and set(languages.get("properties", {})) <= set(TEXT_KEYS)
 
 
@@ -155,7 +148,8 @@ def form_fields(schema: Mapping[str, Any], payload: Mapping[str, Any]) -> list[F
     """The fields of the form for ``payload`` (a payload of the kind ``schema`` describes)."""
     document = payload.get("document") if isinstance(payload, Mapping) else None
     header = document if isinstance(document, Mapping) else {}
-    language = str(header.get("text_language") or str(header.get("locale", "es"))[:2])
+    language = str(header.get("text_language") or str(header.get("locale", ""))[:2])
+    language = language if language in LANGUAGES else LANGUAGES[0]
     builder = _Builder(schema.get("$defs", {}), language)
     return list(builder.children(schema, payload, "", root=True))
 
@@ -178,21 +172,19 @@ class _Builder:
     def field(
         self, node: Mapping[str, Any], value: Any, path: str, key: str, required: bool
     ) -> Field:
-        label = str(node.get("title") or humanize(key))
+        label = str(node.get("title") or field_title(key))
         resolved, _nullable = _resolve(node, self.defs)
         kind = _kind(resolved)
-        marker = "null" if value is None else ""
         common: dict[str, Any] = {"path": path, "label": label, "required": required}
-        common["marker"] = marker
+        common["marker"] = "null" if value is None else ""
         if kind == "group":
             present = isinstance(value, Mapping)
             children = self.children(resolved, value, path)
             return Field("group", present=present, children=children, **common)
         if kind == "list":
             items = value if isinstance(value, list) else []
-            item_node = resolved["items"]
             children = tuple(
-                self.field(item_node, item, _join(path, i), f"{label} {i + 1}", True)
+                self.field(resolved["items"], item, _join(path, i), f"{label} {i + 1}", True)
                 for i, item in enumerate(items)
             )
             count = str(len(items)) if isinstance(value, list) else ""
@@ -205,7 +197,7 @@ class _Builder:
         elif kind == "boolean":
             options = (("true", "Yes"), ("false", "No"))
         shown = "" if value is MISSING or value is None else _shown(kind, value)
-        return Field(kind, value=shown, hint=_hint(kind), options=options, **common)
+        return Field(kind, value=shown, hint=HINTS.get(kind, ""), options=options, **common)
 
     def free_text(self, node: Mapping[str, Any], value: Any, common: dict[str, Any]) -> Field:
         texts = dict(value) if isinstance(value, Mapping) else {}
@@ -225,12 +217,7 @@ def _shown(kind: str, value: Any) -> str:
     return str(value)
 
 
-def _hint(kind: str) -> str:
-    return {
-        "decimal": "A number, such as 1234.50",
-        "integer": "A whole number",
-        "json": "JSON",
-    }.get(kind, "")
+HINTS = {"decimal": "A number, such as 1234.50", "integer": "A whole number", "json": "JSON"}
 
 
 def items_of(fields: list[Field] | tuple[Field, ...]) -> dict[str, str]:
@@ -258,7 +245,9 @@ def payload_from_form(
 ) -> tuple[dict[str, Any], list[Problem]]:
     """The payload the submitted ``items`` (form name → value) describe, and what in them is
     not a value of its field (the typed text is kept in the payload at its path)."""
-    reader = _Reader(schema.get("$defs", {}), items, [])
+    # a browser sends a text box's line breaks as CRLF
+    typed = {key: value.replace("\r\n", "\n") for key, value in items.items()}
+    reader = _Reader(schema.get("$defs", {}), typed, [])
     payload = reader.group(schema, "", root=True)
     return (payload if isinstance(payload, dict) else {}), reader.problems
 
@@ -294,7 +283,7 @@ class _Reader:
         elif kind == "freetext":
             found = self.free_text(path)
         else:
-            found = self.leaf(kind, resolved, path)
+            found = self.leaf(kind, path)
         if found is MISSING and self.items.get(f"{path}!") == "null":
             return None
         return found
@@ -318,7 +307,7 @@ class _Reader:
             return next(iter(texts.values()))
         return texts
 
-    def leaf(self, kind: str, node: Mapping[str, Any], path: str) -> Any:
+    def leaf(self, kind: str, path: str) -> Any:
         raw = self.items.get(path, "")
         if raw == "":
             return MISSING
@@ -335,35 +324,22 @@ class _Reader:
                 return bounded_json.loads(raw, subject="the value")
             except InvalidPayload as error:
                 self.problems.extend(Problem(path, p.message, "json") for p in error.problems)
-        elif kind == "const" and raw != node["const"]:
-            self.problems.append(Problem(path, f"must be {node['const']}", "const"))
-        return raw
+        return raw  # text, a decimal, a date, a choice, a constant: the service judges it
 
 
 def _empty(node: Mapping[str, Any], defs: Mapping[str, Any]) -> Any:
     """The value of a list item whose fields are all empty."""
     resolved, nullable = _resolve(node, defs)
-    kind = _kind(resolved)
-    if nullable:
-        return None
-    return {"group": {}, "list": []}.get(kind, "")
+    return None if nullable else {"group": {}, "list": []}.get(_kind(resolved), "")
 
 
 # -- adding and removing list items -------------------------------------------------------
 
 
 def _steps(path: str) -> list[str | int] | None:
-    if not path or len(path) > 500:
+    if len(path) > 500 or not re.fullmatch(r"\w+(\.\w+)*", path, re.ASCII):
         return None
-    steps: list[str | int] = []
-    for part in path.split("."):
-        if part.isdigit() and len(part) < 6:
-            steps.append(int(part))
-        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,80}", part):
-            steps.append(part)
-        else:
-            return None
-    return steps
+    return [int(part) if part.isdigit() else part for part in path.split(".")]
 
 
 def _container(
