@@ -247,7 +247,7 @@ def payload_from_form(
     not a value of its field (the typed text is kept in the payload at its path)."""
     # a browser sends a text box's line breaks as CRLF
     typed = {key: value.replace("\r\n", "\n") for key, value in items.items()}
-    reader = _Reader(schema.get("$defs", {}), typed, [])
+    reader = _Reader(schema.get("$defs", {}), typed, [], [len(typed)])
     payload = reader.group(schema, "", root=True)
     return (payload if isinstance(payload, dict) else {}), reader.problems
 
@@ -257,6 +257,8 @@ class _Reader:
     defs: Mapping[str, Any]
     items: Mapping[str, str]
     problems: list[Problem]
+    budget: list[int]
+    """List items still to be made: no more than the items submitted (counts can lie)."""
 
     def group(self, schema: Mapping[str, Any], path: str, root: bool = False) -> Any:
         result: dict[str, Any] = {}
@@ -292,9 +294,12 @@ class _Reader:
         count = self.items.get(f"{path}#", "").strip()
         if not count.isdigit():
             return MISSING
-        bound = min(LIST_MAX, int(node.get("maxItems", LIST_MAX)))
+        bound = min(LIST_MAX, int(node.get("maxItems", LIST_MAX)), int(count[:6]))
         result = []
-        for i in range(min(int(count), bound)):
+        for i in range(bound):
+            if self.budget[0] <= 0:
+                break
+            self.budget[0] -= 1
             item = self.value(node["items"], _join(path, i))
             result.append(_empty(node["items"], self.defs) if item is MISSING else item)
         return result

@@ -361,3 +361,13 @@ def test_the_preview_frame_is_sandboxed(page: Page) -> None:
         }"""
     )
     assert ran is False
+
+
+def test_the_compose_stylesheet_needs_a_session(page: Page) -> None:
+    """The form's own stylesheet is served to staff only, as CSS."""
+    page.goto("/ui/compose.css")
+    assert page.url.endswith("/ui/login")
+    sign_in(page)
+    response = page.context.request.get("/ui/compose.css")
+    assert response.headers["content-type"].startswith("text/css")
+    assert b".error-summary" in response.body()

@@ -87,6 +87,16 @@ def test_typed_text_that_is_no_value_is_kept_and_named() -> None:
     assert back["lines"][0]["quantity"] == "1,5"
 
 
+def test_submitted_counts_make_no_more_items_than_were_submitted() -> None:
+    payload = sample("02_premium_invoice_es-MX.json")
+    schema = kind_schema(KINDS["premium_invoice"])
+    items = items_of(form_fields(schema, payload))
+    forged = {**items, "lines#": "99999999999", **{f"lines.{i}.tax#": "500" for i in range(500)}}
+    back, _problems = payload_from_form(schema, forged)
+    made = len(back["lines"]) + sum(len(line.get("tax", [])) for line in back["lines"])
+    assert made <= len(forged) and len(back["lines"]) > len(payload["lines"])
+
+
 def test_adding_and_removing_list_items() -> None:
     payload = sample("05_credit_limit_decision_partial_es-MX.json")
     schema = kind_schema(KINDS["credit_limit_decision"])
