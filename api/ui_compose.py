@@ -25,6 +25,7 @@ from api.ui_forms import (
     add_item,
     field_id,
     form_fields,
+    items_of,
     payload_from_form,
     remove_item,
 )
@@ -144,6 +145,30 @@ def read_submission(items: Mapping[str, str]) -> Submitted:
     return Submitted(kind, "form", payload, "", problems)
 
 
+def _differences(a: Any, b: Any, path: str = "") -> list[str]:
+    """The paths where ``a`` and ``b`` differ."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        keys = [*a, *(k for k in b if k not in a)]
+        return [d for k in keys for d in _differences(a.get(k), b.get(k), f"{path}.{k}")]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        pairs = enumerate(zip(a, b, strict=True))
+        return [d for i, (x, y) in pairs for d in _differences(x, y, f"{path}.{i}")]
+    return [] if a == b else [path.lstrip(".")]
+
+
+def unshown(kind: str, payload: Any) -> list[Problem]:
+    """What of ``payload`` the form of ``kind`` would lose (a field no schema has, a value
+    of the wrong shape): to be edited in the JSON view."""
+    if not isinstance(payload, dict):
+        return [Problem("", "the payload is not a JSON object; the form cannot show it")]
+    schema = kind_schema(KINDS[kind])
+    back, _problems = payload_from_form(schema, items_of(form_fields(schema, payload)))
+    return [
+        Problem(path, "the form cannot show this value; edit it in the JSON view")
+        for path in _differences(payload, back)[:10]
+    ]
+
+
 def build_compose_router(
     svc: Service,
     *,
@@ -248,15 +273,15 @@ def build_compose_router(
         locale = items.get("locale", "")
         locale = locale if locale in SUPPORTED_LOCALES else "es-MX"
         action = items.get("action", "preview")
-        if sub.problems:
+        if sub.problems and not (action == "view:json" and sub.view == "form"):
             return compose_page(request, who, sub, locale=locale, problems=sub.problems)
         if action in ("view:json", "view:form"):
-            sub.view = action.removeprefix("view:")
             sub.text = json.dumps(sub.payload, ensure_ascii=False, indent=2)
-            if sub.view == "form" and not isinstance(sub.payload, dict):
-                sub.view = "json"
-                problem = Problem("", "the payload is not a JSON object", "type")
-                return compose_page(request, who, sub, locale=locale, problems=[problem])
+            if sub.view == "json" and action == "view:form":
+                lost = unshown(sub.kind, sub.payload)
+                if lost:  # the JSON view keeps what the form cannot show
+                    return compose_page(request, who, sub, locale=locale, problems=lost)
+            sub.view = action.removeprefix("view:")
             return compose_page(request, who, sub, locale=locale)
         verb, _sep, path = action.partition(":")
         if verb in ("add", "remove") and sub.view == "form":

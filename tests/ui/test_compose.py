@@ -223,6 +223,13 @@ def test_advanced_json_view_keeps_the_data_both_ways(page: Page) -> None:
     assert page.get_by_label("Payload (JSON)").input_value() == "{not json"
     page.get_by_role("alert").get_by_role("link").first.click()
     assert page.evaluate("document.activeElement.id") == "payload"
+    # What the form has no field for keeps the JSON view, with the paths named.
+    edited["surprise"] = 1
+    page.get_by_label("Payload (JSON)").fill(json.dumps(edited))
+    open_form(page)
+    alert = page.get_by_role("alert").inner_text()
+    assert "surprise" in alert and "edit it in the JSON view" in alert
+    assert json.loads(page.get_by_label("Payload (JSON)").input_value())["surprise"] == 1
 
 
 def test_add_another_and_remove(page: Page) -> None:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from api.kind_schemas import kind_schema
 from api.ui import _environment
-from api.ui_compose import gettext
+from api.ui_compose import gettext, unshown
 from api.ui_forms import add_item, form_fields, items_of, payload_from_form, remove_item
 from correspondence.kinds import KINDS, SAMPLES_DIR
 
@@ -37,6 +37,15 @@ def round_trip(payload: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
 def test_every_sample_comes_back_from_its_form(name: str) -> None:
     payload = sample(name)
     assert round_trip(payload) == (payload, [])
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_the_form_shows_all_of_every_sample(name: str) -> None:
+    payload = sample(name)
+    kind = payload["document"]["type"]
+    assert unshown(kind, payload) == []
+    odd = {**payload, "surprise": 1, "policy": {**payload["policy"], "number": ["a", "list"]}}
+    assert sorted(p.field for p in unshown(kind, odd)) == ["policy.number", "surprise"]
 
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), min_size=1)
