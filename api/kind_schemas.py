@@ -25,9 +25,32 @@ from correspondence.kinds import KINDS, Kind
 DECIMAL_PATTERN = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$"
 
 
+ACRONYMS = {
+    "id": "ID", "cfdi": "CFDI", "iban": "IBAN", "bic": "BIC", "clabe": "CLABE", "vat": "VAT",
+    "sat": "SAT", "rfc": "RFC", "url": "URL", "fx": "FX", "mep": "MEP", "afl": "AFL",
+    "sac": "SAC", "une": "UNE", "ips": "IPS", "dcl": "DCL", "mx": "MX", "uuid": "UUID",
+    "tfd": "TFD", "qr": "QR", "pct": "%", "sla": "SLA",
+}  # fmt: skip
+
+
+def field_title(name: str) -> str:
+    """``tax_id`` → "Tax ID": sentence case, acronyms in capitals."""
+    words = [ACRONYMS.get(word.lower(), word.lower()) for word in name.split("_") if word]
+    title = " ".join(words)
+    return title[:1].upper() + title[1:]
+
+
 class ApiJsonSchema(GenerateJsonSchema):
     """Pydantic's JSON Schema, told the truth about decimals: every decimal of a payload
     arrives as a JSON string (``"1234.50"``); the server refuses a JSON number."""
+
+    def get_title_from_name(self, name: str) -> str:
+        """A field's title as a form labels it: ``tax_id`` → "Tax ID" (pydantic: "Tax Id")."""
+        return field_title(name)
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        """Every field has a title, a nested model's too (a form's legend)."""
+        return True
 
     def decimal_schema(self, schema: core_schema.DecimalSchema) -> JsonSchemaValue:
         return {"type": "string", "pattern": DECIMAL_PATTERN, "maxLength": DECIMAL_INPUT_MAX}

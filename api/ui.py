@@ -7,7 +7,6 @@ or Spanish and English side by side, open the draft PDF, search issued documents
 their archived PDF, see their metadata and delivery attempts, and resend them by email.
 """
 
-import json
 from datetime import date
 from math import ceil
 from pathlib import Path
@@ -18,8 +17,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
-from api.ui_session import Signed, check_csrf, csrf
-from correspondence import bounded_json
+from api.ui_compose import build_compose_router
+from api.ui_session import Signed, check_csrf, csrf, staff
 from correspondence.errors import (
     InvalidPayload,
     NotFound,
@@ -27,14 +26,12 @@ from correspondence.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
-from correspondence.formatting import SUPPORTED_LOCALES
 from correspondence.kinds import KINDS
 from correspondence.pdf import load_assets
 from correspondence.service import DocumentQuery, Service, Staff
 from correspondence.templating import ASSET_ORIGIN
 
 TEMPLATES = Path(__file__).parent / "templates"
-ASSET_BASE = "/ui/assets/"
 
 
 def _environment() -> Environment:
@@ -48,12 +45,6 @@ def _environment() -> Environment:
     return env
 
 
-def _pair_locales(locale: str, jurisdiction: str) -> tuple[str, str]:
-    spanish = locale if locale.startswith("es") else f"es-{jurisdiction}"
-    english = locale if locale.startswith("en") else "en-GB"
-    return spanish, english
-
-
 def build_router(svc: Service) -> APIRouter:
     """The ``/ui`` routes over ``svc``."""
     env = _environment()
@@ -63,6 +54,8 @@ def build_router(svc: Service) -> APIRouter:
     def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = env.get_template(f"ui/{name}").render(csrf=csrf(request), **context)
         return HTMLResponse(html, status_code=status)
+
+    router.include_router(build_compose_router(svc, page=page, staff=staff, check_csrf=check_csrf))
 
     @router.get("/login")
     async def login_form(request: Request) -> HTMLResponse:
@@ -127,137 +120,6 @@ def build_router(svc: Service) -> APIRouter:
             raise NotFound(f"no asset {path}")
         data, mime = assets[path]
         return Response(data, media_type=mime, headers={"Cache-Control": "private, max-age=3600"})
-
-    def compose_page(
-        request: Request,
-        who: Staff,
-        *,
-        kind: str,
-        locale: str,
-        text: str,
-        problems: list[Problem] | None = None,
-        previews: list[tuple[str, str]] | None = None,
-        status: int = 200,
-    ) -> HTMLResponse:
-        return page(
-            request,
-            "compose.html",
-            status,
-            staff=who,
-            kinds=sorted(KINDS),
-            locales=SUPPORTED_LOCALES,
-            kind=kind,
-            locale=locale,
-            text=text,
-            problems=problems or [],
-            previews=previews or [],
-        )
-
-    @router.get("/compose")
-    async def compose(
-        request: Request, who: Signed, kind: str = "premium_invoice", locale: str = ""
-    ) -> HTMLResponse:
-        if kind not in KINDS:
-            kind = "premium_invoice"
-        sample = KINDS[kind].sample()
-        chosen = locale if locale in SUPPORTED_LOCALES else sample["document"]["locale"]
-        return compose_page(
-            request,
-            who,
-            kind=kind,
-            locale=chosen,
-            text=json.dumps(sample, ensure_ascii=False, indent=2),
-        )
-
-    def parse(text: str) -> Any:
-        return bounded_json.loads(text, subject="the payload")
-
-    @router.post("/compose")
-    async def preview(
-        request: Request,
-        who: Signed,
-        payload: Annotated[str, Form()],
-        locale: Annotated[str, Form()],
-        action: Annotated[str, Form()],
-        token: Annotated[str, Form(alias="csrf")],
-    ) -> HTMLResponse:
-        check_csrf(request, token)
-        kind = "premium_invoice"
-        try:
-            body = parse(payload)
-            if isinstance(body, dict) and isinstance(body.get("document"), dict):
-                kind = str(body["document"].get("type", kind))
-            locales = [locale]
-            if action == "side" and isinstance(body, dict):
-                document = body.get("document")
-                if not isinstance(document, dict):
-                    document = {}
-                locales = list(
-                    _pair_locales(
-                        str(document.get("locale", locale)), str(document.get("jurisdiction", "ES"))
-                    )
-                )
-            previews = []
-            for each in locales:
-                html = await run_in_threadpool(
-                    svc.preview,
-                    body,
-                    client=who.client,
-                    locale=each,
-                    html=True,
-                    asset_base=ASSET_BASE,
-                )
-                assert isinstance(html, str)
-                previews.append((each, html))
-        except InvalidPayload as error:
-            return compose_page(
-                request,
-                who,
-                kind=kind if kind in KINDS else "premium_invoice",
-                locale=locale,
-                text=payload,
-                problems=list(error.problems),
-                status=422,
-            )
-        return compose_page(
-            request,
-            who,
-            kind=kind if kind in KINDS else "premium_invoice",
-            locale=locale,
-            text=payload,
-            previews=previews,
-        )
-
-    @router.post("/preview.pdf")
-    async def preview_pdf(
-        request: Request,
-        who: Signed,
-        payload: Annotated[str, Form()],
-        locale: Annotated[str, Form()],
-        token: Annotated[str, Form(alias="csrf")],
-    ) -> Response:
-        check_csrf(request, token)
-        try:
-            body = parse(payload)
-            pdf = await run_in_threadpool(
-                svc.preview, body, client=who.client, locale=locale, html=False
-            )
-        except InvalidPayload as error:
-            return compose_page(
-                request,
-                who,
-                kind="premium_invoice",
-                locale=locale,
-                text=payload,
-                problems=list(error.problems),
-                status=422,
-            )
-        assert isinstance(pdf, bytes)
-        return Response(
-            pdf,
-            media_type="application/pdf",
-            headers={"Content-Disposition": 'inline; filename="draft.pdf"'},
-        )
 
     @router.get("/documents")
     async def documents(

@@ -17,8 +17,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
-from api.ui import ASSET_BASE, TEMPLATES
-from api.ui_session import Signed, check_csrf, csrf
+from api.ui import TEMPLATES
+from api.ui_session import ASSET_BASE, Signed, check_csrf, csrf
 from correspondence import bounded_json
 from correspondence.errors import Conflict, Forbidden, InvalidPayload, Problem
 from correspondence.formatting import SUPPORTED_LOCALES

@@ -11,6 +11,9 @@ from starlette.concurrency import run_in_threadpool
 
 from correspondence.service import Service, Staff
 
+ASSET_BASE = "/ui/assets/"
+"""Where the UI serves the packaged fonts and stylesheet that previews load."""
+
 
 class SignInRequired(Exception):
     """Raised by page dependencies when there is no staff session."""
