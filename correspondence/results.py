@@ -113,13 +113,19 @@ class Client:
         return self.reads_all or (issued_by is not None and issued_by == self.id)
 
 
+STAFF_LANGUAGES = ("en", "es")
+"""The languages of the staff UI (neutral Spanish, read in Mexico and Spain)."""
+
+
 @dataclass(frozen=True)
 class Staff:
-    """A signed-in member of staff; ``epoch`` is the account's session epoch then."""
+    """A signed-in member of staff; ``epoch`` is the account's session epoch then, and
+    ``locale`` the language of the staff UI for them (one of :data:`STAFF_LANGUAGES`)."""
 
     id: int
     email: str
     epoch: int = 0
+    locale: str = "en"
 
     @property
     def client(self) -> Client:
