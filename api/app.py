@@ -30,6 +30,7 @@ from api.routes import (
 )
 from api.tracing import RequestIdOnSpan, telemetry
 from api.ui import SignInRequired, build_router
+from api.ui_headers import SecurityHeaders
 from correspondence import __version__, tracing
 from correspondence.bootstrap import build_service
 from correspondence.config import Settings
@@ -118,6 +119,7 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     if tracing.enabled():
         app.add_middleware(RequestIdOnSpan)
     app.add_middleware(AccessLog)
+    app.add_middleware(SecurityHeaders)  # CSP, Referrer-Policy, nosniff on /ui and /docs
     app.include_router(build_router(svc))
     for area in (health, metrics, docs, documents, batches, deliveries, previews, admin, webhooks):
         app.include_router(area.router)
