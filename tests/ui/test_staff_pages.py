@@ -6,6 +6,7 @@ both languages, and screenshots of the main screens go to ``test-artifacts/``.""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -21,6 +22,7 @@ from correspondence.registry.models import Document
 from correspondence.service import SCOPES, Client, DocumentQuery
 from correspondence.statuses import DeliveryStatus, DocumentStatus
 from tests.api.conftest import fast_settings
+from tests.conftest import in_language
 from tests.servers import RunningApi, api_server
 from tests.ui.axe import assert_accessible
 from tests.ui.test_staff_ui import ARTIFACTS, EMAIL, PASSWORD, browser
@@ -174,7 +176,9 @@ def test_the_document_page_leads_with_what_staff_read(page: Page, server: Runnin
     assert notice["policyholder"]["legal_name"] in page.locator("#customer").inner_text()
     assert page.locator("#issued").inner_text() == "23 Nov 2026"
     assert page.locator("#effective").inner_text() == "23 Dec 2026"
-    assert "New credit limit" in summary and page.locator("#amount").inner_text() == "60.000,00\xa0€"
+    assert (
+        "New credit limit" in summary and page.locator("#amount").inner_text() == "60.000,00\xa0€"
+    )
     assert page.locator("#status").inner_text() == "Issued"
     details = page.locator("details#technical")
     assert details.get_attribute("open") is None
@@ -277,7 +281,7 @@ def test_the_language_switch_is_kept_per_member_of_staff(page: Page, server: Run
 
 
 def outbox_messages(server: RunningApi, address: str) -> int:
-    folder = server.service.settings.resolved_outbox_dir()
+    folder = server.service.settings.resolved_outbox_dir
     return sum(address in p.read_text("utf-8", "replace") for p in folder.rglob("*.eml"))
 
 
@@ -381,11 +385,14 @@ def test_headers_and_no_csp_violation_on_any_page(page: Page, server: RunningApi
         "/ui/documents",
         f"/ui/documents?policy_number={PAGED_POLICY}&page=2",
         f"/ui/documents/{doc}",
-        "/ui/compose",
         "/ui/compose?kind=renewal_pack",
+        "/ui/compose",
     ):
         page.goto(path)
+    sample = in_language(KINDS["premium_invoice"].sample(), "en")
+    page.get_by_label("Payload (JSON)").fill(json.dumps(sample))
     page.get_by_role("button", name="Spanish and English side by side").click()
+    assert page.locator("iframe").count() == 2
     frame = page.locator("iframe").first.element_handle().content_frame()
     assert frame is not None
     frame.locator("h1").wait_for()
@@ -399,7 +406,9 @@ def test_headers_and_no_csp_violation_on_any_page(page: Page, server: RunningApi
     assert "frame-ancestors 'none'" in pdf.headers["content-security-policy"]
     page.get_by_role("button", name="Sign out").click()
     assert page.url.endswith("/ui/login")
-    pages = {u: h for u, h in seen.items() if "/ui/" in u and "text/html" in h["content-type"]}
+    pages = {
+        u: h for u, h in seen.items() if "/ui/" in u and "text/html" in h.get("content-type", "")
+    }
     assert len(pages) >= 6
     for url, headers in pages.items():
         policy = headers["content-security-policy"]
@@ -407,6 +416,8 @@ def test_headers_and_no_csp_violation_on_any_page(page: Page, server: RunningApi
         assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
         assert headers["referrer-policy"] == "no-referrer"
         assert headers["x-content-type-options"] == "nosniff"
+    previews = [h for u, h in pages.items() if "'unsafe-hashes'" in h["content-security-policy"]]
+    assert previews, "the side-by-side page allows its previews' styles by hash"
     css = next(h for u, h in seen.items() if u.endswith("/ui/ui.css"))
     assert css["x-content-type-options"] == "nosniff" and css["content-type"].startswith("text/css")
     assert violations == []
