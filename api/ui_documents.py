@@ -180,7 +180,15 @@ def build_router(ui: Pages) -> APIRouter:
             doc=info,
             customer=legal_name,
             summary=summary(info, payload),
-            reason=getattr(info, "reason", None) or getattr(info, "review_reason", None),
+            # the review workflow's reason for rejecting a document, once it records one
+            reason=next(
+                (
+                    getattr(info, name)
+                    for name in ("rejection_reason", "review_reason", "reason")
+                    if getattr(info, name, None)
+                ),
+                None,
+            ),
             deliveries=deliveries,
             problems=problems or [],
             notice=notice if notice in NOTICES else "",

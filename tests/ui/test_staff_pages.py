@@ -304,6 +304,8 @@ def test_a_double_click_on_resend_sends_one_email(page: Page, server: RunningApi
     page.get_by_label("Send to (comma-separated addresses)").fill("doble@example.com")
     page.get_by_role("button", name="Resend").dblclick()
     page.wait_for_load_state()
+    assert page.locator("#notice").count() == 1
+    assert_accessible(page, "a document with a notice")
     assert wait_until_sent(server, doc, "doble@example.com") == 1
     assert outbox_messages(server, "doble@example.com") == 1
 
