@@ -458,3 +458,33 @@ def test_no_sideways_scroll_at_390_px_and_the_header_wraps_the_email(
                 if width == 390:
                     assert_accessible(page, f"{name} at 390 px in {language}")
             context.close()
+
+
+def test_the_api_docs_pages_have_headers_and_no_csp_violation(
+    browser: Browser, server: RunningApi
+) -> None:
+    """Swagger UI and ReDoc run under a policy that allows their one inline script by hash
+    and no other site to frame them; Chromium reports no violation."""
+    key = server.service.create_api_key(name="docs-headers", scopes=SCOPES)
+    context = browser.new_context(
+        base_url=server.base_url, http_credentials={"username": "x", "password": key}
+    )
+    page = context.new_page()
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    for path, ready in (("/docs", ".opblock"), ("/redoc", "h1")):
+        response = page.goto(path)
+        assert response is not None
+        headers = response.headers
+        policy = headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+        script = next(d for d in policy.split("; ") if d.startswith("script-src"))
+        assert "'sha256-" in script and "unsafe-inline" not in script
+        assert headers["referrer-policy"] == "no-referrer"
+        assert headers["x-content-type-options"] == "nosniff"
+        page.wait_for_selector(ready, timeout=60_000)
+    context.close()
+    assert violations == []
