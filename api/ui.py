@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import ui_documents
-from api.ui_pages import Pages, SignInRequired, local_path
+from api.ui_pages import Pages, SignInRequired, local_path, with_notice
 from api.ui_tokens import FIELD, Spend
 from correspondence import bounded_json
 from correspondence.errors import (
@@ -97,7 +97,10 @@ def build_router(svc: Service) -> APIRouter:
     ) -> Response:
         """Sign out: every session of the account ends, server-side (a copy of the
         cookie is worth nothing after this). A second submission finds nothing to end."""
-        if ui.spend(request, token) is Spend.FRESH:
+        spent = ui.spend(request, token)
+        if spent is Spend.UNKNOWN:  # an expired form: say so rather than seem signed out
+            return RedirectResponse(with_notice("/ui/documents", "expired"), status_code=303)
+        if spent is Spend.FRESH:
             await run_in_threadpool(svc.sign_out, who)
             request.session.clear()
         return RedirectResponse("/ui/login", status_code=303)
@@ -111,9 +114,13 @@ def build_router(svc: Service) -> APIRouter:
         back: Annotated[str, Form(alias="next")] = "",
     ) -> Response:
         """Switch the UI's language for this member of staff, and go back to the page."""
-        if ui.spend(request, token) is Spend.FRESH:
+        spent = ui.spend(request, token)
+        if spent is Spend.FRESH:
             await run_in_threadpool(svc.set_staff_locale, email=who.email, locale=language)
-        return RedirectResponse(local_path(back), status_code=303)
+        target = local_path(back)
+        if spent is Spend.UNKNOWN:
+            target = with_notice(target.partition("?")[0], "expired")
+        return RedirectResponse(target, status_code=303)
 
     @router.get("/")
     async def home(who: Signed) -> Response:

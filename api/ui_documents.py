@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.ui_i18n import N_, money
-from api.ui_pages import Pages
+from api.ui_pages import NOTICES, Pages
 from api.ui_tokens import FIELD, Spend
 from correspondence.errors import InvalidPayload, Problem
 from correspondence.kinds import KINDS
@@ -22,7 +22,6 @@ from correspondence.service import DocumentInfo, DocumentQuery, Staff
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-NOTICES = {"sent", "done", "expired"}
 
 EFFECTIVE = {
     "premium_invoice": (N_("Due"), ("invoice", "due_date")),

@@ -21,6 +21,8 @@ from correspondence.results import STAFF_LANGUAGES
 from correspondence.service import Service, Staff
 
 TEMPLATES = Path(__file__).parent / "templates"
+NOTICES = ("sent", "done", "expired")
+"""The notices a page shows after a form (``?notice=…``): queued, already done, expired."""
 _LOCAL_PATH = re.compile(r"/ui/[A-Za-z0-9/_.\-]*(\?[A-Za-z0-9_.\-=&%+]*)?")
 
 
@@ -43,6 +45,11 @@ def local_path(value: str, default: str = "/ui/documents") -> str:
     """``value`` if it is a path of the UI (where a form may send the browser back to),
     else ``default``: request data never becomes a URL elsewhere."""
     return value if _LOCAL_PATH.fullmatch(value) and "//" not in value else default
+
+
+def with_notice(path: str, notice: str) -> str:
+    """``path`` (a path of the UI) with a notice for the page it leads to."""
+    return f"{path}{'&' if '?' in path else '?'}notice={notice}"
 
 
 class Pages:
@@ -95,12 +102,14 @@ class Pages:
             else best_language(request.headers.get("accept-language", ""))
         )
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        notice = context.pop("notice", request.query_params.get("notice", ""))
         html = self.env.get_template(f"ui/{name}").render(
             csrf=self.csrf(request),
             form_token=lambda: self.tokens.issue(request.session),
             token_field=FIELD,
             here=local_path(here),
             languages=[(code, LANGUAGE_NAMES[code]) for code in STAFF_LANGUAGES],
+            notice=notice if notice in NOTICES else "",
             **texts(language).context(),
             **context,
         )

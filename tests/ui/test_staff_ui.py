@@ -181,7 +181,7 @@ def test_search_open_issued_pdf_and_resend(page: Page, server: RunningApi) -> No
     page.get_by_role("button", name="Resend").click()
     assert page.get_by_role("status").inner_text() == "Queued for sending."
     deadline = time.monotonic() + 15
-    while ": sent (" not in page.locator("#deliveries").inner_text():
+    while page.locator("#deliveries [data-outcome=sent]").count() == 0:
         assert time.monotonic() < deadline
         time.sleep(0.2)
         page.reload()
