@@ -33,7 +33,7 @@ from correspondence.rate_limit import RateLimited, RateLimiter, rate_limit_probl
 from correspondence.registry import accounts
 from correspondence.registry.models import ApiKey, SignInThrottle, StaffUser
 from correspondence.registry.store import Collision, Registry, Tx
-from correspondence.results import STAFF_LANGUAGES, Client, Staff
+from correspondence.results import Client, Staff, check_staff_language
 from correspondence.scopes import SCOPES
 from correspondence.times import aware
 
@@ -256,13 +256,12 @@ class Access:
     def create_staff(
         self, *, email: str, password: str, replace: bool = False, locale: str | None = None
     ) -> Staff:
-        """Add a member of staff (or, with ``replace``, set an existing one's password:
-        every session of that account ends), with the staff UI in ``locale`` (default
-        English; an existing account keeps its own unless ``locale`` is given)."""
+        """Add a member of staff (or, with ``replace``, set an existing one's password: every
+        session of that account ends), with the UI in ``locale`` (else English, or as is)."""
         if len(password) < 12:
             raise InvalidPayload([Problem("password", "use at least 12 characters", "weak")])
         if locale is not None:
-            _check_language(locale)
+            check_staff_language(locale)
         normalised = email.strip().lower()
         with self.registry.transaction() as tx:
             existing = accounts.staff_by_email(tx, normalised)
@@ -285,7 +284,7 @@ class Access:
 
     def set_staff_locale(self, *, email: str, locale: str) -> StaffInfo:
         """Set the language of the staff UI for a member of staff (``en`` or ``es``)."""
-        _check_language(locale)
+        check_staff_language(locale)
         with self.registry.transaction() as tx:
             row = accounts.staff_by_email(tx, email.strip().lower()[:200])
             if row is None:
@@ -398,16 +397,3 @@ class Access:
 
 def _staff(row: StaffUser) -> Staff:
     return Staff(row.id, row.email, row.session_epoch, row.locale)
-
-
-def _check_language(locale: str) -> None:
-    if locale not in STAFF_LANGUAGES:
-        raise InvalidPayload(
-            [
-                Problem(
-                    "locale",
-                    f"the staff UI speaks {' or '.join(STAFF_LANGUAGES)}, not {locale[:20]!r}",
-                    "unsupported",
-                )
-            ]
-        )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from correspondence.errors import Forbidden, Problem
+from correspondence.errors import Forbidden, InvalidPayload, Problem
 from correspondence.scopes import SCOPES
 from correspondence.statuses import DeliveryStatus, DocumentStatus
 
@@ -115,6 +115,13 @@ class Client:
 
 STAFF_LANGUAGES = ("en", "es")
 """The languages of the staff UI (neutral Spanish, read in Mexico and Spain)."""
+
+
+def check_staff_language(locale: str) -> None:
+    """Refuse a language the staff UI does not speak."""
+    if locale not in STAFF_LANGUAGES:
+        message = f"the staff UI speaks {' or '.join(STAFF_LANGUAGES)}, not {locale[:20]!r}"
+        raise InvalidPayload([Problem("locale", message, "unsupported")])
 
 
 @dataclass(frozen=True)
