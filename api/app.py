@@ -30,8 +30,8 @@ from api.routes import (
 )
 from api.tracing import RequestIdOnSpan, telemetry
 from api.ui import build_router
-from api.ui_review import build_review_router
-from api.ui_session import SignInRequired
+from api.ui_headers import SecurityHeaders
+from api.ui_pages import SignInRequired
 from correspondence import __version__, tracing
 from correspondence.bootstrap import build_service
 from correspondence.config import Settings
@@ -120,8 +120,8 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     if tracing.enabled():
         app.add_middleware(RequestIdOnSpan)
     app.add_middleware(AccessLog)
+    app.add_middleware(SecurityHeaders)  # CSP, Referrer-Policy, nosniff on /ui and /docs
     app.include_router(build_router(svc))
-    app.include_router(build_review_router(svc))  # review before issue: docs/review.md
     for area in (health, metrics, docs, documents, batches, deliveries, previews, admin, webhooks):
         app.include_router(area.router)
 

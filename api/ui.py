@@ -1,61 +1,49 @@
 """Staff preview UI under ``/ui``: server-rendered pages, no front-end build, no script.
 
-Sign-in with argon2-hashed passwords, a signed session cookie and a CSRF token on every
-form. Staff compose a payload (from a kind's sample or pasted JSON), see its validation
+Sign-in with argon2-hashed passwords, a signed session cookie, a CSRF token on the sign-in
+and preview forms and a one-time token on every state-changing form (:mod:`api.ui_tokens`).
+Staff compose a payload (from a kind's sample or pasted JSON), see its validation
 errors with their field paths, preview it as HTML (marked BORRADOR / DRAFT) in one locale
 or Spanish and English side by side, open the draft PDF, search issued documents, open
-their archived PDF, see their metadata and delivery attempts, and resend them by email.
+their archived PDF, see their metadata and delivery attempts, and resend them by email
+(:mod:`api.ui_documents`), in English or Spanish (:mod:`api.ui_i18n`).
 """
 
-from datetime import date
 from math import ceil
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
+from api import ui_documents
 from api.ui_compose import build_compose_router
-from api.ui_session import Signed, check_csrf, csrf, staff
+from api.ui_pages import Pages, SignInRequired, local_path, with_notice
+from api.ui_review import build_review_router
+from api.ui_tokens import FIELD, Spend
 from correspondence.errors import (
-    InvalidPayload,
     NotFound,
-    Problem,
     TooManyAttempts,
     Unauthenticated,
 )
-from correspondence.kinds import KINDS
 from correspondence.pdf import load_assets
-from correspondence.service import DocumentQuery, Service, Staff
+from correspondence.service import Service, Staff
 from correspondence.templating import ASSET_ORIGIN
 
-TEMPLATES = Path(__file__).parent / "templates"
-
-
-def _environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        undefined=StrictUndefined,
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return env
+ASSET_BASE = "/ui/assets/"
+STYLESHEET = Path(__file__).parent / "static" / "ui.css"
+__all__ = ["SignInRequired", "build_router"]
 
 
 def build_router(svc: Service) -> APIRouter:
     """The ``/ui`` routes over ``svc``."""
-    env = _environment()
+    ui = Pages(svc)
     assets = {url.removeprefix(ASSET_ORIGIN): data for url, data in load_assets().items()}
+    stylesheet = STYLESHEET.read_bytes()
     router = APIRouter(prefix="/ui", include_in_schema=False)
-
-    def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-        html = env.get_template(f"ui/{name}").render(csrf=csrf(request), **context)
-        return HTMLResponse(html, status_code=status)
-
-    router.include_router(build_compose_router(svc, page=page, staff=staff, check_csrf=check_csrf))
+    check_csrf, page = ui.check_csrf, ui.page
+    Signed = Annotated[Staff, Depends(ui.staff)]
 
     @router.get("/login")
     async def login_form(request: Request) -> HTMLResponse:
@@ -79,21 +67,15 @@ def build_router(svc: Service) -> APIRouter:
                 request,
                 "login.html",
                 429,
-                error=f"Too many failed sign-ins. Try again in {ceil(error.retry_after)} s.",
+                error="throttled",
+                wait=ceil(error.retry_after),
                 email=email,
                 staff=None,
             )
             response.headers["Retry-After"] = str(ceil(error.retry_after))
             return response
         except Unauthenticated:
-            return page(
-                request,
-                "login.html",
-                401,
-                error="Wrong email or password.",
-                email=email,
-                staff=None,
-            )
+            return page(request, "login.html", 401, error="wrong", email=email, staff=None)
         request.session.clear()
         request.session["staff"] = who.id
         request.session["epoch"] = who.epoch
@@ -101,18 +83,45 @@ def build_router(svc: Service) -> APIRouter:
 
     @router.post("/logout")
     async def logout(
-        request: Request, who: Signed, token: Annotated[str, Form(alias="csrf")]
+        request: Request, who: Signed, token: Annotated[str, Form(alias=FIELD)] = ""
     ) -> Response:
         """Sign out: every session of the account ends, server-side (a copy of the
-        cookie is worth nothing after this)."""
-        check_csrf(request, token)
-        await run_in_threadpool(svc.sign_out, who)
-        request.session.clear()
+        cookie is worth nothing after this). A second submission finds nothing to end."""
+        spent = ui.spend(request, token)
+        if spent is Spend.UNKNOWN:  # an expired form: say so rather than seem signed out
+            return RedirectResponse(with_notice("/ui/documents", "expired"), status_code=303)
+        if spent is Spend.FRESH:
+            await run_in_threadpool(svc.sign_out, who)
+            request.session.clear()
         return RedirectResponse("/ui/login", status_code=303)
+
+    @router.post("/language")
+    async def language(
+        request: Request,
+        who: Signed,
+        language: Annotated[str, Form()],
+        token: Annotated[str, Form(alias=FIELD)] = "",
+        back: Annotated[str, Form(alias="next")] = "",
+    ) -> Response:
+        """Switch the UI's language for this member of staff, and go back to the page."""
+        spent = ui.spend(request, token)
+        if spent is Spend.FRESH:
+            await run_in_threadpool(svc.set_staff_locale, email=who.email, locale=language)
+        target = local_path(back)
+        if spent is Spend.UNKNOWN:
+            target = with_notice(target.partition("?")[0], "expired")
+        return RedirectResponse(target, status_code=303)
 
     @router.get("/")
     async def home(who: Signed) -> Response:
         return RedirectResponse("/ui/compose", status_code=303)
+
+    @router.get("/ui.css")
+    async def css() -> Response:
+        """The UI's stylesheet (no credentials: the sign-in page needs it; it holds no data)."""
+        return Response(
+            stylesheet, media_type="text/css", headers={"Cache-Control": "public, max-age=300"}
+        )
 
     @router.get("/assets/{path:path}")
     async def asset(path: str, who: Signed) -> Response:
@@ -121,107 +130,9 @@ def build_router(svc: Service) -> APIRouter:
         data, mime = assets[path]
         return Response(data, media_type=mime, headers={"Cache-Control": "private, max-age=3600"})
 
-    @router.get("/documents")
-    async def documents(
-        request: Request,
-        who: Signed,
-        policy_number: str = "",
-        policyholder: str = "",
-        kind: str = "",
-        issued_from: str = "",
-        issued_to: str = "",
-    ) -> HTMLResponse:
-        def day(value: str) -> date | None:
-            try:
-                return date.fromisoformat(value) if value else None
-            except ValueError:
-                return None
-
-        query = DocumentQuery(
-            policy_number=policy_number or None,
-            policyholder=policyholder or None,
-            kind=kind or None,
-            issued_from=day(issued_from),
-            issued_to=day(issued_to),
-            limit=100,
-        )
-        found = await run_in_threadpool(svc.list, query, client=who.client)
-        return page(
-            request,
-            "documents.html",
-            staff=who,
-            items=found.items,
-            total=found.total,
-            kinds=sorted(KINDS),
-            q={
-                "policy_number": policy_number,
-                "policyholder": policyholder,
-                "kind": kind,
-                "issued_from": issued_from,
-                "issued_to": issued_to,
-            },
-        )
-
-    async def document_page(
-        request: Request,
-        who: Staff,
-        document_id: str,
-        *,
-        sent: str = "",
-        problems: list[Problem] | None = None,
-    ) -> HTMLResponse:
-        info = await run_in_threadpool(svc.get, document_id, client=who.client)
-        deliveries = await run_in_threadpool(svc.deliveries, document_id, client=who.client)
-        return page(
-            request,
-            "document.html",
-            422 if problems else 200,
-            staff=who,
-            doc=info,
-            deliveries=deliveries,
-            problems=problems or [],
-            sent=sent,
-        )
-
-    @router.get("/documents/{document_id}")
-    async def document(
-        request: Request, who: Signed, document_id: str, sent: str = ""
-    ) -> HTMLResponse:
-        return await document_page(request, who, document_id, sent=sent)
-
-    @router.get("/documents/{document_id}/pdf")
-    async def document_pdf(who: Signed, document_id: str) -> Response:
-        info, data = await run_in_threadpool(svc.pdf, document_id, client=who.client)
-        return Response(
-            data,
-            media_type="application/pdf",
-            headers={"Content-Disposition": f'inline; filename="{info.id}.pdf"'},
-        )
-
-    @router.post("/documents/{document_id}/resend")
-    async def resend(
-        request: Request,
-        who: Signed,
-        document_id: str,
-        to: Annotated[str, Form()],
-        token: Annotated[str, Form(alias="csrf")],
-    ) -> Response:
-        check_csrf(request, token)
-        addresses = [a.strip() for a in to.replace(";", ",").split(",") if a.strip()]
-        try:
-            await run_in_threadpool(
-                svc.deliver, document_id, {"email": {"to": addresses}}, client=who.client
-            )
-        except InvalidPayload as error:
-            return await document_page(request, who, document_id, problems=list(error.problems))
-        return RedirectResponse(f"/ui/documents/{document_id}?sent=1", status_code=303)
-
-    @router.post("/documents/{document_id}/retry")
-    async def retry(
-        request: Request, who: Signed, document_id: str, token: Annotated[str, Form(alias="csrf")]
-    ) -> Response:
-        check_csrf(request, token)
-        await run_in_threadpool(svc.retry, document_id, client=who.client)
-        return RedirectResponse(f"/ui/documents/{document_id}", status_code=303)
-
+    router.include_router(
+        build_compose_router(svc, page=ui.page, staff=ui.staff, check_csrf=ui.check_csrf)
+    )
+    router.include_router(ui_documents.build_router(ui))
+    router.include_router(build_review_router(svc, ui))
     return router

@@ -29,7 +29,7 @@ from api.ui_forms import (
     payload_from_form,
     remove_item,
 )
-from api.ui_session import ASSET_BASE
+from api.ui_pages import ASSET_BASE
 from correspondence import bounded_json
 from correspondence.errors import InvalidPayload, Problem
 from correspondence.formatting import SUPPORTED_LOCALES
@@ -217,7 +217,6 @@ def build_compose_router(
             errors=errors,
             previews=previews or [],
             focus=focus,
-            _=gettext,
         )
 
     async def form_items(request: Request) -> dict[str, str]:

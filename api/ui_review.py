@@ -4,35 +4,27 @@ The queue of documents waiting for review; a review page with the draft (BORRADO
 DRAFT) in a sandboxed frame, the draft PDF, the approve button and the reject form (its
 reason required, its error next to it, what was typed kept); and ``POST
 /ui/review/submit``, where a member of staff hands a composed payload in for another to
-review. User-facing strings are wrapped in ``_()`` (an identity function until the staff
-member's catalog is passed in).
+review. The pages are the UI's own (:class:`api.ui_pages.Pages`): the staff member's
+language, and a one-time token on every form that decides or submits.
 """
 
+import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
-from api.ui import TEMPLATES
-from api.ui_session import ASSET_BASE, Signed, check_csrf, csrf
-from correspondence import bounded_json
+from api.ui_compose import FORM_FIELDS_MAX, read_submission
+from api.ui_pages import ASSET_BASE, Pages
+from api.ui_tokens import FIELD, Spend
 from correspondence.errors import Conflict, Forbidden, InvalidPayload, Problem
-from correspondence.formatting import SUPPORTED_LOCALES
-from correspondence.kinds import KINDS
 from correspondence.service import DocumentInfo, Service, Staff
 
 QUEUE_PAGE = 50
-DECIDED = {"approved": "Approved: it is being numbered, archived and sent.",
-           "rejected": "Rejected: it will not be issued."}  # fmt: skip
-
-
-def _identity(text: str, **values: Any) -> str:
-    """The catalog's place: English as written, ``%(name)s`` filled."""
-    return text % values if values else text
+DECIDED = ("approved", "rejected")
 
 
 def when(moment: datetime | None) -> str:
@@ -43,47 +35,25 @@ def when(moment: datetime | None) -> str:
     return aware.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _submitted_body(kind: str, locale: str, payload: str) -> dict[str, Any]:
-    """The payload as typed, with the form's kind and locale: filled in where it states
-    none, refused (naming both values) where it states another."""
-    body = bounded_json.loads(payload, subject="the payload")
-    if not isinstance(body, dict):
-        raise InvalidPayload([Problem("payload", "must be a JSON object", "type")])
-    header = body.setdefault("document", {})
-    if not isinstance(header, dict):
-        raise InvalidPayload([Problem("document", "must be an object", "type")])
-    problems = []
-    for name, chosen, allowed in (("type", kind, KINDS), ("locale", locale, SUPPORTED_LOCALES)):
-        if chosen not in allowed:
-            problems.append(Problem(name, f"{chosen!r} is not one of ours", "invalid"))
-        elif header.setdefault(name, chosen) != chosen:
-            stated = header[name]
-            problems.append(
-                Problem(
-                    f"document.{name}", f"the form says {chosen}, the payload {stated}", "mismatch"
-                )
-            )
-    if problems:
-        raise InvalidPayload(problems)
-    return body
-
-
-def build_review_router(svc: Service) -> APIRouter:
-    """The ``/ui/review`` routes over ``svc``."""
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        undefined=StrictUndefined,
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    router = APIRouter(prefix="/ui/review", include_in_schema=False)
+def build_review_router(svc: Service, ui: Pages) -> APIRouter:
+    """The ``/ui/review`` routes over ``svc``, drawn by the UI's pages ``ui``."""
+    router = APIRouter(prefix="/review")
+    Signed = Annotated[Staff, Depends(ui.staff)]
 
     def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-        html = env.get_template(f"ui/{name}").render(
-            csrf=csrf(request), _=_identity, when=when, **context
-        )
-        return HTMLResponse(html, status_code=status)
+        return ui.page(request, name, status, when=when, **context)
+
+    async def spent_already(
+        request: Request, who: Staff, document_id: str, token: str
+    ) -> Response | None:
+        """``None`` if the form's one-time token is fresh (now spent), else the answer to
+        a form sent twice (nothing done again) or too late (nothing done)."""
+        spent = ui.spend(request, token)
+        if spent is Spend.FRESH:
+            return None
+        if spent is Spend.SPENT:
+            return RedirectResponse(f"/ui/review/{document_id}?notice=done", status_code=303)
+        return await review_page(request, who, document_id, status=409, notice="expired")
 
     @router.get("")
     async def queue(
@@ -99,7 +69,7 @@ def build_review_router(svc: Service) -> APIRouter:
             total=found.total,
             offset=start,
             size=QUEUE_PAGE,
-            notice=DECIDED.get(done, ""),
+            decided=done if done in DECIDED else "",
             ref=ref if done in DECIDED else "",
         )
 
@@ -109,6 +79,7 @@ def build_review_router(svc: Service) -> APIRouter:
         document_id: str,
         *,
         status: int = 200,
+        notice: str = "",
         approve_error: str = "",
         reason: str = "",
         reason_error: str = "",
@@ -138,6 +109,7 @@ def build_review_router(svc: Service) -> APIRouter:
             draft=draft,
             mine=composed_here,
             approve_error=approve_error,
+            notice=notice,
             reason=reason,
             reason_error=reason_error,
             submitted=submitted,
@@ -172,9 +144,13 @@ def build_review_router(svc: Service) -> APIRouter:
 
     @router.post("/{document_id}/approve")
     async def approve(
-        request: Request, who: Signed, document_id: str, token: Annotated[str, Form(alias="csrf")]
+        request: Request,
+        who: Signed,
+        document_id: str,
+        token: Annotated[str, Form(alias=FIELD)] = "",
     ) -> Response:
-        check_csrf(request, token)
+        if (answer := await spent_already(request, who, document_id, token)) is not None:
+            return answer
         try:
             doc = await run_in_threadpool(svc.approve, document_id, staff=who)
         except (Forbidden, Conflict) as error:
@@ -191,10 +167,11 @@ def build_review_router(svc: Service) -> APIRouter:
         request: Request,
         who: Signed,
         document_id: str,
-        token: Annotated[str, Form(alias="csrf")],
+        token: Annotated[str, Form(alias=FIELD)] = "",
         reason: Annotated[str, Form()] = "",
     ) -> Response:
-        check_csrf(request, token)
+        if (answer := await spent_already(request, who, document_id, token)) is not None:
+            return answer
         try:
             doc = await run_in_threadpool(svc.reject, document_id, staff=who, reason=reason)
         except InvalidPayload as error:
@@ -211,30 +188,34 @@ def build_review_router(svc: Service) -> APIRouter:
         )
 
     @router.post("/submit")
-    async def submit(
-        request: Request,
-        who: Signed,
-        token: Annotated[str, Form(alias="csrf")],
-        kind: Annotated[str, Form()] = "",
-        locale: Annotated[str, Form()] = "",
-        payload: Annotated[str, Form()] = "",
-    ) -> Response:
-        """A composed document handed in for review (the compose page's button)."""
-        check_csrf(request, token)
+    async def submit(request: Request, who: Signed) -> Response:
+        """A composed document handed in for review: the compose page's "Submit for
+        review" button, from either of its views (a second submit of the same form does
+        nothing twice: its one-time token is spent)."""
+        form = await request.form(max_fields=FORM_FIELDS_MAX)
+        items = {key: value for key, value in form.multi_items() if isinstance(value, str)}
+        ui.check_csrf(request, items.get("csrf", ""))
+        sub = read_submission(items)
+        spent = ui.spend(request, items.get(FIELD, ""))
+        if spent is not Spend.FRESH:
+            notice = "done" if spent is Spend.SPENT else "expired"
+            return RedirectResponse(f"/ui/review?notice={notice}", status_code=303)
         try:
-            body = _submitted_body(kind, locale, payload)
-            outcome = await run_in_threadpool(svc.submit_for_review, body, staff=who)
+            if sub.problems:
+                raise InvalidPayload(sub.problems)
+            outcome = await run_in_threadpool(svc.submit_for_review, sub.payload, staff=who)
         except (InvalidPayload, Conflict) as error:
             problems = (
                 list(error.problems)
                 if isinstance(error, InvalidPayload)
                 else [Problem("", str(error), "conflict")]
             )
+            text = sub.text or json.dumps(sub.payload, ensure_ascii=False, indent=2)
             return page(
                 request, "review.html", 422 if isinstance(error, InvalidPayload) else 409,
                 staff=who, doc=None, actions=[], draft="", mine=False, approve_error="",
                 reason="", reason_error="", submitted="", problems=problems,
-                kind=kind, locale=locale, text=payload,
+                kind=sub.kind, locale="", text=text,
             )  # fmt: skip
         shown = "new" if outcome.created else "existing"
         return RedirectResponse(

@@ -33,7 +33,7 @@ from correspondence.rate_limit import RateLimited, RateLimiter, rate_limit_probl
 from correspondence.registry import accounts
 from correspondence.registry.models import ApiKey, SignInThrottle, StaffUser
 from correspondence.registry.store import Collision, Registry, Tx
-from correspondence.results import Client, Staff
+from correspondence.results import Client, Staff, check_staff_language
 from correspondence.scopes import SCOPES
 from correspondence.times import aware
 
@@ -88,6 +88,8 @@ class StaffInfo:
     disabled_at: datetime | None
     locked_until: datetime | None
     """Until when sign-in is locked after repeated failures (``None``: not locked)."""
+    locale: str = "en"
+    """The language of the staff UI for this member."""
 
 
 class Access:
@@ -248,30 +250,47 @@ class Access:
             created_at=aware(row.created_at),
             disabled_at=aware(row.disabled_at) if row.disabled_at else None,
             locked_until=aware(locked) if locked and aware(locked) > self.clock() else None,
+            locale=row.locale,
         )
 
-    def create_staff(self, *, email: str, password: str, replace: bool = False) -> Staff:
-        """Add a member of staff (or, with ``replace``, set an existing one's password:
-        every session of that account ends)."""
+    def create_staff(
+        self, *, email: str, password: str, replace: bool = False, locale: str | None = None
+    ) -> Staff:
+        """Add a member of staff (or, with ``replace``, set an existing one's password: every
+        session of that account ends), with the UI in ``locale`` (else English, or as is)."""
         if len(password) < 12:
             raise InvalidPayload([Problem("password", "use at least 12 characters", "weak")])
+        if locale is not None:
+            check_staff_language(locale)
         normalised = email.strip().lower()
         with self.registry.transaction() as tx:
             existing = accounts.staff_by_email(tx, normalised)
             if existing is not None and replace:
                 existing.password_hash = passwords().hash(password)
                 existing.session_epoch += 1
-                return Staff(existing.id, existing.email, existing.session_epoch)
+                existing.locale = locale or existing.locale
+                return _staff(existing)
             try:
                 row = accounts.add_staff(
                     tx,
                     email=normalised,
                     password_hash=passwords().hash(password),
                     now=self.clock(),
+                    locale=locale or "en",
                 )
             except Collision:
                 raise Conflict(f"{email} already exists") from None
-            return Staff(row.id, row.email, row.session_epoch)
+            return _staff(row)
+
+    def set_staff_locale(self, *, email: str, locale: str) -> StaffInfo:
+        """Set the language of the staff UI for a member of staff (``en`` or ``es``)."""
+        check_staff_language(locale)
+        with self.registry.transaction() as tx:
+            row = accounts.staff_by_email(tx, email.strip().lower()[:200])
+            if row is None:
+                raise NotFound(f"no staff user {email[:200]}")
+            row.locale = locale
+            return self._staff_info(tx, row)
 
     def disable_staff(self, *, email: str) -> StaffInfo:
         """Disable an account: it cannot sign in, and every session of it ends (from its
@@ -305,7 +324,7 @@ class Access:
             if ok:
                 assert row is not None
                 accounts.clear_throttle(tx, keys[0])
-                return Staff(row.id, row.email, row.session_epoch)
+                return _staff(row)
         self._count_failure(keys)
         raise Unauthenticated("wrong email or password")
 
@@ -373,4 +392,8 @@ class Access:
             row = accounts.staff(tx, staff_id)
             if row is None or row.disabled_at is not None or row.session_epoch != epoch:
                 return None
-            return Staff(row.id, row.email, row.session_epoch)
+            return _staff(row)
+
+
+def _staff(row: StaffUser) -> Staff:
+    return Staff(row.id, row.email, row.session_epoch, row.locale)

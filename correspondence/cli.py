@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from correspondence.errors import CorrespondenceError, InvalidPayload, Problem
 from correspondence.formatting import SUPPORTED_LOCALES
+from correspondence.results import STAFF_LANGUAGES
 from correspondence.scopes import SCOPES
 
 if TYPE_CHECKING:
@@ -194,7 +195,7 @@ def _staff_create(args: argparse.Namespace, _engine: Engine | None) -> int:
 
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
     staff = build_service(Settings()).create_staff(
-        email=args.email, password=password, replace=args.replace
+        email=args.email, password=password, replace=args.replace, locale=args.language
     )
     print(f"staff user {staff.email} {'ready' if args.replace else 'created'}")
     return 0
@@ -313,7 +314,16 @@ def parser() -> argparse.ArgumentParser:
     staff_create.add_argument(
         "--replace", action="store_true", help="set the password if the user exists"
     )
+    staff_create.add_argument(
+        "--language", choices=STAFF_LANGUAGES, help="the staff UI's language (default en)"
+    )
     staff_create.set_defaults(run=_staff_create)
+    staff_language = staff_sub.add_parser(
+        "language", help="set a staff user's UI language (en or es)"
+    )
+    staff_language.add_argument("email", help="the staff user's email")
+    staff_language.add_argument("language", choices=STAFF_LANGUAGES)
+    staff_language.set_defaults(run=_admin, admin="staff language")
     staff_disable = staff_sub.add_parser(
         "disable", help="disable a staff user: no sign-in, every session ended"
     )

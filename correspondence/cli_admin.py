@@ -1,5 +1,5 @@
 """The CLI's key and account management: ``keys list | revoke | rotate | limit`` and
-``staff list | disable``. Loaded only when one of them runs (see ``cli.py``).
+``staff list | disable | language``. Loaded only when one of them runs (see ``cli.py``).
 
 A listing never shows a secret or a hash; a rotated key is printed once, on standard
 output (the note about it goes to standard error, so ``$(…)`` captures the key alone).
@@ -105,11 +105,12 @@ def staff_list(args: argparse.Namespace) -> int:
         _json(accounts)
         return 0
     _table(
-        ("EMAIL", "CREATED", "STATE"),
+        ("EMAIL", "CREATED", "LANGUAGE", "STATE"),
         [
             (
                 s.email,
                 _when(s.created_at),
+                s.locale,
                 f"disabled {_when(s.disabled_at)}"
                 if s.disabled_at
                 else (f"locked until {_when(s.locked_until)}" if s.locked_until else "active"),
@@ -129,6 +130,12 @@ def staff_disable(args: argparse.Namespace) -> int:
     return 0
 
 
+def staff_language(args: argparse.Namespace) -> int:
+    info = _access().set_staff_locale(email=args.email, locale=args.language)
+    print(f"staff user {info.email} now sees the UI in {info.locale}")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "keys list": keys_list,
     "keys revoke": keys_revoke,
@@ -136,6 +143,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "keys limit": keys_limit,
     "staff list": staff_list,
     "staff disable": staff_disable,
+    "staff language": staff_language,
 }
 
 

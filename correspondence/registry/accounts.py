@@ -60,9 +60,13 @@ def staff(tx: Tx, staff_id: int) -> StaffUser | None:
     return tx.get(StaffUser, staff_id)
 
 
-def add_staff(tx: Tx, *, email: str, password_hash: str, now: datetime) -> StaffUser:
+def add_staff(
+    tx: Tx, *, email: str, password_hash: str, now: datetime, locale: str = "en"
+) -> StaffUser:
     """Insert a staff account now (an existing email raises the uniqueness error)."""
-    row = StaffUser(email=email, password_hash=password_hash, created_at=now, session_epoch=0)
+    row = StaffUser(
+        email=email, password_hash=password_hash, created_at=now, session_epoch=0, locale=locale
+    )
     tx.add(row)
     tx.flush()
     return row

@@ -217,6 +217,8 @@ class StaffUser(Base):
     # password, disabling the account) ends every session of the account at once.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The language of the staff UI for this member ("en" or "es").
+    locale: Mapped[str] = mapped_column(String(5), default="en", server_default="en")
 
 
 class SignInThrottle(Base):

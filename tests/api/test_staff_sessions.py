@@ -70,8 +70,12 @@ def test_sign_out_ends_every_session_and_a_replayed_cookie(running: RunningApi) 
     assert sign_in(first).status_code == 303 and sign_in(second).status_code == 303
     assert signed_in(first) and signed_in(second)
     kept = dict(first.cookies)  # an attacker's copy of the cookie
-    token = csrf(first, "/ui/compose")
-    assert first.post("/ui/logout", data={"csrf": token}).status_code == 303
+    page = first.get("/ui/compose").text
+    found = re.search(
+        r'action="/ui/logout">\s*<input type="hidden" name="form_token" value="([^"]+)"', page
+    )
+    assert found is not None  # the sign-out form's one-time token
+    assert first.post("/ui/logout", data={"form_token": found.group(1)}).status_code == 303
     assert not signed_in(first)
     replay = browser(running)
     replay.cookies.update(kept)

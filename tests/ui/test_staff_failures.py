@@ -53,7 +53,7 @@ def test_a_failed_document_shows_its_reason_and_is_retried(page: Page, server: R
     assert "550 mailbox unavailable" in reasons
     page.get_by_role("button", name="Retry").click()
     deadline = time.monotonic() + 60
-    while page.locator("#status").inner_text() != "issued":
+    while page.locator("#status").get_attribute("data-status") != "issued":
         assert time.monotonic() < deadline, page.locator("#status").inner_text()
         time.sleep(0.3)
         page.reload()

@@ -102,9 +102,9 @@ def test_search_open_issued_pdf_and_resend(page: Page, server: RunningApi) -> No
     page.get_by_label("Policyholder").fill("nopal")
     page.get_by_label("Kind").select_option("premium_invoice")
     page.get_by_role("button", name="Search").click()
-    assert "1 document." in page.content()
+    assert page.locator("#count").inner_text() == "Showing 1–1 of 1 document"
     page.get_by_role("link", name="PRI-2026-001874").click()
-    sha = page.locator("#sha256").inner_text()
+    sha = page.locator("#sha256").text_content()
     href = page.get_by_role("link", name="Open the archived PDF").get_attribute("href")
     assert href is not None
     pdf = page.context.request.get(href)
@@ -115,7 +115,7 @@ def test_search_open_issued_pdf_and_resend(page: Page, server: RunningApi) -> No
     page.get_by_role("button", name="Resend").click()
     assert page.get_by_role("status").inner_text() == "Queued for sending."
     deadline = time.monotonic() + 15
-    while ": sent (" not in page.locator("#deliveries").inner_text():
+    while page.locator("#deliveries [data-outcome=sent]").count() == 0:
         assert time.monotonic() < deadline
         time.sleep(0.2)
         page.reload()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -100,6 +101,33 @@ def test_staff_are_listed_and_disabled_by_email(
     service.close()
 
 
+def test_a_staff_users_language_is_set_at_creation_and_later(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``staff create --language es`` and ``staff language EMAIL en|es`` set the language of
+    the staff UI; signing in then carries it, and ``staff list`` shows it."""
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    code, out, _ = run(
+        capsys, "staff", "create", "--email", "eva@example.com", "--password-stdin",
+        "--language", "es",
+    )  # fmt: skip
+    assert code == 0 and "created" in out
+    service = build_service(Settings())
+    assert service.sign_in(email="eva@example.com", password=PASSWORD).locale == "es"
+    code, out, _ = run(capsys, "staff", "language", "EVA@example.com", "en")
+    assert code == 0 and "in en" in out
+    assert service.sign_in(email="eva@example.com", password=PASSWORD).locale == "en"
+    header, row = run(capsys, "staff", "list")[1].splitlines()
+    assert header.split()[:3] == ["EMAIL", "CREATED", "LANGUAGE"]
+    assert row.split()[0] == "eva@example.com" and "en" in row.split()
+    (listed,) = json.loads(run(capsys, "staff", "list", "--json")[1])
+    assert listed["locale"] == "en"
+    with pytest.raises(SystemExit):
+        parser().parse_args(["staff", "language", "eva@example.com", "fr"])
+    assert run(capsys, "staff", "language", "nobody@example.com", "es")[0] == 1
+    service.close()
+
+
 def test_the_parser_knows_every_management_command() -> None:
     for argv in (
         ["keys", "list", "--json"],
@@ -109,5 +137,6 @@ def test_the_parser_knows_every_management_command() -> None:
         ["keys", "create", "--name", "n", "--scopes", "admin", "--rate-limit", "5"],
         ["staff", "list"],
         ["staff", "disable", "a@example.com"],
+        ["staff", "language", "a@example.com", "es"],
     ):
         assert parser().parse_args(argv).command == argv[0]

@@ -1,0 +1,188 @@
+"""The staff UI's parts without a browser: one-time form tokens (:mod:`api.ui_tokens`), the
+``ui`` catalogs (:mod:`api.ui_i18n`) and the security policies (:mod:`api.ui_headers`)."""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+from typing import Any
+
+from babel.messages.pofile import read_po
+from hypothesis import given
+from hypothesis import strategies as st
+
+from api import ui_headers
+from api.ui_documents import AMOUNT, EFFECTIVE, summary
+from api.ui_i18n import (
+    KIND_NAMES,
+    STATUS_NAMES,
+    best_language,
+    catalog_path,
+    extract,
+    texts,
+)
+from api.ui_pages import local_path
+from api.ui_tokens import KEPT, SESSION_KEY, FormTokens, Spend
+from correspondence.kinds import KINDS
+from correspondence.results import STAFF_LANGUAGES
+from correspondence.statuses import DeliveryStatus, DocumentStatus
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_token_is_spent_once_then_found_spent() -> None:
+    tokens, session = FormTokens(), {}
+    token = tokens.issue(session)
+    assert tokens.spend(session, token) is Spend.FRESH
+    assert tokens.spend(session, token) is Spend.SPENT
+    replayed_cookie = {SESSION_KEY: [token]}  # an old copy of the session still names it
+    assert tokens.spend(replayed_cookie, token) is Spend.SPENT
+    assert token not in session[SESSION_KEY]
+
+
+def test_tokens_of_another_session_or_forged_ones_are_unknown() -> None:
+    tokens, mine, theirs = FormTokens(), {}, {}
+    token = tokens.issue(theirs)
+    tokens.issue(mine)
+    for forged in (token, "", "1.x", "not a token", "99999999999999.abc"):
+        assert tokens.spend(mine, forged) is Spend.UNKNOWN
+    assert tokens.spend(theirs, token) is Spend.FRESH
+
+
+def test_a_session_keeps_a_bounded_set_of_tokens() -> None:
+    tokens, session = FormTokens(), {}
+    issued = [tokens.issue(session) for _ in range(KEPT + 10)]
+    assert session[SESSION_KEY] == issued[-KEPT:]
+    assert tokens.spend(session, issued[0]) is Spend.UNKNOWN
+    assert tokens.spend(session, issued[-1]) is Spend.FRESH
+
+
+def test_tokens_expire_and_forgotten_ones_are_never_spent_again() -> None:
+    clock = Clock()
+    tokens, session = FormTokens(clock=clock, remembered=3, lifetime=60), {}
+    old = tokens.issue(session)
+    clock.now += 61
+    assert tokens.spend(session, old) is Spend.UNKNOWN
+    spent = []
+    for _ in range(5):
+        spent.append(tokens.issue(session))
+        assert tokens.spend(session, spent[-1]) is Spend.FRESH
+        clock.now += 1
+    # The first two spent tokens were forgotten; a copy of the session that still holds
+    # them cannot spend them again.
+    replayed = {SESSION_KEY: list(spent)}
+    assert [tokens.spend(replayed, t) for t in spent] == [Spend.UNKNOWN] * 2 + [Spend.SPENT] * 3
+    fresh = tokens.issue(session)
+    assert tokens.spend(session, fresh) is Spend.FRESH
+
+
+def test_a_token_spent_by_many_threads_at_once_is_spent_once() -> None:
+    tokens, session = FormTokens(), {}
+    token = tokens.issue(session)
+    copies = [dict(session) for _ in range(16)]  # each request carries its own cookie copy
+    results: list[Spend] = []
+    start = threading.Barrier(len(copies))
+
+    def submit(copy: dict[str, Any]) -> None:
+        start.wait()
+        results.append(tokens.spend(copy, token))
+
+    threads = [threading.Thread(target=submit, args=(c,)) for c in copies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.value for r in results) == ["fresh"] + ["spent"] * 15
+
+
+def test_the_catalogs_are_up_to_date_and_spanish_is_complete() -> None:
+    """Every message of the UI is in both catalogs (``python -m api.ui_i18n`` was run) and
+    translated into Spanish, with the same placeholders."""
+    extracted = {m.id if isinstance(m.id, str) else m.id[0] for m in extract() if m.id}
+    for language in STAFF_LANGUAGES:
+        with catalog_path(language).open("rb") as fh:
+            catalog = read_po(fh, locale=language)
+        ids = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
+        assert ids == extracted, (language, extracted ^ ids)
+        if language == "es":
+            for message in catalog:
+                if not message.id:
+                    continue
+                strings = message.string if isinstance(message.string, tuple) else (message.string,)
+                assert all(strings), message.id
+                sources = message.id if isinstance(message.id, tuple) else (message.id,)
+                for text in strings:
+                    assert _placeholders(text) <= _placeholders(" ".join(sources)), message.id
+    assert set(KIND_NAMES) == set(KINDS)
+    assert {str(s) for s in (*DocumentStatus, *DeliveryStatus)} <= set(STATUS_NAMES)
+
+
+def _placeholders(text: str) -> set[str]:
+    return set(re.findall(r"%\((\w+)\)s", text))
+
+
+def test_kinds_statuses_dates_and_plurals_in_each_language() -> None:
+    english, spanish = texts("en"), texts("es")
+    assert english.kind("credit_limit_change_notice") == "Credit limit change notice"
+    assert spanish.kind("credit_limit_change_notice") == "Aviso de cambio de límite de crédito"
+    assert (english.status("failed"), spanish.status("failed")) == ("Failed", "Fallido")
+    message = (
+        "Showing %(first)s–%(last)s of %(num)s document",
+        "Showing %(first)s–%(last)s of %(num)s documents",
+    )
+    assert english.ngettext(*message, 109, first=51, last=100) == "Showing 51–100 of 109 documents"
+    assert spanish.ngettext(*message, 1, first=1, last=1) == "Mostrando 1–1 de 1 documento"
+    assert texts("fr").language == "en"
+    assert best_language("es-MX,es;q=0.9,en;q=0.8") == "es"
+    assert best_language("fr-FR, en;q=0.5, es;q=0.4") == "en"
+    assert best_language("en;q=0, es;q=0.1") == "es"
+    assert best_language("") == best_language("de;q=x") == "en"
+
+
+@given(st.text(max_size=80))
+def test_only_paths_of_the_ui_are_returned_to(value: str) -> None:
+    kept = local_path(value)
+    assert kept == value or kept == "/ui/documents"
+    assert kept.startswith("/ui/") and "//" not in kept and "\\" not in kept
+    assert ":" not in kept
+
+
+def test_every_kind_with_an_amount_or_date_finds_it_in_its_sample() -> None:
+    from datetime import UTC, date, datetime
+
+    from correspondence.results import DocumentInfo
+
+    for kind in KINDS:
+        sample = KINDS[kind].sample()
+        info = DocumentInfo(
+            id="x", kind=kind, locale=sample["document"]["locale"], jurisdiction="ES",
+            status=DocumentStatus.ISSUED, number=None, policy_number="P",
+            policyholder_name="N", policyholder_tax_id="T", business_reference="R", version=1,
+            replaces_id=None, issue_date=date(2026, 1, 1), sha256=None, size=None, pages=None,
+            archive_key=None, warnings=(), template_version=None, template_hash=None,
+            weasyprint_version=None, pypdf_version=None, created_at=datetime.now(UTC),
+            issued_at=None, attempts=0, last_error=None,
+        )  # fmt: skip
+        found = summary(info, sample)
+        assert (found.effective is not None) == (kind in EFFECTIVE), kind
+        assert (found.amount is not None) == (kind in AMOUNT), kind
+
+
+def test_the_ui_policy_allows_only_the_previews_own_styles() -> None:
+    assert "style-src 'self';" in ui_headers.ui_policy("<p>no preview</p>")
+    preview = '<style>p{color:red}</style><col style="width: 2cm"><p>x</p>'
+    page = f'<iframe sandbox="allow-same-origin" srcdoc="{html.escape(preview)}"></iframe>'
+    policy = ui_headers.ui_policy(page)
+    style = next(d for d in policy.split("; ") if d.startswith("style-src"))
+    assert style.count("'sha256-") == 2 and "'unsafe-hashes'" in style
+    assert "unsafe-inline" not in policy and "script-src 'self';" in policy
+    docs = ui_headers.docs_policy("<script>start()</script><script src='/x.js'></script>")
+    script = next(d for d in docs.split("; ") if d.startswith("script-src"))
+    assert script.count("'sha256-") == 1 and "frame-ancestors 'none'" in docs
