@@ -157,7 +157,7 @@ def fill_numbers(document: Any, html: HTML) -> PageNumbers:
     targets = {name: index + 1 for name, index in anchor_pages(document).items()}
     found = PageNumbers(len(document.pages), targets)
     writes: list[tuple[Any, str]] = []
-    written: set[int] = set()  # the elements whose text was found
+    written: set[int] = set()  # the elements whose number is written
     fits = True
     for page in document.pages:
         for box in _numbered_text(page._page_box):
@@ -165,13 +165,15 @@ def fill_numbers(document: Any, html: HTML) -> PageNumbers:
                 continue
             placeholder, number = numbers
             layout = box.pango_layout
-            text = box.text[: -len(placeholder)] + number
-            if not box.text.endswith(placeholder) or layout.text != box.text:
+            if number == placeholder or not box.text.endswith(placeholder):
+                continue  # nothing to write, or not the line of text that ends with it
+            if layout.text != box.text:
                 fits = False
-            elif text != box.text:
-                width = _width(layout, box.style, box.text)
-                fits = fits and _width(layout, box.style, text) == width
-                writes.append((box, text))
+                continue
+            text = box.text[: -len(placeholder)] + number
+            width = _width(layout, box.style, box.text)
+            fits = fits and _width(layout, box.style, text) == width
+            writes.append((box, text))
             written.add(id(box.element))
     for element in html.etree_element.iter():
         numbers = _number_for(element, found)
