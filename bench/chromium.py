@@ -17,7 +17,7 @@ Chromium's from /proc, every Chromium process's CPU time over all its runs (it u
 than one core at a time), less what those processes use while idle (measured before,
 and deducted for the whole loop, which favours Chromium).
 
-    .venv/bin/python bench/chromium.py [--runs 9] [--lines 25]
+    .venv/bin/python bench/chromium.py [--runs 9] [--lines 25] [--only renewal_pack]
 """
 
 from __future__ import annotations
@@ -78,10 +78,18 @@ def documents(engine: Engine, lines: int) -> dict[str, Validated]:
     return chosen
 
 
+def wanted(name: str, only: list[str]) -> bool:
+    """Whether document ``name`` is measured: all of them unless ``--only`` names some."""
+    return not only or any(part in name for part in only)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--lines", type=int, default=25)
+    parser.add_argument(
+        "--only", action="append", default=[], help="documents whose name contains this"
+    )
     args = parser.parse_args()
     engine = Engine(Settings())
     settle(engine)  # warmed and frozen, as in a worker process
@@ -117,7 +125,8 @@ def main() -> None:
         time.sleep(IDLE_SECONDS)
         idle_rate = (chromium_cpu() - idle) / IDLE_SECONDS  # CPU seconds per second
         cpu_rows: list[str] = []
-        for name, validated in documents(engine, args.lines).items():
+        chosen = documents(engine, args.lines).items()
+        for name, validated in [(n, v) for n, v in chosen if wanted(n, args.only)]:
             html = engine.html(validated)  # with its <link>, for Chromium
             bare = engine.html(validated, link_css=False)  # what our renderer lays out
 

@@ -25,9 +25,12 @@ from correspondence.kinds import KINDS, Lined, Packed, Validated, Warned, custom
 from correspondence.language import in_locale
 from correspondence.models import Envelope
 from correspondence.pdf import ASSETS_DIR, PDF_VARIANT, PdfAttachment, PdfRenderer, RenderedPdf
+from correspondence.pdf_numbers import PLACEHOLDERS, NumbersDoNotFit, PageNumbers
 from correspondence.templating import ASSET_ORIGIN, build_environment, words
 
 PAYLOAD_ATTACHMENT = "payload.json"
+NUMBERING_ATTEMPTS = 3
+"""Layouts of a pack at most: the first with placeholders, then with the numbers read."""
 
 
 @dataclass(frozen=True)
@@ -186,10 +189,12 @@ class Engine:
         inline_css: bool = False,
         link_css: bool = True,
         part: Part = WHOLE,
+        numbers: PageNumbers = PLACEHOLDERS,
     ) -> dict[str, Any]:
         """The plain data a template receives: the payload and its figures with their free
         text in the locale's language (refused, naming the fields, if it has none)."""
         return {
+            "numbers": numbers,
             **document_context(validated, locale),
             "asset_base": asset_base,
             "draft": draft,
@@ -228,19 +233,40 @@ class Engine:
         locale: str | None = None,
         draft: bool = False,
     ) -> RenderedPdf:
-        """One part of the document; the first (or only) one carries the payload."""
+        """One part of the document; the first (or only) one carries the payload.
+
+        A pack is laid out once, its page numbers and contents with placeholders that are
+        filled in from that layout (pdf_numbers.fill_numbers); should a number not fit its
+        placeholder, it is laid out again with the numbers read, as text, until they are
+        those of its layout. Its components name their pages in the PDF's page labels."""
         chosen = locale or validated.doc.document.locale
-        html = self.html(validated, locale=chosen, draft=draft, part=part, link_css=False)
         attachments = []
         if part.first:
             payload = customer_payload(validated)  # no internal field (issue 19)
             attachments = [PdfAttachment(PAYLOAD_ATTACHMENT, payload, "Validated request payload")]
-        return self.pdf.render(
-            html,
-            attachments=attachments,
-            stamp=issue_moment(validated.doc),
-            variant=PDF_VARIANT if part.first else None,
-        )
+        figures = validated.figures
+        components = figures.components if isinstance(figures, Packed) else ()
+        labels = None
+        if components:
+            names = words(self.env, chosen, validated.doc.document.jurisdiction).pack
+            labels = {f"c-{key}": names[key] for key in components}
+        numbers = PLACEHOLDERS
+        for _ in range(NUMBERING_ATTEMPTS):
+            html = self.html(
+                validated, locale=chosen, draft=draft, part=part, link_css=False, numbers=numbers
+            )
+            try:
+                return self.pdf.render(
+                    html,
+                    attachments=attachments,
+                    stamp=issue_moment(validated.doc),
+                    variant=PDF_VARIANT if part.first else None,
+                    numbered=bool(components),
+                    labels=labels,
+                )
+            except NumbersDoNotFit as misfit:
+                numbers = misfit.numbers
+        raise RenderError(f"the pack's page numbers did not settle in {NUMBERING_ATTEMPTS} layouts")
 
     def page_numbers(
         self,
@@ -288,23 +314,14 @@ class Engine:
     def finish(
         self, validated: Validated, rendered: RenderedPdf, *, locale: str | None = None
     ) -> RenderedDocument:
-        """Label a pack's components and add the business warnings."""
+        """Add the business warnings."""
         chosen = locale or validated.doc.document.locale
-        pdf = rendered.data
         figures = validated.figures
-        components = figures.components if isinstance(figures, Packed) else ()
-        if components:  # a pack: name each component in the PDF's page labels
-            from correspondence.packs import Component, label_components  # pypdf, on first use
-
-            names = words(self.env, chosen, validated.doc.document.jurisdiction).pack
-            pdf = label_components(
-                pdf, [Component(names[key], rendered.anchors[f"c-{key}"]) for key in components]
-            )
         business = figures.warnings if isinstance(figures, Warned) else ()
         return RenderedDocument(
             kind=validated.kind.name,
             locale=chosen,
-            pdf=pdf,
+            pdf=rendered.data,
             pages=rendered.pages,
             warnings=rendered.warnings + business,
         )

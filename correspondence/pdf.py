@@ -32,7 +32,7 @@ from weasyprint.pdf.metadata import DocumentMetadata
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from correspondence import pdf_fast
+from correspondence import pdf_fast, pdf_numbers
 from correspondence.errors import AssetNotAllowed, RenderError
 from correspondence.pdf_fast import Shortcuts
 from correspondence.templating import ASSET_ORIGIN
@@ -208,12 +208,18 @@ class PdfRenderer:
         stamp: datetime,
         variant: str | None = PDF_VARIANT,
         tagged: bool = True,
+        numbered: bool = False,
+        labels: Mapping[str, str] | None = None,
     ) -> RenderedPdf:
         """Render ``html`` (whose assets live under :data:`ASSET_ORIGIN`).
 
         ``stamp`` dates the attachments, so the same input gives the same bytes. A render
         without ``variant`` (a section of a long document, the page-number overlay) is
-        tagged when ``tagged`` says so; a tagged variant always is.
+        tagged when ``tagged`` says so; a tagged variant always is. ``numbered``: the page
+        numbers and contents are laid out with placeholders, filled in from the layout
+        (:func:`pdf_numbers.fill_numbers`, which may raise ``NumbersDoNotFit``). ``labels``
+        names the parts of the document, by the element id each starts at, in the PDF's
+        page labels.
         """
         tags = tagged or variant in TAGGED_VARIANTS
         files = [
@@ -234,9 +240,12 @@ class PdfRenderer:
         with _weasyprint_warnings() as warnings:
             try:
                 source = self._html(html)
-                document = source.render(
-                    stylesheets=[self.stylesheet], font_config=self.font_config, cache=images
-                )
+                with pdf_numbers.running_once(self.shortcuts.running_once):
+                    document = source.render(
+                        stylesheets=[self.stylesheet], font_config=self.font_config, cache=images
+                    )
+                if numbered:
+                    pdf_numbers.fill_numbers(document, source)
                 if variant in TAGGED_VARIANTS and variant.startswith("pdf/a-"):
                     declare_pdf_ua(document.metadata)  # PDF/A level A, and PDF/UA-1
                 finish = pdf_fast.tagging(document, source) if tags else nullcontext()
@@ -246,16 +255,14 @@ class PdfRenderer:
                         pdf_tags=tags,
                         attachments=files,
                         cache=images,
+                        finisher=pdf_numbers.page_labels(labels) if labels else None,
                     )
             except FatalURLFetchingError as error:
                 raise AssetNotAllowed(str(error)) from None
         if self.strict and warnings:
             raise RenderError("WeasyPrint warned: " + " | ".join(warnings))
         assert isinstance(data, bytes)
-        anchors: dict[str, int] = {}
-        for index, page in enumerate(document.pages):
-            for name in page.anchors:
-                anchors.setdefault(name, index)
+        anchors = pdf_numbers.anchor_pages(document)
         return RenderedPdf(data, len(document.pages), tuple(warnings), anchors)
 
     def _html(self, markup: str) -> HTML:

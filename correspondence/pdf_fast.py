@@ -8,6 +8,8 @@ WeasyPrint does inside, not on what it documents:
   ``HTML._ua_stylesheets``) with a copy of its ``html5_ua.css`` less the universal rules
   for pseudo-elements our documents never have: each made WeasyPrint compute a style of
   its own for every element.
+* :attr:`Shortcuts.running_once` keeps WeasyPrint from laying a page out again because it
+  places a running element (:func:`correspondence.pdf_numbers.running_once`).
 
 It gives the same PDF bytes as WeasyPrint's public API (tests/integration/
 test_pdf_shortcuts.py); ``bench/shortcuts.py`` measures what it saves. The settings'
@@ -49,6 +51,7 @@ class Shortcuts:
     """Which shortcuts a renderer takes (all by default; see the module's docstring)."""
 
     user_agent: bool = True
+    running_once: bool = True
 
     @property
     def own_document(self) -> bool:
@@ -58,7 +61,7 @@ class Shortcuts:
 
 
 ALL = Shortcuts()
-NONE = Shortcuts(user_agent=False)
+NONE = Shortcuts(user_agent=False, running_once=False)
 
 
 # --- the trimmed user-agent stylesheet ------------------------------------------------------
