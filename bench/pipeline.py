@@ -420,7 +420,7 @@ def pipeline(items: list[dict[str, Any]], root: Path) -> dict[str, Any]:
             if time.perf_counter() - shown > 60:
                 shown = time.perf_counter()
                 print(f"  {shown - t0:.0f} s: {progress['counts']}", file=sys.stderr, flush=True)
-            time.sleep(0.25)
+            time.sleep(1.0)  # each look costs the API a query
         elapsed = time.perf_counter() - t0
         cpu = {name: tree_cpu(pids) - cpu0[name] for name, pids in groups.items()}
         load1 = load_average()
