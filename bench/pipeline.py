@@ -308,6 +308,10 @@ def _render_alone(
     from correspondence.renderers import EnginePool
     from correspondence.workers import build_renderers
 
+    # A session of its own, as each Celery worker has: with the kernel's autogroup
+    # scheduling, a session is one scheduling group, and on a machine shared with others
+    # two processes in one session get half the CPU that two sessions get.
+    os.setsid()
     renderers = build_renderers(Settings(render_processes=0))  # as a Celery child does
     assert isinstance(renderers, EnginePool)
     with renderers.lease() as engine:
