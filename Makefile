@@ -63,6 +63,7 @@ bench: deps ## today's code against its peers; each prints a ratio measured in o
 	@$(BIN)/python bench/chromium.py
 	@$(BIN)/python bench/pack_size.py
 	@$(BIN)/python bench/throughput.py
+	@$(BIN)/python bench/pipeline.py
 	@$(BIN)/python bench/long_invoice.py
 	@$(BIN)/python bench/api_load.py
 	@$(BIN)/python bench/cold.py

@@ -13,8 +13,9 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from typing import Literal
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -61,6 +62,14 @@ WORKER_RESTARTS = Counter(
     "Render worker processes replaced, by reason (died, recycled).",
     ["reason"],
 )
+STAGE_SECONDS = Histogram(
+    f"{PREFIX}_issue_stage_seconds",
+    "Time one accepted document spends in each stage of issuing but the render: queue "
+    "(accepted until first taken), reserve and record (registry transactions), sign, "
+    "archive.",
+    ["stage"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
+)
 WEBHOOK_EVENTS = Counter(
     f"{PREFIX}_webhook_events_total",
     "Webhook event sends, by outcome (sent, retried, expired).",
@@ -76,6 +85,7 @@ _PROCESS_METRICS = (
     DEPENDENCY_ERRORS,
     WORKER_RESTARTS,
     WEBHOOK_EVENTS,
+    STAGE_SECONDS,
 )
 
 
@@ -138,10 +148,23 @@ def exposition(snapshot: Callable[[], Snapshot]) -> tuple[bytes, str]:
 
 
 @contextmanager
-def timed(kind: str) -> Iterator[None]:
-    """Observe the block's duration in ``render_seconds`` for ``kind``."""
+def _observed(histogram: Histogram) -> Iterator[None]:
+    """Observe the block's duration in ``histogram`` (one labelled child)."""
     start = time.perf_counter()
     try:
         yield
     finally:
-        RENDER_SECONDS.labels(kind=kind).observe(time.perf_counter() - start)
+        histogram.observe(time.perf_counter() - start)
+
+
+def timed(kind: str) -> AbstractContextManager[None]:
+    """Observe the block's duration in ``render_seconds`` for ``kind``."""
+    return _observed(RENDER_SECONDS.labels(kind=kind))
+
+
+Stage = Literal["queue", "reserve", "sign", "archive", "record"]
+
+
+def stage(name: Stage) -> AbstractContextManager[None]:
+    """Observe the block's duration in ``issue_stage_seconds`` for ``name``."""
+    return _observed(STAGE_SECONDS.labels(stage=name))

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from correspondence import tracing
+from correspondence import metrics, tracing
 from correspondence.archive import Archive, ArchiveConflict, document_key
 from correspondence.engine import RenderedDocument
 from correspondence.errors import RenderError
@@ -51,14 +51,14 @@ def render_and_archive(
     the payload under the document's key."""
     doc = validated.doc
     about = tracing.document_attributes(document_id, validated.kind.name, doc.document.locale)
-    with tracing.span("document.render", about):
+    with tracing.span("document.render", about), metrics.timed(validated.kind.name):
         result = renderers.render(validated)
     rendered = result.document
     unsigned_sha = hashlib.sha256(rendered.pdf).hexdigest()
     signing = signer if signer is not None and signer.signs(validated.kind.name) else None
     signed = None
     if signing is not None:
-        with tracing.span("document.sign", about):
+        with tracing.span("document.sign", about), metrics.stage("sign"):
             signed = signing.sign(rendered.pdf)
     pdf = signed.pdf if signed is not None else rendered.pdf
     base = document_key(
@@ -74,7 +74,7 @@ def render_and_archive(
         "locale": doc.document.locale,
         "document-id": document_id,
     }
-    with tracing.span("document.archive", about):
+    with tracing.span("document.archive", about), metrics.stage("archive"):
         if signing is not None and signed is not None:
             # A retry may find its own earlier signature of these same bytes archived.
             signed = _put_signed(archive, f"{base}.pdf", signed, rendered.pdf, signing, metadata)

@@ -37,6 +37,7 @@ from correspondence.renderers import Renderers
 from correspondence.results import Attempt, Client, DocumentInfo
 from correspondence.signing import Signer
 from correspondence.statuses import WAITING, DocumentStatus
+from correspondence.times import aware
 
 LOG = logging.getLogger(__name__)
 Dispatch = Callable[[str], None]
@@ -145,7 +146,7 @@ class Issuer:
         kind = validated.kind.name
         LOG.info("document.issuing", extra={"kind": kind})
         try:
-            with self._holding(document_id), metrics.timed(kind):
+            with self._holding(document_id):
                 artefact = render_and_archive(
                     self.renderers, self.archive, validated, document_id, self.signer
                 )
@@ -156,7 +157,11 @@ class Issuer:
             return self._fail(document_id, str(error))
         except Exception as error:  # a failure the payload causes: record it, never loop
             return self._fail(document_id, f"{type(error).__name__}: {error}"[:2000])
-        with tracing.span("document.record", about), self.registry.transaction() as tx:
+        with (
+            tracing.span("document.record", about),
+            metrics.stage("record"),
+            self.registry.transaction() as tx,
+        ):
             row = documents.locked(tx, document_id, skip=False)
             if row is None or row.status not in WAITING:
                 return Attempt("done")
@@ -171,12 +176,17 @@ class Issuer:
         return Attempt("issued")
 
     def _reserve(self, document_id: str) -> Validated | Attempt:
-        with self.registry.transaction() as tx:
+        with metrics.stage("reserve"), self.registry.transaction() as tx:
             row = documents.locked(tx, document_id, skip=True)
             if row is None:
                 return Attempt("busy" if documents.exists(tx, document_id) else "done")
             if row.status not in WAITING:
                 return Attempt("done")
+            if row.status == DocumentStatus.QUEUED and row.attempts == 0:  # first taken
+                waited = self.clock() - aware(row.created_at)
+                metrics.STAGE_SECONDS.labels(stage="queue").observe(
+                    max(0.0, waited.total_seconds())
+                )
             validated = self.number(tx, row, KINDS[row.kind])
             row.status = DocumentStatus.ISSUING
             row.next_attempt_at = self.clock() + self.lease

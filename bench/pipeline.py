@@ -1,0 +1,518 @@
+"""The whole pipeline against the render alone: documents per second, in one run.
+
+Pipeline: PostgreSQL (Debian's binaries), SeaweedFS (`weed mini`, every port off its
+default so that a test run's SeaweedFS on 8333/9333/8888… is never touched), Redis, the
+API (`correspondence serve`, uvicorn) and two Celery workers (`correspondence worker
+--concurrency=1`: two rendering processes), all on 127.0.0.1 and configured by
+environment variables as in production. A batch of mixed documents goes through
+`POST /v1/batches`; the clock stops when the batch reports every document issued, and
+the archive is then checked to hold each one's PDF and payload.
+
+Render alone: two fresh processes, each with the worker's own renderer
+(`build_renderers(Settings(render_processes=0))`, warmed and frozen as a Celery child
+is), render the same documents, numbered as the pipeline numbers them, taking them one
+at a time from a shared queue: no registry, no archive, no broker.
+
+The mix (of 2,000): 60 % premium invoices (es-ES, numbered by the service), 10 % renewal
+packs (es-ES, numbered), 30 % letters (the five letter kinds in turn), interleaved.
+Per-document time in each stage is read from the service's own `/metrics` (every
+process's, through PROMETHEUS_MULTIPROC_DIR), and the CPU time each component used.
+
+    .venv/bin/python bench/pipeline.py [--documents 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from correspondence.config import Settings
+from correspondence.kinds import KINDS, Validated, validate
+from tests.api.test_celery_workers import LETTERS, sample_as
+from tests.api.test_documents import unnumbered_es_invoice
+from tests.servers import (
+    CeleryWorker,
+    free_port,
+    postgresql,
+    redis_server,
+    settings_environment,
+    wait_for_port,
+)
+
+WEED_PORTS = (  # every listening port of `weed mini`, each given a free one of its own
+    "s3.port",
+    "s3.port.grpc",
+    "s3.port.iceberg",
+    "s3.port.lance",
+    "s3.metricsPort",
+    "master.port",
+    "master.port.grpc",
+    "volume.port",
+    "volume.port.grpc",
+    "volume.port.public",
+    "filer.port",
+    "filer.port.grpc",
+    "filer.port.public",
+    "admin.port",
+    "admin.port.grpc",
+    "webdav.port",
+    "metricsPort",
+    "debug.port",
+)
+STOP_SECONDS = 30
+READY = re.compile(r"worker child (\d+) ready")
+
+
+def mixed(count: int) -> list[dict[str, Any]]:
+    """``count`` documents: 60 % invoices, 10 % renewal packs, 30 % letters, interleaved."""
+    items: list[dict[str, Any]] = []
+    letters = 0
+    for i in range(count):
+        slot = i % 10
+        if slot < 6:
+            items.append(unnumbered_es_invoice(f"PIPE-INV-{i:05d}"))
+        elif slot == 6:
+            pack = sample_as("renewal_pack", f"PIPE-PACK-{i:05d}")
+            del pack["premium_invoice"]["invoice"]["number"]
+            items.append(pack)
+        else:
+            items.append(sample_as(LETTERS[letters % len(LETTERS)], f"PIPE-LET-{i:05d}"))
+            letters += 1
+    return items
+
+
+def numbered(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The payloads as the workers render them: invoices and packs numbered in order."""
+    out, n = [], 0
+    for payload in items:
+        kind = KINDS[payload["document"]["type"]]
+        if kind.numbering(validate(payload).doc) is not None:
+            n += 1
+            payload = kind.with_number(payload, f"PR-2026-{n:06d}")
+        out.append(payload)
+    return out
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+# --- CPU time of process trees --------------------------------------------------------------
+
+
+def _stat(pid: int) -> tuple[int, float]:
+    """(parent pid, CPU seconds of the process and its reaped children)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat.rsplit(")", 1)[1].split()
+    ticks = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    return int(fields[1]), ticks / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(roots: list[int]) -> float:
+    """CPU seconds used so far by ``roots`` and every live process below them."""
+    table: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                table[int(entry.name)] = _stat(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    found, frontier = set(), [r for r in roots if r in table]
+    while frontier:
+        pid = frontier.pop()
+        found.add(pid)
+        frontier += [p for p, (parent, _) in table.items() if parent == pid and p not in found]
+    return sum(table[p][1] for p in found)
+
+
+def postmaster(port: int) -> int:
+    """The pid of the PostgreSQL server listening on ``port`` (started by pg_ctl, so not
+    our child)."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if argv and argv[0].endswith(b"/postgres") and f"-p {port}".encode() in b" ".join(argv):
+                return int(entry.name)
+    raise RuntimeError(f"no PostgreSQL server on port {port}")
+
+
+# --- the servers ----------------------------------------------------------------------------
+
+
+@contextmanager
+def seaweedfs(data_dir: Path) -> Iterator[tuple[str, int]]:
+    """`weed mini` on a fresh folder, every port a free one; yields (S3 endpoint, pid)."""
+    ports = {option: free_port() for option in WEED_PORTS}
+    weed = Path(sys.executable).with_name("weed")
+    data_dir.mkdir(parents=True)
+    process = subprocess.Popen(
+        [
+            str(weed),
+            "mini",
+            f"-dir={data_dir}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            "-metricsIp=127.0.0.1",
+            "-webdav=false",
+            "-master.telemetry=false",
+            f"-filer.localSocket={data_dir}/filer.sock",
+            f"-s3.localSocket={data_dir}/s3.sock",
+            *(f"-{option}={port}" for option, port in ports.items()),
+        ],
+        stdout=(data_dir / "weed.log").open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    endpoint = f"http://127.0.0.1:{ports['s3.port']}"
+    try:
+        wait_for_port(ports["s3.port"], timeout=90)
+        yield endpoint, process.pid
+    finally:
+        stop_group(process)
+
+
+def stop_group(process: subprocess.Popen[Any]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=STOP_SECONDS)
+
+
+def s3_client(endpoint: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+        config=Config(retries={"max_attempts": 3}, connect_timeout=2),
+    )
+
+
+def make_bucket(endpoint: str, bucket: str) -> None:
+    client, deadline = s3_client(endpoint), time.monotonic() + 90
+    while True:
+        try:
+            client.create_bucket(Bucket=bucket)
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def archived(endpoint: str, bucket: str) -> int:
+    pages = s3_client(endpoint).get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    return sum(page.get("KeyCount", 0) for page in pages)
+
+
+@contextmanager
+def api_process(env: dict[str, str], log: Path) -> Iterator[tuple[str, int]]:
+    """`correspondence serve` on a free port; yields (base URL, pid) once /readyz is 200."""
+    port = free_port()
+    cli = [sys.executable, "-m", "correspondence.cli"]
+    process = subprocess.Popen(
+        [*cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                if httpx.get(base + "/readyz", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the API did not start; see {log}")
+            time.sleep(0.5)
+        yield base, process.pid
+    finally:
+        stop_group(process)
+
+
+def create_key(env: dict[str, str], *scopes: str) -> str:
+    cli = [sys.executable, "-m", "correspondence.cli"]
+    return subprocess.run(
+        [*cli, "keys", "create", "--name", "bench-" + scopes[0], "--scopes", *scopes],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def wait_workers_ready(logs: list[Path], timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while not all(READY.search(log.read_text(errors="replace")) for log in logs):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the Celery workers did not start")
+        time.sleep(0.3)
+
+
+# --- metrics --------------------------------------------------------------------------------
+
+
+def scrape(base: str, key: str) -> dict[str, float]:
+    """Sums and counts of the issuing histograms, every kind together: name → value."""
+    text = httpx.get(base + "/metrics", headers={"Authorization": f"Bearer {key}"}, timeout=60).text
+    found: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name.endswith(("_sum", "_count")) and (
+                sample.name.startswith("correspondence_render_seconds")
+                or sample.name.startswith("correspondence_issue_stage_seconds")
+            ):
+                label = sample.labels.get("stage", "render")
+                name = f"{label}{sample.name[sample.name.rindex('_') :]}"
+                found[name] = found.get(name, 0.0) + sample.value
+    return found
+
+
+# --- the render alone -------------------------------------------------------------------------
+
+
+def _render_alone(
+    payloads: list[dict[str, Any]], todo: Any, ready: Any, go: Any, done: Any
+) -> None:
+    from correspondence.render_worker import settle
+    from correspondence.renderers import EnginePool
+    from correspondence.workers import build_renderers
+
+    # A session of its own, as each Celery worker has: with the kernel's autogroup
+    # scheduling, a session is one scheduling group, and on a machine shared with others
+    # two processes in one session get half the CPU that two sessions get.
+    os.setsid()
+    renderers = build_renderers(Settings(render_processes=0))  # as a Celery child does
+    assert isinstance(renderers, EnginePool)
+    with renderers.lease() as engine:
+        settle(engine)
+    validated: list[Validated] = [validate(p) for p in payloads]
+    ready.put(os.getpid())
+    go.wait()
+    rendered = 0
+    while (index := todo.get()) is not None:
+        renderers.render(validated[index])
+        rendered += 1
+    done.put(rendered)
+
+
+def render_alone(
+    payloads: list[dict[str, Any]], processes: int = 2
+) -> tuple[float, float, list[int]]:
+    """(seconds, CPU seconds) for ``processes`` fresh processes to render every payload."""
+    context = multiprocessing.get_context("spawn")
+    todo, ready, done = context.Queue(), context.Queue(), context.Queue()
+    go = context.Event()
+    for index in range(len(payloads)):
+        todo.put(index)
+    for _ in range(processes):
+        todo.put(None)
+    workers = [
+        context.Process(target=_render_alone, args=(payloads, todo, ready, go, done))
+        for _ in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        pids = [ready.get(timeout=300) for _ in workers]
+        cpu0 = tree_cpu(pids)
+        t0 = time.perf_counter()
+        go.set()
+        counts = [done.get(timeout=3600) for _ in workers]
+        elapsed = time.perf_counter() - t0
+        cpu = tree_cpu(pids) - cpu0
+        assert sum(counts) == len(payloads), counts
+    finally:
+        for worker in workers:
+            worker.join(STOP_SECONDS)
+            if worker.is_alive():
+                worker.kill()
+                worker.join()
+    return elapsed, cpu, counts
+
+
+# --- the pipeline ---------------------------------------------------------------------------
+
+
+def pipeline(items: list[dict[str, Any]], root: Path) -> dict[str, Any]:
+    with ExitStack() as stack:
+        pg_url = stack.enter_context(postgresql())
+        broker = stack.enter_context(redis_server())
+        endpoint, weed_pid = stack.enter_context(seaweedfs(root / "seaweedfs"))
+        bucket = "bench-pipeline"
+        make_bucket(endpoint, bucket)
+        settings = Settings(
+            data_dir=root / "data",
+            database_url=pg_url,
+            archive="s3",
+            s3_endpoint_url=endpoint,
+            s3_bucket=bucket,
+            s3_access_key_id="bench",
+            s3_secret_access_key="bench",
+            broker_url=broker,
+        )
+        metrics_dir = root / "metrics"
+        metrics_dir.mkdir()
+        env = {
+            **os.environ,
+            **settings_environment(settings),
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        }
+        base, api_pid = stack.enter_context(api_process(env, root / "api.log"))
+        writer = create_key(env, "documents:write", "documents:read:all")
+        scraper = create_key(env, "metrics:read")
+        logs = [root / "worker-1.log", root / "worker-2.log"]
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)  # CeleryWorker's env
+        try:
+            workers = [CeleryWorker(settings, f"w{i + 1}", log) for i, log in enumerate(logs)]
+        finally:
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+        for worker in workers:
+            stack.callback(worker.stop)
+        wait_workers_ready(logs)
+        groups = {
+            "Celery workers": [w.process.pid for w in workers],
+            "API (and its idle render processes)": [api_pid],
+            "PostgreSQL": [postmaster(int(pg_url.rsplit(":", 1)[1].split("/")[0]))],
+            "SeaweedFS": [weed_pid],
+            "Redis": [int(p) for p in _pids_listening(broker)],
+        }
+        cpu0 = {name: tree_cpu(pids) for name, pids in groups.items()}
+        before = scrape(base, scraper)
+        load0 = load_average()
+        http = stack.enter_context(
+            httpx.Client(base_url=base, headers={"Authorization": f"Bearer {writer}"}, timeout=600)
+        )
+        t0 = time.perf_counter()
+        accepted = http.post("/v1/batches", json=items)
+        assert accepted.status_code == 202, accepted.text
+        posted = time.perf_counter() - t0
+        progress_url = accepted.json()["links"]["self"]
+        shown = t0
+        while not (progress := http.get(progress_url).json())["done"]:
+            assert time.perf_counter() - t0 < 7200, progress
+            if time.perf_counter() - shown > 60:
+                shown = time.perf_counter()
+                print(f"  {shown - t0:.0f} s: {progress['counts']}", file=sys.stderr, flush=True)
+            time.sleep(1.0)  # each look costs the API a query
+        elapsed = time.perf_counter() - t0
+        cpu = {name: tree_cpu(pids) - cpu0[name] for name, pids in groups.items()}
+        load1 = load_average()
+        after = scrape(base, scraper)
+        assert progress["counts"] == {"issued": len(items)}, progress
+        objects = archived(endpoint, bucket)
+        assert objects == 2 * len(items), f"{objects} objects archived for {len(items)} documents"
+        started = sum(len(READY.findall(log.read_text(errors="replace"))) for log in logs)
+        return {
+            "seconds": elapsed,
+            "posted": posted,
+            "cpu": cpu,
+            "stages": {k: after.get(k, 0.0) - before.get(k, 0.0) for k in after},
+            "load": (load0, load1),
+            "replaced children": started - len(logs),
+        }
+
+
+def _pids_listening(url: str) -> list[str]:
+    port = url.rsplit(":", 1)[1].split("/")[0]
+    found = subprocess.run(
+        ["pgrep", "-f", f"redis-server 127.0.0.1:{port}"], capture_output=True, text=True
+    )
+    return found.stdout.split()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, default=2000)
+    parser.add_argument("--keep", action="store_true", help="keep the logs folder")
+    args = parser.parse_args()
+    items = mixed(args.documents)
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item["document"]["type"]] = counts.get(item["document"]["type"], 0) + 1
+    print(f"{args.documents} documents: {json.dumps(counts)}")
+    root = Path(tempfile.mkdtemp(prefix="correspondence-pipeline-"))
+    payloads = numbered(items)
+    half = len(payloads) // 2
+    try:
+        # The render alone runs half before and half after the pipeline, so that a load
+        # that drifts during the run weighs on both sides alike.
+        first = render_alone(payloads[:half])
+        print(
+            f"render alone, first half: {first[0]:.1f} s, CPU {first[1]:.0f} s (split"
+            f" {first[2]}); load average {load_average()}",
+            flush=True,
+        )
+        run = pipeline(items, root)
+        print(f"pipeline: {run['seconds']:.1f} s; load average {load_average()}", flush=True)
+        second = render_alone(payloads[half:])
+        print(
+            f"render alone, second half: {second[0]:.1f} s, CPU {second[1]:.0f} s (split"
+            f" {second[2]}); load average {load_average()}",
+            flush=True,
+        )
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+        else:
+            print(f"logs kept in {root}")
+    alone, alone_cpu = first[0] + second[0], first[1] + second[1]
+    rate, alone_rate = args.documents / run["seconds"], args.documents / alone
+    print(
+        f"pipeline, 2 Celery workers: {run['seconds']:.1f} s ({run['posted']:.1f} s to accept"
+        f" the batch), {rate:.2f} documents/s; load average {run['load'][0]} → {run['load'][1]};"
+        f" Celery children replaced: {run['replaced children']}"
+    )
+    print(f"render alone, 2 processes: {alone:.1f} s, {alone_rate:.2f} documents/s")
+    print(f"pipeline / render alone: {rate / alone_rate:.3f}  (target >= 0.9)")
+    pipeline_cpu = sum(run["cpu"].values())
+    print(
+        f"documents per CPU second, pipeline (every component) / render alone:"
+        f" {alone_cpu / pipeline_cpu:.3f}"
+    )
+    print("per document, mean ms (from /metrics):")
+    stages = run["stages"]
+    for stage in ("queue", "reserve", "render", "sign", "archive", "record"):
+        count = stages.get(f"{stage}_count", 0.0)
+        if count:
+            mean = stages[f"{stage}_sum"] / count * 1000
+            print(f"  {stage:<8}{mean:>10.1f}   ({count:.0f} observed)")
+    print(f"  render alone: {alone / args.documents * 2 * 1000:.1f} ms per document per process")
+    print("CPU seconds during the pipeline run:")
+    for name, seconds in run["cpu"].items():
+        print(f"  {name:<40}{seconds:>8.1f}")
+    print(f"  {'render alone (both processes)':<40}{alone_cpu:>8.1f}")
+
+
+if __name__ == "__main__":
+    main()
