@@ -27,7 +27,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
-from correspondence import metrics, render_worker
+from correspondence import font_folders, metrics, render_worker
 from correspondence.config import Settings
 from correspondence.engine import Engine, Part, number_ranges, sections
 from correspondence.errors import RenderersUnavailable
@@ -263,6 +263,9 @@ class ProcessRenderers:
             if self._workers.get(slot) is worker:
                 del self._workers[slot]
         worker.stop(grace=10)
+        if reason == "died":  # killed before its shutdown: its font folder is swept now
+            with suppress(OSError, RuntimeError):
+                font_folders.sweep()
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         """Run ``fn(*args)`` in whichever worker is free first (``fn`` is pickled by name)."""
