@@ -61,6 +61,9 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=100, help="renders between RSS samples")
     parser.add_argument("--window", type=int, default=3, help="rotations timed at each end")
     parser.add_argument("--tracemalloc", action="store_true")
+    parser.add_argument(
+        "--max-seconds", type=float, default=None, help="stop early, reporting what was reached"
+    )
     args = parser.parse_args()
     if args.start >= args.renders:
         parser.error("--from must be below --renders")
@@ -75,7 +78,12 @@ def main() -> None:
     baseline = rss()
     snapshot = None
     began = time.perf_counter()
+    renders = args.renders
     for n in range(1, args.renders + 1):
+        if args.max_seconds is not None and time.perf_counter() - began > args.max_seconds:
+            renders = n - 1
+            print(f"  stopped at {renders} renders: --max-seconds {args.max_seconds:.0f}")
+            break
         index = (n - 1) % rotation
         name, validated, locale = docs[index]
         t0, c0 = time.perf_counter(), time.thread_time()
@@ -93,7 +101,13 @@ def main() -> None:
                 snapshot = tracemalloc.take_snapshot()
         if n % args.every == 0 or n == args.renders:
             samples.append((n, rss()))
-            print(f"  {n:>6} renders  RSS {samples[-1][1] / 2**20:7.1f} MB", flush=True)
+            recent = [c for per_doc in cpus for c in per_doc[-(args.every // rotation) :]]
+            print(
+                f"  {n:>6} renders  RSS {samples[-1][1] / 2**20:7.1f} MB"
+                f"  mean CPU {statistics.fmean(recent) * 1000:6.1f} ms"
+                f"  load {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
     elapsed = time.perf_counter() - began
 
     end = samples[-1][1]
@@ -110,7 +124,7 @@ def main() -> None:
 
     load = os.getloadavg()
     print(
-        f"{args.renders} renders of {rotation} documents (every kind x locale) in one worker,"
+        f"{renders} renders of {rotation} documents (every kind x locale) in one worker,"
         f" no replacement, {elapsed:.0f} s; load average {load[0]:.1f} on {os.cpu_count()} cores"
     )
     print(
