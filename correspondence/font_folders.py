@@ -102,6 +102,12 @@ def sweep(root: Path | None = None) -> list[Path]:
     return removed
 
 
+def tidy() -> None:
+    """:func:`sweep`, for a supervisor that must not fail because of it."""
+    with suppress(OSError, RuntimeError):
+        sweep()
+
+
 def _abandoned(folder: Path) -> bool:
     """Remove ``folder`` if nobody holds its lock (holding it meanwhile); say if it was."""
     try:

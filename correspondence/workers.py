@@ -187,7 +187,8 @@ class ProcessRenderers:
         deadline = time.monotonic() + START_SECONDS
         try:
             while not ours.poll(0.2):
-                if self._closing.is_set() or not process.is_alive():
+                gone = self._closing.is_set() or not process.is_alive()
+                if gone and not ours.poll(0):  # one that fails says why, then exits
                     raise EOFError("stopped while starting")
                 if time.monotonic() > deadline:
                     raise EOFError(f"not ready after {START_SECONDS:g} s")
@@ -264,8 +265,7 @@ class ProcessRenderers:
                 del self._workers[slot]
         worker.stop(grace=10)
         if reason == "died":  # killed before its shutdown: its font folder is swept now
-            with suppress(OSError, RuntimeError):
-                font_folders.sweep()
+            font_folders.tidy()
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         """Run ``fn(*args)`` in whichever worker is free first (``fn`` is pickled by name)."""
