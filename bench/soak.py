@@ -144,6 +144,8 @@ def main() -> None:
             late = per_doc[-args.window :]
             if early and late:
                 ratios.append(statistics.median(late) / statistics.median(early))
+        if not ratios:  # stopped before a whole window after --from
+            return math.nan
         return math.exp(statistics.fmean(math.log(r) for r in ratios))
 
     load = os.getloadavg()
