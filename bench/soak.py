@@ -24,11 +24,14 @@ biggest growths by line are printed at the end (slow: use it with a few hundred 
 from __future__ import annotations
 
 import argparse
+import ctypes
+import gc
 import math
 import os
 import statistics
 import time
 import tracemalloc
+from collections import Counter
 from pathlib import Path
 
 from correspondence import render_worker
@@ -43,6 +46,18 @@ def rss() -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def malloc_trim() -> None:
+    """Hand the C heap's free memory back to the system (glibc), so that RSS counts what
+    is in use rather than what malloc keeps for later."""
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def object_counts() -> Counter[str]:
+    """Objects the garbage collector tracks, by type (the frozen ones included)."""
+    gc.collect()
+    return Counter(type(o).__qualname__ for o in gc.get_objects())
 
 
 def documents() -> list[tuple[str, Validated, str]]:
@@ -61,6 +76,13 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=100, help="renders between RSS samples")
     parser.add_argument("--window", type=int, default=3, help="rotations timed at each end")
     parser.add_argument("--tracemalloc", action="store_true")
+    parser.add_argument("--trim", action="store_true", help="also sample RSS after malloc_trim(0)")
+    parser.add_argument(
+        "--objects", action="store_true", help="count objects by type at --from and the end"
+    )
+    parser.add_argument(
+        "--max-seconds", type=float, default=None, help="stop early, reporting what was reached"
+    )
     args = parser.parse_args()
     if args.start >= args.renders:
         parser.error("--from must be below --renders")
@@ -74,8 +96,14 @@ def main() -> None:
     failures: dict[str, int] = {}
     baseline = rss()
     snapshot = None
+    counts: Counter[str] = Counter()
     began = time.perf_counter()
+    renders = args.renders
     for n in range(1, args.renders + 1):
+        if args.max_seconds is not None and time.perf_counter() - began > args.max_seconds:
+            renders = n - 1
+            print(f"  stopped at {renders} renders: --max-seconds {args.max_seconds:.0f}")
+            break
         index = (n - 1) % rotation
         name, validated, locale = docs[index]
         t0, c0 = time.perf_counter(), time.thread_time()
@@ -88,12 +116,22 @@ def main() -> None:
         cpus[index].append(time.thread_time() - c0)
         if n == args.start:
             baseline = rss()
+            counts = object_counts() if args.objects else Counter()
             if args.tracemalloc:
-                tracemalloc.start(10)
+                tracemalloc.start(4)
                 snapshot = tracemalloc.take_snapshot()
         if n % args.every == 0 or n == args.renders:
             samples.append((n, rss()))
-            print(f"  {n:>6} renders  RSS {samples[-1][1] / 2**20:7.1f} MB", flush=True)
+            if args.trim:
+                malloc_trim()
+                print(f"  {n:>6} renders  RSS after malloc_trim {rss() / 2**20:7.1f} MB")
+            recent = [c for per_doc in cpus for c in per_doc[-(args.every // rotation) :]]
+            print(
+                f"  {n:>6} renders  RSS {samples[-1][1] / 2**20:7.1f} MB"
+                f"  mean CPU {statistics.fmean(recent) * 1000:6.1f} ms"
+                f"  load {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
     elapsed = time.perf_counter() - began
 
     end = samples[-1][1]
@@ -106,11 +144,13 @@ def main() -> None:
             late = per_doc[-args.window :]
             if early and late:
                 ratios.append(statistics.median(late) / statistics.median(early))
+        if not ratios:  # stopped before a whole window after --from
+            return math.nan
         return math.exp(statistics.fmean(math.log(r) for r in ratios))
 
     load = os.getloadavg()
     print(
-        f"{args.renders} renders of {rotation} documents (every kind x locale) in one worker,"
+        f"{renders} renders of {rotation} documents (every kind x locale) in one worker,"
         f" no replacement, {elapsed:.0f} s; load average {load[0]:.1f} on {os.cpu_count()} cores"
     )
     print(
@@ -123,11 +163,24 @@ def main() -> None:
         " (geometric mean over documents; target <= 1.05)"
     )
     print(f"failures: {sum(failures.values())} {failures or ''}")
+    if args.objects:
+        grown = (object_counts() - counts).most_common(15)
+        print(f"objects gained since render {args.start}, by type: {grown}")
     if snapshot is not None:
-        growth = tracemalloc.take_snapshot().compare_to(snapshot, "lineno")
+        later = tracemalloc.take_snapshot()
+        traced = sum(s.size for s in later.statistics("filename"))
+        before = sum(s.size for s in snapshot.statistics("filename"))
+        print(
+            f"Python allocations alive: {before / 2**20:.2f} MB at render {args.start},"
+            f" {traced / 2**20:.2f} MB at the end"
+        )
         print("biggest Python allocation growths since render", args.start)
-        for stat in growth[:15]:
+        for stat in later.compare_to(snapshot, "lineno")[:15]:
             print(f"  {stat}")
+        for stat in later.compare_to(snapshot, "traceback")[:4]:
+            print(f"  {stat}")
+            for line in stat.traceback.format()[-12:]:
+                print(f"    {line}")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from weasyprint.pdf.metadata import DocumentMetadata
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from correspondence import pdf_fast, pdf_numbers
+from correspondence import font_folders, pdf_fast, pdf_numbers
 from correspondence.errors import AssetNotAllowed, RenderError
 from correspondence.pdf_fast import Shortcuts
 from correspondence.templating import ASSET_ORIGIN
@@ -100,6 +101,25 @@ def load_assets(root: Path = ASSETS_DIR) -> dict[str, tuple[bytes, str]]:
             url = ASSET_ORIGIN + path.relative_to(root).as_posix()
             assets[url] = (path.read_bytes(), _MIME[path.suffix])
     return assets
+
+
+class FontConfig(FontConfiguration):  # type: ignore[misc]
+    """WeasyPrint's font configuration with its ``@font-face`` folder in
+    :mod:`correspondence.font_folders`: removed when this configuration goes or the process
+    exits normally, and swept by the next process to start if this one was killed (where
+    WeasyPrint's own ``mkdtemp()`` folder, removed only by ``__del__``, stays forever)."""
+
+    _folder: Path | None
+
+    def add_font_face(self, rule_descriptors: Mapping[str, object], url_fetcher: object) -> None:
+        if self._folder is None:
+            folder = font_folders.claim()
+            self._folder = folder
+            weakref.finalize(self, font_folders.release, folder)
+        super().add_font_face(rule_descriptors, url_fetcher)
+
+    def __del__(self) -> None:
+        """Nothing: the finalizer removes the folder, and only in the process that made it."""
 
 
 class AssetFetcher(URLFetcher):  # type: ignore[misc]
@@ -193,7 +213,7 @@ class PdfRenderer:
         if shortcuts.user_agent:
             pdf_fast.trimmed_user_agent()  # parsed now: a rule missing upstream fails here
         self.fetcher = AssetFetcher(assets if assets is not None else load_assets())
-        self.font_config = FontConfiguration()
+        self.font_config = FontConfig()
         # The document stylesheet, parsed once per renderer, its @font-face fonts loaded
         # once: every render applies this copy rather than fetching and parsing a <link>.
         self.stylesheet = CSS(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from correspondence import font_folders
 from correspondence.config import Settings
 from correspondence.engine import Engine, Part
 from correspondence.errors import CorrespondenceError, RenderError
@@ -49,6 +50,7 @@ def die_with_parent(lifeline: Connection) -> None:
     def watch() -> None:
         with suppress(EOFError, OSError):
             lifeline.recv_bytes()  # nothing is ever sent: this returns at end of file
+        font_folders.release_all()
         os._exit(1)
 
     threading.Thread(target=watch, name="lifeline", daemon=True).start()
@@ -76,8 +78,18 @@ def main(
     freeze: bool,
 ) -> None:
     """A worker's whole life: start its engine, say so, then one task at a time until
-    told to stop (``None``) or its parent is gone."""
+    told to stop (``None``) or its parent is gone. Its font folder goes with it: the
+    process ends by ``os._exit``, past ``atexit`` and the folder's finalizer."""
     die_with_parent(lifeline)
+    try:
+        _serve(conn, start, settings, freeze)
+    finally:
+        font_folders.release_all()
+
+
+def _serve(
+    conn: Connection, start: Callable[[Settings, bool], None], settings: Settings, freeze: bool
+) -> None:
     try:
         start(settings, freeze)
     except Exception as error:

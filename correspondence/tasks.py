@@ -24,9 +24,9 @@ import logging
 import os
 from typing import Any
 
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_process_shutdown
 
-from correspondence import logs
+from correspondence import font_folders, logs
 from correspondence.bootstrap import build_service
 from correspondence.broker import ISSUE_TASK, QUEUE, REQUEST_ID_HEADER, celery_app
 from correspondence.config import Settings
@@ -93,6 +93,12 @@ def _start_child(**_: Any) -> None:
     LOG.info("worker child %d ready", os.getpid())
 
 
+def _stop_child(**_: Any) -> None:
+    """A child's last act (it then ends by ``os._exit``, past ``atexit``): remove its font
+    folder. A child that is killed leaves it to the next child's start to sweep."""
+    font_folders.release_all()
+
+
 def _worker_service() -> Service:
     global _SERVICE
     if _SERVICE is None:
@@ -110,6 +116,7 @@ def run_worker(settings: Settings, *, concurrency: int | None = None, name: str 
     app = build_celery(settings)
     # Each child builds its service before its first task (children fork after this).
     worker_process_init.connect(_start_child, weak=False)
+    worker_process_shutdown.connect(_stop_child, weak=False)
     processes = concurrency or settings.worker_concurrency or os.cpu_count() or 1
     argv = [
         "worker",

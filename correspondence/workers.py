@@ -5,8 +5,8 @@ WeasyPrint, the kinds and the engine. Each worker builds one
 :class:`~correspondence.engine.Engine` (Jinja environment, font configuration, preloaded
 assets) when it starts, warms it and freezes it out of the garbage collector's full
 collections (:func:`~correspondence.render_worker.settle`), and keeps it for
-``worker_max_tasks_per_child`` renders, then is replaced: WeasyPrint's memory grows a few
-MB per hundred documents. A worker that dies is replaced at once.
+``worker_max_tasks_per_child`` renders (1,000), then is replaced: its memory grows about
+11 kB a render (bench/README.md, Soak). A worker that dies is replaced at once.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
-from correspondence import metrics, render_worker
+from correspondence import font_folders, metrics, render_worker
 from correspondence.config import Settings
 from correspondence.engine import Engine, Part, number_ranges, sections
 from correspondence.errors import RenderersUnavailable
@@ -187,7 +187,8 @@ class ProcessRenderers:
         deadline = time.monotonic() + START_SECONDS
         try:
             while not ours.poll(0.2):
-                if self._closing.is_set() or not process.is_alive():
+                gone = self._closing.is_set() or not process.is_alive()
+                if gone and not ours.poll(0):  # one that fails says why, then exits
                     raise EOFError("stopped while starting")
                 if time.monotonic() > deadline:
                     raise EOFError(f"not ready after {START_SECONDS:g} s")
@@ -263,6 +264,8 @@ class ProcessRenderers:
             if self._workers.get(slot) is worker:
                 del self._workers[slot]
         worker.stop(grace=10)
+        if reason == "died":  # killed before its shutdown: its font folder is swept now
+            font_folders.tidy()
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         """Run ``fn(*args)`` in whichever worker is free first (``fn`` is pickled by name)."""
