@@ -139,7 +139,8 @@ def page_layouts(records: Sequence[logging.LogRecord]) -> list[int]:
 #
 # * text in margin boxes (our running footer, page numbers) is marked as ``/Span`` content
 #   with an MCID whose structure element is not in the tree; and an element the reader must
-#   skip (``aria-hidden="true"``: the draft watermark) is tagged like any other;
+#   skip (``aria-hidden="true"``: the draft watermark) or that shows nothing
+#   (``visibility: hidden``) is tagged like any other;
 # * a ``lang`` attribute below the root is not written as the element's ``/Lang``;
 # * a ``<th>``'s ``scope`` decides which cells it heads, but no ``/Scope`` is written;
 # * a block that reads as a heading (``role="heading" aria-level="N"``: a letter's subject)
@@ -166,9 +167,18 @@ def _hidden_elements(root: Any) -> set[int]:
     return hidden
 
 
+def _shows_nothing(box: Any) -> bool:
+    """Whether ``box`` is hidden (``visibility``) and shows no descendant either."""
+    if box.style["visibility"] == "visible":
+        return False
+    return all(_shows_nothing(child) for child in getattr(box, "children", ()))
+
+
 def _artefact_boxes(pages: Sequence[Any], root: Any) -> frozenset[int]:
     """The ids of the boxes drawn as artefacts: everything in a margin box (running
-    footers, page numbers) and every box of an ``aria-hidden`` element."""
+    footers, page numbers), every box of an ``aria-hidden`` element, and every box that
+    shows nothing (``visibility: hidden``: a pack's hidden section title, kept for its
+    bookmark, would be an empty heading)."""
     hidden = _hidden_elements(root)
     found: set[int] = set()
 
@@ -177,6 +187,7 @@ def _artefact_boxes(pages: Sequence[Any], root: Any) -> frozenset[int]:
             box = box._box
         inside = inside or isinstance(box, boxes.MarginBox)
         inside = inside or (box.element is not None and id(box.element) in hidden)
+        inside = inside or _shows_nothing(box)
         if inside:
             found.add(id(box))
         for child in getattr(box, "children", ()):

@@ -31,6 +31,7 @@ from tests.signing_pki import (
     nss_database,
     pdfa_problems,
     pdfsig,
+    pdfua_report,
     timestamp_authority,
 )
 
@@ -94,6 +95,7 @@ def test_every_signed_kind_and_locale_is_valid_for_pdfsig_and_pyhanko(
         assert signed.level == "B-T" and SIGNER_NAME in signed.signer
         target = tmp_path / f"{kind}.{locale}.pdf"
         target.write_bytes(signed.pdf)
+        assert pdfua_report(target) == [], (kind, locale)
         said = pdfsig(target, nss)
         for line in (
             "Signature Validation: Signature is Valid.",
@@ -196,6 +198,7 @@ def test_the_visible_block_keeps_pdf_a_and_pdf_ua_in_every_kind_and_locale(
             said = "Firmado digitalmente por" if locale.startswith("es") else "Digitally signed by"
             assert f"{said} {SIGNER_NAME}" in text, (kind, locale, text[-200:])
             assert "Signature is Valid." in pdfsig(target, nss), (kind, locale)
+            assert pdfua_report(target) == [], (kind, locale)
 
 
 def _pdftotext(pdf: Path) -> str:
