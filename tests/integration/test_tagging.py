@@ -347,3 +347,31 @@ def test_the_pdfua_checker_finds_nothing(name: str, locale: str, tmp_path: Any) 
     path.write_bytes(rendered(name, locale).pdf)
     report = pdfua_report(path)
     assert report == [], (name, locale)
+
+
+SPANISH_LAWS = ("Ley 37/1992, art. 20.Uno.16.º", "Ley 13/1996, art. 12")
+AMOUNT_IN_WORDS = "Amount in words (in Spanish, as on the CFDI): "
+
+
+def test_spanish_terms_in_english_texts_carry_their_language() -> None:
+    """In every English render: the Spanish laws an invoice cites, and the amount in words
+    (Spanish, as on the CFDI), are elements with ``/Lang es``, word for word; the English
+    around them is not."""
+    seen: set[str] = set()
+    for name, locale in CASES:
+        if not locale.startswith("en"):
+            continue
+        doc = tagged(rendered(name, locale).pdf)
+        spanish = [doc.text_of(node) for node in doc.root.walk() if node.lang == "es"]
+        for paragraph in (node for node in doc.root.walk() if node.s == "/P"):
+            text = doc.text_of(paragraph)
+            inside = [doc.text_of(n) for n in paragraph.walk() if n.lang == "es"]
+            if text.startswith(AMOUNT_IN_WORDS):
+                assert flat("".join(inside)) == text.removeprefix(AMOUNT_IN_WORDS), text
+                seen.add(AMOUNT_IN_WORDS)
+            for law in SPANISH_LAWS:
+                if law in text:
+                    assert law in inside and law in spanish, (name, locale, text)
+                    assert not any("Insurance" in t for t in inside)
+                    seen.add(law)
+    assert seen == {AMOUNT_IN_WORDS, *SPANISH_LAWS}
