@@ -35,6 +35,7 @@ from typing import Any
 
 import pydyf
 import weasyprint.css
+import weasyprint.pdf
 from weasyprint import CSS, HTML
 from weasyprint.css.counters import CounterStyle
 from weasyprint.formatting_structure import boxes
@@ -135,7 +136,7 @@ def page_layouts(records: Sequence[logging.LogRecord]) -> list[int]:
 # --- tagging (PDF/UA) -----------------------------------------------------------------------
 #
 # WeasyPrint 70 writes a structure tree for tagged variants (``pdf/a-3a``, ``pdf/ua-*``),
-# but it leaves four things for us to finish, all in its private parts:
+# but it leaves five things for us to finish, all in its private parts:
 #
 # * text in margin boxes (our running footer, page numbers) is marked as ``/Span`` content
 #   with an MCID whose structure element is not in the tree; and an element the reader must
@@ -145,12 +146,17 @@ def page_layouts(records: Sequence[logging.LogRecord]) -> list[int]:
 # * a ``<th>``'s ``scope`` decides which cells it heads, but no ``/Scope`` is written;
 # * a block that reads as a heading (``role="heading" aria-level="N"``: a letter's subject)
 #   is tagged by its HTML tag, and so is a heading whose role is taken away
-#   (``role="none"``: the label of the contact panel).
+#   (``role="none"``: the label of the contact panel);
+# * the parent tree holds each page's MCID-to-element array inline, so that it is one
+#   object as large as the document's marked content (13,000 references in a 500-line
+#   invoice), which whoever appends to it must read and write whole: the signature's
+#   widget (correspondence/signature_field.py). Each page's array is its own object.
 #
 # :func:`tagging` wraps ``Stream.marked`` (content becomes ``/Artifact`` marked content)
 # and ``tags._build_box_tree`` (no structure for artefacts; ``/Lang``, ``/Scope`` and
-# heading levels added) for the documents it is given. Unlike the shortcut above this is
-# not optional: without it a tagged PDF is not a valid PDF/UA document. Tests read every
+# heading levels added), and ``add_tags`` (the page arrays), for the documents it is
+# given. Unlike the shortcut above this is not optional: without it a tagged PDF is not a
+# valid PDF/UA document. Tests read every
 # point back with pikepdf (tests/integration/test_tagging.py); docs/accessibility.md.
 
 _ARTEFACTS: ContextVar[frozenset[int] | None] = ContextVar("artefacts", default=None)
@@ -212,6 +218,19 @@ def tagging(document: Any, html: HTML) -> Iterator[None]:
 
 _marked = pdf_stream.Stream.marked
 _build_box_tree = pdf_tags._build_box_tree
+_add_tags = weasyprint.pdf.add_tags
+
+
+def _tags_with_page_arrays(pdf: Any, *args: Any) -> None:
+    _add_tags(pdf, *args)
+    if _ARTEFACTS.get() is None:
+        return
+    root = pdf.objects[int(pdf.catalog["StructTreeRoot"].split()[0])]
+    nums = pdf.objects[int(root["ParentTree"].split()[0])]["Nums"]
+    for i in range(1, len(nums), 2):
+        if isinstance(nums[i], pydyf.Array):
+            pdf.add_object(nums[i])
+            nums[i] = nums[i].reference
 
 
 def _marked_or_artefact(self: Any, box: Any, tag: str) -> Any:
@@ -284,3 +303,4 @@ def _finish_element(struct: Any, element: Any) -> None:
 
 pdf_stream.Stream.marked = _marked_or_artefact
 pdf_tags._build_box_tree = _box_tree
+weasyprint.pdf.add_tags = _tags_with_page_arrays

@@ -193,6 +193,10 @@ def check_structure(doc: Tagged, locale: str) -> None:
             assert doc.elements[mapped[mcid].objgen] is owners[(n, mcid)]
     # Text that is not tagged content is an artefact: nothing is drawn outside both.
     assert doc.untagged == []
+    # The parent tree holds references only: each page's array is an object of its own
+    # (so that signing, which appends the widget's entry, need not rewrite them all).
+    nums = doc.pdf.Root.StructTreeRoot.ParentTree.Nums
+    assert all(nums[i].is_indirect for i in range(1, len(nums), 2))
 
     nodes = list(doc.root.walk())
     # Headings in order: the first is H1, and none skips a level on the way down.
