@@ -37,6 +37,7 @@ from typing import Any
 
 import pydyf
 import weasyprint.css
+import weasyprint.pdf
 from weasyprint import CSS, HTML
 from weasyprint.css.counters import CounterStyle
 from weasyprint.formatting_structure import boxes
@@ -138,21 +139,27 @@ def page_layouts(records: Sequence[logging.LogRecord]) -> list[int]:
 # --- tagging (PDF/UA) -----------------------------------------------------------------------
 #
 # WeasyPrint 70 writes a structure tree for tagged variants (``pdf/a-3a``, ``pdf/ua-*``),
-# but it leaves four things for us to finish, all in its private parts:
+# but it leaves five things for us to finish, all in its private parts:
 #
 # * text in margin boxes (our running footer, page numbers) is marked as ``/Span`` content
 #   with an MCID whose structure element is not in the tree; and an element the reader must
-#   skip (``aria-hidden="true"``: the draft watermark) is tagged like any other;
+#   skip (``aria-hidden="true"``: the draft watermark) or that shows nothing
+#   (``visibility: hidden``) is tagged like any other;
 # * a ``lang`` attribute below the root is not written as the element's ``/Lang``;
 # * a ``<th>``'s ``scope`` decides which cells it heads, but no ``/Scope`` is written;
 # * a block that reads as a heading (``role="heading" aria-level="N"``: a letter's subject)
 #   is tagged by its HTML tag, and so is a heading whose role is taken away
-#   (``role="none"``: the label of the contact panel).
+#   (``role="none"``: the label of the contact panel);
+# * the parent tree holds each page's MCID-to-element array inline, so that it is one
+#   object as large as the document's marked content (13,000 references in a 500-line
+#   invoice), which whoever appends to it must read and write whole: the signature's
+#   widget (correspondence/signature_field.py). Each page's array is its own object.
 #
 # :func:`tagging` wraps ``Stream.marked`` (content becomes ``/Artifact`` marked content)
 # and ``tags._build_box_tree`` (no structure for artefacts; ``/Lang``, ``/Scope`` and
-# heading levels added) for the documents it is given. Unlike the shortcut above this is
-# not optional: without it a tagged PDF is not a valid PDF/UA document. Tests read every
+# heading levels added), and ``add_tags`` (the page arrays), for the documents it is
+# given. Unlike the shortcut above this is not optional: without it a tagged PDF is not a
+# valid PDF/UA document. Tests read every
 # point back with pikepdf (tests/integration/test_tagging.py); docs/accessibility.md.
 
 _ARTEFACTS: ContextVar[frozenset[int] | None] = ContextVar("artefacts", default=None)
@@ -169,9 +176,18 @@ def _hidden_elements(root: Any) -> set[int]:
     return hidden
 
 
+def _shows_nothing(box: Any) -> bool:
+    """Whether ``box`` is hidden (``visibility``) and shows no descendant either."""
+    if box.style["visibility"] == "visible":
+        return False
+    return all(_shows_nothing(child) for child in getattr(box, "children", ()))
+
+
 def _artefact_boxes(pages: Sequence[Any], root: Any) -> frozenset[int]:
     """The ids of the boxes drawn as artefacts: everything in a margin box (running
-    footers, page numbers) and every box of an ``aria-hidden`` element."""
+    footers, page numbers), every box of an ``aria-hidden`` element, and every box that
+    shows nothing (``visibility: hidden``: a pack's hidden section title, kept for its
+    bookmark, would be an empty heading)."""
     hidden = _hidden_elements(root)
     found: set[int] = set()
 
@@ -180,6 +196,7 @@ def _artefact_boxes(pages: Sequence[Any], root: Any) -> frozenset[int]:
             box = box._box
         inside = inside or isinstance(box, boxes.MarginBox)
         inside = inside or (box.element is not None and id(box.element) in hidden)
+        inside = inside or _shows_nothing(box)
         if inside:
             found.add(id(box))
         for child in getattr(box, "children", ()):
@@ -204,6 +221,19 @@ def tagging(document: Any, html: HTML) -> Iterator[None]:
 
 _marked = pdf_stream.Stream.marked
 _build_box_tree = pdf_tags._build_box_tree
+_add_tags = weasyprint.pdf.add_tags
+
+
+def _tags_with_page_arrays(pdf: Any, *args: Any) -> None:
+    _add_tags(pdf, *args)
+    if _ARTEFACTS.get() is None:
+        return
+    root = pdf.objects[int(pdf.catalog["StructTreeRoot"].split()[0])]
+    nums = pdf.objects[int(root["ParentTree"].split()[0])]["Nums"]
+    for i in range(1, len(nums), 2):
+        if isinstance(nums[i], pydyf.Array):
+            pdf.add_object(nums[i])
+            nums[i] = nums[i].reference
 
 
 def _marked_or_artefact(self: Any, box: Any, tag: str) -> Any:
@@ -276,3 +306,4 @@ def _finish_element(struct: Any, element: Any) -> None:
 
 pdf_stream.Stream.marked = _marked_or_artefact
 pdf_tags._build_box_tree = _box_tree
+weasyprint.pdf.add_tags = _tags_with_page_arrays

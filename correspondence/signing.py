@@ -9,7 +9,8 @@ whatever the render wrote (PDF/A conformance included) stays as it was, and a re
 is compared with the unsigned bytes (``reissue-check``).
 
 With no key configured :func:`from_settings` answers ``None`` and nothing is signed.
-Only this module imports pyHanko.
+Only this module and :mod:`correspondence.signature_field` (the signature field, tagged
+for PDF/UA, in the signing revision) import pyHanko.
 """
 
 from __future__ import annotations
@@ -139,6 +140,8 @@ class PyHankoSigner:
         self._signer = signer
         self.kinds = frozenset(kinds)
         self.name: str = signer.signing_cert.subject.human_friendly
+        subject = signer.signing_cert.subject.native
+        self._common_name: str = str(subject.get("common_name") or self.name)
         self.level = "B-T" if tsa_url else "B-B"
         self.trust_roots = _load_certs(chain_file) if chain_file else [signer.signing_cert]
         self._timestamper: Any = None
@@ -162,20 +165,23 @@ class PyHankoSigner:
         from pyhanko.sign import fields, signers
         from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
+        from correspondence import signature_field
+
         at = datetime.now(UTC).replace(microsecond=0)
         meta = signers.PdfSignatureMetadata(
             field_name=FIELD_NAME,
             md_algorithm="sha256",
             subfilter=fields.SigSeedSubFilter.PADES,
         )
-        spec = None
-        if self._visible_box is not None:
-            spec = fields.SigFieldSpec(FIELD_NAME, on_page=-1, box=self._visible_box)
-        pdf_signer = _classes()[0](
-            at, meta, signer=self._signer, timestamper=self._timestamper, new_field_spec=spec
-        )
         try:
             writer = _classes()[2](io.BytesIO(pdf), strict=False)
+            # The field, tagged, in the signing revision (PDF/UA; signature_field.py).
+            alt = signature_field.description(writer, self._common_name)
+            signature_field.add(writer, name=FIELD_NAME, box=self._visible_box, alt=alt)
+            style = signature_field.stamp_style(writer) if self._visible_box else None
+            pdf_signer = _classes()[0](
+                at, meta, signer=self._signer, timestamper=self._timestamper, stamp_style=style
+            )
             out = pdf_signer.sign_pdf(writer, bytes_reserved=self._reserved)
         except TimestampRequestError as error:
             # The document is issued later, like one whose archive is down.

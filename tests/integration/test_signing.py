@@ -7,9 +7,11 @@ invalid by both."""
 from __future__ import annotations
 
 import io
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import pikepdf
 import pytest
 from pypdf import PdfReader, PdfWriter
 
@@ -19,7 +21,7 @@ from correspondence.engine import Engine, locales_of
 from correspondence.errors import Unavailable
 from correspondence.formatting import SUPPORTED_LOCALES
 from correspondence.kinds import KINDS
-from tests.conftest import in_language
+from tests.conftest import flat, in_language
 from tests.servers import free_port
 from tests.signing_pki import (
     SIGNER_NAME,
@@ -27,7 +29,9 @@ from tests.signing_pki import (
     TimestampAuthority,
     make_pki,
     nss_database,
+    pdfa_problems,
     pdfsig,
+    pdfua_report,
     timestamp_authority,
 )
 
@@ -91,6 +95,7 @@ def test_every_signed_kind_and_locale_is_valid_for_pdfsig_and_pyhanko(
         assert signed.level == "B-T" and SIGNER_NAME in signed.signer
         target = tmp_path / f"{kind}.{locale}.pdf"
         target.write_bytes(signed.pdf)
+        assert pdfua_report(target) == [], (kind, locale)
         said = pdfsig(target, nss)
         for line in (
             "Signature Validation: Signature is Valid.",
@@ -113,6 +118,8 @@ def test_every_signed_kind_and_locale_is_valid_for_pdfsig_and_pyhanko(
         assert after.trailer["/Root"]["/Metadata"].get_object().get_data() == (
             before.trailer["/Root"]["/Metadata"].get_object().get_data()
         )
+        # And PDF/A-3a and PDF/UA-1 hold for the revision it adds (the tagged widget...).
+        assert pdfa_problems(signed.pdf, unsigned) == [], (kind, locale)
     # One call to the timestamp authority per signature (no trial signature to size it).
     assert len(tsa.requests) - calls_before == len(renders)
 
@@ -155,6 +162,50 @@ def test_a_visible_signature_block_is_optional(
         target.write_bytes(signed.pdf)
         assert "Signature is Valid." in pdfsig(target, nss)
         assert signing.check(signed.pdf, _signer(pki).trust_roots).ok
+
+
+def test_the_visible_block_keeps_pdf_a_and_pdf_ua_in_every_kind_and_locale(
+    renders: dict[tuple[str, str], bytes], pki: Pki, nss: str, tmp_path: Path
+) -> None:
+    """The block's text is set in the packaged Noto Sans, embedded as a subset, in the
+    document's language; its widget is a /Form element of the structure tree described in
+    that language, like the invisible one's; pdfsig still finds the signature valid."""
+    visible = _signer(pki, signing_visible_box=(36, 24, 236, 64))
+    invisible = _signer(pki)
+    for (kind, locale), unsigned in renders.items():
+        for signer in (visible, invisible):
+            signed = signer.sign(unsigned).pdf
+            assert pdfa_problems(signed, unsigned) == [], (kind, locale)
+            pdf = pikepdf.open(io.BytesIO(signed))
+            widget = pdf.Root.AcroForm.Fields[0]
+            words = "Firma digital de" if locale.startswith("es") else "Digital signature of"
+            assert str(widget.TU) == f"{words} {SIGNER_NAME}", (kind, locale)
+            form = pdf.Root.StructTreeRoot.K[0].K[-1]  # last in the document's structure
+            assert form.S == "/Form" and form.K.Obj.objgen == widget.objgen
+            assert str(form.Alt) == str(widget.TU)
+            if signer is invisible:
+                assert [float(v) for v in widget.Rect] == [0, 0, 0, 0]
+                continue
+            fonts = widget.AP.N.Resources.Font
+            assert [str(f.BaseFont).split("+")[1] for f in fonts.values()] == [
+                "NotoSans-Regular-Identity-H"
+            ]
+            # poppler draws the widget's appearance: the block's words, through the
+            # embedded subset's /ToUnicode.
+            target = tmp_path / f"{kind}.{locale}.pdf"
+            target.write_bytes(signed)
+            text = flat(_pdftotext(target))
+            said = "Firmado digitalmente por" if locale.startswith("es") else "Digitally signed by"
+            assert f"{said} {SIGNER_NAME}" in text, (kind, locale, text[-200:])
+            assert "Signature is Valid." in pdfsig(target, nss), (kind, locale)
+            assert pdfua_report(target) == [], (kind, locale)
+
+
+def _pdftotext(pdf: Path) -> str:
+    done = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, timeout=60, check=True
+    )
+    return done.stdout
 
 
 def test_a_tampered_copy_is_invalid_for_both(

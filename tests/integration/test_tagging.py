@@ -24,6 +24,7 @@ from correspondence.formatting import JURISDICTION_TZ, SUPPORTED_LOCALES, Format
 from correspondence.kinds import validate
 from tests.conftest import SAMPLES, flat, in_language, load_sample
 from tests.factories import sample_with_lines
+from tests.signing_pki import pdfua_report
 
 SAMPLE_NAMES = sorted(p.name for p in SAMPLES.glob("*.json"))
 CASES = [(name, locale) for name in SAMPLE_NAMES for locale in SUPPORTED_LOCALES]
@@ -192,6 +193,10 @@ def check_structure(doc: Tagged, locale: str) -> None:
             assert doc.elements[mapped[mcid].objgen] is owners[(n, mcid)]
     # Text that is not tagged content is an artefact: nothing is drawn outside both.
     assert doc.untagged == []
+    # The parent tree holds references only: each page's array is an object of its own
+    # (so that signing, which appends the widget's entry, need not rewrite them all).
+    nums = doc.pdf.Root.StructTreeRoot.ParentTree.Nums
+    assert all(nums[i].is_indirect for i in range(1, len(nums), 2))
 
     nodes = list(doc.root.walk())
     # Headings in order: the first is H1, and none skips a level on the way down.
@@ -199,6 +204,8 @@ def check_structure(doc: Tagged, locale: str) -> None:
     assert levels and levels[0] == 1, levels
     for before, after in itertools.pairwise(levels):
         assert after <= before + 1, levels
+    # And none is empty (what the pdfua checker's UA-14-001 cannot run to check here).
+    assert all(doc.text_of(node) for node in nodes if re.fullmatch(r"/H[1-6]", node.s))
 
     # Tables: header cells with a scope, every data cell tied to its headers.
     for table in (node for node in nodes if node.s == "/Table"):
@@ -331,3 +338,44 @@ def test_pdfinfo_says_tagged(name: str, locale: str, tmp_path: Any) -> None:
     path.write_bytes(rendered(name, locale).pdf)
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
     assert re.search(r"^Tagged:\s+yes$", info.stdout, re.MULTILINE)
+
+
+@pytest.mark.parametrize(("name", "locale"), CASES)
+def test_the_pdfua_checker_finds_nothing(name: str, locale: str, tmp_path: Any) -> None:
+    """An independent check: the ``pdfua`` package (pikepdf, no JVM) runs the PDF/UA-1
+    rules it implements (12 rules, 16 of the 106 machine-checkable ones that veraPDF's
+    profile enumerates: structure tree, MarkInfo, untagged content, languages, figures'
+    alternative text, table headers, empty headings, title, identification, annotations'
+    descriptions) and finds nothing; no rule is skipped or fails to run."""
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(rendered(name, locale).pdf)
+    report = pdfua_report(path)
+    assert report == [], (name, locale)
+
+
+SPANISH_LAWS = ("Ley 37/1992, art. 20.Uno.16.º", "Ley 13/1996, art. 12")
+AMOUNT_IN_WORDS = "Amount in words (in Spanish, as on the CFDI): "
+
+
+def test_spanish_terms_in_english_texts_carry_their_language() -> None:
+    """In every English render: the Spanish laws an invoice cites, and the amount in words
+    (Spanish, as on the CFDI), are elements with ``/Lang es``, word for word; the English
+    around them is not."""
+    seen: set[str] = set()
+    for name, locale in CASES:
+        if not locale.startswith("en"):
+            continue
+        doc = tagged(rendered(name, locale).pdf)
+        spanish = [doc.text_of(node) for node in doc.root.walk() if node.lang == "es"]
+        for paragraph in (node for node in doc.root.walk() if node.s == "/P"):
+            text = doc.text_of(paragraph)
+            inside = [doc.text_of(n) for n in paragraph.walk() if n.lang == "es"]
+            if text.startswith(AMOUNT_IN_WORDS):
+                assert flat("".join(inside)) == text.removeprefix(AMOUNT_IN_WORDS), text
+                seen.add(AMOUNT_IN_WORDS)
+            for law in SPANISH_LAWS:
+                if law in text:
+                    assert law in inside and law in spanish, (name, locale, text)
+                    assert not any("Insurance" in t for t in inside)
+                    seen.add(law)
+    assert seen == {AMOUNT_IN_WORDS, *SPANISH_LAWS}
