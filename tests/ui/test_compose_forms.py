@@ -14,9 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.kind_schemas import kind_schema
-from api.ui import _environment
-from api.ui_compose import gettext, unshown
+from api.ui_compose import unshown
 from api.ui_forms import add_item, form_fields, items_of, payload_from_form, remove_item
+from api.ui_i18n import texts
+from api.ui_pages import environment
+from api.ui_tokens import FIELD
 from correspondence.kinds import KINDS, SAMPLES_DIR
 
 SAMPLES = sorted(p.name for p in SAMPLES_DIR.glob("*.json"))
@@ -177,13 +179,17 @@ def test_the_page_submits_the_items_of_the_fields(name: str) -> None:
     context = {
         **{"csrf": "token", "staff": None, "kinds": sorted(KINDS), "locales": ["es-MX"]},
         **{"kind": kind, "locale": "es-MX", "view": "form", "fields": fields, "text": ""},
-        **{"problems": [], "errors": {}, "previews": [], "focus": "", "_": gettext},
+        **{"problems": [], "errors": {}, "previews": [], "focus": ""},
+        **{"form_token": lambda: "once", "token_field": FIELD, "here": "/ui/compose"},
+        **{"languages": [], "notice": ""},
+        **texts("en").context(),
     }
-    html = _environment().get_template("ui/compose.html").render(**context)
+    html = environment().get_template("ui/compose.html").render(**context)
     parser = FormItems()
     parser.feed(html)
     submitted = parser.items
-    for key, value in {"csrf": "token", "kind": kind, "view": "form", "locale": "es-MX"}.items():
+    fixed = {"csrf": "token", FIELD: "once", "kind": kind, "view": "form", "locale": "es-MX"}
+    for key, value in fixed.items():
         assert submitted.pop(key) == value
     assert submitted == items_of(fields)
     assert payload_from_form(kind_schema(KINDS[kind]), submitted) == (payload, [])
