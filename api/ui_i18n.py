@@ -69,8 +69,11 @@ STATUS_NAMES = {
     "rejected": N_("Rejected"),
     "sending": N_("Sending"),
     "sent": N_("Sent"),
+    "requested": N_("Review requested"),
+    "approved": N_("Approved"),
 }
-"""Document and delivery statuses (``in_review`` and ``rejected``: the review workflow's)."""
+"""Document and delivery statuses (``in_review`` and ``rejected``: the review workflow's),
+and the review record's actions (``requested``, ``approved``, ``rejected``)."""
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 """Each language by its own name (the language switch shows them untranslated)."""
 

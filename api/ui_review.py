@@ -35,13 +35,24 @@ def when(moment: datetime | None) -> str:
     return aware.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def who_asked(actor: str | None, api_key: str) -> str:
+    """An actor of the review record as staff read it: a staff member's address, or an
+    API key's name followed by ``api_key`` (the words "API key" in the reader's language)."""
+    if not actor:
+        return ""
+    kind, _sep, rest = actor.partition(":")
+    if kind == "api_key":
+        return f"{rest.partition(':')[2] or rest} ({api_key})"
+    return rest if kind == "staff" else actor
+
+
 def build_review_router(svc: Service, ui: Pages) -> APIRouter:
     """The ``/ui/review`` routes over ``svc``, drawn by the UI's pages ``ui``."""
     router = APIRouter(prefix="/review")
     Signed = Annotated[Staff, Depends(ui.staff)]
 
     def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-        return ui.page(request, name, status, when=when, **context)
+        return ui.page(request, name, status, when=when, who_asked=who_asked, **context)
 
     async def spent_already(
         request: Request, who: Staff, document_id: str, token: str

@@ -404,6 +404,7 @@ def test_headers_and_no_csp_violation_on_any_page(page: Page, server: RunningApi
     ):
         page.goto(path)
     sample = in_language(KINDS["premium_invoice"].sample(), "en")
+    page.get_by_role("button", name="Advanced: JSON").click()
     page.get_by_label("Payload (JSON)").fill(json.dumps(sample))
     page.get_by_role("button", name="Spanish and English side by side").click()
     assert page.locator("iframe").count() == 2
