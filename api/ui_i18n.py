@@ -31,10 +31,11 @@ from babel.dates import format_date
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import read_po
 from babel.numbers import format_currency
 from babel.support import Translations
 
+from correspondence.catalogs import merge_into
 from correspondence.results import STAFF_LANGUAGES
 
 API_DIR = Path(__file__).parent
@@ -193,17 +194,7 @@ def update(directory: Path = API_DIR) -> None:
     """Merge the extracted messages into each language's ``ui.po``."""
     template = extract(directory)
     for language in STAFF_LANGUAGES:
-        path = catalog_path(language)
-        if path.exists():
-            with path.open("rb") as fh:
-                existing = read_po(fh, locale=language, domain=DOMAIN)
-        else:
-            existing = Catalog(locale=language, project="correspondence", fuzzy=False)
-        existing.update(template, no_fuzzy_matching=True)
-        existing.obsolete.clear()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as fh:
-            write_po(fh, existing, width=0, omit_header=False, sort_output=True, no_location=True)
+        merge_into(catalog_path(language), template, language, domain=DOMAIN, sort=True)
 
 
 if __name__ == "__main__":

@@ -61,17 +61,24 @@ def update(templates_dir: Path) -> None:
     """Merge the extracted messages into each locale's ``.po`` file."""
     for locale in CATALOG_LOCALES:
         template = extract(templates_dir, LANGUAGE_OF[locale])
-        path = catalog_path(templates_dir, locale)
-        if path.exists():
-            with path.open("rb") as fh:
-                existing = read_po(fh, locale=locale)
-        else:
-            existing = Catalog(locale=locale, project="correspondence", fuzzy=False)
-        existing.update(template, no_fuzzy_matching=True)
-        existing.obsolete.clear()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as fh:
-            write_po(fh, existing, width=0, omit_header=False, sort_output=False, no_location=True)
+        merge_into(catalog_path(templates_dir, locale), template, locale)
+
+
+def merge_into(
+    path: Path, template: Catalog, locale: str, *, domain: str | None = None, sort: bool = False
+) -> None:
+    """Merge the extracted messages ``template`` into the ``.po`` file at ``path`` (made if
+    missing): new messages added untranslated, gone ones dropped, no fuzzy guesses."""
+    if path.exists():
+        with path.open("rb") as fh:
+            existing = read_po(fh, locale=locale, domain=domain)
+    else:
+        existing = Catalog(locale=locale, project="correspondence", fuzzy=False, domain=domain)
+    existing.update(template, no_fuzzy_matching=True)
+    existing.obsolete.clear()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fh:
+        write_po(fh, existing, width=0, omit_header=False, sort_output=sort, no_location=True)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from correspondence.registry.models import WebhookEvent
 from correspondence.results import DocumentInfo
@@ -21,7 +21,9 @@ from tests.api.conftest import fast_settings
 from tests.conftest import es_invoice, load_sample
 from tests.servers import RunningApi, api_server
 from tests.ui.axe import assert_accessible
-from tests.ui.test_staff_ui import ARTIFACTS, CHROMIUM_ARGS
+from tests.ui.test_staff_ui import ARTIFACTS, browser
+
+__all__ = ["browser"]  # the fixture this module shares with test_staff_ui
 
 A, B = "ana@ejemplar-credito.example", "bruno@ejemplar-credito.example"
 PASSWORD = "correct horse battery staple"
@@ -36,16 +38,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApi]:
         for email in (A, B):
             running.service.create_staff(email=email, password=PASSWORD)
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture()
