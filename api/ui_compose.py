@@ -20,14 +20,13 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.kind_schemas import kind_schema
+from api.ui_form_lists import add_item, remove_item
 from api.ui_forms import (
     Field,
-    add_item,
     field_id,
     form_fields,
     items_of,
     payload_from_form,
-    remove_item,
 )
 from api.ui_pages import ASSET_BASE
 from correspondence import bounded_json

@@ -18,10 +18,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from api.kind_schemas import field_title
+from api.ui_i18n import N_
 from correspondence import bounded_json
 from correspondence.errors import InvalidPayload, Problem
 from correspondence.free_text import LANGUAGES, REGIONS
@@ -64,6 +65,8 @@ class Field:
     present: bool = True
     """Whether the payload holds this group (an absent optional group is drawn folded)."""
     multiline: bool = False
+    number: int = 0
+    """A list item's place in its list (from 1), shown after its label; 0 elsewhere."""
     options: tuple[tuple[str, str], ...] = ()
     children: tuple[Field, ...] = ()
     texts: tuple[tuple[str, str, str], ...] = ()
@@ -184,7 +187,11 @@ class _Builder:
         if kind == "list":
             items = value if isinstance(value, list) else []
             children = tuple(
-                self.field(resolved["items"], item, _join(path, i), f"{label} {i + 1}", True)
+                replace(
+                    self.field(resolved["items"], item, _join(path, i), key, True),
+                    label=label,
+                    number=i + 1,
+                )
                 for i, item in enumerate(items)
             )
             count = str(len(items)) if isinstance(value, list) else ""
@@ -195,7 +202,7 @@ class _Builder:
         if kind == "select":
             options = tuple((str(v), str(v)) for v in resolved["enum"])
         elif kind == "boolean":
-            options = (("true", "Yes"), ("false", "No"))
+            options = (("true", N_("Yes")), ("false", N_("No")))
         shown = "" if value is MISSING or value is None else _shown(kind, value)
         return Field(kind, value=shown, hint=HINTS.get(kind, ""), options=options, **common)
 
@@ -217,7 +224,11 @@ def _shown(kind: str, value: Any) -> str:
     return str(value)
 
 
-HINTS = {"decimal": "A number, such as 1234.50", "integer": "A whole number", "json": "JSON"}
+HINTS = {
+    "decimal": N_("A number, such as 1234.50"),
+    "integer": N_("A whole number"),
+    "json": "JSON",
+}
 
 
 def items_of(fields: list[Field] | tuple[Field, ...]) -> dict[str, str]:
@@ -339,61 +350,3 @@ def _empty(node: Mapping[str, Any], defs: Mapping[str, Any]) -> Any:
 
 
 # -- adding and removing list items -------------------------------------------------------
-
-
-def _steps(path: str) -> list[str | int] | None:
-    if len(path) > 500 or not re.fullmatch(r"\w+(\.\w+)*", path, re.ASCII):
-        return None
-    return [int(part) if part.isdigit() else part for part in path.split(".")]
-
-
-def _container(
-    schema: Mapping[str, Any], payload: Any, steps: list[str | int]
-) -> tuple[Any, Mapping[str, Any]] | None:
-    """The list at ``steps`` in ``payload`` (made, with its parents, when absent) and its
-    schema; None when ``steps`` names no list of the schema."""
-    defs = schema.get("$defs", {})
-    node: Mapping[str, Any] = schema
-    here = payload
-    for step in steps:
-        kind = _kind(node)
-        if kind == "group" and isinstance(step, str) and step in node["properties"]:
-            node = _resolve(node["properties"][step], defs)[0]
-            if not isinstance(here.get(step), dict | list):
-                here[step] = [] if _kind(node) == "list" else {}
-            here = here[step]
-        elif kind == "list" and isinstance(step, int) and step < len(here):
-            node = _resolve(node["items"], defs)[0]
-            here = here[step]
-            if not isinstance(here, dict | list):
-                return None
-        else:
-            return None
-    return (here, node) if _kind(node) == "list" and isinstance(here, list) else None
-
-
-def add_item(schema: Mapping[str, Any], payload: dict[str, Any], path: str) -> dict[str, Any]:
-    """``payload`` with an empty item added to the list at ``path`` (unchanged if ``path``
-    names no list of ``schema``, or the list is full)."""
-    steps = _steps(path)
-    copied = json.loads(json.dumps(payload))
-    found = _container(schema, copied, steps) if steps else None
-    if found is None:
-        return payload
-    items, node = found
-    if len(items) < min(LIST_MAX, int(node.get("maxItems", LIST_MAX))):
-        items.append(_empty(node["items"], schema.get("$defs", {})))
-    return dict(copied)
-
-
-def remove_item(schema: Mapping[str, Any], payload: dict[str, Any], path: str) -> dict[str, Any]:
-    """``payload`` without the list item at ``path`` (``lines.2``)."""
-    steps = _steps(path)
-    if not steps or not isinstance(steps[-1], int):
-        return payload
-    copied = json.loads(json.dumps(payload))
-    found = _container(schema, copied, steps[:-1])
-    if found is None or steps[-1] >= len(found[0]):
-        return payload
-    del found[0][steps[-1]]
-    return dict(copied)

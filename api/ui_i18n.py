@@ -187,7 +187,32 @@ def extract(directory: Path = API_DIR) -> Catalog:
     )
     for filename, lineno, message, _comments, context in messages:
         found.add(message, None, [(filename, lineno)], context=context)
+    for title in form_labels():
+        found.add(title, None, [("api/kind_schemas.py", 0)])
     return found
+
+
+def form_labels() -> list[str]:
+    """The compose form's labels: every title of every kind's JSON Schema (drawn with
+    ``_()`` by the form, so translated like any other message of the UI)."""
+    from api.kind_schemas import kind_schema  # the schemas: only when extracting
+    from correspondence.kinds import KINDS
+
+    titles: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("title"), str):
+                titles.add(node["title"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for kind in sorted(KINDS):
+        walk(kind_schema(KINDS[kind]))
+    return sorted(titles)
 
 
 def update(directory: Path = API_DIR) -> None:

@@ -128,7 +128,7 @@ def test_every_kind_composes_through_the_form_in_both_languages(page: Page, kind
     page.locator(f'button[value="add:{list_path}"]').click()
     typed_path = f"{last.path}.{text_key}" if text_key else last.path
     refill(page, last, skip=typed_path)
-    text_group = group(page, last.label)
+    text_group = group(page, f"{last.label} {last.number}")  # an item: its place follows
     if text_key:
         text_group = group(text_group, index(last.children)[typed_path].label)
     for language, text in TYPED.items():

@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markupsafe import escape
 
 from api.kind_schemas import kind_schema
 from api.ui_compose import unshown
-from api.ui_forms import add_item, form_fields, items_of, payload_from_form, remove_item
+from api.ui_form_lists import add_item, remove_item
+from api.ui_forms import Field, form_fields, items_of, payload_from_form
 from api.ui_i18n import texts
 from api.ui_pages import environment
 from api.ui_tokens import FIELD
@@ -193,3 +195,36 @@ def test_the_page_submits_the_items_of_the_fields(name: str) -> None:
         assert submitted.pop(key) == value
     assert submitted == items_of(fields)
     assert payload_from_form(kind_schema(KINDS[kind]), submitted) == (payload, [])
+
+
+def _labels(fields: list[Field] | tuple[Field, ...]) -> set[str]:
+    """The labels a form shows (a fixed value, ``const``, is sent without one)."""
+    return {each.label for each in fields if each.kind != "const"} | {
+        label for each in fields for label in _labels(each.children)
+    }
+
+
+@pytest.mark.parametrize(
+    "name", ["01_renewal_pack_es-ES.json", "06_claim_decision_partial_es-ES.json"]
+)
+def test_a_spanish_member_of_staff_reads_the_form_in_spanish(name: str) -> None:
+    """Every label of the form is a message of the UI's catalog, drawn in the staff
+    member's language: the Spanish page shows each label's Spanish wording."""
+    payload = sample(name)
+    kind = payload["document"]["type"]
+    fields = form_fields(kind_schema(KINDS[kind]), payload)
+    spanish = texts("es")
+    context = {
+        **{"csrf": "token", "staff": None, "kinds": sorted(KINDS), "locales": ["es-ES"]},
+        **{"kind": kind, "locale": "es-ES", "view": "form", "fields": fields, "text": ""},
+        **{"problems": [], "errors": {}, "previews": [], "focus": ""},
+        **{"form_token": lambda: "once", "token_field": FIELD, "here": "/ui/compose"},
+        **{"languages": [], "notice": ""},
+        **spanish.context(),
+    }
+    html = environment().get_template("ui/compose.html").render(**context)
+    labels = _labels(fields)
+    translated = {label: spanish.gettext(label) for label in labels}
+    assert len(labels) > 40
+    assert sum(label != shown for label, shown in translated.items()) > 0.9 * len(labels)
+    assert all(escape(shown) in html for shown in translated.values())
