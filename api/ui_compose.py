@@ -268,8 +268,8 @@ def build_compose_router(
     async def preview(request: Request, who: Signed) -> HTMLResponse:
         items = await form_items(request)
         sub = read_submission(items)
-        locale = items.get("locale", "")
-        locale = locale if locale in SUPPORTED_LOCALES else "es-MX"
+        chosen = items.get("locale", "")
+        locale = chosen if chosen in SUPPORTED_LOCALES else "es-MX"  # the select's choice
         action = items.get("action", "preview")
         if sub.problems and not (action == "view:json" and sub.view == "form"):
             return compose_page(request, who, sub, locale=locale, problems=sub.problems)
@@ -288,7 +288,10 @@ def build_compose_router(
             focus = path if verb == "add" else ""
             return compose_page(request, who, sub, locale=locale, focus=focus)
         try:
-            previews = await previews_of(who, sub.payload, locale, side=action == "side")
+            if not chosen:
+                raise InvalidPayload([Problem("locale", "is missing", "missing")])
+            # an unknown locale is the service's to refuse, naming the field
+            previews = await previews_of(who, sub.payload, chosen, side=action == "side")
         except InvalidPayload as error:
             return compose_page(request, who, sub, locale=locale, problems=list(error.problems))
         return compose_page(request, who, sub, locale=locale, previews=previews)
@@ -297,13 +300,15 @@ def build_compose_router(
     async def preview_pdf(request: Request, who: Signed) -> Response:
         items = await form_items(request)
         sub = read_submission(items)
-        locale = items.get("locale", "")
-        locale = locale if locale in SUPPORTED_LOCALES else "es-MX"
+        chosen = items.get("locale", "")
+        locale = chosen if chosen in SUPPORTED_LOCALES else "es-MX"  # the select's choice
         try:
             if sub.problems:
                 raise InvalidPayload(sub.problems)
+            if not chosen:
+                raise InvalidPayload([Problem("locale", "is missing", "missing")])
             pdf = await run_in_threadpool(
-                svc.preview, sub.payload, client=who.client, locale=locale, html=False
+                svc.preview, sub.payload, client=who.client, locale=chosen, html=False
             )
         except InvalidPayload as error:
             return compose_page(request, who, sub, locale=locale, problems=list(error.problems))

@@ -258,6 +258,8 @@ def settings_environment(settings: Settings) -> dict[str, str]:
             value = value.get_secret_value()
         if isinstance(value, bool):
             value = "true" if value else "false"
+        elif isinstance(value, tuple):  # a comma-separated setting (review_kinds)
+            value = ",".join(value)
         elif isinstance(value, list | dict):
             value = json.dumps(value)
         env[f"CORRESPONDENCE_{name.upper()}"] = str(value)

@@ -400,14 +400,20 @@ def test_the_staff_ui_refuses_an_unknown_locale_with_422(
         page = no_server_error(
             ui.post(
                 "/ui/compose",
-                data={"payload": payload, "locale": locale, "action": action, "csrf": csrf},
+                data={
+                    **{"payload": payload, "view": "json", "locale": locale},
+                    **{"action": action, "csrf": csrf},
+                },
             )
         )
         # side by side takes the payload's own language pair; an empty field is missing
         expected = 422 if action == "preview" or not locale else 200
         assert page.status_code == expected, page.text[:300]
     pdf = no_server_error(
-        ui.post("/ui/preview.pdf", data={"payload": payload, "locale": locale, "csrf": csrf})
+        ui.post(
+            "/ui/preview.pdf",
+            data={"payload": payload, "view": "json", "locale": locale, "csrf": csrf},
+        )
     )
     assert pdf.status_code == 422 and "locale" in pdf.text
 
@@ -434,7 +440,10 @@ def test_the_staff_ui_refuses_hostile_payloads_with_422(
         page = no_server_error(
             ui.post(
                 "/ui/compose",
-                data={"payload": text, "locale": "es-MX", "action": action, "csrf": csrf},
+                data={
+                    **{"payload": text, "view": "json", "locale": "es-MX"},
+                    **{"action": action, "csrf": csrf},
+                },
             )
         )
         assert page.status_code == 422
@@ -462,7 +471,8 @@ def test_a_non_ascii_csrf_token_is_refused_not_a_500(
         assert no_server_error(login).status_code in (303, 401, 403)
     ui, _ = staff
     payload = json.dumps(sample("credit_limit_decision"))
-    data = {"payload": payload, "locale": "es-MX", "action": "preview", "csrf": token}
+    data = {"payload": payload, "view": "json", "locale": "es-MX", "action": "preview"}
+    data["csrf"] = token
     assert no_server_error(ui.post("/ui/compose", data=data)).status_code in (303, 401, 403)
     assert no_server_error(ui.post("/ui/logout", data={"csrf": token})).status_code in (
         303,
