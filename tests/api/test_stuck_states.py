@@ -112,6 +112,37 @@ def doc_failed(api: Api) -> None:
     assert _row(api, Document, document_id).status == DocumentStatus.ISSUED
 
 
+def _in_review(api: Api, reference: str) -> str:
+    body = {**unnumbered_es_invoice(reference), "review": {"required": True}}
+    answer = api.post("/v1/documents", body)
+    assert answer.status_code == 202 and answer.json()["status"] == "in_review", answer.text
+    return str(answer.json()["id"])
+
+
+def doc_in_review(api: Api) -> None:
+    """``in_review`` waits for a person, not for the issuer: passes leave it unnumbered;
+    a member of staff's approval is its way out, and then the issuer issues it."""
+    document_id = _in_review(api, "IN-REVIEW")
+    _passes(api)
+    waiting = api.get(f"/v1/documents/{document_id}").json()
+    assert waiting["status"] == "in_review" and waiting["number"] is None
+    reviewer = api.service.create_staff(email="reviewer@example.com", password="x" * 16)
+    api.service.approve(document_id, staff=reviewer)
+    _passes(api)
+    assert _row(api, Document, document_id).status == DocumentStatus.ISSUED
+
+
+def doc_rejected(api: Api) -> None:
+    """``rejected`` is final and says why; no pass issues it."""
+    document_id = _in_review(api, "REJECTED")
+    reviewer = api.service.create_staff(email="reviewer@example.com", password="x" * 16)
+    api.service.reject(document_id, staff=reviewer, reason="wrong buyer")
+    _passes(api)
+    rejected = api.get(f"/v1/documents/{document_id}").json()
+    assert rejected["status"] == "rejected" and rejected["review"]["reason"] == "wrong buyer"
+    assert rejected["number"] is None
+
+
 # -- deliveries --------------------------------------------------------------------------
 
 
@@ -177,6 +208,8 @@ WAYS_OUT: dict[tuple[type, str], Callable[[Api], None]] = {
     (DocumentStatus, DocumentStatus.ISSUING): doc_issuing,
     (DocumentStatus, DocumentStatus.ISSUED): doc_issued,
     (DocumentStatus, DocumentStatus.FAILED): doc_failed,
+    (DocumentStatus, DocumentStatus.IN_REVIEW): doc_in_review,
+    (DocumentStatus, DocumentStatus.REJECTED): doc_rejected,
     (DeliveryStatus, DeliveryStatus.QUEUED): delivery_queued,
     (DeliveryStatus, DeliveryStatus.SENDING): delivery_sending,
     (DeliveryStatus, DeliveryStatus.SENT): delivery_sent,
