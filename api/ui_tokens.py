@@ -93,8 +93,8 @@ class FormTokens:
         return Spend.FRESH
 
 
-def _issued_at(token: str) -> float | None:
+def _issued_at(token: str) -> int | None:
     stamp, dot, rest = token.partition(".")
     if not dot or not stamp.isdigit() or len(stamp) > 12 or not rest:
         return None
-    return float(stamp)
+    return int(stamp)
