@@ -213,22 +213,28 @@ class Acceptor:
                     row.next_attempt_at = self.clock() + self.issuer.lease
                     documents.add(tx, row)
                     numbered = self.issuer.number(tx, row, kind, item.validated)
-                    idempotency.finish(tx, key, row.id)
                     self.enqueue(tx, row.id, item.recipients)
             except Collision as error:
                 raise Conflict(
                     f"{kind.name} {reference} was issued concurrently: {error.orig}"
                 ) from None
             attempt = self.issuer.finish(row.id, numbered)
-        return self._outcome(row.id, attempt)
+        return self._outcome(row.id, attempt, key)
 
-    def _outcome(self, document_id: str, attempt: Attempt) -> IssueOutcome:
+    def _outcome(
+        self, document_id: str, attempt: Attempt, key: tuple[int, str] | None
+    ) -> IssueOutcome:
         """The document after a synchronous attempt. ``retry``: the archive is down; the
         document keeps its number and is issued when it is back (the API answers 202
-        with its Location)."""
+        with its Location).
+
+        The request's Idempotency-Key points at the document only now: while the attempt
+        runs, the key is in progress and the same request sent again is told so (409),
+        rather than answered with a document still being issued."""
         if attempt.outcome == "retry":
             self.issuer.send_if_brokered(document_id)
         with self.registry.transaction() as tx:
+            idempotency.finish(tx, key, document_id)
             info = documents.info(documents.get_one(tx, document_id))
         if attempt.outcome == "failed":
             raise DocumentFailed(info.id, info.last_error or "rendering failed")
@@ -249,14 +255,15 @@ class Acceptor:
                     raise Conflict(f"document {document_id} is no longer failed; send it again")
                 self.adopt(row, item.validated, item.payload, status)
                 numbered = self.issuer.number(tx, row, kind)
-                idempotency.finish(tx, key, row.id)
+                if asynchronous:
+                    idempotency.finish(tx, key, row.id)
                 self.enqueue(tx, row.id, item.recipients)
                 info = documents.info(row)
             if asynchronous:
                 self.issuer.send_if_brokered(document_id)
                 return IssueOutcome(info, created=True)
             attempt = self.issuer.finish(document_id, numbered)
-        return self._outcome(document_id, attempt)
+        return self._outcome(document_id, attempt, key)
 
     def adopt(
         self, row: Document, validated: Validated, payload: dict[str, Any], status: DocumentStatus

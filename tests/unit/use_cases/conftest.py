@@ -47,6 +47,7 @@ def build_world(
     *,
     broker: bool = False,
     database_url: str | None = None,
+    archive: MemoryArchive | None = None,
     **overrides: Any,
 ) -> World:
     settings = Settings(
@@ -54,7 +55,8 @@ def build_world(
     )
     database = open_database(database_url or f"sqlite:///{tmp_path / 'registry.db'}")
     migrate(database)
-    archive, mailer, clock = MemoryArchive(), MemoryMailer(), ManualClock()
+    archive = archive or MemoryArchive()
+    mailer, clock = MemoryMailer(), ManualClock()
     dispatched: list[str] = []
     service = Service(
         settings=settings,

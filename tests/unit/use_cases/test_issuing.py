@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from correspondence.registry import documents
 from correspondence.renderers import EnginePool
 from correspondence.results import DocumentQuery
 from correspondence.statuses import DocumentStatus
+from correspondence.testing import MemoryArchive
 from correspondence.times import aware
 from tests.conftest import pdf_pages_text
 from tests.unit.use_cases.conftest import World, build_world, invoice, letter
@@ -115,6 +117,45 @@ def test_a_failed_request_releases_its_idempotency_key(world: World) -> None:
         world.service.issue(bad, client=client, idempotency_key="k3")
     world.archive.down = False
     assert world.service.issue(letter("K-3"), client=client, idempotency_key="k3").created
+
+
+class _ArchiveThatAsks(MemoryArchive):
+    """An archive that runs ``during`` on the first put, while its document is being issued."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.during: Callable[[], None] | None = None
+
+    def put(self, *, key: str, data: bytes, content_type: str, metadata: Mapping[str, str]) -> None:
+        during, self.during = self.during, None
+        if during is not None:
+            during()
+        super().put(key=key, data=data, content_type=content_type, metadata=metadata)
+
+
+def test_an_idempotency_key_is_in_progress_until_its_document_is_issued(
+    tmp_path: Path, pool: EnginePool
+) -> None:
+    """The same request sent again while the first is still issuing is told so (409),
+    not answered with a document that is not yet issued; once issued, it replays."""
+    archive = _ArchiveThatAsks()
+    world = build_world(tmp_path, pool, archive=archive)
+    client = world.client()
+    seen: list[str] = []
+
+    def send_again() -> None:
+        with pytest.raises(Conflict, match="in progress") as refused:
+            world.service.issue(letter("K-4"), client=client, idempotency_key="k4")
+        seen.append(str(refused.value))
+
+    archive.during = send_again
+    first = world.service.issue(letter("K-4"), client=client, idempotency_key="k4")
+    assert seen and first.document.status == DocumentStatus.ISSUED
+    replay = world.service.issue(letter("K-4"), client=client, idempotency_key="k4")
+    assert replay.replayed and replay.document.id == first.document.id
+    assert replay.document.status == DocumentStatus.ISSUED
+    world.service.close()
+    world.service.database.dispose()
 
 
 def _archive_errors() -> float:
