@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
-import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -102,16 +104,18 @@ def test_staff_are_listed_and_disabled_by_email(
 
 
 def test_a_staff_users_language_is_set_at_creation_and_later(
-    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """``staff create --language es`` and ``staff language EMAIL en|es`` set the language of
-    the staff UI; signing in then carries it, and ``staff list`` shows it."""
-    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
-    code, out, _ = run(
-        capsys, "staff", "create", "--email", "eva@example.com", "--password-stdin",
-        "--language", "es",
+    the staff UI; signing in then carries it, and ``staff list`` shows it. The password
+    goes in on the standard input of the installed command, as an operator types it."""
+    created = subprocess.run(
+        [str(Path(sys.executable).with_name("correspondence")), "staff", "create",
+         "--email", "eva@example.com", "--password-stdin", "--language", "es"],
+        input=PASSWORD + "\n", capture_output=True, text=True, timeout=120,
+        env={**os.environ, "CORRESPONDENCE_DATA_DIR": str(data_dir)},
     )  # fmt: skip
-    assert code == 0 and "created" in out
+    assert created.returncode == 0 and "created" in created.stdout, created.stderr
     service = build_service(Settings())
     assert service.sign_in(email="eva@example.com", password=PASSWORD).locale == "es"
     code, out, _ = run(capsys, "staff", "language", "EVA@example.com", "en")
