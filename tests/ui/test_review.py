@@ -147,6 +147,7 @@ def test_the_whole_review_flow_with_two_members_of_staff(page: Page, server: Run
     expect(rows.nth(0)).to_contain_text("upstream (API key)")
     expect(rows.nth(0)).to_contain_text("asked for in the request")
     expect(rows.nth(1)).to_contain_text(A)
+    expect(rows.nth(1)).to_contain_text("submitted from the compose page")
     assert_accessible(page, "the review queue")
     screenshot(page, "review-queue.png")
     sign_out(page)
