@@ -87,7 +87,7 @@ def build_router(svc: Service) -> APIRouter:
     ) -> Response:
         """Sign out: every session of the account ends, server-side (a copy of the
         cookie is worth nothing after this). A second submission finds nothing to end."""
-        spent = ui.spend(request, token)
+        spent = await ui.spend(request, token)
         if spent is Spend.UNKNOWN:  # an expired form: say so rather than seem signed out
             return RedirectResponse(with_notice("/ui/documents", "expired"), status_code=303)
         if spent is Spend.FRESH:
@@ -104,7 +104,7 @@ def build_router(svc: Service) -> APIRouter:
         back: Annotated[str, Form(alias="next")] = "",
     ) -> Response:
         """Switch the UI's language for this member of staff, and go back to the page."""
-        spent = ui.spend(request, token)
+        spent = await ui.spend(request, token)
         if spent is Spend.FRESH:
             await run_in_threadpool(svc.set_staff_locale, email=who.email, locale=language)
         target = local_path(back)

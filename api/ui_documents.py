@@ -226,7 +226,7 @@ def build_router(ui: Pages) -> APIRouter:
         if not addresses:
             problem = Problem("email.to", N_("Enter at least one email address."), "missing")
             return await document_page(request, who, document_id, problems=[problem], typed=to)
-        spent = ui.spend(request, token)
+        spent = await ui.spend(request, token)
         if spent is Spend.SPENT:
             return back(document_id, "done")
         if spent is Spend.UNKNOWN:
@@ -250,7 +250,7 @@ def build_router(ui: Pages) -> APIRouter:
         document_id: str,
         token: Annotated[str, Form(alias=FIELD)] = "",
     ) -> Response:
-        spent = ui.spend(request, token)
+        spent = await ui.spend(request, token)
         if spent is Spend.FRESH:
             await run_in_threadpool(svc.retry, document_id, client=who.client)
             return RedirectResponse(f"/ui/documents/{document_id}", status_code=303)

@@ -60,7 +60,7 @@ class Pages:
     def __init__(self, svc: Service) -> None:
         self.svc = svc
         self.env = environment()
-        self.tokens = FormTokens()
+        self.tokens = FormTokens(svc.use_cases.form_tokens)
 
     def csrf(self, request: Request) -> str:
         """The session's CSRF token (the sign-in and preview forms)."""
@@ -78,9 +78,10 @@ class Pages:
         if not expected or not hmac.compare_digest(str(expected).encode("utf-8"), given):
             raise SignInRequired()
 
-    def spend(self, request: Request, token: str) -> Spend:
-        """Spend a state-changing form's one-time token (:mod:`api.ui_tokens`)."""
-        return self.tokens.spend(request.session, token)
+    async def spend(self, request: Request, token: str) -> Spend:
+        """Spend a state-changing form's one-time token (:mod:`api.ui_tokens`; the
+        registry's record of spent tokens is written off the event loop)."""
+        return await run_in_threadpool(self.tokens.spend, request.session, token)
 
     async def staff(self, request: Request) -> Staff:
         """The session's member of staff, if the session is still valid server-side (a

@@ -59,7 +59,7 @@ def build_review_router(svc: Service, ui: Pages) -> APIRouter:
     ) -> Response | None:
         """``None`` if the form's one-time token is fresh (now spent), else the answer to
         a form sent twice (nothing done again) or too late (nothing done)."""
-        spent = ui.spend(request, token)
+        spent = await ui.spend(request, token)
         if spent is Spend.FRESH:
             return None
         if spent is Spend.SPENT:
@@ -207,7 +207,7 @@ def build_review_router(svc: Service, ui: Pages) -> APIRouter:
         items = {key: value for key, value in form.multi_items() if isinstance(value, str)}
         ui.check_csrf(request, items.get("csrf", ""))
         sub = read_submission(items)
-        spent = ui.spend(request, items.get(FIELD, ""))
+        spent = await ui.spend(request, items.get(FIELD, ""))
         if spent is not Spend.FRESH:
             notice = "done" if spent is Spend.SPENT else "expired"
             return RedirectResponse(f"/ui/review?notice={notice}", status_code=303)

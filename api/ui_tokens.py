@@ -5,32 +5,39 @@ Rendering a form issues a token and keeps it in the session (a bounded set: the 
 :data:`KEPT` of them, so a session's cookie stays small). Submitting the form spends it:
 the token must be one this session was given, and no request may have spent it before.
 The session is a signed cookie, so two requests sent at once (a double click) both carry
-the token; which tokens were spent is therefore kept here, in the process, under a lock,
-and the second request finds the token spent and does nothing ("Already done").
+the token; which tokens were spent is therefore kept in the registry
+(:class:`correspondence.form_tokens.SpentTokens`), where every process serving the UI
+finds it, and the second request finds the token spent and does nothing ("Already done").
 
-The spent set is bounded too (:data:`REMEMBERED`): when it is full the oldest entry is
-forgotten, and every token issued before the forgotten one's issue time is refused from
-then on, so a forgotten token can never be spent again. A token also expires with the
-session (:data:`LIFETIME`). The store is per process: the UI is served by one process
-(``correspondence serve``); several processes would need a shared store.
+A token expires with the session (:data:`LIFETIME`); the registry forgets a spent token
+once it has expired, since an expired token is refused before it is looked up.
 """
 
 from __future__ import annotations
 
 import secrets
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, MutableMapping
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 FIELD = "form_token"
 """The name of the hidden field that carries the token."""
 SESSION_KEY = "form_tokens"
 KEPT = 24
-REMEMBERED = 100_000
 LIFETIME = 8 * 3600
+
+
+class SpentStore(Protocol):
+    """Where spent tokens are recorded (the registry's, shared by every process)."""
+
+    def first_spend(self, token: str, issued_at: int, lifetime: float) -> bool:
+        """``True`` for the one call that spends ``token``; ``False`` after."""
+        ...
+
+    def was_spent(self, token: str) -> bool:
+        """Whether ``token`` was spent (and has not yet expired)."""
+        ...
 
 
 class Spend(Enum):
@@ -49,17 +56,14 @@ class FormTokens:
 
     def __init__(
         self,
+        spent: SpentStore,
         *,
         clock: Callable[[], float] = time.time,
-        remembered: int = REMEMBERED,
         lifetime: float = LIFETIME,
     ) -> None:
+        self._spent = spent
         self._clock = clock
-        self._remembered = remembered
         self._lifetime = lifetime
-        self._spent: OrderedDict[str, float] = OrderedDict()
-        self._floor = 0.0
-        self._lock = threading.Lock()
 
     def issue(self, session: MutableMapping[str, Any]) -> str:
         """A new token, kept in ``session`` (the oldest of the session's tokens dropped
@@ -70,25 +74,17 @@ class FormTokens:
         return token
 
     def spend(self, session: MutableMapping[str, Any], token: str) -> Spend:
-        """Spend ``token``: :attr:`Spend.FRESH` once, :attr:`Spend.SPENT` every time after."""
+        """Spend ``token``: :attr:`Spend.FRESH` once, :attr:`Spend.SPENT` every time after
+        (from a copy of the session that still names it: a double submit)."""
         kept = session.get(SESSION_KEY, [])
         issued = _issued_at(token)
-        now = self._clock()
-        with self._lock:
-            if token in self._spent:
-                return Spend.SPENT
-            if (
-                not isinstance(kept, list)
-                or token not in kept
-                or issued is None
-                or issued < self._floor
-                or now - issued > self._lifetime
-            ):
-                return Spend.UNKNOWN
-            self._spent[token] = issued
-            while len(self._spent) > self._remembered:
-                _, forgotten_issue = self._spent.popitem(last=False)
-                self._floor = max(self._floor, forgotten_issue + 1)
+        if issued is None or self._clock() - issued > self._lifetime:
+            return Spend.UNKNOWN
+        if not isinstance(kept, list) or token not in kept:
+            # the session's newer cookie no longer names it: the form sent again later
+            return Spend.SPENT if self._spent.was_spent(token) else Spend.UNKNOWN
+        if not self._spent.first_spend(token, issued, self._lifetime):
+            return Spend.SPENT
         session[SESSION_KEY] = [t for t in kept if t != token]
         return Spend.FRESH
 

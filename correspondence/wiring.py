@@ -21,6 +21,7 @@ from correspondence.config import Settings
 from correspondence.deliveries.content import MailContents
 from correspondence.deliveries.requests import DeliveryRequests
 from correspondence.deliveries.sender import Outbox
+from correspondence.form_tokens import SpentTokens
 from correspondence.issuing.accept import Acceptor
 from correspondence.issuing.complete import Issuer
 from correspondence.issuing.review import Reviews
@@ -50,6 +51,7 @@ class UseCases:
     outbox: Outbox
     webhooks: Webhooks
     reviews: Reviews
+    form_tokens: SpentTokens
 
 
 def build_use_cases(
@@ -110,4 +112,5 @@ def build_use_cases(
         ),
         webhooks=Webhooks(settings=settings, registry=registry, clock=clock),
         reviews=Reviews(acceptor),
+        form_tokens=SpentTokens(registry=registry, clock=clock),
     )

@@ -297,3 +297,15 @@ class WebhookEvent(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SpentFormToken(Base):
+    """A one-time form token of the staff UI that was spent (api/ui_tokens.py), by the
+    sha256 of the token: a second spend of it, from any process, finds it here. Kept
+    until the token would have expired anyway."""
+
+    __tablename__ = "spent_form_tokens"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    spent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,12 +1,10 @@
-"""The staff UI's parts without a browser: one-time form tokens (:mod:`api.ui_tokens`), the
+"""The staff UI's parts without a browser: the
 ``ui`` catalogs (:mod:`api.ui_i18n`) and the security policies (:mod:`api.ui_headers`)."""
 
 from __future__ import annotations
 
 import html
 import re
-import threading
-from typing import Any
 
 from babel.messages.pofile import read_po
 from hypothesis import given
@@ -23,83 +21,9 @@ from api.ui_i18n import (
     texts,
 )
 from api.ui_pages import local_path
-from api.ui_tokens import KEPT, SESSION_KEY, FormTokens, Spend
 from correspondence.kinds import KINDS
 from correspondence.results import STAFF_LANGUAGES
 from correspondence.statuses import DeliveryStatus, DocumentStatus
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_a_token_is_spent_once_then_found_spent() -> None:
-    tokens, session = FormTokens(), {}
-    token = tokens.issue(session)
-    assert tokens.spend(session, token) is Spend.FRESH
-    assert tokens.spend(session, token) is Spend.SPENT
-    replayed_cookie = {SESSION_KEY: [token]}  # an old copy of the session still names it
-    assert tokens.spend(replayed_cookie, token) is Spend.SPENT
-    assert token not in session[SESSION_KEY]
-
-
-def test_tokens_of_another_session_or_forged_ones_are_unknown() -> None:
-    tokens, mine, theirs = FormTokens(), {}, {}
-    token = tokens.issue(theirs)
-    tokens.issue(mine)
-    for forged in (token, "", "1.x", "not a token", "99999999999999.abc"):
-        assert tokens.spend(mine, forged) is Spend.UNKNOWN
-    assert tokens.spend(theirs, token) is Spend.FRESH
-
-
-def test_a_session_keeps_a_bounded_set_of_tokens() -> None:
-    tokens, session = FormTokens(), {}
-    issued = [tokens.issue(session) for _ in range(KEPT + 10)]
-    assert session[SESSION_KEY] == issued[-KEPT:]
-    assert tokens.spend(session, issued[0]) is Spend.UNKNOWN
-    assert tokens.spend(session, issued[-1]) is Spend.FRESH
-
-
-def test_tokens_expire_and_forgotten_ones_are_never_spent_again() -> None:
-    clock = Clock()
-    tokens, session = FormTokens(clock=clock, remembered=3, lifetime=60), {}
-    old = tokens.issue(session)
-    clock.now += 61
-    assert tokens.spend(session, old) is Spend.UNKNOWN
-    spent = []
-    for _ in range(5):
-        spent.append(tokens.issue(session))
-        assert tokens.spend(session, spent[-1]) is Spend.FRESH
-        clock.now += 1
-    # The first two spent tokens were forgotten; a copy of the session that still holds
-    # them cannot spend them again.
-    replayed = {SESSION_KEY: list(spent)}
-    assert [tokens.spend(replayed, t) for t in spent] == [Spend.UNKNOWN] * 2 + [Spend.SPENT] * 3
-    fresh = tokens.issue(session)
-    assert tokens.spend(session, fresh) is Spend.FRESH
-
-
-def test_a_token_spent_by_many_threads_at_once_is_spent_once() -> None:
-    tokens, session = FormTokens(), {}
-    token = tokens.issue(session)
-    copies = [dict(session) for _ in range(16)]  # each request carries its own cookie copy
-    results: list[Spend] = []
-    start = threading.Barrier(len(copies))
-
-    def submit(copy: dict[str, Any]) -> None:
-        start.wait()
-        results.append(tokens.spend(copy, token))
-
-    threads = [threading.Thread(target=submit, args=(c,)) for c in copies]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(r.value for r in results) == ["fresh"] + ["spent"] * 15
 
 
 def test_the_catalogs_are_up_to_date_and_spanish_is_complete() -> None:
