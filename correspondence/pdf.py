@@ -269,7 +269,7 @@ class PdfRenderer:
                 if variant in TAGGED_VARIANTS and variant.startswith("pdf/a-"):
                     declare_pdf_ua(document.metadata)  # PDF/A level A, and PDF/UA-1
                 finish = pdf_fast.tagging(document, source) if tags else nullcontext()
-                with finish:
+                with finish, pdf_fast.serialize_once(self.shortcuts.serialize_once):
                     data = document.write_pdf(
                         pdf_variant=variant,
                         pdf_tags=tags,

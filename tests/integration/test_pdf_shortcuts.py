@@ -7,6 +7,7 @@ docs/accessibility.md)."""
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import sys
 import types
@@ -164,3 +165,31 @@ def test_the_trimmed_stylesheet_keeps_list_markers_and_drops_footnote_rules() ->
 def test_a_rule_missing_upstream_stops_the_renderer() -> None:
     with pytest.raises(RuntimeError, match="no-such-pseudo"):
         pdf_fast.user_agent_stylesheet({"::marker {": None, "::no-such-pseudo {": None})
+
+
+def test_a_pdf_a_file_compresses_each_stream_once(engine: Engine) -> None:
+    """pydyf serializes every object a second time to hash a PDF/A file for its identifier;
+    with ``serialize_once`` each stream is compressed once, and the file is the same."""
+    html, payload_json = _document(engine, load_sample("01_renewal_pack_es-ES.json"), "es-ES")
+
+    def compressions(shortcuts: pdf_fast.Shortcuts) -> tuple[int, bytes]:
+        renderer = pdf.PdfRenderer(shortcuts=shortcuts)
+        count = 0
+
+        def watch(frame: types.FrameType, event: str, arg: object) -> None:
+            nonlocal count
+            if event == "c_call" and getattr(arg, "__qualname__", "") == "Compress.compress":
+                count += 1
+
+        sys.setprofile(watch)
+        try:
+            data = renderer.render(html, attachments=[payload_json], stamp=STAMP).data
+        finally:
+            sys.setprofile(None)
+        return count, data
+
+    once, with_it = compressions(pdf_fast.ALL)
+    twice, without = compressions(dataclasses.replace(pdf_fast.ALL, serialize_once=False))
+    # Every stream but the cross-reference stream, written after the hash, twice without.
+    assert once > 1 and twice - 1 == 2 * (once - 1)
+    assert with_it == without
