@@ -11,7 +11,10 @@ WeasyPrint does inside, not on what it documents:
 * :attr:`Shortcuts.running_once` keeps WeasyPrint from laying a page out again because it
   places a running element (:func:`correspondence.pdf_numbers.running_once`).
 * :attr:`Shortcuts.serialize_once` has pydyf serialize (and compress) each PDF object
-  once per file written, not twice (:func:`serialize_once`).
+  once per file written, not twice (:func:`correspondence.pdf_once.serialize_once`).
+* :attr:`Shortcuts.measure_once` keeps the min- and max-content widths of text measured
+  in one render for the next renders of the same renderer
+  (:func:`correspondence.pdf_once.measuring`).
 
 It gives the same PDF bytes as WeasyPrint's public API (tests/integration/
 test_pdf_shortcuts.py); ``bench/shortcuts.py`` measures what it saves. The settings'
@@ -56,6 +59,7 @@ class Shortcuts:
     user_agent: bool = True
     running_once: bool = True
     serialize_once: bool = True
+    measure_once: bool = True
 
     @property
     def own_document(self) -> bool:
@@ -65,7 +69,7 @@ class Shortcuts:
 
 
 ALL = Shortcuts()
-NONE = Shortcuts(user_agent=False, running_once=False, serialize_once=False)
+NONE = Shortcuts(user_agent=False, running_once=False, serialize_once=False, measure_once=False)
 
 
 # --- the trimmed user-agent stylesheet ------------------------------------------------------
@@ -121,67 +125,6 @@ def html_document(markup: str, *, base_url: str, url_fetcher: URLFetcher) -> HTM
     """The document to render with the trimmed user-agent stylesheet (for
     :attr:`Shortcuts.own_document`)."""
     return _Html(markup, base_url=base_url, url_fetcher=url_fetcher)
-
-
-# --- each PDF object serialized once ------------------------------------------------------
-#
-# pydyf serializes an object whenever its ``data`` is read, and compresses a stream (zlib
-# level 9) each time. ``PDF.write`` reads every object's ``data`` to write the file and,
-# when the file has an identifier (PDF/A requires one), reads it all again to hash it: the
-# identifier is the md5 of every object's serialization. A renewal pack's 29 streams,
-# 620 kB before compression, were compressed twice. Within :func:`serialize_once`, the
-# serialization of each numbered (indirect) object is kept for the rest of that
-# ``PDF.write``, which changes no object while it writes: the second reading is the first's
-# bytes, so the file is the same. (An earlier shortcut got there by rewriting pydyf's
-# streams in a finisher; this one rewrites nothing.)
-
-_SERIALIZE_ONCE: ContextVar[bool] = ContextVar("serialize_once", default=False)
-_SERIALIZED: ContextVar[dict[int, tuple[object, bytes]] | None] = ContextVar(
-    "serialized", default=None
-)
-_write = pydyf.PDF.write
-
-
-def _serialized_once(data: property) -> property:
-    serialize = data.fget
-    assert serialize is not None
-
-    def once(self: pydyf.Object) -> bytes:
-        kept = _SERIALIZED.get()
-        if kept is None or self.number is None:
-            return serialize(self)  # type: ignore[no-any-return]
-        if (hit := kept.get(id(self))) is None:
-            # The object is kept with its bytes: its id cannot be another's meanwhile.
-            hit = kept[id(self)] = (self, serialize(self))
-        return hit[1]
-
-    return property(once)
-
-
-def _write_serializing_once(self: pydyf.PDF, *args: Any, **kwargs: Any) -> None:
-    if not _SERIALIZE_ONCE.get():
-        return _write(self, *args, **kwargs)  # type: ignore[no-any-return]
-    token = _SERIALIZED.set({})
-    try:
-        return _write(self, *args, **kwargs)  # type: ignore[no-any-return]
-    finally:
-        _SERIALIZED.reset(token)
-
-
-@contextmanager
-def serialize_once(on: bool) -> Iterator[None]:
-    """Within this block, a PDF written in this thread serializes each object once if
-    ``on`` (:attr:`Shortcuts.serialize_once`)."""
-    token = _SERIALIZE_ONCE.set(on)
-    try:
-        yield
-    finally:
-        _SERIALIZE_ONCE.reset(token)
-
-
-for _kind in (pydyf.Dictionary, pydyf.Stream, pydyf.Array, pydyf.String):
-    _kind.data = _serialized_once(_kind.data)
-pydyf.PDF.write = _write_serializing_once
 
 
 # --- WeasyPrint's progress log --------------------------------------------------------------
