@@ -3,9 +3,11 @@
 Chromium is Debian's package (/usr/bin/chromium) driven by Playwright in one reused tab;
 it loads the document from our asset origin through a route that serves the packaged
 assets from memory, exactly as WeasyPrint's fetcher does. Timed per document: Chromium,
-`page.goto` + `page.pdf()`; "engine", our whole path (Jinja, layout, PDF/A-3b with the
-payload attached; the engine settled as in a worker); "weasyprint", layout and PDF of the
-same HTML with the same parsed stylesheet and no PDF/A. Runs are interleaved, in
+`page.goto` + `page.pdf()`; "engine", our whole path (Jinja, layout, tagged PDF/A-3a with
+the payload attached; the engine settled as in a worker); "weasyprint", layout and PDF of
+the same HTML through WeasyPrint's public API alone (a renderer of its own with none of
+the shortcuts of correspondence/pdf_fast.py, its stylesheet parsed once, tagged, no
+PDF/A). Runs are interleaved, in
 rotating order; medians and fastest runs are reported. After each Chromium run the loop
 waits, untimed, until Chromium's processes have used no CPU for 50 ms (most times they
 are still working 50 ms after page.pdf() has returned), so that no path is timed while
@@ -34,7 +36,7 @@ from procs import cpu_seconds, descendants
 from correspondence.config import Settings
 from correspondence.engine import Engine
 from correspondence.kinds import KINDS, Validated
-from correspondence.pdf import load_assets
+from correspondence.pdf import PdfRenderer, load_assets
 from correspondence.render_worker import settle
 from correspondence.templating import ASSET_ORIGIN
 from tests.factories import sample_with_lines
@@ -93,6 +95,7 @@ def main() -> None:
     args = parser.parse_args()
     engine = Engine(Settings())
     settle(engine)  # warmed and frozen, as in a worker process
+    plain = PdfRenderer(shortcuts=False)  # WeasyPrint's public API only
     assets = load_assets()
     served: dict[str, str] = {}
 
@@ -140,7 +143,7 @@ def main() -> None:
                 return engine.render(validated).pages
 
             def weasyprint(bare: str = bare) -> int:
-                return engine.pdf.render(bare, stamp=None, variant=None).pages  # type: ignore[arg-type]
+                return plain.render(bare, stamp=None, variant=None).pages  # type: ignore[arg-type]
 
             paths: dict[str, Callable[[], int]] = {
                 "chromium": chromium,

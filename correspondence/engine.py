@@ -25,7 +25,7 @@ from correspondence.kinds import KINDS, Lined, Packed, Validated, Warned, custom
 from correspondence.language import in_locale
 from correspondence.models import Envelope
 from correspondence.pdf import ASSETS_DIR, PDF_VARIANT, PdfAttachment, PdfRenderer, RenderedPdf
-from correspondence.pdf_numbers import PLACEHOLDERS, NumbersDoNotFit, PageNumbers
+from correspondence.pdf_numbers import NumbersDoNotFit, PageNumbers
 from correspondence.templating import ASSET_ORIGIN, build_environment, words
 
 PAYLOAD_ATTACHMENT = "payload.json"
@@ -145,8 +145,12 @@ def document_context(validated: Validated, locale: str | None = None) -> dict[st
 class Engine:
     """Validates payloads and renders them to HTML and PDF."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, placeholder_digits: int = 1) -> None:
+        """``placeholder_digits``: the width, in digits, of the placeholders a pack's page
+        numbers are first laid out with (pdf_numbers.fill_numbers); a number wider than its
+        placeholder makes the pack laid out again with the numbers as text."""
         self.settings = settings
+        self.placeholders = PageNumbers(digits=placeholder_digits)
         self.env = build_environment(settings.templates_dir)
         self.pdf = PdfRenderer(strict=settings.strict_rendering, shortcuts=settings.pdf_shortcuts)
         # Our packaged stylesheet, inlined in HTML previews; never request data.
@@ -189,12 +193,13 @@ class Engine:
         inline_css: bool = False,
         link_css: bool = True,
         part: Part = WHOLE,
-        numbers: PageNumbers = PLACEHOLDERS,
+        numbers: PageNumbers | None = None,
     ) -> dict[str, Any]:
         """The plain data a template receives: the payload and its figures with their free
-        text in the locale's language (refused, naming the fields, if it has none)."""
+        text in the locale's language (refused, naming the fields, if it has none). A pack's
+        page numbers are ``numbers``, by default this engine's placeholders."""
         return {
-            "numbers": numbers,
+            "numbers": self.placeholders if numbers is None else numbers,
             **document_context(validated, locale),
             "asset_base": asset_base,
             "draft": draft,
@@ -250,7 +255,7 @@ class Engine:
         if components:
             names = words(self.env, chosen, validated.doc.document.jurisdiction).pack
             labels = {f"c-{key}": names[key] for key in components}
-        numbers = PLACEHOLDERS
+        numbers = self.placeholders
         for _ in range(NUMBERING_ATTEMPTS):
             html = self.html(
                 validated, locale=chosen, draft=draft, part=part, link_css=False, numbers=numbers

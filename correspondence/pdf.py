@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import logging
 import weakref
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from weasyprint.pdf.metadata import DocumentMetadata
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from correspondence import font_folders, pdf_fast, pdf_numbers
+from correspondence import font_folders, pdf_fast, pdf_numbers, pdf_once
 from correspondence.errors import AssetNotAllowed, RenderError
 from correspondence.pdf_fast import Shortcuts
 from correspondence.templating import ASSET_ORIGIN
@@ -214,6 +215,7 @@ class PdfRenderer:
             pdf_fast.trimmed_user_agent()  # parsed now: a rule missing upstream fails here
         self.fetcher = AssetFetcher(assets if assets is not None else load_assets())
         self.font_config = FontConfig()
+        self._measures: pdf_once.Measures = OrderedDict()  # text measured with these fonts
         # The document stylesheet, parsed once per renderer, its @font-face fonts loaded
         # once: every render applies this copy rather than fetching and parsing a <link>.
         self.stylesheet = CSS(
@@ -260,7 +262,11 @@ class PdfRenderer:
         with _weasyprint_warnings() as warnings:
             try:
                 source = self._html(html)
-                with pdf_numbers.running_once(self.shortcuts.running_once):
+                measures = self._measures if self.shortcuts.measure_once else None
+                with (
+                    pdf_numbers.running_once(self.shortcuts.running_once),
+                    pdf_once.measuring(measures),
+                ):
                     document = source.render(
                         stylesheets=[self.stylesheet], font_config=self.font_config, cache=images
                     )
@@ -269,7 +275,7 @@ class PdfRenderer:
                 if variant in TAGGED_VARIANTS and variant.startswith("pdf/a-"):
                     declare_pdf_ua(document.metadata)  # PDF/A level A, and PDF/UA-1
                 finish = pdf_fast.tagging(document, source) if tags else nullcontext()
-                with finish:
+                with finish, pdf_once.serialize_once(self.shortcuts.serialize_once):
                     data = document.write_pdf(
                         pdf_variant=variant,
                         pdf_tags=tags,

@@ -10,6 +10,11 @@ WeasyPrint does inside, not on what it documents:
   its own for every element.
 * :attr:`Shortcuts.running_once` keeps WeasyPrint from laying a page out again because it
   places a running element (:func:`correspondence.pdf_numbers.running_once`).
+* :attr:`Shortcuts.serialize_once` has pydyf serialize (and compress) each PDF object
+  once per file written, not twice (:func:`correspondence.pdf_once.serialize_once`).
+* :attr:`Shortcuts.measure_once` keeps the min- and max-content widths of text measured
+  in one render for the next renders of the same renderer
+  (:func:`correspondence.pdf_once.measuring`).
 
 It gives the same PDF bytes as WeasyPrint's public API (tests/integration/
 test_pdf_shortcuts.py); ``bench/shortcuts.py`` measures what it saves. The settings'
@@ -53,6 +58,8 @@ class Shortcuts:
 
     user_agent: bool = True
     running_once: bool = True
+    serialize_once: bool = True
+    measure_once: bool = True
 
     @property
     def own_document(self) -> bool:
@@ -62,7 +69,7 @@ class Shortcuts:
 
 
 ALL = Shortcuts()
-NONE = Shortcuts(user_agent=False, running_once=False)
+NONE = Shortcuts(user_agent=False, running_once=False, serialize_once=False, measure_once=False)
 
 
 # --- the trimmed user-agent stylesheet ------------------------------------------------------

@@ -97,10 +97,6 @@ class PageNumbers:
         return str(self.targets[target])
 
 
-PLACEHOLDERS = PageNumbers()
-"""Every number unknown: what a document is first laid out with."""
-
-
 class NumbersDoNotFit(Exception):
     """The numbers read from a layout do not fit the placeholders it was laid out with."""
 

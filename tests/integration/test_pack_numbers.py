@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from correspondence import engine as engine_module
+from correspondence.config import Settings
 from correspondence.engine import Engine, issue_moment
 from correspondence.kinds import KINDS
 from correspondence.pdf_fast import page_layouts
@@ -63,15 +63,16 @@ def test_numbers_too_wide_for_their_placeholders_are_laid_out_as_text(engine: En
 
 
 def test_a_pack_laid_out_again_is_the_same_pdf(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    engine: Engine, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Through the engine: first laid out with placeholders too wide (two digits), then
-    with the numbers read; the same bytes as one layout with the numbers filled in."""
+    """Through an engine whose placeholders are too wide (two digits): first laid out with
+    them, then with the numbers read; the same bytes as one layout with the numbers
+    filled in."""
     validated = engine.validate(KINDS["renewal_pack"].sample())
     once = engine.render(validated)
-    monkeypatch.setattr(engine_module, "PLACEHOLDERS", PageNumbers(digits=2))
+    wide = Engine(settings, placeholder_digits=2)
     with caplog.at_level(logging.INFO, logger="weasyprint.progress"):
-        twice = engine.render(validated)
+        twice = wide.render(validated)
     pages = list(range(1, once.pages + 1))
     assert page_layouts(caplog.records) == pages + pages
     assert twice.pdf == once.pdf

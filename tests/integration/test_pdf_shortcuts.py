@@ -7,18 +7,21 @@ docs/accessibility.md)."""
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
+import re
 import sys
 import types
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 
-from correspondence import pdf, pdf_fast
+from correspondence import pdf, pdf_fast, pdf_once
 from correspondence.config import Settings
 from correspondence.engine import PAYLOAD_ATTACHMENT, Engine
 from correspondence.formatting import SUPPORTED_LOCALES
@@ -164,3 +167,68 @@ def test_the_trimmed_stylesheet_keeps_list_markers_and_drops_footnote_rules() ->
 def test_a_rule_missing_upstream_stops_the_renderer() -> None:
     with pytest.raises(RuntimeError, match="no-such-pseudo"):
         pdf_fast.user_agent_stylesheet({"::marker {": None, "::no-such-pseudo {": None})
+
+
+def test_a_pdf_a_file_compresses_each_stream_once(engine: Engine) -> None:
+    """pydyf serializes every object a second time to hash a PDF/A file for its identifier;
+    with ``serialize_once`` each stream is compressed once, and the file is the same."""
+    html, payload_json = _document(engine, load_sample("01_renewal_pack_es-ES.json"), "es-ES")
+
+    def compressions(shortcuts: pdf_fast.Shortcuts) -> tuple[int, bytes]:
+        renderer = pdf.PdfRenderer(shortcuts=shortcuts)
+        count = 0
+
+        def watch(frame: types.FrameType, event: str, arg: object) -> None:
+            nonlocal count
+            if event == "c_call" and getattr(arg, "__qualname__", "") == "Compress.compress":
+                count += 1
+
+        sys.setprofile(watch)
+        try:
+            data = renderer.render(html, attachments=[payload_json], stamp=STAMP).data
+        finally:
+            sys.setprofile(None)
+        return count, data
+
+    once, with_it = compressions(pdf_fast.ALL)
+    twice, without = compressions(dataclasses.replace(pdf_fast.ALL, serialize_once=False))
+    # Every stream but the cross-reference stream, written after the hash, twice without.
+    assert once > 1 and twice - 1 == 2 * (once - 1)
+    assert with_it == without
+
+
+def test_text_measured_in_one_render_is_not_measured_again(engine: Engine) -> None:
+    """``measure_once``: a renderer keeps the preferred widths of the text it measured; a
+    pack rendered after a letter, and then again, is the same PDF as one rendered by a
+    renderer that measures everything every time, and its second render measures nothing
+    new."""
+    letter, letter_json = _document(
+        engine, load_sample("05_credit_limit_decision_partial_es-MX.json"), "es-MX"
+    )
+    html, payload_json = _document(engine, load_sample("01_renewal_pack_es-ES.json"), "es-ES")
+    renderer = pdf.PdfRenderer()
+    every_time = pdf.PdfRenderer(shortcuts=dataclasses.replace(pdf_fast.ALL, measure_once=False))
+    renderer.render(letter, attachments=[letter_json], stamp=STAMP)
+    after_letter = len(renderer._measures)
+    first = renderer.render(html, attachments=[payload_json], stamp=STAMP).data
+    kept = len(renderer._measures)
+    again = renderer.render(html, attachments=[payload_json], stamp=STAMP).data
+    assert 0 < after_letter < kept == len(renderer._measures)
+    assert not every_time._measures
+    assert first == again == every_time.render(html, attachments=[payload_json], stamp=STAMP).data
+
+
+def test_text_is_measured_under_every_style_property_weasyprints_text_reads() -> None:
+    """A measure is kept under the style properties WeasyPrint's text module reads: should
+    an upgrade read another, the measures would be kept under too few."""
+    text_module = Path(weasyprint.__file__).parent / "text"
+    read = {
+        name
+        for path in text_module.glob("*.py")
+        for name in re.findall(r"style\[['\"]([a-z_]+)['\"]\]", path.read_text("utf-8"))
+    }
+    assert read and read <= set(pdf_once.TEXT_PROPERTIES)
+    assert not any(
+        re.search(r"style\.get\(|style\[[a-z]", path.read_text("utf-8"))
+        for path in text_module.glob("*.py")
+    )
