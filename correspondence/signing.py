@@ -9,8 +9,9 @@ whatever the render wrote (PDF/A conformance included) stays as it was, and a re
 is compared with the unsigned bytes (``reissue-check``).
 
 With no key configured :func:`from_settings` answers ``None`` and nothing is signed.
-Only this module and :mod:`correspondence.signature_field` (the signature field, tagged
-for PDF/UA, in the signing revision) import pyHanko.
+Only this module, :mod:`correspondence.signature_field` (the signature field, tagged
+for PDF/UA, in the signing revision) and :mod:`correspondence.signing_reader` (pyHanko's
+reader, made cheap on large tagged PDFs) import pyHanko.
 """
 
 from __future__ import annotations
@@ -166,6 +167,7 @@ class PyHankoSigner:
         from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
         from correspondence import signature_field
+        from correspondence.signing_reader import Reader
 
         at = datetime.now(UTC).replace(microsecond=0)
         meta = signers.PdfSignatureMetadata(
@@ -174,7 +176,8 @@ class PyHankoSigner:
             subfilter=fields.SigSeedSubFilter.PADES,
         )
         try:
-            writer = _classes()[2](io.BytesIO(pdf), strict=False)
+            source = io.BytesIO(pdf)
+            writer = _classes()[2](source, prev=Reader(source), strict=False)
             # The field, tagged, in the signing revision (PDF/UA; signature_field.py).
             alt = signature_field.description(writer, self._common_name)
             signature_field.add(writer, name=FIELD_NAME, box=self._visible_box, alt=alt)
@@ -288,14 +291,15 @@ def trust_roots(settings: Settings) -> list[Any]:
 def check(pdf: bytes, roots: Sequence[Any] = ()) -> SignatureCheck:
     """Validate the last signature of ``pdf`` with pyHanko against ``roots``, offline."""
     from pyhanko.pdf_utils.misc import PdfReadError
-    from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.errors import SignatureValidationError
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
 
+    from correspondence.signing_reader import Reader
+
     try:
-        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        reader = Reader(io.BytesIO(pdf))
         embedded = reader.embedded_regular_signatures
     except (PdfReadError, ValueError, KeyError, TypeError) as error:
         return SignatureCheck(signed=False, problem=f"not a readable PDF: {error}")

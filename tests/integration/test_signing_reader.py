@@ -1,0 +1,104 @@
+"""The reader signing uses (``correspondence/signing_reader.py``, issue 25's signing cost)
+reads exactly what pyHanko's own reader reads: the same cross-reference sections, and the
+same object for every object number, in rendered PDFs (a letter; an invoice long enough
+to be laid out in sections and joined) and in signed ones (two revisions); and a long
+invoice signed with it is valid for pdfsig and pyHanko and keeps PDF/A and PDF/UA."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils import xref as pyhanko_xref
+from pyhanko.pdf_utils.reader import PdfFileReader
+
+from correspondence import signing, signing_reader
+from correspondence.config import Settings
+from correspondence.engine import Engine
+from correspondence.kinds import KINDS
+from tests.factories import sample_with_lines
+from tests.signing_pki import Pki, make_pki, nss_database, pdfa_problems, pdfsig
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="module")
+def pdfs(engine: Engine, pki: Pki) -> dict[str, bytes]:
+    signer = signing.from_settings(Settings(**pki.settings()))  # type: ignore[arg-type]
+    assert signer is not None
+    letter = engine.render(engine.validate(KINDS["credit_limit_decision"].sample())).pdf
+    invoice = engine.render(engine.validate(sample_with_lines(120))).pdf
+    return {
+        "letter": letter,
+        "invoice": invoice,
+        "signed letter": signer.sign(letter).pdf,
+        "signed invoice": signer.sign(invoice).pdf,
+    }
+
+
+def _sections(reader: Any) -> list[tuple[Any, ...]]:
+    return [
+        (
+            section.meta_info,
+            section.xref_data.standard_xrefs,
+            section.xref_data.xrefs_in_objstm,
+            section.xref_data.freed,
+            section.xref_data.explicit_refs_in_revision,
+            section.xref_data.obj_streams_used,
+        )
+        for section in reader.xrefs._xref_sections
+    ]
+
+
+def _pyhanko_reader(pdf: bytes, monkeypatch: pytest.MonkeyPatch) -> PdfFileReader:
+    with monkeypatch.context() as patch:
+        original = signing_reader._PYHANKO_READ_XREF_STREAM
+        patch.setattr(pyhanko_xref.XRefBuilder, "_read_xref_stream", original)
+        return PdfFileReader(io.BytesIO(pdf), strict=False)
+
+
+def test_the_cross_reference_sections_are_pyhankos(
+    pdfs: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, pdf in pdfs.items():
+        theirs = _pyhanko_reader(pdf, monkeypatch)
+        ours = signing_reader.Reader(io.BytesIO(pdf))
+        assert pyhanko_xref.XRefBuilder._read_xref_stream is signing_reader._read_xref_stream
+        assert len(ours.xrefs._xref_sections) == (2 if name.startswith("signed") else 1)
+        assert _sections(ours) == _sections(theirs), name
+        assert max(len(s[2]) for s in _sections(ours)) > 100, name  # in object streams
+        assert ours.trailer.flatten() == theirs.trailer.flatten(), name
+
+
+def test_every_object_reads_as_pyhanko_reads_it(
+    pdfs: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("letter", "signed letter"):
+        pdf = pdfs[name]
+        theirs = _pyhanko_reader(pdf, monkeypatch)
+        ours = signing_reader.Reader(io.BytesIO(pdf))
+        numbers = {n for section in _sections(theirs) for n in (*section[1], *section[2])}
+        assert len(numbers) > 200
+        for number in sorted(numbers):  # generation 0: none is reused in our PDFs
+            mine = ours.get_object(generic.Reference(number, 0, ours))
+            expected = theirs.get_object(generic.Reference(number, 0, theirs))
+            assert repr(mine) == repr(expected), (name, number)
+
+
+def test_a_signed_long_invoice_is_valid_and_keeps_pdf_a_and_pdf_ua(
+    pdfs: dict[str, bytes], pki: Pki, tmp_path: Path
+) -> None:
+    target = tmp_path / "invoice.pdf"
+    target.write_bytes(pdfs["signed invoice"])
+    assert pdfa_problems(pdfs["signed invoice"], pdfs["invoice"]) == []
+    said = pdfsig(target, nss_database(tmp_path / "nss", pki.ca_file))
+    assert "Signature is Valid." in said and "Certificate is Trusted." in said
+    signer = signing.from_settings(Settings(**pki.settings()))  # type: ignore[arg-type]
+    assert signer is not None
+    assert signing.check(pdfs["signed invoice"], signer.trust_roots).ok
