@@ -181,7 +181,9 @@ class PyHankoSigner:
             # The field, tagged, in the signing revision (PDF/UA; signature_field.py).
             alt = signature_field.description(writer, self._common_name)
             signature_field.add(writer, name=FIELD_NAME, box=self._visible_box, alt=alt)
-            style = signature_field.stamp_style(writer) if self._visible_box else None
+            style = None
+            if self._visible_box:
+                style = signature_field.stamp_style(writer, self._signer.subject_name or "")
             pdf_signer = _classes()[0](
                 at, meta, signer=self._signer, timestamper=self._timestamper, stamp_style=style
             )
