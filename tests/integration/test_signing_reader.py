@@ -1,11 +1,15 @@
-"""The reader signing uses (``correspondence/signing_reader.py``, issue 25's signing cost)
-reads exactly what pyHanko's own reader reads: the same cross-reference sections, and the
-same object for every object number, in rendered PDFs (a letter; an invoice long enough
-to be laid out in sections and joined) and in signed ones (two revisions); and a long
-invoice signed with it is valid for pdfsig and pyHanko and keeps PDF/A and PDF/UA."""
+"""What signing does to be cheap (issue 25's signing cost) changes nothing it writes: the
+reader signing uses (``correspondence/signing_reader.py``) reads exactly what pyHanko's
+own reader reads: the same cross-reference sections, and the same object for every object
+number, in rendered PDFs (a letter; an invoice long enough to be laid out in sections and
+joined) and in signed ones (two revisions); the CMS object, with its signing-certificate
+attribute built once per signer, is byte for byte pyHanko's own signer's; and a long
+invoice signed with both is valid for pdfsig and pyHanko and keeps PDF/A and PDF/UA."""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import io
 from pathlib import Path
 from typing import Any
@@ -14,6 +18,7 @@ import pytest
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils import xref as pyhanko_xref
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import signers
 
 from correspondence import signing, signing_reader
 from correspondence.config import Settings
@@ -102,3 +107,18 @@ def test_a_signed_long_invoice_is_valid_and_keeps_pdf_a_and_pdf_ua(
     signer = signing.from_settings(Settings(**pki.settings()))  # type: ignore[arg-type]
     assert signer is not None
     assert signing.check(pdfs["signed invoice"], signer.trust_roots).ok
+
+
+def test_the_cms_object_is_byte_for_byte_pyhankos(pki: Pki) -> None:
+    ours = signing.from_settings(Settings(**pki.settings()))  # type: ignore[arg-type]
+    assert ours is not None
+    theirs = signers.SimpleSigner.load(  # type: ignore[no-untyped-call]
+        str(pki.key_file), str(pki.cert_file), ca_chain_files=[str(pki.ca_file)]
+    )
+    assert theirs is not None
+    for text in (b"first: the attribute is built", b"then: it is kept"):
+        digest = hashlib.sha256(text).digest()  # RSA PKCS #1 v1.5 signatures: deterministic
+        mine = asyncio.run(ours._signer.async_sign(digest, "sha256", use_pades=True))
+        expected = asyncio.run(theirs.async_sign(digest, "sha256", use_pades=True))
+        assert mine.dump() == expected.dump()
+    assert ours._signer._signing_certificate_v2 is not None
