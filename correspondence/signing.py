@@ -217,10 +217,27 @@ def _classes() -> tuple[type[Any], type[Any], type[Any]]:
         signing revision (its producer, a modification date), and the two then disagree,
         which PDF/A forbids; the XMP it writes also drops what it does not know. This
         writer leaves the render's metadata exactly as it was: the revision adds only the
-        signature field and its signature."""
+        signature field and its signature. It also finds the last page cheaply."""
 
         def _update_meta(self) -> None:
             return None
+
+        def find_page_for_modification(self, page_ix: int) -> Any:
+            """The last page (where the field goes) without reading every page, when the
+            page tree's root ends with it (pyHanko walks every page to find the last:
+            23 page objects in a 500-line invoice); any other page as pyHanko finds it.
+            The resources answered are pyHanko's: the page's own, else inherited."""
+            tree = self.root["/Pages"]
+            kids = tree["/Kids"]
+            last = kids.raw_get(len(kids) - 1) if len(kids) else None
+            wanted = page_ix in (-1, int(tree["/Count"]) - 1)
+            if not wanted or last is None or last.get_object().get("/Type") != "/Page":
+                return super().find_page_for_modification(page_ix)  # type: ignore[no-untyped-call]
+            page = last.get_object()
+            for holder in (page, tree):
+                if "/Resources" in holder:
+                    return last, holder.raw_get("/Resources")
+            return super().find_page_for_modification(page_ix)  # type: ignore[no-untyped-call]
 
     class AtTime(signers.PdfSigner):
         """A PdfSigner whose signature states ``at`` as its time (pyHanko takes the

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils import xref as pyhanko_xref
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
 
@@ -122,3 +123,17 @@ def test_the_cms_object_is_byte_for_byte_pyhankos(pki: Pki) -> None:
         expected = asyncio.run(theirs.async_sign(digest, "sha256", use_pades=True))
         assert mine.dump() == expected.dump()
     assert ours._signer._signing_certificate_v2 is not None
+
+
+def test_the_last_page_is_the_one_pyhanko_finds(pdfs: dict[str, bytes]) -> None:
+    for name, pdf in pdfs.items():
+        source = io.BytesIO(pdf)
+        ours = signing._classes()[2](source, prev=signing_reader.Reader(source))
+        theirs = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+        pages = int(theirs.root["/Pages"]["/Count"])
+        assert pages >= 2, name
+        for index in (-1, pages - 1, 0):
+            mine = ours.find_page_for_modification(index)
+            expected = theirs.find_page_for_modification(index)  # type: ignore[no-untyped-call]
+            assert mine[0].reference == expected[0].reference, (name, index)
+            assert repr(mine[1]) == repr(expected[1]), (name, index)
