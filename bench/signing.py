@@ -9,20 +9,26 @@ as a subset), and validating the signed PDF as ``GET /v1/verify`` does. Each is 
 clock and by the CPU time of this thread (which other processes on a busy machine disturb
 far less). The ratio is (render + signing) / render.
 
-    .venv/bin/python bench/signing.py [--runs 15]
+``--compare`` also times, interleaved in the same run, signing as it was before issue 25's
+cost work: pyHanko's own PDF reader (``correspondence/signing_reader.py`` replaces it),
+the signing-certificate-v2 attribute built for every signature (``signing.py`` keeps it),
+and the visible block set in the whole of Noto Sans (instead of its Windows-1252 cut).
+
+    .venv/bin/python bench/signing.py [--runs 15] [--compare]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from correspondence import signing
+from correspondence import signature_field, signing, signing_reader
 from correspondence.config import Settings
 from correspondence.engine import Engine
 from correspondence.kinds import KINDS
@@ -34,8 +40,43 @@ TARGET_MS = 30.0
 
 def documents() -> dict[str, dict[str, Any]]:
     out = {kind: KINDS[kind].sample() for kind in Settings().signing_kinds}
+    out["premium_invoice, 25 lines"] = sample_with_lines(25)
     out["premium_invoice, 500 lines"] = sample_with_lines(500)
     return out
+
+
+@contextlib.contextmanager
+def as_before() -> Iterator[None]:
+    """Signing with pyHanko's own reader, its signing-certificate-v2 attribute built for
+    every signature, and the visible block in the whole Noto Sans."""
+    from pyhanko.pdf_utils import xref
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.signers import SimpleSigner
+
+    kept_key = signing._classes()[1]
+    ours = (
+        xref.XRefBuilder._read_xref_stream,
+        signing_reader.Reader,
+        kept_key._signed_attr_providers,
+        signature_field.SMALL_FONT,
+    )
+    xref.XRefBuilder._read_xref_stream = signing_reader._PYHANKO_READ_XREF_STREAM
+    signing_reader.Reader = lambda stream: PdfFileReader(stream, strict=False)  # type: ignore[assignment,misc]
+    kept_key._signed_attr_providers = SimpleSigner._signed_attr_providers
+    signature_field.SMALL_FONT = signature_field.FONT
+    try:
+        yield
+    finally:
+        xref.XRefBuilder._read_xref_stream, signing_reader.Reader = ours[:2]  # type: ignore[method-assign,misc]
+        kept_key._signed_attr_providers, signature_field.SMALL_FONT = ours[2:]
+
+
+def before(fn: Callable[[], object]) -> Callable[[], object]:
+    def run() -> object:
+        with as_before():
+            return fn()
+
+    return run
 
 
 def timed(fn: Callable[[], object]) -> tuple[float, float]:
@@ -48,6 +89,7 @@ def timed(fn: Callable[[], object]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--compare", action="store_true", help="also time signing as before")
     args = parser.parse_args()
     engine = Engine(Settings())
     with tempfile.TemporaryDirectory() as folder:
@@ -68,11 +110,14 @@ def main() -> None:
             )
             print(header)
             print("|---" * 12 + "|")
+            compared: list[tuple[str, dict[str, float]]] = []
             for name, payload in documents().items():
                 validated = engine.validate(payload)
                 rendered = engine.render(validated)
                 pdf = rendered.pdf
                 bb.sign(pdf), bt.sign(pdf), seen.sign(pdf)  # warm up
+                if args.compare:
+                    before(lambda p=pdf: (bb.sign(p), seen.sign(p)))()
                 signed = bt.sign(pdf).pdf
                 samples: dict[str, list[tuple[float, float]]] = {
                     "render": [],
@@ -80,6 +125,8 @@ def main() -> None:
                     "bt": [],
                     "visible": [],
                     "verify": [],
+                    "bb before": [],
+                    "visible before": [],
                 }
                 for _ in range(args.runs):
                     samples["render"].append(timed(lambda v=validated: engine.render(v)))
@@ -89,8 +136,13 @@ def main() -> None:
                     samples["verify"].append(
                         timed(lambda s=signed: signing.check(s, bt.trust_roots))
                     )
+                    if args.compare:
+                        samples["bb before"].append(timed(before(lambda p=pdf: bb.sign(p))))
+                        samples["visible before"].append(timed(before(lambda p=pdf: seen.sign(p))))
+                samples = {k: v for k, v in samples.items() if v}
                 wall = {k: statistics.median(w for w, _ in v) for k, v in samples.items()}
                 cpu = {k: statistics.median(c for _, c in v) for k, v in samples.items()}
+                compared.append((name, cpu))
 
                 def cell(key: str, w: dict[str, float] = wall, c: dict[str, float] = cpu) -> str:
                     return f"{w[key]:.1f} / {c[key]:.1f}"
@@ -104,6 +156,19 @@ def main() -> None:
                     f"| {(cpu['render'] + cpu['bt']) / cpu['render']:.3f} "
                     f"| {(cpu['render'] + cpu['visible']) / cpu['render']:.3f} |"
                 )
+            if args.compare:
+                print("\nbefore / after, thread CPU ms (the same run, interleaved)")
+                print(
+                    "| document | sign B-B before | after | after/before "
+                    "| visible before | after | after/before |"
+                )
+                print("|---" * 7 + "|")
+                for name, cpu in compared:
+                    print(
+                        f"| {name} | {cpu['bb before']:.1f} | {cpu['bb']:.1f} "
+                        f"| {cpu['bb'] / cpu['bb before']:.2f} | {cpu['visible before']:.1f} "
+                        f"| {cpu['visible']:.1f} | {cpu['visible'] / cpu['visible before']:.2f} |"
+                    )
 
 
 if __name__ == "__main__":

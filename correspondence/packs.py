@@ -22,6 +22,7 @@ from pypdf.generic import (
     ArrayObject,
     ContentStream,
     DictionaryObject,
+    IndirectObject,
     NameObject,
     NullObject,
     NumberObject,
@@ -88,6 +89,7 @@ def _graft_structure(writer: PdfWriter, reader: PdfReader, *, prefix: str) -> No
         cloned = kid.clone(writer)
         cloned.get_object()[NameObject("/P")] = document.indirect_reference
         document["/K"].append(cloned)
+    _merge_id_trees(writer, root, source, prefix)
     source_nums = source["/ParentTree"].get_object()["/Nums"]
     for key, value in zip(source_nums[::2], source_nums[1::2], strict=True):
         nums.append(NumberObject(int(key) + offset))
@@ -103,6 +105,46 @@ def _graft_structure(writer: PdfWriter, reader: PdfReader, *, prefix: str) -> No
             if "/StructParent" in annotation:
                 key = cast(int, annotation["/StructParent"]) + offset
                 annotation[NameObject("/StructParent")] = NumberObject(key)
+
+
+def _names(tree: object) -> list[tuple[str, IndirectObject]]:
+    """The (key, value) pairs of the name tree ``tree``, every node's."""
+    out: list[tuple[str, IndirectObject]] = []
+    pending = [cast(DictionaryObject, tree)]
+    while pending:
+        node = pending.pop()
+        names = cast(ArrayObject, node.get("/Names", ArrayObject()))
+        out.extend(
+            (str(key), cast(IndirectObject, value))
+            for key, value in zip(names[::2], names[1::2], strict=True)
+        )
+        pending.extend(kid.get_object() for kid in cast(ArrayObject, node.get("/Kids", ())))
+    return out
+
+
+def _merge_id_trees(
+    writer: PdfWriter, root: DictionaryObject, source: DictionaryObject, prefix: str
+) -> None:
+    """``root``'s ``/IDTree`` with the entries of ``source``'s added, their keys prefixed
+    as :func:`_prefix_ids` prefixes the elements' ids, their values the elements cloned
+    into ``writer``: one name tree node, its keys in order and each once."""
+    if "/IDTree" not in source:
+        return
+    entries = dict(_names(root["/IDTree"].get_object())) if "/IDTree" in root else {}
+    for key, value in _names(source["/IDTree"].get_object()):
+        if prefix + key in entries:
+            raise ValueError(f"element id {prefix + key} twice in the joined document")
+        entries[prefix + key] = value.clone(writer)
+    tree = DictionaryObject(
+        {
+            NameObject("/Names"): ArrayObject(
+                item
+                for key in sorted(entries)  # ids are ASCII: the order of their bytes
+                for item in (TextStringObject(key), entries[key])
+            )
+        }
+    )
+    root[NameObject("/IDTree")] = tree
 
 
 def _prefix_ids(kids: ArrayObject, prefix: str) -> None:

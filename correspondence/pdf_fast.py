@@ -241,6 +241,24 @@ def _tags_with_page_arrays(pdf: Any, *args: Any) -> None:
         if isinstance(nums[i], pydyf.Array):
             pdf.add_object(nums[i])
             nums[i] = nums[i].reference
+    _add_id_tree(pdf, root)
+
+
+def _add_id_tree(pdf: Any, root: Any) -> None:
+    """The structure tree's ``/IDTree`` (ISO 32000-1 table 322: required when elements
+    have ids, as WeasyPrint gives table header cells, and not written by it): one name
+    tree node, its keys in byte order."""
+    named = [
+        (obj["ID"], obj)
+        for obj in pdf.objects
+        if isinstance(obj, pydyf.Dictionary) and obj.get("Type") == "/StructElem" and "ID" in obj
+    ]
+    if named:
+        named.sort(key=lambda pair: str(pair[0].string))
+        names = pydyf.Array(item for key, obj in named for item in (key, obj.reference))
+        tree = pydyf.Dictionary({"Names": names})
+        pdf.add_object(tree)
+        root["IDTree"] = tree.reference
 
 
 def _marked_or_artefact(self: Any, box: Any, tag: str) -> Any:

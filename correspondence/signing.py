@@ -9,8 +9,9 @@ whatever the render wrote (PDF/A conformance included) stays as it was, and a re
 is compared with the unsigned bytes (``reissue-check``).
 
 With no key configured :func:`from_settings` answers ``None`` and nothing is signed.
-Only this module and :mod:`correspondence.signature_field` (the signature field, tagged
-for PDF/UA, in the signing revision) import pyHanko.
+Only this module, :mod:`correspondence.signature_field` (the signature field, tagged
+for PDF/UA, in the signing revision) and :mod:`correspondence.signing_reader` (pyHanko's
+reader, made cheap on large tagged PDFs) import pyHanko.
 """
 
 from __future__ import annotations
@@ -166,6 +167,7 @@ class PyHankoSigner:
         from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
         from correspondence import signature_field
+        from correspondence.signing_reader import Reader
 
         at = datetime.now(UTC).replace(microsecond=0)
         meta = signers.PdfSignatureMetadata(
@@ -174,11 +176,14 @@ class PyHankoSigner:
             subfilter=fields.SigSeedSubFilter.PADES,
         )
         try:
-            writer = _classes()[2](io.BytesIO(pdf), strict=False)
+            source = io.BytesIO(pdf)
+            writer = _classes()[2](source, prev=Reader(source), strict=False)
             # The field, tagged, in the signing revision (PDF/UA; signature_field.py).
             alt = signature_field.description(writer, self._common_name)
             signature_field.add(writer, name=FIELD_NAME, box=self._visible_box, alt=alt)
-            style = signature_field.stamp_style(writer) if self._visible_box else None
+            style = None
+            if self._visible_box:
+                style = signature_field.stamp_style(writer, self._signer.subject_name or "")
             pdf_signer = _classes()[0](
                 at, meta, signer=self._signer, timestamper=self._timestamper, stamp_style=style
             )
@@ -204,7 +209,7 @@ def _classes() -> tuple[type[Any], type[Any], type[Any]]:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import signers
+    from pyhanko.sign import attributes, signers
     from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
     class MetadataKept(IncrementalPdfFileWriter):
@@ -212,10 +217,27 @@ def _classes() -> tuple[type[Any], type[Any], type[Any]]:
         signing revision (its producer, a modification date), and the two then disagree,
         which PDF/A forbids; the XMP it writes also drops what it does not know. This
         writer leaves the render's metadata exactly as it was: the revision adds only the
-        signature field and its signature."""
+        signature field and its signature. It also finds the last page cheaply."""
 
         def _update_meta(self) -> None:
             return None
+
+        def find_page_for_modification(self, page_ix: int) -> Any:
+            """The last page (where the field goes) without reading every page, when the
+            page tree's root ends with it (pyHanko walks every page to find the last:
+            23 page objects in a 500-line invoice); any other page as pyHanko finds it.
+            The resources answered are pyHanko's: the page's own, else inherited."""
+            tree = self.root["/Pages"]
+            kids = tree["/Kids"]
+            last = kids.raw_get(len(kids) - 1) if len(kids) else None
+            wanted = page_ix in (-1, int(tree["/Count"]) - 1)
+            if not wanted or last is None or last.get_object().get("/Type") != "/Page":
+                return super().find_page_for_modification(page_ix)  # type: ignore[no-untyped-call]
+            page = last.get_object()
+            for holder in (page, tree):
+                if "/Resources" in holder:
+                    return last, holder.raw_get("/Resources")
+            return super().find_page_for_modification(page_ix)  # type: ignore[no-untyped-call]
 
     class AtTime(signers.PdfSigner):
         """A PdfSigner whose signature states ``at`` as its time (pyHanko takes the
@@ -232,7 +254,21 @@ def _classes() -> tuple[type[Any], type[Any], type[Any]]:
 
     class KeptKey(signers.SimpleSigner):
         """pyHanko's SimpleSigner parses the private key again for every signature (some
-        50 ms for an RSA key, most of signing's cost); this one parses it once."""
+        50 ms for an RSA key, most of signing's cost); this one parses it once.
+
+        It also builds the signing-certificate-v2 attribute (the certificate's hash and
+        issuer, the same in every signature) once and hands out a fresh parse of its DER:
+        built anew, its copy of the issuer's name made asn1crypto encode the signed
+        attributes and the SignerInfo again at every step (some 15 ms of CPU, most of what
+        the CMS object cost). The CMS bytes are the same (tests/integration/
+        test_signing_reader.py)."""
+
+        def _signed_attr_providers(self, *args: Any, **kwargs: Any) -> Any:
+            for provider in super()._signed_attr_providers(*args, **kwargs):
+                if isinstance(provider, attributes.SigningCertificateV2Provider):
+                    yield KeptAttribute(self, provider)
+                else:
+                    yield provider
 
         def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
             key = getattr(self, "_kept", None)
@@ -248,6 +284,19 @@ def _classes() -> tuple[type[Any], type[Any], type[Any]]:
                 return key.sign(data, ec.ECDSA(digest))
             signature: bytes = super().sign_raw(data, digest_algorithm)
             return signature
+
+    class KeptAttribute(attributes.CMSAttributeProvider):
+        """``provider``'s attribute, built once per signer."""
+
+        def __init__(self, signer: Any, provider: Any) -> None:
+            self.signer, self.provider = signer, provider
+
+        async def get_attribute(self, dry_run: bool = False) -> Any:
+            kept = getattr(self.signer, "_signing_certificate_v2", None)
+            if kept is None:
+                built = await self.provider.get_attribute(dry_run=dry_run)
+                kept = self.signer._signing_certificate_v2 = (type(built), built.dump())
+            return kept[0].load(kept[1])  # asn1crypto's CMSAttribute
 
     return AtTime, KeptKey, MetadataKept
 
@@ -288,14 +337,15 @@ def trust_roots(settings: Settings) -> list[Any]:
 def check(pdf: bytes, roots: Sequence[Any] = ()) -> SignatureCheck:
     """Validate the last signature of ``pdf`` with pyHanko against ``roots``, offline."""
     from pyhanko.pdf_utils.misc import PdfReadError
-    from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.errors import SignatureValidationError
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
 
+    from correspondence.signing_reader import Reader
+
     try:
-        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        reader = Reader(io.BytesIO(pdf))
         embedded = reader.embedded_regular_signatures
     except (PdfReadError, ValueError, KeyError, TypeError) as error:
         return SignatureCheck(signed=False, problem=f"not a readable PDF: {error}")
