@@ -76,6 +76,9 @@ def accept_all(
             found[reference] = row  # a later item of this batch with it finds this row
         taken.append((row, item))
         results.append(row.id)
+    # In one order whatever the batch's: two batches sharing references then wait on each
+    # other's insert (and the later finds the earlier's rows) rather than deadlock.
+    added.sort(key=lambda row: (row.kind, row.business_reference))
     documents.add_all(tx, added)
     queued: list[str] = []
     for row, item in taken:
