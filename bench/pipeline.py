@@ -417,6 +417,7 @@ def pipeline(items: list[dict[str, Any]], root: Path) -> dict[str, Any]:
         accepted = http.post("/v1/batches", json=items)
         assert accepted.status_code == 202, accepted.text
         posted = time.perf_counter() - t0
+        accept_cpu = {name: tree_cpu(pids) - cpu0[name] for name, pids in groups.items()}
         progress_url = accepted.json()["links"]["self"]
         shown = t0
         while not (progress := http.get(progress_url).json())["done"]:
@@ -437,6 +438,7 @@ def pipeline(items: list[dict[str, Any]], root: Path) -> dict[str, Any]:
             "seconds": elapsed,
             "posted": posted,
             "cpu": cpu,
+            "accept cpu": accept_cpu,
             "stages": {k: after.get(k, 0.0) - before.get(k, 0.0) for k in after},
             "load": (load0, load1),
             "replaced children": started - len(logs),
@@ -508,9 +510,9 @@ def main() -> None:
             mean = stages[f"{stage}_sum"] / count * 1000
             print(f"  {stage:<8}{mean:>10.1f}   ({count:.0f} observed)")
     print(f"  render alone: {alone / args.documents * 2 * 1000:.1f} ms per document per process")
-    print("CPU seconds during the pipeline run:")
+    print("CPU seconds during the pipeline run (of which accepting the batch):")
     for name, seconds in run["cpu"].items():
-        print(f"  {name:<40}{seconds:>8.1f}")
+        print(f"  {name:<40}{seconds:>8.1f}  ({run['accept cpu'][name]:.1f})")
     print(f"  {'render alone (both processes)':<40}{alone_cpu:>8.1f}")
 
 

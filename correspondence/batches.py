@@ -113,13 +113,14 @@ class Batches:
                 now=self._clock(),
             )
             results, created = self._acceptor.accept_all(tx, prepared, client=client)
-            for position, (result, refused) in enumerate(zip(results, refusals, strict=True)):
+            recorded: list[tuple[str | None, list[dict[str, str]] | None]] = []
+            for result, refused in zip(results, refusals, strict=True):
                 if isinstance(result, Conflict):
-                    result, refused = (
-                        None,
-                        [{"error": "conflict", "field": "", "message": str(result)}],
-                    )
-                batches.add_item(tx, batch_id, position, result, refused)
+                    conflict = {"error": "conflict", "field": "", "message": str(result)}
+                    recorded.append((None, [conflict]))
+                else:
+                    recorded.append((result, refused))
+            batches.add_items(tx, batch_id, recorded)
         return batch_id, created
 
     def progress(self, batch_id: str, *, client: Client) -> BatchProgress:
@@ -135,17 +136,17 @@ class Batches:
             total = batch.total
         counts: Counter[str] = Counter()
         last_issue: datetime | None = None
-        for refused, status, issued_at in rows:
-            counts[BatchItemStatus.REFUSED if refused else BatchItemStatus(status)] += 1
+        for status, items, issued_at in rows:
+            counts[BatchItemStatus.REFUSED if status is None else BatchItemStatus(status)] += items
             if status == BatchItemStatus.ISSUED and issued_at is not None:
-                last_issue = issued_at if last_issue is None else max(last_issue, issued_at)
+                last_issue = issued_at
         elapsed = (last_issue - created).total_seconds() if last_issue else 0.0
         rate = counts[BatchItemStatus.ISSUED] / elapsed if elapsed > 0 else 0.0
         waiting = sum(
             counts[s]
             for s in (BatchItemStatus.IN_REVIEW, BatchItemStatus.QUEUED, BatchItemStatus.ISSUING)
         )
-        done = len(rows) == total and waiting == 0
+        done = sum(counts.values()) == total and waiting == 0
         return BatchProgress(
             batch_id, total, {str(k): v for k, v in counts.items()}, created, round(rate, 2), done
         )

@@ -4,6 +4,7 @@ the API process never imports the worker's code (:mod:`correspondence.tasks`).""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from correspondence import logs
@@ -56,13 +57,35 @@ class Dispatcher:
         self._app = app
 
     def __call__(self, document_id: str) -> None:
-        request_id = logs.context().get("request_id")
-        headers = {REQUEST_ID_HEADER: str(request_id)} if request_id else None
-        self._app.send_task(ISSUE_TASK, args=[document_id], queue=QUEUE, headers=headers)
+        self._app.send_task(ISSUE_TASK, args=[document_id], queue=QUEUE, headers=_headers())
+
+    def many(self, document_ids: Sequence[str]) -> tuple[int, Exception | None]:
+        """Send one task per document, in order, over one broker connection, until the
+        broker fails: how many it took, and why it stopped (``None``: it took them all)."""
+        headers, sent = _headers(), 0
+        try:
+            with self._app.producer_or_acquire() as producer:
+                for document_id in document_ids:
+                    self._app.send_task(
+                        ISSUE_TASK,
+                        args=[document_id],
+                        queue=QUEUE,
+                        headers=headers,
+                        producer=producer,
+                    )
+                    sent += 1
+        except Exception as error:  # any broker failure: the rest are not tried
+            return sent, error
+        return sent, None
 
     def close(self) -> None:
         """Close the broker connections."""
         self._app.close()
+
+
+def _headers() -> dict[str, str] | None:
+    request_id = logs.context().get("request_id")
+    return {REQUEST_ID_HEADER: str(request_id)} if request_id else None
 
 
 def build_dispatch(settings: Settings) -> Dispatcher | None:

@@ -40,15 +40,16 @@ from correspondence.errors import (
     Problem,
     Unavailable,
 )
+from correspondence.issuing import batches
 from correspondence.issuing.complete import Issuer
-from correspondence.issuing.review import hold_for_review, hold_row
+from correspondence.issuing.review import hold_for_review
 from correspondence.kinds import Validated, validate
 from correspondence.registry import documents, idempotency
 from correspondence.registry.models import Document
 from correspondence.registry.store import Collision, Tx
 from correspondence.results import Attempt, Client, DocumentInfo, IssueOutcome, Recipients, Staff
 from correspondence.review_rules import because, requested
-from correspondence.statuses import WAITING, DocumentStatus, IdempotencyState
+from correspondence.statuses import DocumentStatus, IdempotencyState
 
 REQUEST_OPTIONS = ("reissue", "deliver", "review")
 IDEMPOTENCY_STALE = timedelta(minutes=10)
@@ -319,55 +320,9 @@ class Acceptor:
         self, session: Tx, items: Sequence[Prepared | None], *, client: Client
     ) -> tuple[list[str | Conflict | None], list[str]]:
         """Record every prepared item as queued (or in review) inside the caller's
-        transaction (a batch: all of them or none); an item already issued under its
-        business reference resolves to that document. ``None`` items are skipped (refused
-        by the caller). Returns what each item became, and the documents queued now."""
-        tx = session
-        self.check_queue_room(sum(item is not None for item in items), tx)
-        results: list[str | Conflict | None] = []
-        queued: list[str] = []
-        for item in items:
-            if item is None:
-                results.append(None)
-                continue
-            kind, reference = item.validated.kind.name, item.validated.doc.document.our_reference
-            latest = documents.latest(tx, kind, reference)
-            if latest is not None and not client.may_read(latest.issued_by):
-                results.append(
-                    Conflict(f"{kind} {reference} was issued for another client; "
-                             "this key may not read it")
-                )  # fmt: skip
-                continue
-            pending = (*WAITING, DocumentStatus.IN_REVIEW)
-            if latest is not None and (not item.reissue or latest.status in pending):
-                results.append(latest.id)  # already there (or taken by this batch)
-                continue
-            if latest is not None and latest.status == DocumentStatus.FAILED:
-                try:
-                    self.adopt(latest, item.validated, item.payload, DocumentStatus.QUEUED)
-                except Conflict as error:
-                    results.append(error)
-                    continue
-                row = latest
-            else:
-                row = self.new_row(item, latest, client)
-                row.status = DocumentStatus.QUEUED
-                # With a broker, the batch's documents are sent to it after the commit:
-                # the issuer must not send them a second time meanwhile.
-                lease = self.issuer.lease if self.issuer.dispatch else timedelta(0)
-                row.next_attempt_at = self.clock() + lease
-                documents.add(tx, row)
-            self.enqueue(tx, row.id, item.recipients)
-            results.append(row.id)
-            if item.review is None:
-                queued.append(row.id)
-            else:  # it waits for review: no number, not sent to the issuer
-                hold_row(
-                    tx, row, because=item.review, client=client, composer=None, now=self.clock()
-                )
-        return results, queued
+        transaction (a batch: all of them or none); see :func:`batches.accept_all`."""
+        return batches.accept_all(self, session, items, client)
 
     def dispatch_queued(self, document_ids: Sequence[str]) -> None:
         """With a broker, hand newly queued documents to it (after their commit)."""
-        for document_id in document_ids:
-            self.issuer.send_if_brokered(document_id)
+        self.issuer.send_accepted(document_ids)

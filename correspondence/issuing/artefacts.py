@@ -9,10 +9,14 @@ taken accepts what is there if it is a signature of ours over this very render."
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from correspondence import metrics, tracing
 from correspondence.archive import Archive, ArchiveConflict, document_key
@@ -74,15 +78,24 @@ def render_and_archive(
         "locale": doc.document.locale,
         "document-id": document_id,
     }
+    payload = doc.model_dump_json(indent=2, exclude_unset=True, by_alias=True).encode("utf-8")
     with tracing.span("document.archive", about), metrics.stage("archive"):
-        if signing is not None and signed is not None:
-            # A retry may find its own earlier signature of these same bytes archived.
-            signed = _put_signed(archive, f"{base}.pdf", signed, rendered.pdf, signing, metadata)
-            pdf = signed.pdf
-        else:
-            put_once(archive, f"{base}.pdf", pdf, "application/pdf", metadata)
-        payload = doc.model_dump_json(indent=2, exclude_unset=True, by_alias=True).encode("utf-8")
-        put_once(archive, f"{base}.json", payload, "application/json", metadata)
+        # The payload is written beside the PDF, at the same time: one round trip to the
+        # archive's latency, not two. Both are write-once and the same on a retry.
+        beside = _beside(put_once, archive, f"{base}.json", payload, "application/json", metadata)
+        try:
+            if signing is not None and signed is not None:
+                # A retry may find its own earlier signature of these same bytes archived.
+                signed = _put_signed(
+                    archive, f"{base}.pdf", signed, rendered.pdf, signing, metadata
+                )
+                pdf = signed.pdf
+            else:
+                put_once(archive, f"{base}.pdf", pdf, "application/pdf", metadata)
+        finally:
+            failed = beside.exception()  # waits for it, whatever became of the PDF
+        if failed is not None:
+            raise failed
     return Artefact(
         rendered,
         hashlib.sha256(pdf).hexdigest(),
@@ -93,6 +106,19 @@ def render_and_archive(
         unsigned_sha,
         signed,
     )
+
+
+_WRITERS: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _beside(function: Callable[..., None], *args: Any) -> Future[None]:
+    """Run ``function(*args)`` on this process's archive writer thread (created in the
+    process that uses it: a Celery child forks without its parent's threads), in the
+    caller's context (its log fields)."""
+    global _WRITERS
+    if _WRITERS is None or _WRITERS[0] != os.getpid():
+        _WRITERS = (os.getpid(), ThreadPoolExecutor(4, thread_name_prefix="archive"))
+    return _WRITERS[1].submit(contextvars.copy_context().run, function, *args)
 
 
 def _put_signed(

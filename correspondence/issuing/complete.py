@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -41,6 +41,18 @@ from correspondence.times import aware
 
 LOG = logging.getLogger(__name__)
 Dispatch = Callable[[str], None]
+"""Hands one queued document to the broker. It may also have ``many(document_ids)``,
+which sends them in order until the broker fails and says how many it took and why it
+stopped (``(count, None)``: all of them), as :func:`_send_each` does one by one."""
+
+
+def _send_each(dispatch: Dispatch, document_ids: Sequence[str]) -> tuple[int, Exception | None]:
+    for sent, document_id in enumerate(document_ids):
+        try:
+            dispatch(document_id)
+        except Exception as error:  # any broker failure: the rest are not tried
+            return sent, error
+    return len(document_ids), None
 
 
 class Issuer:
@@ -106,7 +118,10 @@ class Issuer:
             return self._issue_accepted(document_id)
 
     def _origin(self, document_id: str) -> dict[str, str]:
-        """The request id to log with, if the document was asked for in a request."""
+        """The request id to log with, if the document was asked for in a request (a
+        Celery task bound it already from its message: no query then)."""
+        if logs.context().get("request_id"):
+            return {}
         try:
             with self.registry.transaction() as tx:
                 found = events.document_request_id(tx, document_id)
@@ -237,6 +252,27 @@ class Issuer:
             metrics.RETRIES.labels(what="document", cause="broker").inc()
             with self.registry.transaction() as tx:
                 documents.set_due(tx, document_id, self.clock(), f"broker: {error}")
+
+    def send_accepted(self, document_ids: Sequence[str]) -> None:
+        """With a broker, hand documents accepted just now (a batch) to it, after their
+        commit. Their rows already hold the broker's lease, set when they were recorded,
+        so unlike :meth:`send` this takes no transaction each. At the broker's first
+        failure the rest are not tried: those not sent are made due, in one transaction,
+        and the issuer sends them again on its next passes."""
+        if self.dispatch is None or not document_ids:
+            return
+        many = getattr(self.dispatch, "many", None)
+        sent, error = many(document_ids) if many else _send_each(self.dispatch, document_ids)
+        if error is None:
+            return
+        unsent = list(document_ids[sent:])
+        LOG.warning(
+            "document.dispatch_failed",
+            extra={"documents": len(unsent), "reason": f"broker: {error}"},
+        )
+        metrics.RETRIES.labels(what="document", cause="broker").inc(len(unsent))
+        with self.registry.transaction() as tx:
+            documents.set_due_all(tx, unsent, self.clock(), f"broker: {error}")
 
     def send_if_brokered(self, document_id: str) -> None:
         """With a broker, hand ``document_id`` to it (the in-process issuer finds it due)."""

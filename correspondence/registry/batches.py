@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
 
 from correspondence.registry.models import Batch, BatchItem, Document
 from correspondence.registry.store import Tx
@@ -23,17 +23,20 @@ def add(
     )
 
 
-def add_item(
+def add_items(
     tx: Tx,
     batch_id: str,
-    position: int,
-    document_id: str | None,
-    refused: list[dict[str, str]] | None,
+    items: Sequence[tuple[str | None, list[dict[str, str]] | None]],
 ) -> None:
-    """Record one item: the document it became, or why it was refused."""
-    tx.add(
-        BatchItem(batch_id=batch_id, position=position, document_id=document_id, refused=refused)
-    )
+    """Record every item, in one statement: ``(document id, why refused)`` in submission
+    order (positions from 0)."""
+    tx.flush()  # the batch itself first
+    rows = [
+        {"batch_id": batch_id, "position": i, "document_id": document_id, "refused": refused}
+        for i, (document_id, refused) in enumerate(items)
+    ]
+    if rows:
+        tx.execute(insert(BatchItem), rows)
 
 
 def get(tx: Tx, batch_id: str) -> Batch | None:
@@ -42,11 +45,14 @@ def get(tx: Tx, batch_id: str) -> Batch | None:
 
 
 def statuses(tx: Tx, batch_id: str) -> Sequence[Any]:
-    """``(refused, document status, issued at)`` for every item."""
+    """``(document status, items, latest issued at)`` per status of the batch's items,
+    counted in the database; a refused item (no document) has the status ``None``."""
     return tx.execute(
-        select(BatchItem.refused, Document.status, Document.issued_at)
+        select(Document.status, func.count(), func.max(Document.issued_at))
+        .select_from(BatchItem)
         .outerjoin(Document, Document.id == BatchItem.document_id)
         .where(BatchItem.batch_id == batch_id)
+        .group_by(Document.status)
     ).all()
 
 

@@ -3,11 +3,11 @@ row into the :class:`DocumentInfo` the use cases answer with."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, select, tuple_, update
 
 from correspondence.errors import NotFound
 from correspondence.models import Envelope
@@ -90,6 +90,13 @@ def add(tx: Tx, row: Document) -> None:
     tx.flush()
 
 
+def add_all(tx: Tx, rows: Sequence[Document]) -> None:
+    """Insert ``rows`` now, together (a duplicate version raises the database's uniqueness
+    error, and the caller's transaction rolls back: none of them is kept)."""
+    tx.add_all(rows)
+    tx.flush()
+
+
 def latest(tx: Tx, kind: str, reference: str) -> Document | None:
     """The newest version of the document ``(kind, reference)``."""
     return tx.scalars(
@@ -98,6 +105,28 @@ def latest(tx: Tx, kind: str, reference: str) -> Document | None:
         .order_by(Document.version.desc())
         .limit(1)
     ).first()
+
+
+LOOKUP_CHUNK = 400
+"""Business references looked up per query (two bound values each: within SQLite's
+limit, and a plan PostgreSQL caches)."""
+
+
+def latest_of(tx: Tx, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Document]:
+    """The newest version of each document ``(kind, reference)`` of ``keys`` that exists,
+    in one query per :data:`LOOKUP_CHUNK` keys (what :func:`latest` finds, for many)."""
+    wanted = sorted(set(keys))
+    found: dict[tuple[str, str], Document] = {}
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        chunk = wanted[start : start + LOOKUP_CHUNK]
+        rows = tx.scalars(
+            select(Document)
+            .where(tuple_(Document.kind, Document.business_reference).in_(chunk))
+            .order_by(Document.version)
+        )
+        for row in rows:  # ascending versions: the newest is kept
+            found[(row.kind, row.business_reference)] = row
+    return found
 
 
 def locked(tx: Tx, document_id: str, *, skip: bool) -> Document | None:
@@ -149,6 +178,19 @@ def set_due(tx: Tx, document_id: str, when: datetime, error: str | None = None) 
         .where(Document.id == document_id, Document.status.in_(WAITING))
         .values(**values)
     )
+
+
+def set_due_all(tx: Tx, document_ids: Sequence[str], when: datetime, error: str) -> None:
+    """Make the owed documents ``document_ids`` due at ``when``, recording why."""
+    for start in range(0, len(document_ids), LOOKUP_CHUNK):
+        tx.execute(
+            update(Document)
+            .where(
+                Document.id.in_(document_ids[start : start + LOOKUP_CHUNK]),
+                Document.status.in_(WAITING),
+            )
+            .values(next_attempt_at=when, last_error=error)
+        )
 
 
 def by_sha256(tx: Tx, sha256: str, owner: int | None) -> Document | None:

@@ -118,7 +118,7 @@ def record(
     """Store the event ``event_type`` for every endpoint that may read the document,
     inside the caller's transaction; returns how many endpoints will be told. ``reason``:
     why a document was rejected in review."""
-    owner = tx.scalar(select(Document.issued_by).where(Document.id == document_id))
+    owner = _owner(tx, document_id)
     mine = [WebhookEndpoint.api_key_id == owner] if owner is not None else []
     targets = tx.scalars(
         select(WebhookEndpoint.id)
@@ -259,6 +259,15 @@ def outstanding(tx: Tx) -> int:
 
 
 # --- where the work came from -------------------------------------------------------------------
+
+
+def _owner(tx: Tx, document_id: str) -> int | None:
+    """Who asked for the document: read from the row this transaction holds (the one it
+    just locked or changed), else from the database."""
+    held = tx.identity_map.get(tx.identity_key(Document, document_id))
+    if isinstance(held, Document):
+        return held.issued_by
+    return tx.scalar(select(Document.issued_by).where(Document.id == document_id))
 
 
 def document_request_id(tx: Tx, document_id: str) -> str | None:

@@ -1,5 +1,6 @@
 """Gapless numbering: each series and year counts up by one in a row of its own, locked
-for the length of the caller's transaction (``UPDATE … RETURNING``), so two documents
+for the length of the caller's transaction (``INSERT … ON CONFLICT DO UPDATE …
+RETURNING``: one statement, whether the series is new or not), so two documents
 never share a number and a rolled-back transaction gives its number back."""
 
 from __future__ import annotations
@@ -18,18 +19,13 @@ def allocate(tx: Tx, request: NumberRequest) -> str:
     """Lock the series row and take the next number, or record the stated one."""
     postgres = tx.get_bind().dialect.name == "postgresql"
     insert = pg_insert if postgres else sqlite_insert
-    tx.execute(
-        insert(NumberSeries)
-        .values(series=request.series, year=request.year, last=0)
-        .on_conflict_do_nothing()
-    )
-    series = (NumberSeries.series == request.series, NumberSeries.year == request.year)
-    if request.stated is None:
+    if request.stated is None:  # one statement: the series' first number, or its next
+        first = insert(NumberSeries).values(series=request.series, year=request.year, last=1)
         last = tx.execute(
-            update(NumberSeries)
-            .where(*series)
-            .values(last=NumberSeries.last + 1)
-            .returning(NumberSeries.last)
+            first.on_conflict_do_update(
+                index_elements=[NumberSeries.series, NumberSeries.year],
+                set_={"last": NumberSeries.last + 1},
+            ).returning(NumberSeries.last)
         ).scalar_one()
         if last > SEQUENCE_MAX:  # the transaction rolls back: the series stays as it was
             raise InvalidPayload(
@@ -43,6 +39,12 @@ def allocate(tx: Tx, request: NumberRequest) -> str:
                 ]
             )
         return request.format(last)
+    tx.execute(
+        insert(NumberSeries)
+        .values(series=request.series, year=request.year, last=0)
+        .on_conflict_do_nothing()
+    )
+    series = (NumberSeries.series == request.series, NumberSeries.year == request.year)
     sequence = request.sequence_of(request.stated)
     current = tx.execute(  # take the series lock before checking anything
         update(NumberSeries)
