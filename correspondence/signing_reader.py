@@ -11,9 +11,13 @@ last page, found by walking every page, costs a header parse per page). Signing 
 neither: it reads the catalog, the last page, the form and the structure tree's root.
 
 :func:`install` replaces, once per process, the one method of pyHanko's
-``XRefBuilder`` that reads a cross-reference *stream* with :func:`_read_xref_stream`,
-which fills the same ``XRefSectionData`` (every map and set, the same values: the tests
-compare both on our PDFs, signed and unsigned) from the decoded stream, each column
+``XRefBuilder`` that reads a cross-reference *stream* with :func:`_read_xref_stream`
+(pyHanko builds its ``XRefBuilder`` in a module function: there is no other way in). It
+reads in bulk only for this module's :class:`Reader` and hands every other reader to
+pyHanko's own method, so pyHanko's validator, in the same process, reads as pyHanko does.
+For a :class:`Reader` it fills the same ``XRefSectionData`` (every map and set, the same
+values: the tests compare both on our PDFs, signed and unsigned) from the decoded stream,
+each column
 gathered with extended slices and read by the ``array`` module. It keeps pyHanko's own
 code for anything it does not handle in the same way (strict mode, an entry field wider
 than 8 bytes, an odd ``/Index``, a short stream). :class:`Reader` also splits each object
@@ -67,7 +71,11 @@ def _in_stream(stream: int, index: int) -> _xref.ObjStreamRef:
 
 
 def _read_xref_stream(self: Any, declared_startxref: int) -> Any:
-    """``XRefBuilder._read_xref_stream``: the same section, read in bulk."""
+    """``XRefBuilder._read_xref_stream``: the same section, read in bulk, for a
+    :class:`Reader`; any other reader in the process (pyHanko's validator, for one) keeps
+    pyHanko's own code, so that what checks our signatures does not read with ours."""
+    if not isinstance(self.handler, Reader):
+        return _PYHANKO_READ_XREF_STREAM(self, declared_startxref)
     stream = self.stream
     start_location = stream.tell()
     ref, xref_stream = self._read_xref_stream_object()
