@@ -17,6 +17,7 @@ catalogs are up to date and the Spanish one complete.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -100,19 +101,34 @@ def language_of(value: object) -> str:
     return value if isinstance(value, str) and value in STAFF_LANGUAGES else DEFAULT_LANGUAGE
 
 
+# RFC 9110 §12.4.2: a weight is 0 to 1 with at most three decimals ("0.5", "1.000").
+_QVALUE = re.compile(r"(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)\Z")
+
+
+def weight(params: str) -> int | None:
+    """The ``q`` of an ``Accept-Language`` element's parameters in thousandths (1,000 when
+    it has none), or None when the weight is not a valid qvalue ("inf", "1e3", "0.5000")."""
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            value = value.strip()
+            if not _QVALUE.match(value):
+                return None
+            whole, _, decimals = value.partition(".")
+            return int(whole) * 1000 + int(decimals.ljust(3, "0"))
+    return 1000
+
+
 def best_language(accept_language: str) -> str:
-    """The UI language an anonymous visitor's ``Accept-Language`` prefers (sign-in page)."""
-    ranked: list[tuple[float, int, str]] = []
+    """The UI language an anonymous visitor's ``Accept-Language`` prefers (sign-in page).
+    Elements are ranked by weight, then by their order; an element whose weight is not a
+    valid qvalue is ignored, and a weight of 0 means "not this language"."""
+    ranked: list[tuple[int, int, str]] = []
     for index, part in enumerate(accept_language.split(",")[:20]):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        language = tag.strip().lower()[:2]
-        if language in STAFF_LANGUAGES and quality > 0:
+        tag, _, params = part.partition(";")
+        quality = weight(params)
+        language = tag.strip().lower().partition("-")[0]
+        if language in STAFF_LANGUAGES and quality:
             ranked.append((-quality, index, language))
     return min(ranked)[2] if ranked else DEFAULT_LANGUAGE
 

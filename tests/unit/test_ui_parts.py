@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 
+import pytest
 from babel.messages.pofile import read_po
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,6 +20,7 @@ from api.ui_i18n import (
     catalog_path,
     extract,
     texts,
+    weight,
 )
 from api.ui_pages import local_path
 from correspondence.kinds import KINDS
@@ -68,6 +70,37 @@ def test_kinds_statuses_dates_and_plurals_in_each_language() -> None:
     assert best_language("fr-FR, en;q=0.5, es;q=0.4") == "en"
     assert best_language("en;q=0, es;q=0.1") == "es"
     assert best_language("") == best_language("de;q=x") == "en"
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("en;q=0.5, es;q=inf", "en"),  # not a qvalue: ignored, never ranked first
+        ("en;q=0.5, es;q=nan", "en"),
+        ("en;q=0.5, es;q=1e3", "en"),
+        ("en;q=0.5, es;q=0.5000", "en"),  # four decimals
+        ("en;q=0.5, es;q=1.5", "en"),
+        ("en;q=0.5, es;q=-1", "en"),
+        ("en;q=0.999, es;q=1.000", "es"),
+        ("en;q=0.001, es;q=0", "en"),
+        ("es;level=1;Q=0.2, en;q=0.1", "es"),  # q after another parameter, any case
+        ("english, es;q=0.9", "es"),  # "english" is no tag of English
+        ("EN-gb ; q=0.7 , es-419;q=0.6", "en"),
+    ],
+)
+def test_accept_language_weights_are_qvalues(header: str, expected: str) -> None:
+    assert best_language(header) == expected
+
+
+def test_a_weight_is_read_in_thousandths() -> None:
+    assert [weight(p) for p in ("", "q=1", " q = 0.25 ", "level=1;q=0.05", "q=0.")] == [
+        1000,
+        1000,
+        250,
+        50,
+        0,
+    ]
+    assert [weight(p) for p in ("q=inf", "q=1.001", "q=", "q=.5")] == [None] * 4
 
 
 @given(st.text(max_size=80))
