@@ -29,6 +29,9 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
+from correspondence import native_libs  # noqa: F401  (first: WeasyPrint's libraries by soname)
+
+# isort: split
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.pdf.metadata import DocumentMetadata
 from weasyprint.text.fonts import FontConfiguration

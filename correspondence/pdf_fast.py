@@ -40,6 +40,9 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
+from correspondence import native_libs  # noqa: F401  (first: WeasyPrint's libraries by soname)
+
+# isort: split
 import pydyf
 import weasyprint.css
 import weasyprint.pdf

@@ -18,6 +18,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from correspondence import native_libs  # noqa: F401  (first: WeasyPrint's libraries by soname)
+
+# isort: split
 import pydyf
 from weasyprint import HTML
 from weasyprint.formatting_structure import boxes

@@ -15,6 +15,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from correspondence import native_libs  # noqa: F401  (first: WeasyPrint's libraries by soname)
+
+# isort: split
 import pydyf
 from weasyprint.layout import preferred
 

@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from correspondence.engine import Engine
 from correspondence.kinds import KINDS
@@ -93,3 +94,71 @@ def test_rendering_one_letter_loads_only_what_a_letter_needs(
         "celery",
     )
     assert [name for name in unwanted if name in modules] == []
+
+
+_LIBRARIES = """
+import ctypes.util, json, sys
+spawned = []
+sys.addaudithook(lambda event, args: event == "subprocess.Popen" and spawned.append(args[0]))
+search = ctypes.util.find_library
+import {module}
+maps = {{line.split()[-1] for line in open("/proc/self/maps")}}
+print(json.dumps({{
+    "spawned": len(spawned),
+    "restored": ctypes.util.find_library is search,
+    "libraries": sorted(m for m in maps if "/libgobject" in m or "/libpango" in m
+                        or "/libharfbuzz" in m or "/libfontconfig" in m),
+}}))
+"""
+
+
+def _libraries(module: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-c", _LIBRARIES.format(module=module)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    loaded: dict[str, Any] = json.loads(done.stdout)
+    return loaded
+
+
+def test_weasyprint_opens_its_libraries_by_soname_without_a_search() -> None:
+    """Through :mod:`correspondence.native_libs`, WeasyPrint opens the very files its own
+    library search ends on, with no subprocess; on its own it runs dozens
+    (``ldconfig``, ``gcc``, ``ld``) to get there."""
+    ours, plain = _libraries("correspondence.pdf"), _libraries("weasyprint")
+    assert ours["spawned"] == 0
+    assert plain["spawned"] > 0
+    assert ours["libraries"] == plain["libraries"]
+    assert len(ours["libraries"]) == 6  # gobject, pango, pangoft2, harfbuzz(-subset), fontconfig
+    assert ours["restored"] and plain["restored"]
+
+
+_STARTED = """
+import gc, json, time
+from correspondence import cli
+collections = []
+gc.callbacks.append(lambda phase, info: phase == "stop" and collections.append(info))
+engine = cli._engine("render")
+print(json.dumps({
+    "collections": len(collections),
+    "enabled": gc.isenabled(),
+    "frozen": gc.get_freeze_count(),
+    "shortcuts": engine.settings.pdf_shortcuts,
+}))
+"""
+
+
+def test_a_cold_render_builds_its_engine_without_collecting() -> None:
+    """The start allocates, it makes no garbage: the collector is paused while the engine is
+    imported and built, what was built is frozen, and the collector is back for the
+    document."""
+    done = subprocess.run(
+        [sys.executable, "-c", _STARTED], capture_output=True, text=True, check=True
+    )
+    started = json.loads(done.stdout)
+    assert started["collections"] == 0
+    assert started["enabled"] is True
+    assert started["frozen"] > 50_000
+    assert started["shortcuts"] is False
