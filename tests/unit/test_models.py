@@ -8,14 +8,17 @@ from typing import Any
 from xml.etree import ElementTree
 
 import pytest
+from fontTools.ttLib import TTFont
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from correspondence import glyphs
 from correspondence.bounds import _LINE_BREAKS
 from correspondence.config import Settings
 from correspondence.engine import Engine
 from correspondence.errors import InvalidPayload
 from correspondence.free_text import _FIGURES, _UNPRINTABLE, drawable
+from correspondence.glyphs import FAMILIES, FONTS_DIR
 from correspondence.kinds import KINDS, validate
 
 SAMPLE = KINDS["premium_invoice"].sample()
@@ -81,6 +84,16 @@ def test_the_fonts_draw_spanish_and_english_text() -> None:
 
 def test_the_fonts_draw_greek_cyrillic_and_cjk_names() -> None:
     assert set("Ωμέγα Αθήνα Жуков Москва 北京贸易有限公司 株式会社アクメ 삼성물산") <= drawable()
+
+
+@pytest.mark.parametrize("face", [face for faces in FAMILIES.values() for face in faces])
+def test_harfbuzz_reads_the_same_character_map_as_fonttools(face: str) -> None:
+    """glyphs reads each cmap with HarfBuzz, for speed; fontTools' best cmap, read
+    independently, must hold exactly the same characters."""
+    with TTFont(FONTS_DIR / face, lazy=True) as font:
+        expected = set(font.getBestCmap())
+    assert len(expected) > 2000
+    assert glyphs._cmap(face) == expected
 
 
 _ENGINE = Engine(Settings())
