@@ -5,6 +5,7 @@ service call off the event loop, map the result to a response model (:mod:`api.s
 Errors reach the client through :mod:`api.errors` only.
 """
 
+import gc
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -87,6 +88,7 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
         if worker.is_alive():
             worker.join(timeout=30)
         svc.close()
+        gc.unfreeze()  # what warming set aside goes back to the collector with the service
 
     tracing.configure(settings)  # off by default: then no tracer provider at all
     app = FastAPI(

@@ -15,6 +15,7 @@ unbounded work behind the renderers.
 
 from __future__ import annotations
 
+import gc
 import queue
 import threading
 from collections.abc import Iterator
@@ -95,14 +96,24 @@ class Renderers(Protocol):
         ...
 
 
-def warm_validation() -> None:
-    """Validate every kind's sample once in this process, the one that validates requests
-    before handing them to the renderers: the first validation of a kind imports the kind
-    (its models), reads the fonts' character maps (which characters free text may use)
-    and loads the region tables, some 1.5 s in all, that the first request after
-    ``/readyz`` would otherwise wait for (bench/first_request.py)."""
+def warm_this_process() -> None:
+    """Warm the process that validates requests before handing them to the renderers, and
+    set aside what it has built.
+
+    Every kind's sample is validated once: the first validation of a kind imports the kind
+    (its models), reads the fonts' character maps (which characters free text may use) and
+    loads the region tables, some 1.5 s in all, that the first request after ``/readyz``
+    would otherwise wait for (bench/first_request.py).
+
+    Then what the process holds (FastAPI, pydantic, SQLAlchemy, the kinds: some 210,000
+    objects in the API) is collected once and frozen, as a render worker freezes its own
+    (``render_worker.settle``): a full collection walked them all, 130-150 ms with the
+    process's requests waiting on it, which set the API's 99th percentile under load
+    (bench/api_load.py)."""
     for kind in KINDS.values():
         validate(kind.sample())
+    gc.collect()
+    gc.freeze()
 
 
 class EnginePool:
@@ -149,7 +160,7 @@ class EnginePool:
             engines.append(engine)
         for engine in engines:
             self._idle.put(engine)
-        warm_validation()
+        warm_this_process()
         self._warmed.set()
 
     def warmed(self) -> bool:

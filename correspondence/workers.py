@@ -38,7 +38,7 @@ from correspondence.renderers import (
     Renderers,
     Slots,
     as_render_error,
-    warm_validation,
+    warm_this_process,
 )
 
 # Imported once by the forkserver, so that every worker starts warm. The kinds are
@@ -299,7 +299,7 @@ class ProcessRenderers:
         (each has rendered a document before it says it is ready); meanwhile warm this
         process's validation. :meth:`warmed` is true once both are done."""
         self._ensure_started()
-        warm_validation()
+        warm_this_process()
         deadline = time.monotonic() + timeout
         while self.alive() < self.size and time.monotonic() < deadline:
             if self._closing.is_set():
