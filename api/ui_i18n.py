@@ -37,7 +37,7 @@ from babel.numbers import format_currency
 from babel.support import Translations
 
 from correspondence.catalogs import merge_into
-from correspondence.results import STAFF_LANGUAGES
+from correspondence.staff_languages import STAFF_LANGUAGES
 
 API_DIR = Path(__file__).parent
 LOCALE_DIR = API_DIR / "locale"

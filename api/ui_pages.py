@@ -17,8 +17,8 @@ from starlette.concurrency import run_in_threadpool
 
 from api.ui_i18n import LANGUAGE_NAMES, best_language, texts
 from api.ui_tokens import FIELD, FormTokens, Spend
-from correspondence.results import STAFF_LANGUAGES
 from correspondence.service import Service, Staff
+from correspondence.staff_languages import STAFF_LANGUAGES
 
 TEMPLATES = Path(__file__).parent / "templates"
 ASSET_BASE = "/ui/assets/"

@@ -33,8 +33,9 @@ from correspondence.rate_limit import RateLimited, RateLimiter, rate_limit_probl
 from correspondence.registry import accounts
 from correspondence.registry.models import ApiKey, SignInThrottle, StaffUser
 from correspondence.registry.store import Collision, Registry, Tx
-from correspondence.results import Client, Staff, check_staff_language
+from correspondence.results import Client, Staff
 from correspondence.scopes import SCOPES
+from correspondence.staff_languages import check_staff_language
 from correspondence.times import aware
 
 

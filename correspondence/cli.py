@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from correspondence.errors import CorrespondenceError, InvalidPayload, Problem
 from correspondence.formatting import SUPPORTED_LOCALES
-from correspondence.results import STAFF_LANGUAGES
 from correspondence.scopes import SCOPES
+from correspondence.staff_languages import STAFF_LANGUAGES
 
 if TYPE_CHECKING:
     from correspondence.config import Settings

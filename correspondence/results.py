@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from correspondence.errors import Forbidden, InvalidPayload, Problem
+from correspondence.errors import Forbidden, Problem
 from correspondence.scopes import SCOPES
 from correspondence.statuses import DeliveryStatus, DocumentStatus
 
@@ -137,17 +137,6 @@ class Client:
     def may_read(self, issued_by: int | None) -> bool:
         """Whether this client may see a document (or batch) that ``issued_by`` asked for."""
         return self.reads_all or (issued_by is not None and issued_by == self.id)
-
-
-STAFF_LANGUAGES = ("en", "es")
-"""The languages of the staff UI (neutral Spanish, read in Mexico and Spain)."""
-
-
-def check_staff_language(locale: str) -> None:
-    """Refuse a language the staff UI does not speak."""
-    if locale not in STAFF_LANGUAGES:
-        message = f"the staff UI speaks {' or '.join(STAFF_LANGUAGES)}, not {locale[:20]!r}"
-        raise InvalidPayload([Problem("locale", message, "unsupported")])
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from api.ui_i18n import (
 )
 from api.ui_pages import local_path
 from correspondence.kinds import KINDS
-from correspondence.results import STAFF_LANGUAGES
+from correspondence.staff_languages import STAFF_LANGUAGES
 from correspondence.statuses import DeliveryStatus, DocumentStatus
 
 
