@@ -262,3 +262,17 @@ def test_unknown_kind_is_refused(invoice_mx: dict[str, Any]) -> None:
     """document.type must name a kind we produce."""
     invoice_mx["document"]["type"] = "poem"
     assert "unknown document type 'poem'" in problems(invoice_mx)["document.type"]
+
+
+def test_the_cfdi_qr_code_is_encoded_when_drawn_not_when_validated(
+    invoice_mx: dict[str, Any],
+) -> None:
+    """Validation (three times for an issued invoice) leaves the QR code unencoded; the
+    first draw encodes it once, as a PNG of the payload (decoded from the PDF by ZXing in
+    test_invoice_pdf)."""
+    qr = figures(invoice_mx).qr
+    assert qr is not None and qr.payload == invoice_mx["cfdi"]["qr_payload"]
+    assert "png" not in vars(qr)  # nothing encoded yet
+    uri = qr.data_uri
+    assert uri.startswith("data:image/png;base64,iVBORw0KGgo")  # the PNG signature
+    assert vars(qr)["png"] is qr.png  # encoded once, kept

@@ -27,7 +27,6 @@ from correspondence.kinds.premium_invoice.figures import (
     amount_in_words,
     check_totals,
     line_figures,
-    qr_code,
     tax_summary,
 )
 from correspondence.kinds.premium_invoice.model import (
@@ -149,7 +148,7 @@ def derive(doc: PremiumInvoice) -> InvoiceFigures:
         premium=doc.invoice.kind in PREMIUM_KINDS,
         amount_in_words=words,
         any_vat_exempt=any(line.vat_exempt for line in lines),
-        qr=qr_code(doc.cfdi.qr_payload) if doc.cfdi else None,
+        qr=QrCode(doc.cfdi.qr_payload) if doc.cfdi else None,
         credit_note=doc.invoice.kind == "credit_note",
         customer_account=debtor_account(doc),
         sat_codes=sat_codes,

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
 
 from correspondence.checks import Reconciler
 from correspondence.kinds.premium_invoice.model import (
@@ -73,29 +74,39 @@ class InvoiceFigures:
 
 @dataclass(frozen=True)
 class QrCode:
-    """A QR code as a PNG of one pixel per module, quiet zone included.
+    """The QR code of ``payload`` (error correction M) as a PNG of one pixel per module,
+    quiet zone included.
 
     A raster of exact modules, drawn with ``image-rendering: pixelated`` (PDF
     ``/Interpolate false``, as PDF/A requires), stays sharp at any zoom and costs the
     renderer a few hundred bytes to embed; as an SVG of one path per run of dark modules
     it cost about 20 ms of path parsing and drawing per invoice (bench/history/qr_code.py).
+
+    Encoded when first drawn, not when the invoice is validated: segno's search for the
+    best mask took 20 of a CFDI invoice's 24 ms of validation, and an issued invoice is
+    validated three times (on acceptance, then before and after it is numbered) for one
+    render. Any payload the model accepts fits (``QR_PAYLOAD_MAX``: 1,000 printable
+    characters, where a version-40 code at level M holds 2,331 bytes), so encoding it
+    late cannot fail where validating would have passed.
     """
 
-    png: bytes
+    payload: str
+    quiet_zone: int = 4
+
+    @cached_property
+    def png(self) -> bytes:
+        import segno
+
+        png = io.BytesIO()
+        segno.make_qr(self.payload, error="m").save(
+            png, kind="png", scale=1, border=self.quiet_zone
+        )
+        return png.getvalue()
 
     @property
     def data_uri(self) -> str:
         """The PNG as a ``data:`` URI: base64 of bytes we generated, never request text."""
         return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
-
-
-def qr_code(payload: str, quiet_zone: int = 4) -> QrCode:
-    """Encode ``payload`` (error correction M) as a QR code."""
-    import segno
-
-    png = io.BytesIO()
-    segno.make_qr(payload, error="m").save(png, kind="png", scale=1, border=quiet_zone)
-    return QrCode(png.getvalue())
 
 
 def line_figures(doc: PremiumInvoice, check: Reconciler) -> tuple[LineFigure, ...]:
