@@ -91,6 +91,6 @@ class FormTokens:
 
 def _issued_at(token: str) -> int | None:
     stamp, dot, rest = token.partition(".")
-    if not dot or not stamp.isdigit() or len(stamp) > 12 or not rest:
+    if not dot or not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 12 or not rest:
         return None
     return int(stamp)

@@ -22,18 +22,19 @@ class SpentTokens:
     def first_spend(self, token: str, issued_at: int, lifetime: float) -> bool:
         """``True`` for the one call that spends ``token`` (issued at ``issued_at``, Unix
         seconds), ``False`` for every later one, whichever process makes it. Records of
-        tokens older than ``lifetime`` seconds are dropped on the way: such a token is
-        refused as expired before it is looked up here."""
+        tokens older than ``lifetime`` seconds are dropped in the same transaction: such
+        a token is refused as expired before it is looked up here. One transaction, so a
+        database that fails does so before the token is spent, and the form sent again
+        still acts."""
         digest = _digest(token)
         now = self.clock()
         issued = datetime.fromtimestamp(issued_at, UTC)
         try:
             with self.registry.transaction() as tx:
+                form_tokens.forget_issued_before(tx, now - timedelta(seconds=lifetime))
                 form_tokens.spend(tx, digest, issued_at=issued, now=now)
         except Collision:
             return False
-        with self.registry.transaction() as tx:
-            form_tokens.forget_issued_before(tx, now - timedelta(seconds=lifetime))
         return True
 
     def was_spent(self, token: str) -> bool:

@@ -86,7 +86,8 @@ def test_tokens_of_another_session_or_forged_ones_are_unknown(one: Process) -> N
     theirs: dict[str, Any] = {}
     token = one.tokens.issue(theirs)
     one.tokens.issue(mine)
-    for forged in (token, "", "1.x", "not a token", "99999999999999.abc"):
+    # "²" and "١" are digits to str.isdigit() but not to int(): refused, not a 500
+    for forged in (token, "", "1.x", "not a token", "99999999999999.abc", "².x", "١٢.x"):
         assert one.tokens.spend(mine, forged) is Spend.UNKNOWN
     assert one.tokens.spend(theirs, token) is Spend.FRESH
     assert one.records() == 1
