@@ -335,17 +335,20 @@ def trust_roots(settings: Settings) -> list[Any]:
 
 
 def check(pdf: bytes, roots: Sequence[Any] = ()) -> SignatureCheck:
-    """Validate the last signature of ``pdf`` with pyHanko against ``roots``, offline."""
+    """Validate the last signature of ``pdf`` with pyHanko against ``roots``, offline.
+
+    The file is read with pyHanko's own reader, not :mod:`signing_reader`'s: what checks
+    our signatures (``GET /v1/verify``, ``correspondence verify``, a retry looking for an
+    earlier attempt's signature) must not depend on our parsing of the file it checks."""
     from pyhanko.pdf_utils.misc import PdfReadError
+    from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.errors import SignatureValidationError
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
 
-    from correspondence.signing_reader import Reader
-
     try:
-        reader = Reader(io.BytesIO(pdf))
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         embedded = reader.embedded_regular_signatures
     except (PdfReadError, ValueError, KeyError, TypeError) as error:
         return SignatureCheck(signed=False, problem=f"not a readable PDF: {error}")

@@ -17,8 +17,7 @@ reads in bulk only for this module's :class:`Reader` and hands every other reade
 pyHanko's own method, so pyHanko's validator, in the same process, reads as pyHanko does.
 For a :class:`Reader` it fills the same ``XRefSectionData`` (every map and set, the same
 values: the tests compare both on our PDFs, signed and unsigned) from the decoded stream,
-each column
-gathered with extended slices and read by the ``array`` module. It keeps pyHanko's own
+each column gathered with extended slices and read by the ``array`` module. It keeps pyHanko's own
 code for anything it does not handle in the same way (strict mode, an entry field wider
 than 8 bytes, an odd ``/Index``, a short stream). :class:`Reader` also splits each object
 stream's header once, and reads an object where the header says it starts.
@@ -64,9 +63,10 @@ def _column(data: bytes, row: int, at: int, width: int, rows: int) -> list[int]:
     return numbers.tolist()
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1 << 16)
 def _in_stream(stream: int, index: int) -> _xref.ObjStreamRef:
-    """pyHanko's (frozen, so shareable) marker of an object in an object stream."""
+    """pyHanko's (frozen, so shareable) marker of an object in an object stream; kept for
+    at most 65,536 positions, as each document size numbers its object stream anew."""
     return _xref.ObjStreamRef(stream, index)
 
 

@@ -104,6 +104,7 @@ def test_only_our_reader_reads_in_bulk(pdfs: dict[str, bytes]) -> None:
     pdf = pdfs["signed letter"]
     assert _bulk_reads(lambda: signing_reader.Reader(io.BytesIO(pdf))) >= 2
     assert _bulk_reads(lambda: _pyhanko_reader(pdf)) == 0
+    assert _bulk_reads(lambda: signing.check(pdf)) == 0  # verify reads as pyHanko does
 
 
 def test_every_object_reads_as_pyhanko_reads_it(pdfs: dict[str, bytes]) -> None:
