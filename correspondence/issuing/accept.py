@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from correspondence.deliveries.recipients import enqueue, parse_recipients
@@ -197,7 +197,7 @@ class Acceptor:
             try:
                 with self.registry.transaction() as tx:
                     row.status = DocumentStatus.QUEUED
-                    row.next_attempt_at = self.clock()
+                    row.next_attempt_at = self.due_at(DocumentStatus.QUEUED)
                     documents.add(tx, row)
                     idempotency.finish(tx, key, row.id)
                     self.enqueue(tx, row.id, item.recipients)
@@ -251,9 +251,7 @@ class Acceptor:
         status = DocumentStatus.QUEUED if asynchronous else DocumentStatus.ISSUING
         with nullcontext() if asynchronous else self.issuer.renderers.slots.hold():
             with self.registry.transaction() as tx:
-                row = documents.locked(tx, document_id, skip=False)
-                if row is None or row.status != DocumentStatus.FAILED:
-                    raise Conflict(f"document {document_id} is no longer failed; send it again")
+                row = self.take_failed(tx, document_id)
                 self.adopt(row, item.validated, item.payload, status)
                 numbered = self.issuer.number(tx, row, kind)
                 if asynchronous:
@@ -290,10 +288,25 @@ class Acceptor:
                 )
         documents.replace_payload(row, validated.doc, payload)
         row.status = status
-        # With a broker, a queued document is sent to it after the commit: the issuer
-        # must not send it a second time meanwhile.
+        row.next_attempt_at = self.due_at(status)
+
+    def due_at(self, status: DocumentStatus) -> datetime:
+        """When the issuer may take a document recorded now as ``status``: a queued one at
+        once, unless a broker is sent it after the commit (then only once the broker's
+        lease has run out, so that the issuer does not send it a second time meanwhile);
+        one being issued, after the render lease."""
         now_due = status == DocumentStatus.QUEUED and self.issuer.dispatch is None
-        row.next_attempt_at = self.clock() + (timedelta(0) if now_due else self.issuer.lease)
+        return self.clock() + (timedelta(0) if now_due else self.issuer.lease)
+
+    @staticmethod
+    def take_failed(tx: Tx, document_id: str) -> Document:
+        """The failed document ``document_id``, locked and read afresh, for a corrected
+        payload to take its place; ``Conflict`` if it is no longer failed (a retry or
+        another request took it meanwhile)."""
+        row = documents.locked(tx, document_id, skip=False)
+        if row is None or row.status != DocumentStatus.FAILED:
+            raise Conflict(f"document {document_id} is no longer failed; send it again")
+        return row
 
     def new_row(self, item: Prepared, latest: Document | None, client: Client) -> Document:
         return documents.new(

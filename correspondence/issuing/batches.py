@@ -1,17 +1,21 @@
 """Accepting many validated requests at once, inside the caller's transaction (a batch:
 all of them or none).
 
-What each item becomes is decided exactly as for one request (:meth:`Acceptor.issue`,
-asynchronous), but the registry is asked once for the whole batch rather than once per
-item: the newest version of every business reference in one query (per chunk), and every
-new row inserted in one statement. An item that repeats a reference of the same batch
-resolves to the row the earlier one became, as it would had each been recorded in turn.
+What each item becomes is decided as for one request (:meth:`Acceptor.issue`,
+asynchronous), with one difference: with ``"reissue": true``, a document that is still on
+its way (queued, being issued, or waiting for review) is the answer, where one request
+would make a new version of a queued one and be refused (409) for one in review. So a
+batch sent again while its documents are on their way is answered, not doubled, and two
+items of one batch asking for the same reissue make one new version. The registry is
+asked once for the whole batch rather than once per item: the newest version of every
+business reference in one query (per chunk), and every new row inserted in one
+statement. An item that repeats a reference of the same batch finds the row the earlier
+one became, as it would had each been recorded in turn.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from correspondence.errors import Conflict
@@ -25,9 +29,10 @@ from correspondence.statuses import WAITING, DocumentStatus
 if TYPE_CHECKING:
     from correspondence.issuing.accept import Acceptor, Prepared
 
+
 PENDING = (*WAITING, DocumentStatus.IN_REVIEW)
-"""A document in one of these states is already on its way: a request for it again
-(even with ``"reissue": true``) resolves to it."""
+"""A document in one of these states is already on its way: an item for it again (even
+with ``"reissue": true``) resolves to it."""
 
 
 def accept_all(
@@ -37,12 +42,7 @@ def accept_all(
     issued under its business reference resolves to that document. ``None`` items are
     skipped (refused by the caller). Returns what each item became, and the documents
     queued now (to hand to the broker after the commit)."""
-    acceptor.check_queue_room(sum(item is not None for item in items), tx)
     found = documents.latest_of(tx, (_reference(item) for item in items if item is not None))
-    # With a broker, the documents are sent to it after the commit: until the broker's
-    # lease runs out, the issuer must not send them a second time.
-    issuer = acceptor.issuer
-    lease = issuer.lease if issuer.dispatch else timedelta(0)
     results: list[str | Conflict | None] = []
     taken: list[tuple[Document, Prepared]] = []
     added: list[Document] = []
@@ -63,19 +63,23 @@ def accept_all(
             continue
         if latest is not None and latest.status == DocumentStatus.FAILED:
             try:
-                acceptor.adopt(latest, item.validated, item.payload, DocumentStatus.QUEUED)
+                row = acceptor.take_failed(tx, latest.id)
+                acceptor.adopt(row, item.validated, item.payload, DocumentStatus.QUEUED)
             except Conflict as error:
                 results.append(error)
                 continue
-            row = latest
         else:
             row = acceptor.new_row(item, latest, client)
             row.status = DocumentStatus.QUEUED
-            row.next_attempt_at = acceptor.clock() + lease
+            row.next_attempt_at = acceptor.due_at(DocumentStatus.QUEUED)
             added.append(row)
-            found[reference] = row  # a later item of this batch with it finds this row
+        found[reference] = row  # a later item of this batch with it finds this row
         taken.append((row, item))
         results.append(row.id)
+    # Room for what this batch adds to the queue: items that resolve to documents already
+    # there add nothing (a batch sent again is answered, not refused); corrected failed
+    # documents are counted already (flushed as queued before the count).
+    acceptor.check_queue_room(len(added), tx)
     # In one order whatever the batch's: two batches sharing references then wait on each
     # other's insert (and the later finds the earlier's rows) rather than deadlock.
     added.sort(key=lambda row: (row.kind, row.business_reference))

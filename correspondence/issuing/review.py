@@ -88,9 +88,7 @@ def hold_for_review(
     try:
         with acceptor.registry.transaction() as tx:
             if latest is not None and latest.status == DocumentStatus.FAILED:
-                row = documents.locked(tx, latest.id, skip=False)
-                if row is None or row.status != DocumentStatus.FAILED:
-                    raise Conflict(f"document {latest.id} is no longer failed; send it again")
+                row = acceptor.take_failed(tx, latest.id)
                 acceptor.adopt(row, item.validated, item.payload, DocumentStatus.IN_REVIEW)
             else:
                 row = acceptor.new_row(item, latest, client)

@@ -130,10 +130,12 @@ def latest_of(tx: Tx, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], 
 
 
 def locked(tx: Tx, document_id: str, *, skip: bool) -> Document | None:
-    """The row, locked until the transaction ends; with ``skip``, ``None`` if another
-    transaction holds it (PostgreSQL; SQLite serialises writers anyway)."""
+    """The row, locked until the transaction ends and read afresh (even if this
+    transaction loaded it before); with ``skip``, ``None`` if another transaction holds it
+    (PostgreSQL; SQLite serialises writers anyway)."""
     query = select(Document).where(Document.id == document_id)
-    return tx.scalars(query.with_for_update(skip_locked=skip)).first()
+    query = query.with_for_update(skip_locked=skip).execution_options(populate_existing=True)
+    return tx.scalars(query).first()
 
 
 def exists(tx: Tx, document_id: str) -> bool:

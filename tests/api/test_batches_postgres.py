@@ -16,10 +16,12 @@ import redis
 
 from correspondence.broker import QUEUE, build_dispatch
 from correspondence.config import Settings
+from correspondence.errors import Conflict
 from correspondence.kinds import NumberRequest
 from correspondence.registry import documents, migrate, numbering, open_database
 from correspondence.registry.store import Registry
 from correspondence.renderers import EnginePool
+from correspondence.statuses import DocumentStatus
 from tests.servers import free_port, redis_server
 from tests.unit.use_cases.conftest import World, build_world, invoice, letter
 
@@ -153,3 +155,21 @@ def test_a_batch_reaches_the_broker_once_per_document_even_after_an_outage(
     finally:
         world.service.close()
         world.service.database.dispose()
+
+
+def test_a_failed_document_is_read_afresh_before_a_batch_corrects_it(world: World) -> None:
+    """A batch loads the newest version of every reference first; if another request takes
+    a failed document (here: queues it again) after that lookup, the batch's correction
+    locks the row, reads it afresh and is refused, rather than writing over a document
+    that is on its way."""
+    client = world.client()
+    doc = world.service.issue(letter("R-1"), client=client, asynchronous=True).document
+    with world.service.registry.transaction() as tx:
+        documents.get_one(tx, doc.id).status = DocumentStatus.FAILED
+    with world.service.registry.transaction() as batch_tx:
+        (seen,) = documents.latest_of(batch_tx, [("collection_update", "R-1")]).values()
+        assert seen.status == DocumentStatus.FAILED
+        with world.service.registry.transaction() as other:  # a retry, meanwhile
+            documents.get_one(other, doc.id).status = DocumentStatus.QUEUED
+        with pytest.raises(Conflict, match="no longer failed"):
+            world.service.acceptor.take_failed(batch_tx, doc.id)

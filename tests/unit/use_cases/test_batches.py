@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from correspondence.batches import parse_ndjson
-from correspondence.errors import Forbidden, InvalidPayload, NotFound
+from correspondence.errors import Forbidden, InvalidPayload, NotFound, Unavailable
 from correspondence.registry import documents
 from correspondence.renderers import EnginePool
 from correspondence.statuses import DocumentStatus
@@ -176,3 +176,16 @@ def test_a_broker_failing_mid_batch_loses_nothing(tmp_path: Path, pool: EnginePo
     assert world.service.work_once() == 5
     assert sorted(sent) == sorted(i for i in ids if i is not None)
     assert world.service.batches.progress(batch.id, client=world.client()).counts == {"queued": 8}
+
+
+def test_a_batch_sent_again_with_a_full_queue_is_answered(tmp_path: Path, pool: EnginePool) -> None:
+    """The queue's room is checked against what a batch adds: sent again while its
+    documents wait, it adds nothing and is answered with them, not refused."""
+    world = build_world(tmp_path, pool, max_queued_documents=2)
+    client = world.client()
+    items = [letter("Q-1"), letter("Q-2")]
+    first = world.service.batches.submit(items, client=client)
+    again = world.service.batches.submit(items, client=client)
+    assert document_ids(world, again.id) == document_ids(world, first.id)
+    with pytest.raises(Unavailable, match="waiting to be issued"):
+        world.service.batches.submit([letter("Q-3")], client=client)
