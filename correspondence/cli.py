@@ -376,13 +376,15 @@ def _engine(command: str) -> Engine:
     try:
         from correspondence.config import Settings
         from correspondence.engine import Engine
+        from correspondence.pdf_fast import Shortcuts
 
         settings = Settings()
-        if command == "render":
+        shortcuts = None
+        if command == "render" and settings.pdf_shortcuts:
             # One document: WeasyPrint parsed its own user-agent stylesheet on import, so
             # parsing the trimmed one too costs more than it saves in one layout (same bytes).
-            settings = settings.model_copy(update={"pdf_shortcuts": False})
-        engine = Engine(settings)
+            shortcuts = Shortcuts(user_agent=False)
+        engine = Engine(settings, shortcuts=shortcuts)
     finally:
         gc.freeze()
         gc.enable()

@@ -25,6 +25,7 @@ from correspondence.kinds import KINDS, Lined, Packed, Validated, Warned, custom
 from correspondence.language import in_locale
 from correspondence.models import Envelope
 from correspondence.pdf import ASSETS_DIR, PDF_VARIANT, PdfAttachment, PdfRenderer, RenderedPdf
+from correspondence.pdf_fast import Shortcuts
 from correspondence.pdf_numbers import NumbersDoNotFit, PageNumbers
 from correspondence.templating import ASSET_ORIGIN, build_environment, words
 
@@ -145,14 +146,23 @@ def document_context(validated: Validated, locale: str | None = None) -> dict[st
 class Engine:
     """Validates payloads and renders them to HTML and PDF."""
 
-    def __init__(self, settings: Settings, *, placeholder_digits: int = 1) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        placeholder_digits: int = 1,
+        shortcuts: Shortcuts | None = None,
+    ) -> None:
         """``placeholder_digits``: the width, in digits, of the placeholders a pack's page
         numbers are first laid out with (pdf_numbers.fill_numbers); a number wider than its
-        placeholder makes the pack laid out again with the numbers as text."""
+        placeholder makes the pack laid out again with the numbers as text. ``shortcuts``:
+        which of the renderer's shortcuts to take, where the settings' all-or-none will not
+        do (the same bytes either way)."""
         self.settings = settings
         self.placeholders = PageNumbers(digits=placeholder_digits)
         self.env = build_environment(settings.templates_dir)
-        self.pdf = PdfRenderer(strict=settings.strict_rendering, shortcuts=settings.pdf_shortcuts)
+        chosen = settings.pdf_shortcuts if shortcuts is None else shortcuts
+        self.pdf = PdfRenderer(strict=settings.strict_rendering, shortcuts=chosen)
         # Our packaged stylesheet, inlined in HTML previews; never request data.
         stylesheet = (ASSETS_DIR / "css" / "document.css").read_text("utf-8")
         self._stylesheet = Markup(stylesheet)  # noqa: S704

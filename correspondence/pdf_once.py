@@ -126,6 +126,11 @@ TEXT_PROPERTIES = (
     "word_spacing",
 )
 MEASURES_KEPT = 4096
+MEASURED_TEXT_KEPT = 200
+"""Longer texts are measured every time, not kept: for a minimum width WeasyPrint measures
+every tail of a text box, so a long paragraph in a table cell would fill the cache with
+hundreds of keys (and their characters) that never come back, pushing out the short
+labels that do."""
 
 Measures = OrderedDict[tuple[object, ...], tuple[int | None, float]]
 _MEASURES: ContextVar[tuple[Measures, dict[int, tuple[Any, str]]] | None] = ContextVar(
@@ -145,7 +150,7 @@ def _measured_once(
 ) -> tuple[Any, ...]:
     measuring = _MEASURES.get()
     args = (max_width, justification_spacing)
-    if measuring is None:
+    if measuring is None or len(text) > MEASURED_TEXT_KEPT:
         return _split_first_line(  # type: ignore[no-any-return]
             text, style, context, *args, is_line_start=is_line_start, minimum=minimum
         )

@@ -218,6 +218,24 @@ def test_text_measured_in_one_render_is_not_measured_again(engine: Engine) -> No
     assert first == again == every_time.render(html, attachments=[payload_json], stamp=STAMP).data
 
 
+def test_a_long_text_is_measured_every_time_not_kept() -> None:
+    """For a minimum width WeasyPrint measures every tail of a text box: a long paragraph in
+    a table cell is measured but not kept (hundreds of keys that never come back); its
+    short neighbours are. The PDF is the one a renderer keeping nothing makes."""
+    words = " ".join(f"palabra{n}" for n in range(150))  # about 1,300 characters
+    html = (
+        '<html lang="es"><body><table><tr><td>Corto</td>'
+        f"<td>{words}</td></tr></table></body></html>"
+    )
+    renderer = pdf.PdfRenderer()
+    every_time = pdf.PdfRenderer(shortcuts=dataclasses.replace(pdf_fast.ALL, measure_once=False))
+    kept = renderer.render(html, stamp=STAMP, variant=None, tagged=False).data
+    texts = [key[0] for key in renderer._measures]
+    assert "Corto" in texts
+    assert max(len(text) for text in texts) <= pdf_once.MEASURED_TEXT_KEPT
+    assert kept == every_time.render(html, stamp=STAMP, variant=None, tagged=False).data
+
+
 def test_text_is_measured_under_every_style_property_weasyprints_text_reads() -> None:
     """A measure is kept under the style properties WeasyPrint's text module reads: should
     an upgrade read another, the measures would be kept under too few."""
