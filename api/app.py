@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.middleware.sessions import SessionMiddleware
 
-from api import errors
+from api import errors, ui_tokens
 from api.access_log import AccessLog
 from api.routes import (
     admin,
@@ -117,7 +117,7 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
         secret_key=svc.secret.decode(),
         same_site="strict",
         session_cookie="correspondence_ui",
-        max_age=8 * 3600,
+        max_age=int(ui_tokens.LIFETIME),  # a session lasts as long as its form tokens
     )
     if tracing.enabled():
         app.add_middleware(RequestIdOnSpan)

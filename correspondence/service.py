@@ -61,7 +61,6 @@ class Service:
         self.create_api_key, self.authenticate = a.create_api_key, a.authenticate
         self.create_staff, self.disable_staff = a.create_staff, a.disable_staff
         self.set_staff_locale = a.set_staff_locale
-        self.spend_form_token = u.form_tokens.first_spend
         self.sign_in, self.sign_out, self.staff = a.sign_in, a.sign_out, a.staff
         self.issue, self.prepare, self.dispatch_queued = c.issue, c.prepare, c.dispatch_queued
         self.accept_all = c.accept_all

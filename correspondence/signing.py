@@ -326,12 +326,23 @@ def from_settings(settings: Settings) -> PyHankoSigner | None:
 
 def trust_roots(settings: Settings) -> list[Any]:
     """The certificates a signature is verified against: the configured chain, else the
-    signing certificate itself; none when signing is not configured."""
-    if settings.signing_chain_file is not None:
-        return _load_certs(settings.signing_chain_file)
-    if settings.signing_cert_file is not None:
-        return _load_certs(settings.signing_cert_file)
-    return []
+    signing certificate itself; none when signing is not configured. Parsed once per
+    version of the file (``GET /v1/verify`` asks on every request; a file replaced on disk
+    is read again)."""
+    path = settings.signing_chain_file or settings.signing_cert_file
+    if path is None:
+        return []
+    try:
+        stat = path.stat()
+    except OSError as error:
+        raise SigningError(f"cannot read certificates from {path}: {error}") from None
+    return list(_roots_of(path, stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=8)
+def _roots_of(path: Path, _mtime_ns: int, _size: int) -> tuple[Any, ...]:
+    """The certificates of ``path`` as it was at that modification time and size."""
+    return tuple(_load_certs(path))
 
 
 def check(pdf: bytes, roots: Sequence[Any] = ()) -> SignatureCheck:

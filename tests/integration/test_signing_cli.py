@@ -64,3 +64,20 @@ def test_render_signs_and_verify_reports_signature_and_origin(
     # The re-render is compared with the PDF before its signature.
     assert main(["reissue-check", claim_id]) == 0
     assert "identical" in capsys.readouterr().out
+
+
+def test_trust_roots_are_parsed_once_per_version_of_their_file(tmp_path: Path) -> None:
+    """``GET /v1/verify`` asks for the roots on every request: the file is parsed once,
+    and read again when it is replaced (another CA) or gone (an error, not stale roots)."""
+    first, second = make_pki(tmp_path / "one"), make_pki(tmp_path / "two")
+    chain = tmp_path / "chain.pem"
+    chain.write_bytes(first.ca_file.read_bytes())
+    settings = Settings(signing_chain_file=chain)
+    roots = signing.trust_roots(settings)
+    assert [c.subject for c in roots] == [c.subject for c in signing.trust_roots(settings)]
+    assert signing.trust_roots(settings)[0] is roots[0]  # the parse kept, not redone
+    chain.write_bytes(second.ca_file.read_bytes() + b"\n")  # another CA, another size
+    assert signing.trust_roots(settings)[0].dump() != roots[0].dump()
+    chain.unlink()
+    with pytest.raises(signing.SigningError, match="cannot read certificates"):
+        signing.trust_roots(settings)
