@@ -111,10 +111,10 @@ class Settings(BaseSettings):
         "of this many, in parallel, and numbered across all its pages.",
     )
     worker_max_tasks_per_child: int = Field(
-        default=1000,
+        default=10_000,
         ge=1,
-        description="Renders before a worker process is replaced (a worker's memory grows "
-        "about 11 kB a render: some +7 % by then; bench/README.md, Soak).",
+        description="Renders before a worker process is replaced (a worker's resident memory "
+        "grew about 0.5 kB a render once warm, some +3 % by then; bench/README.md, Soak).",
     )
     broker_url: str | None = Field(
         default=None,
