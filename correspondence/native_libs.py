@@ -5,7 +5,7 @@ WeasyPrint (70) opens each of its seven native libraries by trying names for eve
 platform in turn: ``libgobject-2.0-0``, ``gobject-2.0-0``, ``gobject-2.0``, and only
 then the Linux soname ``libgobject-2.0.so.0``. cffi hands each name it cannot open to
 :func:`ctypes.util.find_library`, which on Linux runs ``ldconfig -p``, then ``gcc``, then
-``ld`` in subprocesses to look for it: 22 searches and about 60 subprocesses, a third of
+``ld`` in subprocesses to look for it: 22 searches and 54 subprocesses, a third of
 a second of every cold start (a CLI render, a render worker started or replaced), all to
 fail before the soname that the loader opens at once.
 

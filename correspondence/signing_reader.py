@@ -17,10 +17,10 @@ reads in bulk only for this module's :class:`Reader` and hands every other reade
 pyHanko's own method, so pyHanko's validator, in the same process, reads as pyHanko does.
 For a :class:`Reader` it fills the same ``XRefSectionData`` (every map and set, the same
 values: the tests compare both on our PDFs, signed and unsigned) from the decoded stream,
-each column gathered with extended slices and read by the ``array`` module. It keeps pyHanko's own
-code for anything it does not handle in the same way (strict mode, an entry field wider
-than 8 bytes, an odd ``/Index``, a short stream). :class:`Reader` also splits each object
-stream's header once, and reads an object where the header says it starts.
+each column gathered with extended slices and read by the ``array`` module. It keeps
+pyHanko's own code for anything it does not handle in the same way (strict mode, an entry
+field wider than 8 bytes, an odd ``/Index``, a short stream). :class:`Reader` also splits
+each object stream's header once, and reads an object where the header says it starts.
 
 Only :mod:`correspondence.signing` uses this module (and ``bench/signing.py``, to time
 pyHanko's own reader against it).

@@ -29,7 +29,6 @@ from correspondence.statuses import WAITING, DocumentStatus
 if TYPE_CHECKING:
     from correspondence.issuing.accept import Acceptor, Prepared
 
-
 PENDING = (*WAITING, DocumentStatus.IN_REVIEW)
 """A document in one of these states is already on its way: an item for it again (even
 with ``"reissue": true``) resolves to it."""
