@@ -12,6 +12,7 @@ from correspondence.config import Settings
 
 QUEUE = "correspondence"
 ISSUE_TASK = "correspondence.issue"
+CHECK_TIMEOUT_SECONDS = 2
 REQUEST_ID_HEADER = "correspondence_request_id"
 """The task header carrying the id of the request that asked for the document, so that
 the worker's lines carry it too (the issuer also reads it from the document's row)."""
@@ -77,6 +78,13 @@ class Dispatcher:
         except Exception as error:  # any broker failure: the rest are not tried
             return sent, error
         return sent, None
+
+    def check(self) -> None:
+        """Raise unless the broker answers now (readiness): a connection and a ``PING``,
+        no retry. The first check also loads the broker's transport, which the first
+        dispatch would otherwise load while a request waits."""
+        with self._app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=0, timeout=CHECK_TIMEOUT_SECONDS)
 
     def close(self) -> None:
         """Close the broker connections."""

@@ -53,7 +53,7 @@ RETRIES = Counter(
 )
 DEPENDENCY_ERRORS = Counter(
     f"{PREFIX}_dependency_errors_total",
-    "Errors talking to a dependency: archive, database, renderers, smtp, "
+    "Errors talking to a dependency: archive, broker, database, renderers, smtp, "
     "timestamp_authority, webhook.",
     ["dependency"],
 )

@@ -5,6 +5,7 @@
 - ``renderers``: every render worker has started and rendered once (not merely one
   worker), and this process has validated every kind once, so the first request after
   ready waits for nothing the next ones do not (``bench/first_request.py``);
+- ``broker``: with a broker (``broker_url``), it answers a connection and ``PING``;
 - ``mail``: with SMTP, the server answers a connection and ``NOOP`` (not checked for the
   outbox folder).
 """
@@ -39,6 +40,9 @@ def checks(service: Any) -> dict[str, str]:
         "archive": service.archive.check,
         "renderers": lambda: _renderers_warm(service.renderers),
     }
+    broker_check = getattr(service.dispatch, "check", None)
+    if broker_check is not None:
+        probes["broker"] = broker_check
     mail_check = getattr(service.mailer, "check", None)
     if mail_check is not None:
         probes["mail"] = mail_check
@@ -49,7 +53,7 @@ def checks(service: Any) -> dict[str, str]:
             states[name] = OK
         except Exception as error:  # any failure is that dependency's state
             states[name] = str(error)[:300] or type(error).__name__
-            if name in ("database", "archive"):
+            if name in ("database", "archive", "broker"):
                 metrics.DEPENDENCY_ERRORS.labels(dependency=name).inc()
             elif name == "mail":
                 metrics.DEPENDENCY_ERRORS.labels(dependency="smtp").inc()

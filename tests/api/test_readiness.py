@@ -16,7 +16,7 @@ from correspondence.bootstrap import build_service
 from correspondence.config import Settings
 from correspondence.workers import ProcessRenderers
 from tests.api.conftest import fast_settings
-from tests.servers import api_server, free_port
+from tests.servers import api_server, free_port, redis_server
 
 
 def slow_start(settings: Settings, freeze: bool) -> None:
@@ -74,3 +74,18 @@ def test_the_smtp_server_is_checked_and_named_when_down(tmp_path: Path) -> None:
             assert set(ready["checks"]) == {"database", "archive", "renderers", "mail"}
         finally:
             controller.stop()
+
+
+def test_the_broker_is_checked_and_named_when_down(tmp_path: Path) -> None:
+    with redis_server() as broker_url:
+        settings = fast_settings(tmp_path, run_worker=False, broker_url=broker_url)
+        with api_server(settings) as running:
+            ready = _ready(running.base_url).json()
+            assert ready["checks"]["broker"] == "ok"
+            assert set(ready["checks"]) == {"database", "archive", "renderers", "broker"}
+    port = broker_url.rsplit(":", 1)[1].split("/")[0]
+    with api_server(settings) as running:  # the same settings, the broker now stopped
+        down = httpx.get(f"{running.base_url}/readyz", timeout=30)
+        assert down.status_code == 503
+        (broker,) = [e for e in down.json()["errors"] if e["field"] == "broker"]
+        assert broker["message"].startswith("broker: ") and port in broker["message"]
