@@ -337,10 +337,8 @@ def _engine(command: str) -> Engine:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``correspondence`` command."""
     args = parser().parse_args(argv)
-    engine = None
-    if args.command in ("render", "samples", "batch"):
-        engine = _engine(args.command)
     try:
+        engine = _engine(args.command) if args.command in ("render", "samples", "batch") else None
         code: int = args.run(args, engine)
     except InvalidPayload as error:
         for problem in error.problems:
@@ -348,6 +346,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INVALID
     except CorrespondenceError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except ValueError as error:  # pydantic's ValidationError is one
+        from correspondence.config import problems
+
+        if (lines := problems(error)) is None:
+            raise
+        for line in lines:
+            print(f"error: configuration: {line}", file=sys.stderr)
         return 1
     return code
 

@@ -318,3 +318,18 @@ class Settings(BaseSettings):
     def resolved_archive_dir(self) -> Path:
         """The filesystem archive root."""
         return self.archive_dir or self.data_dir / "archive"
+
+
+def problems(error: Exception) -> list[str] | None:
+    """What is wrong with the configuration, one line per variable, if ``error`` is
+    :class:`Settings` refusing it (``None`` for any other error): for a command-line user,
+    who sets variables and has no use for pydantic's traceback."""
+    errors = getattr(error, "errors", None)
+    if getattr(error, "title", None) != Settings.__name__ or errors is None:
+        return None
+    lines = []
+    for problem in errors(include_url=False):
+        name = "_".join(str(part) for part in problem["loc"]).upper()
+        prefix = f"{Settings.model_config['env_prefix']}{name}: " if name else ""
+        lines.append(prefix + problem["msg"])
+    return lines

@@ -177,3 +177,28 @@ def test_batch_renders_a_file_once(tmp_path: Path, capsys: pytest.CaptureFixture
 
 def load_json(name: str) -> Any:
     return json.loads((SAMPLES / name).read_text("utf-8"))
+
+
+@pytest.mark.parametrize("argv", [["render", str(SAMPLE), "-o", "out.pdf"], ["keys", "list"]])
+def test_a_bad_setting_is_named_without_a_traceback(
+    argv: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A variable Settings refuses is named, one line each, exit 1: whether the command
+    builds an engine before it runs (render) or reads the settings itself (keys)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CORRESPONDENCE_RENDER_PROCESSES", "two")
+    monkeypatch.setenv("CORRESPONDENCE_ARCHIVE", "ftp")
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 2, err
+    assert {line.split(":")[1].strip() for line in lines} == {"configuration"}
+    assert any(
+        line.startswith("error: configuration: CORRESPONDENCE_RENDER_PROCESSES: ") for line in lines
+    )
+    assert any("CORRESPONDENCE_ARCHIVE: " in line and "'s3'" in line for line in lines)
+    assert not (tmp_path / "out.pdf").exists() and not (tmp_path / "var").exists()
