@@ -66,14 +66,16 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
     stop = threading.Event()
 
     def issuer_loop() -> None:
+        waiting = svc.issuer.work_waiting  # set after a commit that leaves work for it
         while not stop.is_set():
+            waiting.clear()  # before the pass: work committed during it is not missed
             try:
                 done = svc.work_once()
             except Exception:  # keep the loop alive; the next pass retries
                 LOG.exception("issuer loop")
                 done = 0
-            if not done:
-                stop.wait(settings.worker_poll_seconds)
+            if not done:  # the next poll finds what has fallen due with time
+                waiting.wait(settings.worker_poll_seconds)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -85,6 +87,7 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
             threading.Thread(target=warm, name="warm-renderers", daemon=True).start()
         yield
         stop.set()
+        svc.issuer.work_waiting.set()
         if worker.is_alive():
             worker.join(timeout=30)
         svc.close()

@@ -87,7 +87,10 @@ class Settings(BaseSettings):
     )
     retry_max_seconds: float = Field(default=300.0, description="Longest retry delay.")
     worker_poll_seconds: float = Field(
-        default=1.0, description="How often the in-process issuer looks for queued work."
+        default=1.0,
+        description="How often the in-process issuer looks for work that has fallen due "
+        "with time (a retry, an expired lease); work committed in this process (a queued "
+        "document with no broker, an email) wakes it at once.",
     )
     render_lease_seconds: float = Field(
         default=30.0,

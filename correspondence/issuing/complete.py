@@ -69,8 +69,13 @@ class Issuer:
         dispatch: Dispatch | None,
         mail: MailContents | None = None,
         signer: Signer | None = None,
+        work_waiting: threading.Event | None = None,
     ) -> None:
         self.settings = settings
+        self.work_waiting = work_waiting or threading.Event()
+        """Set once work for this process's issuer loop is committed (a document queued
+        with no broker, an issued document's emails and webhook events, a delivery): the
+        loop starts its next pass then, rather than at its next poll."""
         self.signer = signer
         self.mail = mail
         self.registry = registry
@@ -146,8 +151,11 @@ class Issuer:
 
     def finish(self, document_id: str, validated: Validated) -> Attempt:
         """Steps 2 and 3: render and archive with no lock held, then record."""
-        with logs.bound(document_id=document_id):
-            return self._finish(document_id, validated)
+        try:
+            with logs.bound(document_id=document_id):
+                return self._finish(document_id, validated)
+        finally:  # its emails and webhook events are due now, or its retry is recorded
+            self.work_waiting.set()
 
     def _finish(self, document_id: str, validated: Validated) -> Attempt:
         kind = validated.kind.name
@@ -259,7 +267,10 @@ class Issuer:
         so unlike :meth:`send` this takes no transaction each. At the broker's first
         failure the rest are not tried: those not sent are made due, in one transaction,
         and the issuer sends them again on its next passes."""
-        if self.dispatch is None or not document_ids:
+        if not document_ids:
+            return
+        if self.dispatch is None:
+            self.work_waiting.set()  # the in-process issuer takes them
             return
         many = getattr(self.dispatch, "many", None)
         sent, error = many(document_ids) if many else _send_each(self.dispatch, document_ids)
@@ -278,6 +289,8 @@ class Issuer:
         """With a broker, hand ``document_id`` to it (the in-process issuer finds it due)."""
         if self.dispatch is not None:
             self.send(document_id)
+        else:
+            self.work_waiting.set()
 
     def _reschedule(self, document_id: str, reason: str) -> Attempt:
         with self.registry.transaction() as tx:
