@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from correspondence.errors import CorrespondenceError, InvalidPayload, Problem
+from correspondence.errors import CorrespondenceError, InvalidPayload
 from correspondence.formatting import SUPPORTED_LOCALES
 from correspondence.scopes import SCOPES
 from correspondence.staff_languages import STAFF_LANGUAGES
@@ -36,7 +36,7 @@ def _load(path: Path) -> Any:
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise InvalidPayload([Problem("", f"cannot read {path}: {error.strerror}", "io")]) from None
+        raise InvalidPayload.unreadable(path, error) from None
     return bounded_json.loads(data, subject=str(path))
 
 

@@ -65,4 +65,4 @@ def _read_text(path: Path) -> str:
     try:
         return path.read_text("utf-8")
     except OSError as error:
-        raise InvalidPayload([Problem("", f"cannot read {path}: {error.strerror}", "io")]) from None
+        raise InvalidPayload.unreadable(path, error) from None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from correspondence import signing
 from correspondence.config import Settings
-from correspondence.errors import InvalidPayload, Problem
+from correspondence.errors import InvalidPayload
 from correspondence.scopes import SCOPES
 
 
@@ -27,7 +27,7 @@ def verify(file: Path) -> int:
     try:
         data = file.read_bytes()
     except OSError as error:
-        raise InvalidPayload([Problem("", f"cannot read {file}: {error.strerror}", "io")]) from None
+        raise InvalidPayload.unreadable(file, error) from None
     settings = Settings()
     check = signing.check(data, signing.trust_roots(settings))
     sha = hashlib.sha256(data).hexdigest()

@@ -53,6 +53,11 @@ class InvalidPayload(CorrespondenceError):
     def __reduce__(self) -> tuple[type[InvalidPayload], tuple[tuple[Problem, ...]]]:
         return (type(self), (self.problems,))
 
+    @classmethod
+    def unreadable(cls, path: object, error: OSError) -> InvalidPayload:
+        """The input file a command was given cannot be read (the command line's exit 2)."""
+        return cls([Problem("", f"cannot read {path}: {error.strerror}", "io")])
+
 
 class IdempotencyMismatch(InvalidPayload):
     """The Idempotency-Key was used before with a different request body."""

@@ -202,3 +202,22 @@ def test_a_bad_setting_is_named_without_a_traceback(
     )
     assert any("CORRESPONDENCE_ARCHIVE: " in line and "'s3'" in line for line in lines)
     assert not (tmp_path / "out.pdf").exists() and not (tmp_path / "var").exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["render", "missing.json", "-o", "out.pdf"],
+        ["batch", "missing.json", "--out", "out"],
+        ["verify", "missing.json"],
+    ],
+)
+def test_a_missing_input_file_exits_2_naming_it(
+    argv: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == EXIT_INVALID
+    assert capsys.readouterr().err.strip() == "cannot read missing.json: No such file or directory"
