@@ -69,6 +69,8 @@ def create_app(settings: Settings, *, service: Service | None = None) -> FastAPI
         waiting = svc.issuer.work_waiting  # set after a commit that leaves work for it
         while not stop.is_set():
             waiting.clear()  # before the pass: work committed during it is not missed
+            if stop.is_set():  # shutdown's wake-up may have been the one just cleared
+                break
             try:
                 done = svc.work_once()
             except Exception:  # keep the loop alive; the next pass retries

@@ -81,10 +81,20 @@ class Dispatcher:
 
     def check(self) -> None:
         """Raise unless the broker answers now (readiness): a connection and a ``PING``,
-        no retry. The first check also loads the broker's transport, which the first
-        dispatch would otherwise load while a request waits."""
-        with self._app.connection_for_write() as connection:
-            connection.ensure_connection(max_retries=0, timeout=CHECK_TIMEOUT_SECONDS)
+        no retry, each socket operation bounded by :data:`CHECK_TIMEOUT_SECONDS` (kombu's
+        Redis transport sets no socket timeout of its own: a silent broker would hold the
+        check for ever). The first check also loads the broker's transport, which the
+        first dispatch would otherwise load while a request waits."""
+        limit = CHECK_TIMEOUT_SECONDS
+        options = {
+            **self._app.conf.broker_transport_options,
+            "socket_connect_timeout": limit,
+            "socket_timeout": limit,
+        }
+        with self._app.connection_for_write(
+            connect_timeout=limit, transport_options=options
+        ) as connection:
+            connection.ensure_connection(max_retries=0, timeout=limit)
 
     def close(self) -> None:
         """Close the broker connections."""

@@ -7,11 +7,12 @@ archive folder and a mail outbox folder.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_DIR.parent
@@ -326,13 +327,20 @@ class Settings(BaseSettings):
 def problems(error: Exception) -> list[str] | None:
     """What is wrong with the configuration, one line per variable, if ``error`` is
     :class:`Settings` refusing it (``None`` for any other error): for a command-line user,
-    who sets variables and has no use for pydantic's traceback."""
+    who sets variables and has no use for pydantic's traceback. The values are never
+    repeated (one may be a secret)."""
+    prefix = Settings.model_config["env_prefix"]
+    if isinstance(error, SettingsError):  # a list or JSON variable that is not JSON
+        found = re.search(r'field "(\w+)"', str(error))
+        name = f"{prefix}{found.group(1).upper()}: " if found else ""
+        return [f"{name}not valid JSON ({error.__cause__ or error})"]
     errors = getattr(error, "errors", None)
     if getattr(error, "title", None) != Settings.__name__ or errors is None:
         return None
     lines = []
     for problem in errors(include_url=False):
-        name = "_".join(str(part) for part in problem["loc"]).upper()
-        prefix = f"{Settings.model_config['env_prefix']}{name}: " if name else ""
-        lines.append(prefix + problem["msg"])
+        field, *inner = problem["loc"] or ("",)
+        name = f"{prefix}{str(field).upper()}: " if field else ""
+        where = f"item {'.'.join(str(part) for part in inner)}: " if inner else ""
+        lines.append(name + where + problem["msg"])
     return lines

@@ -206,6 +206,7 @@ class Webhooks:
         self.rng = rng or random.Random()  # noqa: S311 (jitter, not crypto)
         self._thread: threading.Thread | None = None
         self._thread_lock = threading.Lock()
+        self._again = False  # asked for while the thread was at it: look once more
         self._closed = threading.Event()
 
     # endpoints
@@ -279,10 +280,16 @@ class Webhooks:
     def send_in_background(self, limit: int = 10) -> None:
         """Send the due events on a thread of their own, unless it is already at it: an
         endpoint slow to answer (up to the timeout, per event) never holds up the loop
-        that issues documents and sends emails."""
+        that issues documents and sends emails. Asked while the thread is at it, the
+        thread looks for due events once more before it ends: an event committed after
+        its last look is not left for the next poll."""
         with self._thread_lock:
-            if self._closed.is_set() or (self._thread is not None and self._thread.is_alive()):
+            if self._closed.is_set():
                 return
+            if self._thread is not None:  # at it: cleared, under this lock, when it ends
+                self._again = True
+                return
+            self._again = False
             self._thread = threading.Thread(
                 target=self._drain, args=(limit,), name="webhooks", daemon=True
             )
@@ -298,10 +305,18 @@ class Webhooks:
 
     def _drain(self, limit: int) -> None:
         try:
-            while not self._closed.is_set() and self.send_due(limit):
-                pass
+            while not self._closed.is_set():
+                if self.send_due(limit):
+                    continue
+                with self._thread_lock:  # nothing due: end, unless asked again meanwhile
+                    if not self._again or self._closed.is_set():
+                        self._thread = None
+                        return
+                    self._again = False
         except Exception:  # the database is down: the next pass of the loop tries again
             LOG.exception("webhook dispatcher")
+        with self._thread_lock:
+            self._thread = None
 
     def send_due(self, limit: int = 10) -> int:
         """Send up to ``limit`` due events (oldest first, in order per document); return

@@ -22,7 +22,8 @@ class Readiness(Out):
     status: str
     """``ready``."""
     checks: dict[str, str]
-    """Each dependency (database, archive, renderers, and mail with SMTP): ``ok``."""
+    """Each dependency (database, archive, renderers; broker and mail where configured):
+    ``ok``."""
 
 
 @router.get("/healthz", response_model=Health)
@@ -37,8 +38,9 @@ async def healthz() -> Health:
     responses=errors(503),
 )
 async def readyz(request: Request) -> Readiness | JSONResponse:
-    """Readiness: the database, the archive, every render worker started and, with SMTP,
-    the mail server. ``503`` until then, the envelope naming each dependency not ready."""
+    """Readiness: the database, the archive, every render worker started and, where
+    configured, the broker and the SMTP server. ``503`` until then, the envelope naming
+    each dependency not ready."""
     states = await call(readiness.checks, service(request))
     failed = {name: state for name, state in states.items() if state != readiness.OK}
     if not failed:

@@ -74,8 +74,9 @@ class Issuer:
         self.settings = settings
         self.work_waiting = work_waiting or threading.Event()
         """Set once work for this process's issuer loop is committed (a document queued
-        with no broker, an issued document's emails and webhook events, a delivery): the
-        loop starts its next pass then, rather than at its next poll."""
+        with no broker, emails, webhook events): the loop starts its next pass then,
+        rather than at its next poll. Work committed by another process (a Celery worker)
+        is found by the poll."""
         self.signer = signer
         self.mail = mail
         self.registry = registry
@@ -151,11 +152,8 @@ class Issuer:
 
     def finish(self, document_id: str, validated: Validated) -> Attempt:
         """Steps 2 and 3: render and archive with no lock held, then record."""
-        try:
-            with logs.bound(document_id=document_id):
-                return self._finish(document_id, validated)
-        finally:  # its emails and webhook events are due now, or its retry is recorded
-            self.work_waiting.set()
+        with logs.bound(document_id=document_id):
+            return self._finish(document_id, validated)
 
     def _finish(self, document_id: str, validated: Validated) -> Attempt:
         kind = validated.kind.name
@@ -189,11 +187,13 @@ class Issuer:
             if row is None or row.status not in WAITING:
                 return Attempt("done")
             record(row, artefact, self._versions, self.clock())
-            events.record(
+            told = events.record(
                 tx, "document.issued", document_id=document_id, now=self.clock(), status=row.status
             )
             if self.mail is not None:  # the emails asked for with it: their words, now
-                self.mail.fill(tx, document_id, validated, row.locale)
+                told += self.mail.fill(tx, document_id, validated, row.locale)
+        if told:  # webhook events and emails to send now
+            self.work_waiting.set()
         metrics.DOCUMENTS.labels(kind=kind, status=DocumentStatus.ISSUED).inc()
         LOG.info("document.issued", extra={"kind": kind, "status": DocumentStatus.ISSUED})
         return Attempt("issued")
@@ -329,9 +329,11 @@ class Issuer:
             row.last_error = reason
             row.next_attempt_at = None
             kind, attempts = row.kind, row.attempts
-            events.record(
+            told = events.record(
                 tx, "document.failed", document_id=document_id, now=self.clock(), status=row.status
             )
+        if told:
+            self.work_waiting.set()
         metrics.DOCUMENTS.labels(kind=kind, status=DocumentStatus.FAILED).inc()
         LOG.warning(
             "document.failed",

@@ -16,7 +16,8 @@ import pytest
 from tests.api.conftest import Api, fast_settings
 from tests.api.test_documents import unnumbered_es_invoice
 from tests.api.test_email import with_delivery
-from tests.servers import api_server
+from tests.api.test_webhooks import Receiver
+from tests.servers import api_server, free_port
 
 POLL = 600.0
 SOON = 30.0  # a render or an email on a loaded machine, far below the poll
@@ -24,10 +25,13 @@ SOON = 30.0  # a render or an email on a loaded machine, far below the poll
 
 @pytest.fixture()
 def slow_poll(tmp_path: Path) -> Iterator[Api]:
-    with api_server(fast_settings(tmp_path, worker_poll_seconds=POLL)) as running:
+    settings = fast_settings(
+        tmp_path, worker_poll_seconds=POLL, webhook_allowed_hosts=["127.0.0.1"]
+    )
+    with api_server(settings) as running:
         client = Api(running)
         deadline = time.monotonic() + 60
-        while httpx.get(f"{running.base_url}/readyz").status_code != 200:
+        while httpx.get(f"{running.base_url}/readyz", timeout=30).status_code != 200:
             assert time.monotonic() < deadline
             time.sleep(0.1)
         time.sleep(0.5)  # the loop's first pass has found nothing and is waiting
@@ -87,3 +91,27 @@ def test_emails_go_without_waiting_for_the_poll(slow_poll: Api) -> None:
     assert again.status_code == 201, again.text
     sent = _sent(slow_poll, document_id)
     assert len(sent) == 2 and sent[-1]["to"] == ["credit@nopalazul.example"]
+
+
+def test_webhook_events_go_without_waiting_for_the_poll(slow_poll: Api) -> None:
+    """The events of a document held for review, then of one issued in a request (each
+    recorded in the API process), reach the endpoint at once."""
+    receiver = Receiver(free_port())
+    receiver.start()
+    try:
+        registered = slow_poll.post("/v1/webhooks", {"url": receiver.url})
+        assert registered.status_code == 201, registered.text
+        held = slow_poll.post(
+            "/v1/documents", {**unnumbered_es_invoice("WAKE-H1"), "review": {"required": True}}
+        )
+        assert held.status_code == 202 and held.json()["status"] == "in_review", held.text
+
+        def told() -> list[str]:
+            return [call.event["type"] for call in receiver.delivered()]
+
+        assert _until(told, lambda types: len(types) == 1) == ["document.review_requested"]
+        issued = slow_poll.post("/v1/documents", unnumbered_es_invoice("WAKE-H2"))
+        assert issued.status_code == 201, issued.text
+        assert _until(told, lambda types: len(types) == 2)[1] == "document.issued"
+    finally:
+        receiver.stop()

@@ -3,6 +3,7 @@ started, and while the SMTP server is down; ``/healthz`` stays trivial."""
 
 from __future__ import annotations
 
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from aiosmtpd.handlers import Sink
 
 from correspondence import render_worker
 from correspondence.bootstrap import build_service
+from correspondence.broker import CHECK_TIMEOUT_SECONDS
 from correspondence.config import Settings
 from correspondence.workers import ProcessRenderers
 from tests.api.conftest import fast_settings
@@ -89,3 +91,23 @@ def test_the_broker_is_checked_and_named_when_down(tmp_path: Path) -> None:
         assert down.status_code == 503
         (broker,) = [e for e in down.json()["errors"] if e["field"] == "broker"]
         assert broker["message"].startswith("broker: ") and port in broker["message"]
+
+
+def test_a_silent_broker_fails_the_check_within_its_timeout(tmp_path: Path) -> None:
+    """A broker that takes the connection and never answers: `/readyz` says so in
+    seconds rather than waiting for ever (no socket timeout is kombu's default)."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # connections complete in the backlog; nothing ever answers
+        port = silent.getsockname()[1]
+        settings = fast_settings(
+            tmp_path, run_worker=False, broker_url=f"redis://127.0.0.1:{port}/0"
+        )
+        with api_server(settings) as running:
+            started = time.monotonic()
+            down = httpx.get(f"{running.base_url}/readyz", timeout=60)
+            waited = time.monotonic() - started
+    assert down.status_code == 503
+    (broker,) = [e for e in down.json()["errors"] if e["field"] == "broker"]
+    assert "timeout" in broker["message"].lower(), broker
+    assert waited < 4 * CHECK_TIMEOUT_SECONDS, waited

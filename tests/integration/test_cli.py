@@ -221,3 +221,34 @@ def test_a_missing_input_file_exits_2_naming_it(
     monkeypatch.chdir(tmp_path)
     assert main(argv) == EXIT_INVALID
     assert capsys.readouterr().err.strip() == "cannot read missing.json: No such file or directory"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        (
+            "WEBHOOK_ALLOWED_HOSTS",
+            "hooks.example",
+            "CORRESPONDENCE_WEBHOOK_ALLOWED_HOSTS: not valid JSON",
+        ),
+        (
+            "SIGNING_VISIBLE_BOX",
+            '[1, 2, "wide", 4]',
+            "CORRESPONDENCE_SIGNING_VISIBLE_BOX: item 2: ",
+        ),
+    ],
+)
+def test_a_list_setting_is_named_as_its_variable(
+    variable: str,
+    value: str,
+    expected: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A list variable that is not JSON, or one of whose items is wrong: the line names
+    the variable that was set (and the item), never the value."""
+    monkeypatch.setenv(f"CORRESPONDENCE_{variable}", value)
+    assert main(["keys", "list"]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"error: configuration: {expected}"), line
+    assert value not in line and "wide" not in line
