@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -334,11 +334,10 @@ def problems(error: Exception) -> list[str] | None:
         found = re.search(r'field "(\w+)"', str(error))
         name = f"{prefix}{found.group(1).upper()}: " if found else ""
         return [f"{name}not valid JSON ({error.__cause__ or error})"]
-    errors = getattr(error, "errors", None)
-    if getattr(error, "title", None) != Settings.__name__ or errors is None:
+    if not isinstance(error, ValidationError) or error.title != Settings.__name__:
         return None
     lines = []
-    for problem in errors(include_url=False):
+    for problem in error.errors(include_url=False):
         field, *inner = problem["loc"] or ("",)
         name = f"{prefix}{str(field).upper()}: " if field else ""
         where = f"item {'.'.join(str(part) for part in inner)}: " if inner else ""
