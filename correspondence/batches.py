@@ -94,8 +94,6 @@ class Batches:
                         "documents of this batch were issued concurrently; retry"
                     ) from None
         self._acceptor.dispatch_queued(created)
-        if any(item is not None and item.review is not None for item in prepared):
-            self._acceptor.issuer.work_waiting.set()  # their review_requested events
         return self.progress(batch_id, client=client)
 
     def _record(

@@ -100,7 +100,6 @@ def build_use_cases(
             secret=secret,
             clock=clock,
             mail=mail,
-            work_waiting=issuer.work_waiting,
         ),
         outbox=Outbox(
             settings=settings,

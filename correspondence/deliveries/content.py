@@ -14,7 +14,7 @@ from correspondence.engine import document_context
 from correspondence.kinds import Validated, validate
 from correspondence.mail.compose import MailContent, attachment_name, content_of
 from correspondence.registry import deliveries
-from correspondence.registry.store import Tx
+from correspondence.registry.store import Tx, leave_work
 from correspondence.templating import build_environment
 
 
@@ -63,6 +63,7 @@ class MailContents:
             return 0
         for row in waiting:
             row.content = content
+        leave_work(tx)  # for the sender loop
         return len(waiting)
 
 

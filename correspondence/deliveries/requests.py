@@ -6,7 +6,6 @@ once; one asked for earlier gets them when its document is issued (``issuing``).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -35,10 +34,8 @@ class DeliveryRequests:
         secret: bytes,
         clock: Callable[[], datetime],
         mail: MailContents,
-        work_waiting: threading.Event | None = None,
     ) -> None:
         self.settings = settings
-        self.work_waiting = work_waiting or threading.Event()  # the issuer's: an email to send
         self.mail = mail
         self.registry = registry
         self.archive = archive
@@ -74,7 +71,6 @@ class DeliveryRequests:
             if document.status == DocumentStatus.ISSUED:  # else its issue writes the email
                 row.content = self.mail.ahead(document.payload, document.locale)
             info = deliveries.info(tx, row)
-        self.work_waiting.set()
         return info, True
 
     def deliveries(self, document_id: str, *, client: Client) -> tuple[DeliveryInfo, ...]:

@@ -69,14 +69,12 @@ class Issuer:
         dispatch: Dispatch | None,
         mail: MailContents | None = None,
         signer: Signer | None = None,
-        work_waiting: threading.Event | None = None,
     ) -> None:
         self.settings = settings
-        self.work_waiting = work_waiting or threading.Event()
-        """Set once work for this process's issuer loop is committed (a document queued
-        with no broker, emails, webhook events): the loop starts its next pass then,
-        rather than at its next poll. Work committed by another process (a Celery worker)
-        is found by the poll."""
+        self.work_waiting = registry.work_waiting
+        """Set once work for this process's issuer loop is committed: by the registry
+        after a transaction that left webhook events or emails (``store.leave_work``),
+        and here for a document queued with no broker to hand it to."""
         self.signer = signer
         self.mail = mail
         self.registry = registry
@@ -187,13 +185,11 @@ class Issuer:
             if row is None or row.status not in WAITING:
                 return Attempt("done")
             record(row, artefact, self._versions, self.clock())
-            told = events.record(
+            events.record(
                 tx, "document.issued", document_id=document_id, now=self.clock(), status=row.status
             )
             if self.mail is not None:  # the emails asked for with it: their words, now
-                told += self.mail.fill(tx, document_id, validated, row.locale)
-        if told:  # webhook events and emails to send now
-            self.work_waiting.set()
+                self.mail.fill(tx, document_id, validated, row.locale)
         metrics.DOCUMENTS.labels(kind=kind, status=DocumentStatus.ISSUED).inc()
         LOG.info("document.issued", extra={"kind": kind, "status": DocumentStatus.ISSUED})
         return Attempt("issued")
@@ -329,11 +325,9 @@ class Issuer:
             row.last_error = reason
             row.next_attempt_at = None
             kind, attempts = row.kind, row.attempts
-            told = events.record(
+            events.record(
                 tx, "document.failed", document_id=document_id, now=self.clock(), status=row.status
             )
-        if told:
-            self.work_waiting.set()
         metrics.DOCUMENTS.labels(kind=kind, status=DocumentStatus.FAILED).inc()
         LOG.warning(
             "document.failed",

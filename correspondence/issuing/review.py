@@ -54,9 +54,8 @@ def hold_row(
     client: Client,
     composer: Staff | None,
     now: datetime,
-) -> int:
-    """Put ``row`` (in the registry, unnumbered) in the review queue, with its event
-    (returns how many webhook endpoints will be told)."""
+) -> None:
+    """Put ``row`` (in the registry, unnumbered) in the review queue, with its event."""
     reviews.hold(
         tx,
         row,
@@ -65,9 +64,7 @@ def hold_row(
         composer_staff=composer.id if composer is not None else None,
         now=now,
     )
-    return events.record(
-        tx, "document.review_requested", document_id=row.id, now=now, status=row.status
-    )
+    events.record(tx, "document.review_requested", document_id=row.id, now=now, status=row.status)
 
 
 def hold_for_review(
@@ -96,14 +93,12 @@ def hold_for_review(
             else:
                 row = acceptor.new_row(item, latest, client)
                 documents.add(tx, row)
-            told = hold_row(tx, row, because=item.review, client=client, composer=composer, now=now)
+            hold_row(tx, row, because=item.review, client=client, composer=composer, now=now)
             idempotency.finish(tx, key, row.id)
             acceptor.enqueue(tx, row.id, item.recipients)
             info = documents.info(row)
     except Collision:
         raise Conflict(f"{kind} {reference} was recorded concurrently; send it again") from None
-    if told:
-        acceptor.issuer.work_waiting.set()
     LOG.info("document.review_requested", extra={"document_id": info.id, "kind": kind})
     return IssueOutcome(info, created=True)
 
@@ -190,13 +185,11 @@ class Reviews:
             )  # fmt: skip
             if not won:
                 raise self._decided(tx, document_id)
-            told = events.record(
+            events.record(
                 tx, "document.rejected", document_id=document_id, now=now,
                 status=DocumentStatus.REJECTED, reason=text,
             )  # fmt: skip
             info = documents.info(documents.get_one(tx, document_id))
-        if told:
-            self.acceptor.issuer.work_waiting.set()
         metrics.DOCUMENTS.labels(kind=info.kind, status=DocumentStatus.REJECTED).inc()
         LOG.info("document.rejected", extra={"document_id": document_id, "by": staff.email})
         return info

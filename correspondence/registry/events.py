@@ -25,7 +25,7 @@ from correspondence.registry.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from correspondence.registry.store import Tx
+from correspondence.registry.store import Tx, leave_work
 
 PENDING, SENT, EXPIRED, CANCELLED = "pending", "sent", "expired", "cancelled"
 
@@ -153,6 +153,7 @@ def record(
             )
         )
     tx.flush()
+    leave_work(tx)  # the webhook sender's
     return len(targets)
 
 

@@ -4,10 +4,11 @@ cannot store is :class:`InvalidPayload`)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +23,15 @@ Tx = Session
 Collision = IntegrityError
 """A uniqueness the database refused (a concurrent insert of the same key)."""
 
+_LEAVES_WORK = "leaves_work"
+
+
+def leave_work(tx: Tx) -> None:
+    """Mark ``tx`` as leaving work for the issuer loop (a webhook event, an email): once
+    it commits, the registry's :attr:`Registry.work_waiting` is set. Nothing happens if it
+    rolls back."""
+    tx.info[_LEAVES_WORK] = True
+
 
 class Registry:
     """Opens transactions on one database."""
@@ -29,6 +39,15 @@ class Registry:
     def __init__(self, database: Engine) -> None:
         self.database = database
         self._sessions = sessionmaker(database, expire_on_commit=False)
+        self.work_waiting = threading.Event()
+        """Set after each commit of a transaction marked by :func:`leave_work`: the issuer
+        loop of this process starts its next pass then, rather than at its next poll.
+        Work committed by another process (a Celery worker) is found by the poll."""
+        event.listen(self._sessions, "after_commit", self._committed)
+
+    def _committed(self, session: Session) -> None:
+        if session.info.pop(_LEAVES_WORK, False):
+            self.work_waiting.set()
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
