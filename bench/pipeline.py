@@ -50,11 +50,13 @@ from pipeline_parts import (  # isort: skip (bench/ is the script's own folder o
     archived,
     create_key,
     load_average,
+    machine_ticks,
     make_bucket,
     pids_listening,
     postmaster,
     scrape,
     seaweedfs,
+    stolen_since,
     tree_cpu,
     wait_workers_ready,
 )
@@ -253,18 +255,25 @@ def main() -> None:
     try:
         # The render alone runs half before and half after the pipeline, so that a load
         # that drifts during the run weighs on both sides alike.
+        ticks = machine_ticks()
         first = render_alone(payloads[:half])
         print(
             f"render alone, first half: {first[0]:.1f} s, CPU {first[1]:.0f} s (split"
-            f" {first[2]}); load average {load_average()}",
+            f" {first[2]}); load average {load_average()}; {stolen_since(ticks)}",
             flush=True,
         )
+        ticks = machine_ticks()
         run = pipeline(items, root)
-        print(f"pipeline: {run['seconds']:.1f} s; load average {load_average()}", flush=True)
+        print(
+            f"pipeline: {run['seconds']:.1f} s; load average {load_average()};"
+            f" {stolen_since(ticks)}",
+            flush=True,
+        )
+        ticks = machine_ticks()
         second = render_alone(payloads[half:])
         print(
             f"render alone, second half: {second[0]:.1f} s, CPU {second[1]:.0f} s (split"
-            f" {second[2]}); load average {load_average()}",
+            f" {second[2]}); load average {load_average()}; {stolen_since(ticks)}",
             flush=True,
         )
     finally:

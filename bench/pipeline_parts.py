@@ -49,6 +49,19 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+def machine_ticks() -> tuple[int, int]:
+    """(ticks stolen by the hypervisor, all ticks) of every CPU since boot: on a virtual
+    machine a neighbour's load takes CPU from ours, which no process here shows."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return fields[7], sum(fields[:8])  # user nice system idle iowait irq softirq steal
+
+
+def stolen_since(start: tuple[int, int]) -> str:
+    """The share of the machine's time stolen since ``start`` (:func:`machine_ticks`)."""
+    steal, total = machine_ticks()
+    return f"{(steal - start[0]) / max(1, total - start[1]):.1%} stolen"
+
+
 # --- CPU time of process trees --------------------------------------------------------------
 
 
