@@ -17,7 +17,7 @@ from correspondence.deliveries.content import MailContents
 from correspondence.deliveries.recipients import enqueue, parse_recipients
 from correspondence.errors import NotFound
 from correspondence.registry import deliveries, documents
-from correspondence.registry.store import Registry
+from correspondence.registry.store import Registry, leave_work
 from correspondence.results import Client, DeliveryInfo, DocumentInfo
 from correspondence.statuses import DocumentStatus
 
@@ -70,6 +70,7 @@ class DeliveryRequests:
             )
             if document.status == DocumentStatus.ISSUED:  # else its issue writes the email
                 row.content = self.mail.ahead(document.payload, document.locale)
+                leave_work(tx)  # an email for the sender loop, now
             info = deliveries.info(tx, row)
         return info, True
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from correspondence.registry.models import Delivery, DeliveryAttempt, Document
-from correspondence.registry.store import Tx, leave_work
+from correspondence.registry.store import Tx
 from correspondence.results import AttemptInfo, DeliveryInfo
 from correspondence.statuses import DeliveryStatus, DocumentStatus
 
@@ -17,7 +17,6 @@ def add(tx: Tx, row: Delivery) -> None:
     """Record a delivery inside the caller's transaction."""
     tx.add(row)
     tx.flush()
-    leave_work(tx)  # the sender loop's, once its document is issued
 
 
 def find(tx: Tx, document_id: str, key: str) -> Delivery | None:

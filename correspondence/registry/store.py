@@ -27,9 +27,11 @@ _LEAVES_WORK = "leaves_work"
 
 
 def leave_work(tx: Tx) -> None:
-    """Mark ``tx`` as leaving work for the issuer loop (a webhook event, an email): once
-    it commits, the registry's :attr:`Registry.work_waiting` is set. Nothing happens if it
-    rolls back."""
+    """Mark ``tx`` as leaving work for the issuer loop (a webhook event, an email whose
+    words are written): once it commits, the registry's :attr:`Registry.work_waiting` is
+    set. Nothing happens if it rolls back. Not for use inside a savepoint
+    (``begin_nested``, which the registry never opens): SQLAlchemy calls ``after_commit``
+    when a savepoint is released too, which would wake the loop before the commit."""
     tx.info[_LEAVES_WORK] = True
 
 

@@ -1,7 +1,8 @@
 """Which commits wake this process's issuer loop (``Registry.work_waiting``): those of a
-transaction that left it work (a webhook event, an email), marked where that work is
-written (``store.leave_work``); a document queued with no broker. A commit that leaves
-nothing, and a marked transaction that rolls back, wake nothing."""
+transaction that left it work (a webhook event, an email whose words are written), marked
+where that work is written (``store.leave_work``); a document queued with no broker. A
+commit that leaves nothing the loop can do yet (an email of a document not issued, a
+document handed to a broker), and a marked transaction that rolls back, wake nothing."""
 
 from __future__ import annotations
 
@@ -79,3 +80,19 @@ def test_a_document_queued_with_no_broker_wakes_the_loop(world: World) -> None:
     waiting.clear()
     world.service.issue(letter("W-5"), client=client, asynchronous=True)
     assert waiting.is_set()
+
+
+def test_an_email_of_a_document_not_yet_issued_wakes_nothing_until_it_is(
+    tmp_path: Path, pool: EnginePool
+) -> None:
+    world = build_world(tmp_path, pool, broker=True)
+    client = world.client()
+    waiting = world.service.registry.work_waiting
+    waiting.clear()
+    doc = world.service.issue({**letter("W-6"), "deliver": TO}, client=client,
+                              asynchronous=True).document  # fmt: skip
+    assert world.dispatched == [doc.id]  # the broker's, not this loop's
+    world.service.deliver(doc.id, TO, client=client)  # a second email, asked later
+    assert not waiting.is_set()
+    assert world.service.issuer.issue_accepted(doc.id).outcome == "issued"  # as a worker
+    assert waiting.is_set()  # both emails' words are written: the sender's turn
