@@ -243,6 +243,18 @@ def pipeline(items: list[dict[str, Any]], root: Path) -> dict[str, Any]:
         }
 
 
+def half_alone(which: str, payloads: list[dict[str, Any]]) -> tuple[float, float, list[int]]:
+    """:func:`render_alone` of one half, printed with the load and the time stolen."""
+    ticks = machine_ticks()
+    seconds, cpu, split = render_alone(payloads)
+    print(
+        f"render alone, {which} half: {seconds:.1f} s, CPU {cpu:.0f} s (split {split});"
+        f" load average {load_average()}; {stolen_since(ticks)}",
+        flush=True,
+    )
+    return seconds, cpu, split
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--documents", type=int, default=2000)
@@ -259,13 +271,7 @@ def main() -> None:
     try:
         # The render alone runs half before and half after the pipeline, so that a load
         # that drifts during the run weighs on both sides alike.
-        ticks = machine_ticks()
-        first = render_alone(payloads[:half])
-        print(
-            f"render alone, first half: {first[0]:.1f} s, CPU {first[1]:.0f} s (split"
-            f" {first[2]}); load average {load_average()}; {stolen_since(ticks)}",
-            flush=True,
-        )
+        first = half_alone("first", payloads[:half])
         ticks = machine_ticks()
         run = pipeline(items, root)
         print(
@@ -273,13 +279,7 @@ def main() -> None:
             f" {stolen_since(ticks)}",
             flush=True,
         )
-        ticks = machine_ticks()
-        second = render_alone(payloads[half:])
-        print(
-            f"render alone, second half: {second[0]:.1f} s, CPU {second[1]:.0f} s (split"
-            f" {second[2]}); load average {load_average()}; {stolen_since(ticks)}",
-            flush=True,
-        )
+        second = half_alone("second", payloads[half:])
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)

@@ -50,21 +50,21 @@ class MailContents:
         except Exception:  # recorded by the sender, with its reason
             return None
 
-    def fill(self, tx: Tx, document_id: str, validated: Validated, locale: str) -> int:
+    def fill(self, tx: Tx, document_id: str, validated: Validated, locale: str) -> None:
         """Store the content on the document's deliveries that have none yet (those asked
-        for with the request, before the document had its number); how many. An email
-        that cannot be written never stops the document being recorded as issued."""
+        for with the request, before the document had its number), which then wakes the
+        sender. An email that cannot be written never stops the document being recorded
+        as issued."""
         waiting = deliveries.without_content(tx, document_id)
         if not waiting:
-            return 0
+            return
         try:
             content = self.content(validated, locale)
         except Exception:  # the sender records why, on each delivery
-            return 0
+            return
         for row in waiting:
             row.content = content
         leave_work(tx)  # for the sender loop
-        return len(waiting)
 
 
 def stored(row_content: dict[str, Any]) -> MailContent:

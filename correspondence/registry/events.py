@@ -114,9 +114,9 @@ def record(
     delivery_id: str | None = None,
     status: str,
     reason: str | None = None,
-) -> int:
+) -> None:
     """Store the event ``event_type`` for every endpoint that may read the document,
-    inside the caller's transaction; returns how many endpoints will be told. ``reason``:
+    inside the caller's transaction, which then wakes the webhook sender. ``reason``:
     why a document was rejected in review."""
     owner = _owner(tx, document_id)
     mine = [WebhookEndpoint.api_key_id == owner] if owner is not None else []
@@ -130,7 +130,7 @@ def record(
         )
     ).all()
     if not targets:
-        return 0
+        return
     event_id = f"evt_{uuid.uuid4().hex}"
     data: dict[str, Any] = {"document_id": document_id, "status": status}
     if delivery_id is not None:
@@ -154,7 +154,6 @@ def record(
         )
     tx.flush()
     leave_work(tx)  # the webhook sender's
-    return len(targets)
 
 
 def due(tx: Tx, now: datetime, limit: int) -> Sequence[int]:
