@@ -16,9 +16,17 @@ requests wait about N / throughput each (Little's law). So the saturated through
 issuing is found first, by doubling the clients that never pause (1, 2, 4, 8, 16) until
 the rate grows by less than 5 %; the highest rate seen is the saturated one. Then
 issuing is measured with 16 clients paced: together they send at a fixed rate, a share
-(50 %, 75 %) of that saturated throughput, each request sent at its scheduled time (or
+(50 %, 75 %) of the saturated throughput, each request sent at its scheduled time (or
 at once, if its client is still waiting: counted as "late"), --paced-requests of them
 (400 by default, so that p99 is the fifth slowest, not the slowest).
+
+This machine's speed moves by a quarter from one minute to the next, so a pace set from
+a rate measured minutes earlier can be 60 % or 95 % of the server's rate when it is used,
+and a p95 divided by a p50 measured minutes apart carries that drift whole. So just
+before each paced run the single client's p50 and the saturated rate (with the clients
+that reached it) are measured again, and the pace and the ratios use those; the ratios
+against the first single-client p50 are printed too. After the run the saturated rate is
+measured once more, to show whether the machine changed under it.
 
     .venv/bin/python bench/api_load.py [--requests 96] [--paced-requests 400]
 """
@@ -141,10 +149,10 @@ def row(label: str, clients: str, m: dict[str, Any], note: str = "") -> None:
     )
 
 
-def saturate(base: str, key: str, requests: int, pdfs: list[str]) -> tuple[float, float]:
+def saturate(base: str, key: str, requests: int, pdfs: list[str]) -> tuple[float, float, int]:
     """Issue with 1, 2, 4, 8, 16 clients that never pause, until doubling them adds less
-    than 5 %; returns (the single client's p50, the highest rate seen)."""
-    single, best, clients = 0.0, 0.0, 1
+    than 5 %; returns (the single client's p50, the highest rate seen, its clients)."""
+    single, best, best_clients, clients = 0.0, 0.0, 1, 1
     while clients <= 16:
         drain(base, key)
         m = load(base, key, clients, max(requests, 4 * clients), "issue", pdfs)
@@ -152,11 +160,31 @@ def saturate(base: str, key: str, requests: int, pdfs: list[str]) -> tuple[float
         if clients == 1:
             single = m["p50"]
         grew = m["rate"] > best * 1.05
-        best = max(best, m["rate"])
+        if m["rate"] > best:
+            best, best_clients = m["rate"], clients
         if clients > 1 and not grew:
             break
         clients *= 2
-    return single, best
+    return single, best, best_clients
+
+
+def paced(
+    base: str, key: str, args: argparse.Namespace, pdfs: list[str], share: float, clients: int
+) -> dict[str, Any]:
+    """One paced run at ``share`` of the saturated rate measured just before it, with
+    the single-client p50 measured just before that; the rate once more after it."""
+    drain(base, key)
+    single = load(base, key, 1, max(8, args.requests // 3), "issue", pdfs)
+    row("issue", "1 (now)", single)
+    drain(base, key)
+    saturated = load(base, key, clients, max(args.requests, 4 * clients), "issue", pdfs)
+    row("issue", f"{clients} (now)", saturated)
+    drain(base, key)
+    m = load(base, key, 16, args.paced_requests, "issue", pdfs, rate=share * saturated["rate"])
+    drain(base, key)
+    after = load(base, key, clients, max(args.requests, 4 * clients), "issue", pdfs)
+    row("issue", f"{clients} (after)", after)
+    return {**m, "single": single["p50"], "saturated": saturated["rate"], "after": after["rate"]}
 
 
 def main() -> None:
@@ -203,18 +231,25 @@ def main() -> None:
         print(f"{args.requests} requests per unpaced run, {args.paced_requests} per paced run;")
         print("latencies in ms")
         print(f"{'request':<8}{'clients':>9}{'p50':>9}{'p95':>9}{'p99':>9}{'req/s':>8}  errors")
-        single, saturated = saturate(base, key, args.requests, pdfs)
-        print(f"saturated: {saturated:.2f} issued/s; single-client p50 {single:.1f} ms")
+        single, saturated, clients = saturate(base, key, args.requests, pdfs)
+        print(
+            f"saturated: {saturated:.2f} issued/s with {clients} clients;"
+            f" single-client p50 {single:.1f} ms"
+        )
         for share in (0.5, 0.75):
-            drain(base, key)
-            m = load(base, key, 16, args.paced_requests, "issue", pdfs, rate=share * saturated)
+            m = paced(base, key, args, pdfs, share, clients)
+            now = m["single"]
             row(
                 "issue",
                 "16 paced",
                 m,
-                f"\n{'':<17}sent at {share:.0%} of {saturated:.2f}/s, {m['late']} late;"
-                f" / single p50: p50 {m['p50'] / single:.2f}, p95 {m['p95'] / single:.2f},"
-                f" p99 {m['p99'] / single:.2f} (targets at 75 %: p95 1.5, p99 2)",
+                f"\n{'':<17}sent at {share:.0%} of {m['saturated']:.2f}/s (the rate just"
+                f" before; {m['after']:.2f}/s just after), {m['late']} late;"
+                f"\n{'':<17}/ single p50 just before ({now:.1f} ms): p50 {m['p50'] / now:.2f},"
+                f" p95 {m['p95'] / now:.2f}, p99 {m['p99'] / now:.2f}"
+                f" (targets at 75 %: p95 1.5, p99 2)"
+                f"\n{'':<17}/ first single p50 ({single:.1f} ms): p95 {m['p95'] / single:.2f},"
+                f" p99 {m['p99'] / single:.2f}",
             )
         if not args.issue_only:
             for mode in ("accept", "fetch"):
