@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from jinja2 import pass_context
@@ -86,19 +88,30 @@ def _children(node: Any) -> list[tuple[str, Any]]:
     return []
 
 
+_PLAIN = (str, int, float, Decimal, date, type(None))
+"""Values that hold no free text (a :class:`Text` is a ``str``, so it is looked at first):
+most of a payload's values, passed over without a path built for each."""
+
+
 def untranslated(
     node: Any, language: str, text_language: str, path: tuple[str, ...] = ()
 ) -> list[str]:
     """Paths of the free texts under ``node`` that have no ``language`` version."""
+    found: list[str] = []
+    _untranslated(node, language, text_language, path, found)
+    return found
+
+
+def _untranslated(
+    node: Any, language: str, text_language: str, path: tuple[str, ...], found: list[str]
+) -> None:
     if isinstance(node, Text):
-        return [] if node.available_in(language, text_language) else [".".join(path)]
-    if isinstance(node, str):
-        return []
-    return [
-        found
-        for key, child in _children(node)
-        for found in untranslated(child, language, text_language, (*path, key))
-    ]
+        if not node.available_in(language, text_language):
+            found.append(".".join(path))
+        return
+    for key, child in _children(node):
+        if isinstance(child, Text) or not isinstance(child, _PLAIN):
+            _untranslated(child, language, text_language, (*path, key), found)
 
 
 def localized(node: Any, locale: str) -> Any:
