@@ -29,7 +29,7 @@ from correspondence.config import Settings
 from correspondence.deliveries.content import MailContents
 from correspondence.errors import Conflict, InvalidPayload, RenderError, Unavailable
 from correspondence.issuing.artefacts import record, render_and_archive
-from correspondence.kinds import KINDS, Kind, Validated, validate
+from correspondence.kinds import KINDS, Kind, Validated, numbered, validate
 from correspondence.registry import deliveries, documents, events, numbering
 from correspondence.registry.models import Document
 from correspondence.registry.store import Registry, Tx
@@ -112,7 +112,7 @@ class Issuer:
             number = numbering.allocate(tx, request)
             row.payload = kind.with_number(row.payload, number)
             row.number = number
-            return validate(row.payload)
+            return numbered(current, number)
         return current
 
     def issue_accepted(self, document_id: str) -> Attempt:

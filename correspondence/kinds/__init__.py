@@ -70,6 +70,10 @@ def _nothing_internal(_doc: Any) -> tuple[str, ...]:
     return ()
 
 
+def _same_doc(doc: Any, _number: str) -> Any:
+    return doc
+
+
 D = TypeVar("D", bound=Envelope, default=Envelope)
 """A kind's validated payload model."""
 F = TypeVar("F", default=Any)
@@ -87,6 +91,8 @@ class Kind(Generic[D, F]):
     sample_file: str
     numbering: Callable[[D], NumberRequest | None] = _no_number
     with_number: Callable[[dict[str, Any], str], dict[str, Any]] = _unnumbered
+    number_doc: Callable[[D, str], D] = _same_doc
+    """``with_number`` on the validated model: the document with its number set."""
     group_four_digits: bool = True
     """es-ES: ``4.860,00 €`` (amounts in columns) or ``4860,00 €`` (prose letters)."""
     signed_amounts: tuple[str, ...] = ()
@@ -114,6 +120,16 @@ class Validated(Generic[D, F]):
     kind: Kind[D, F]
     doc: D
     figures: F
+
+
+def numbered(validated: Validated[D, F], number: str) -> Validated[D, F]:
+    """``validated`` given the number the registry allocated it: what validating
+    ``kind.with_number(payload, number)`` gives, without validating again the whole
+    payload a number does not change. Its figures are derived again, since they check
+    the number (series, year) and may print it."""
+    kind = validated.kind
+    doc = kind.number_doc(validated.doc, number)
+    return Validated(kind, doc, kind.derive(doc))
 
 
 def customer_payload(validated: Validated) -> bytes:

@@ -59,6 +59,7 @@ __all__ = [
     "QrCode",
     "TaxFigure",
     "derive",
+    "number_doc",
     "numbering",
     "with_number",
 ]
@@ -175,6 +176,11 @@ def with_number(payload: dict[str, Any], number: str) -> dict[str, Any]:
     return {**payload, "invoice": {**payload["invoice"], "number": number}}
 
 
+def number_doc(doc: PremiumInvoice, number: str) -> PremiumInvoice:
+    """``doc`` with ``invoice.number`` set: :func:`with_number` on the model."""
+    return doc.model_copy(update={"invoice": doc.invoice.model_copy(update={"number": number})})
+
+
 def accounts(doc: PremiumInvoice) -> tuple[str, ...]:
     """The policyholder's own accounts: the one debited, the one refunded."""
     own = ("payment.iban", "payment.clabe") if doc.payment.method == "direct_debit" else ()
@@ -189,5 +195,6 @@ KIND = Kind(
     sample_file="02_premium_invoice_es-MX.json",
     numbering=numbering,
     with_number=with_number,
+    number_doc=number_doc,
     accounts=accounts,
 )

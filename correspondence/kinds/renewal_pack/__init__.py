@@ -198,6 +198,15 @@ def with_number(payload: dict[str, Any], number: str) -> dict[str, Any]:
     }
 
 
+def number_doc(doc: RenewalPack, number: str) -> RenewalPack:
+    """``doc`` with the invoice's number set: :func:`with_number` on the model."""
+    section = doc.premium_invoice
+    invoice = section.invoice.model_copy(update={"number": number})
+    return doc.model_copy(
+        update={"premium_invoice": section.model_copy(update={"invoice": invoice})}
+    )
+
+
 def accounts(doc: RenewalPack) -> tuple[str, ...]:
     """The policyholder's account the first instalment is debited from."""
     debit = doc.premium_invoice.payment.method == "direct_debit"
@@ -212,5 +221,6 @@ KIND = Kind(
     sample_file="01_renewal_pack_es-ES.json",
     numbering=numbering,
     with_number=with_number,
+    number_doc=number_doc,
     accounts=accounts,
 )

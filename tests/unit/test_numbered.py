@@ -1,0 +1,98 @@
+"""``kinds.numbered``: a validated document given its allocated number is what validating
+the numbered payload gives, model, stored JSON, figures and PDF alike (the issuer
+numbers a document this way, validating its payload once instead of twice). A Mexican
+invoice is not among them: it carries its stamped CFDI's number, never allocated."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from correspondence.engine import Engine
+from correspondence.errors import InvalidPayload
+from correspondence.kinds import KINDS, numbered, validate
+from tests.conftest import es_invoice, flat, load_sample, pdf_pages_text
+from tests.unit.test_domain_rules import _credit_note
+
+
+def _es_invoice() -> dict[str, Any]:
+    payload = es_invoice()
+    del payload["invoice"]["number"]
+    return payload
+
+
+def _es_credit_note() -> dict[str, Any]:
+    return _credit_note(_es_invoice(), "R")
+
+
+def _pack() -> dict[str, Any]:
+    payload = copy.deepcopy(load_sample("01_renewal_pack_es-ES.json"))
+    del payload["premium_invoice"]["invoice"]["number"]
+    return payload
+
+
+UNNUMBERED: dict[str, Callable[[], dict[str, Any]]] = {
+    "es invoice": _es_invoice,
+    "es credit note, rectifying series": _es_credit_note,
+    "renewal pack": _pack,
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNNUMBERED))
+def test_numbered_is_the_numbered_payload_validated(name: str) -> None:
+    payload = UNNUMBERED[name]()
+    before = validate(payload)
+    kind = before.kind
+    request = kind.numbering(before.doc)
+    assert request is not None and request.stated is None
+    number = request.format(417)
+
+    ours = numbered(before, number)
+    theirs = validate(kind.with_number(payload, number))
+
+    assert ours.kind is theirs.kind
+    assert ours.doc == theirs.doc
+    assert kind.numbering(ours.doc) == kind.numbering(theirs.doc)
+    assert kind.numbering(ours.doc).stated == number  # type: ignore[union-attr]
+    # what the archive keeps beside the PDF, and what the PDF embeds
+    dump = {"indent": 2, "exclude_unset": True, "by_alias": True}
+    assert ours.doc.model_dump_json(**dump) == theirs.doc.model_dump_json(**dump)
+    assert ours.figures == theirs.figures
+    assert before.doc.model_dump_json(**dump) != ours.doc.model_dump_json(**dump)
+
+
+def test_numbered_renders_the_same_bytes(engine: Engine) -> None:
+    payload = _es_invoice()
+    before = validate(payload)
+    number = before.kind.numbering(before.doc).format(9)
+    ours = engine.render(numbered(before, number)).pdf
+    theirs = engine.render(validate(before.kind.with_number(payload, number))).pdf
+    assert ours == theirs
+    assert number in flat(" ".join(pdf_pages_text(ours)))
+
+
+def test_numbered_checks_the_number_as_validating_does() -> None:
+    """The figures are derived again: a number of another year is refused by both."""
+    payload = _es_invoice()
+    before = validate(payload)
+    request = before.kind.numbering(before.doc)
+    wrong = f"{request.series}-{request.year + 1:04d}-000001"
+    with pytest.raises(InvalidPayload) as by_validate:
+        validate(before.kind.with_number(payload, wrong))
+    with pytest.raises(InvalidPayload) as by_numbered:
+        numbered(before, wrong)
+    assert [p.field for p in by_numbered.value.problems] == [
+        p.field for p in by_validate.value.problems
+    ]
+    assert "invoice.number" in [p.field for p in by_numbered.value.problems]
+
+
+def test_unnumbered_kinds_keep_their_document() -> None:
+    for name in sorted(KINDS):
+        kind = KINDS[name]
+        if kind.numbering(validate(kind.sample()).doc) is None:
+            validated = validate(kind.sample())
+            assert numbered(validated, "X-2026-000001").doc is validated.doc
