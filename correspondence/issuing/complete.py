@@ -112,6 +112,8 @@ class Issuer:
             number = numbering.allocate(tx, request)
             row.payload = kind.with_number(row.payload, number)
             row.number = number
+            # Set on the model unvalidated: an allocated number is formatted from the
+            # validated series and year, a stated one was validated with the payload.
             return numbered(current, number)
         return current
 

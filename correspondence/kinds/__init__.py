@@ -107,6 +107,15 @@ class Kind(Generic[D, F]):
     """The dotted paths of the customer's own account numbers (a debit, a refund, an
     indemnity): masked in the embedded payload as on the page (``common.mask_account``)."""
 
+    def __post_init__(self) -> None:
+        numbers = (
+            self.numbering is not _no_number,
+            self.with_number is not _unnumbered,
+            self.number_doc is not _same_doc,
+        )
+        if len(set(numbers)) > 1:  # a number stored but not printed, or printed but lost
+            raise TypeError(f"{self.name}: give numbering, with_number and number_doc, or none")
+
     def sample(self) -> dict[str, Any]:
         """The kind's sample payload, as a fresh dict."""
         loaded: dict[str, Any] = json.loads((SAMPLES_DIR / self.sample_file).read_text("utf-8"))

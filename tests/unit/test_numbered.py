@@ -6,6 +6,7 @@ invoice is not among them: it carries its stamped CFDI's number, never allocated
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -64,8 +65,9 @@ def test_numbered_is_the_numbered_payload_validated(name: str) -> None:
     assert before.doc.model_dump_json(**dump) != ours.doc.model_dump_json(**dump)
 
 
-def test_numbered_renders_the_same_bytes(engine: Engine) -> None:
-    payload = _es_invoice()
+@pytest.mark.parametrize("name", ["es invoice", "renewal pack"])
+def test_numbered_renders_the_same_bytes(engine: Engine, name: str) -> None:
+    payload = UNNUMBERED[name]()
     before = validate(payload)
     number = before.kind.numbering(before.doc).format(9)
     ours = engine.render(numbered(before, number)).pdf
@@ -74,9 +76,11 @@ def test_numbered_renders_the_same_bytes(engine: Engine) -> None:
     assert number in flat(" ".join(pdf_pages_text(ours)))
 
 
-def test_numbered_checks_the_number_as_validating_does() -> None:
-    """The figures are derived again: a number of another year is refused by both."""
-    payload = _es_invoice()
+@pytest.mark.parametrize("name", ["es invoice", "renewal pack"])
+def test_numbered_checks_the_number_as_validating_does(name: str) -> None:
+    """The figures are derived again: a number of another year is refused by both, at
+    the same fields (the pack's under its invoice section)."""
+    payload = UNNUMBERED[name]()
     before = validate(payload)
     request = before.kind.numbering(before.doc)
     wrong = f"{request.series}-{request.year + 1:04d}-000001"
@@ -84,10 +88,29 @@ def test_numbered_checks_the_number_as_validating_does() -> None:
         validate(before.kind.with_number(payload, wrong))
     with pytest.raises(InvalidPayload) as by_numbered:
         numbered(before, wrong)
-    assert [p.field for p in by_numbered.value.problems] == [
-        p.field for p in by_validate.value.problems
-    ]
-    assert "invoice.number" in [p.field for p in by_numbered.value.problems]
+    fields = [p.field for p in by_numbered.value.problems]
+    assert fields == [p.field for p in by_validate.value.problems]
+    assert request.field in fields
+
+
+def test_a_stated_number_leaves_the_document_as_validated() -> None:
+    """A payload that states its number (as a stamped CFDI does) is given that number."""
+    payload = es_invoice()
+    before = validate(payload)
+    stated = before.kind.numbering(before.doc).stated
+    assert stated
+    ours = numbered(before, stated)
+    assert ours.doc == before.doc and ours.figures == before.figures
+    dump = {"indent": 2, "exclude_unset": True, "by_alias": True}
+    assert ours.doc.model_dump_json(**dump) == before.doc.model_dump_json(**dump)
+
+
+def test_a_kind_numbered_in_the_payload_only_is_refused() -> None:
+    """A kind that gives a number to the payload must give it to the model too, or the
+    registry would store a number the PDF does not print."""
+    invoice = KINDS["premium_invoice"]
+    with pytest.raises(TypeError, match="number_doc"):
+        dataclasses.replace(invoice, number_doc=KINDS["claim_decision"].number_doc)
 
 
 def test_unnumbered_kinds_keep_their_document() -> None:
