@@ -84,10 +84,10 @@ class QrCode:
 
     Encoded when first drawn, not when the invoice is validated: segno's search for the
     best mask took 20 of a CFDI invoice's 24 ms of validation, and an issued invoice is
-    validated three times (on acceptance, then before and after it is numbered) for one
-    render. Any payload the model accepts fits (``QR_PAYLOAD_MAX``: 1,000 printable
-    characters, where a version-40 code at level M holds 2,331 bytes), so encoding it
-    late cannot fail where validating would have passed.
+    validated twice (on acceptance, then before it is numbered) and its figures derived a
+    third time (once numbered) for one render. Any payload the model accepts fits
+    (``QR_PAYLOAD_MAX``: 1,000 printable characters, where a version-40 code at level M
+    holds 2,331 bytes), so encoding it late cannot fail where validating would have passed.
     """
 
     payload: str
