@@ -61,8 +61,9 @@ def _models(value: BaseModel | list[Any] | tuple[Any, ...], path: str, found: li
 def models(model: BaseModel) -> list[Found]:
     """Every model in ``model``, itself first (path ``""``), with its dotted field path
     (list indexes as numbers), in the payload's order. Only models are visited and named:
-    the rules read amounts, parties and addresses, never a field's plain value, and a
-    payload's plain values outnumber its models by ten to one."""
+    the rules read amounts, parties and addresses, never a field's plain value, and the
+    pipeline's mix holds about 200 values a document, 41 of them models. As before, a
+    model inside a ``dict`` is not reached (no payload field holds one)."""
     found: list[Found] = []
     _models(model, "", found)
     return found
