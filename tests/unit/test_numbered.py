@@ -17,16 +17,14 @@ from correspondence.errors import InvalidPayload
 from correspondence.kinds import KINDS, numbered, validate
 from tests.conftest import es_invoice, flat, load_sample, pdf_pages_text
 from tests.unit.test_domain_rules import _credit_note
+from tests.unit.use_cases.conftest import invoice
 
-
-def _es_invoice() -> dict[str, Any]:
-    payload = es_invoice()
-    del payload["invoice"]["number"]
-    return payload
+DUMP: dict[str, Any] = {"indent": 2, "exclude_unset": True, "by_alias": True}
+"""How the archive and the PDF's attachment write a document's JSON."""
 
 
 def _es_credit_note() -> dict[str, Any]:
-    return _credit_note(_es_invoice(), "R")
+    return _credit_note(invoice(), "R")
 
 
 def _pack() -> dict[str, Any]:
@@ -36,7 +34,7 @@ def _pack() -> dict[str, Any]:
 
 
 UNNUMBERED: dict[str, Callable[[], dict[str, Any]]] = {
-    "es invoice": _es_invoice,
+    "es invoice": invoice,
     "es credit note, rectifying series": _es_credit_note,
     "renewal pack": _pack,
 }
@@ -59,10 +57,9 @@ def test_numbered_is_the_numbered_payload_validated(name: str) -> None:
     assert kind.numbering(ours.doc) == kind.numbering(theirs.doc)
     assert kind.numbering(ours.doc).stated == number  # type: ignore[union-attr]
     # what the archive keeps beside the PDF, and what the PDF embeds
-    dump = {"indent": 2, "exclude_unset": True, "by_alias": True}
-    assert ours.doc.model_dump_json(**dump) == theirs.doc.model_dump_json(**dump)
+    assert ours.doc.model_dump_json(**DUMP) == theirs.doc.model_dump_json(**DUMP)
     assert ours.figures == theirs.figures
-    assert before.doc.model_dump_json(**dump) != ours.doc.model_dump_json(**dump)
+    assert before.doc.model_dump_json(**DUMP) != ours.doc.model_dump_json(**DUMP)
 
 
 @pytest.mark.parametrize("name", ["es invoice", "renewal pack"])
@@ -101,8 +98,7 @@ def test_a_stated_number_leaves_the_document_as_validated() -> None:
     assert stated
     ours = numbered(before, stated)
     assert ours.doc == before.doc and ours.figures == before.figures
-    dump = {"indent": 2, "exclude_unset": True, "by_alias": True}
-    assert ours.doc.model_dump_json(**dump) == before.doc.model_dump_json(**dump)
+    assert ours.doc.model_dump_json(**DUMP) == before.doc.model_dump_json(**DUMP)
 
 
 def test_a_kind_numbered_in_the_payload_only_is_refused() -> None:
@@ -115,7 +111,6 @@ def test_a_kind_numbered_in_the_payload_only_is_refused() -> None:
 
 def test_unnumbered_kinds_keep_their_document() -> None:
     for name in sorted(KINDS):
-        kind = KINDS[name]
-        if kind.numbering(validate(kind.sample()).doc) is None:
-            validated = validate(kind.sample())
+        validated = validate(KINDS[name].sample())
+        if validated.kind.numbering(validated.doc) is None:
             assert numbered(validated, "X-2026-000001").doc is validated.doc
