@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import Field, HttpUrl
+from pydantic import Field, HttpUrl, field_validator
 
 from correspondence.calendar import add_calendar_days, add_months
 from correspondence.checks import Reconciler
@@ -121,8 +121,16 @@ class GuideAppeal(Model):
 
     deadline_days: int = Field(ge=1, le=365)
     channel: dict[Label, Label] = Field(max_length=10)
+    """Where to write: ``email`` is printed in the letter, so it is required."""
     response_target_days: int = Field(ge=1, le=90)
     response_target_unit: Literal["business_days", "calendar_days"]
+
+    @field_validator("channel")
+    @classmethod
+    def _email_given(cls, channel: dict[str, str]) -> dict[str, str]:
+        if not channel.get("email"):
+            raise ValueError("must give the email address appeals are written to (email)")
+        return channel
 
 
 class ClaimFilingGuide(Envelope):

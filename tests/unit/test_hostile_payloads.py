@@ -81,3 +81,14 @@ def test_a_hostile_value_anywhere_is_refused_or_rendered(kind: str, data: st.Dat
     assert validated.doc.document.locale in locales
     for locale in locales:  # every locale whose language the payload's text is written in
         assert _ENGINE.html(validated, locale=locale, link_css=False)
+
+
+def test_an_appeal_channel_without_its_email_is_refused() -> None:
+    """Found by the hostile-value test above: the guide prints ``appeal.channel.email``,
+    and an empty ``channel`` once passed validation and failed in the template."""
+    payload = KINDS["claim_filing_guide"].sample()
+    payload["appeal"]["channel"] = {"portal": "https://portal.example"}
+    with pytest.raises(InvalidPayload) as refused:
+        validate(payload)
+    assert [p.field for p in refused.value.problems] == ["appeal.channel"]
+    assert "email" in refused.value.problems[0].message
