@@ -13,12 +13,21 @@ Render alone: two fresh processes, each with the worker's own renderer
 is), render the same documents, numbered as the pipeline numbers them, taking them one
 at a time from a shared queue: no registry, no archive, no broker.
 
+In turns (``--windows``, 8 by default): this machine's speed moves by a quarter within a
+few minutes, so a render alone measured before and after a four-minute pipeline says
+little about the pipeline's minutes. The render alone renders a sixteenth of the
+documents; the pipeline takes the batch and runs until an eighth is issued, then its
+Celery workers are paused (SIGSTOP on their main processes, which hand out the tasks;
+the children finish the task they hold) while the render alone takes its next eighth;
+and so on, ending with the last sixteenth alone. The pipeline's time is its running
+time: from each turn's start to the moment both children fell quiet.
+
 The mix (of 2,000): 60 % premium invoices (es-ES, numbered by the service), 10 % renewal
 packs (es-ES, numbered), 30 % letters (the five letter kinds in turn), interleaved.
 Per-document time in each stage is read from the service's own `/metrics` (every
 process's, through PROMETHEUS_MULTIPROC_DIR), and the CPU time each component used.
 
-    .venv/bin/python bench/pipeline.py [--documents 2000]
+    .venv/bin/python bench/pipeline.py [--documents 2000] [--windows 8]
 """
 
 from __future__ import annotations
@@ -29,9 +38,11 @@ import json
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -53,8 +64,10 @@ from pipeline_parts import (  # isort: skip (bench/ is the script's own folder o
     load_average,
     machine_ticks,
     make_bucket,
+    children,
     pids_listening,
     postmaster,
+    quiet_since,
     scrape,
     seaweedfs,
     stolen_since,
@@ -116,53 +129,110 @@ def _render_alone(
     # has not taken: held and walked, they cost the renders 2-9 % (bench/README.md).
     gc.freeze()
     ready.put(os.getpid())
-    go.wait()
-    rendered = 0
-    while (index := todo.get()) is not None:
-        renderers.render(validated[index])
-        rendered += 1
-    done.put(rendered)
+    while go.get():  # one slice: take documents until its end marker, then wait for the next
+        rendered = 0
+        while (index := todo.get()) is not None:
+            renderers.render(validated[index])
+            rendered += 1
+        done.put(rendered)
 
 
-def render_alone(
-    payloads: list[dict[str, Any]], processes: int = 2
-) -> tuple[float, float, list[int]]:
-    """(seconds, CPU seconds) for ``processes`` fresh processes to render every payload."""
-    context = multiprocessing.get_context("spawn")
-    todo, ready, done = context.Queue(), context.Queue(), context.Queue()
-    go = context.Event()
-    for index in range(len(payloads)):
-        todo.put(index)
-    for _ in range(processes):
-        todo.put(None)
-    workers = [
-        context.Process(target=_render_alone, args=(payloads, todo, ready, go, done))
-        for _ in range(processes)
-    ]
-    for worker in workers:
-        worker.start()
-    try:
-        pids = [ready.get(timeout=300) for _ in workers]
-        cpu0 = tree_cpu(pids)
+class Alone:
+    """Two warm processes that render slices of ``payloads`` on demand, each slice timed
+    on its own: the render alone, measured in turns with the pipeline."""
+
+    def __init__(self, payloads: list[dict[str, Any]], processes: int = 2) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.todo, ready, self.done = context.Queue(), context.Queue(), context.Queue()
+        self.go = [context.Queue() for _ in range(processes)]  # one each: a slice's start
+        self.workers = [
+            context.Process(target=_render_alone, args=(payloads, self.todo, ready, go, self.done))
+            for go in self.go
+        ]
+        for worker in self.workers:
+            worker.start()
+        self.pids = [ready.get(timeout=300) for _ in self.workers]
+
+    def render(self, indices: range) -> tuple[float, float, list[int]]:
+        """(seconds, CPU seconds, documents each process took) to render ``indices``."""
+        for index in indices:
+            self.todo.put(index)
+        for _ in self.workers:
+            self.todo.put(None)  # each process stops at one and waits for its next go
+        cpu0 = tree_cpu(self.pids)
         t0 = time.perf_counter()
-        go.set()
-        counts = [done.get(timeout=3600) for _ in workers]
+        for go in self.go:
+            go.put(True)
+        counts = [self.done.get(timeout=3600) for _ in self.workers]
         elapsed = time.perf_counter() - t0
-        cpu = tree_cpu(pids) - cpu0
-        assert sum(counts) == len(payloads), counts
-    finally:
-        for worker in workers:
+        cpu = tree_cpu(self.pids) - cpu0
+        assert sum(counts) == len(indices), counts
+        return elapsed, cpu, counts
+
+    def close(self) -> None:
+        for go in self.go:
+            go.put(False)
+        for worker in self.workers:
             worker.join(STOP_SECONDS)
             if worker.is_alive():
                 worker.kill()
                 worker.join()
-    return elapsed, cpu, counts
+
+
+def slices(documents: int, windows: int) -> list[range]:
+    """The render alone's turns around ``windows`` turns of the pipeline: a half turn
+    first and last, so that a speed drifting steadily weighs on both sides alike."""
+    edges = [0] + [round(documents * (2 * i + 1) / (2 * windows)) for i in range(windows)]
+    return [range(a, b) for a, b in zip(edges, [*edges[1:], documents], strict=True)]
+
+
+class Turns:
+    """The turns of one run: the pipeline's windows, (seconds, documents issued), and the
+    render alone's, (seconds, CPU seconds, documents each process took)."""
+
+    def __init__(self, alone: Alone) -> None:
+        self._alone = alone
+        self.windows: list[tuple[float, int]] = []
+        self.alones: list[tuple[float, float, list[int]]] = []
+        self.paused = 0.0  # seconds the pipeline spent stopped
+        self.resumed = 0.0  # when its current window began
+        self.issued = 0  # documents issued before it
+
+    def alone(self, indices: range) -> None:
+        self.alones.append(self._alone.render(indices))
+
+    def pause(self, mains: list[int], indices: range, issued: Callable[[], int]) -> None:
+        """Stop the Celery workers, let their children finish, render ``indices`` alone,
+        then let the workers go on."""
+        for pid in mains:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            quiet = quiet_since([child for pid in mains for child in children(pid)])
+            now = issued()
+            self.windows.append((quiet - self.resumed, now - self.issued))
+            self.issued = now
+            self.alone(indices)
+        finally:
+            for pid in mains:
+                os.kill(pid, signal.SIGCONT)
+        self.resumed = time.perf_counter()
+        self.paused += self.resumed - quiet
 
 
 # --- the pipeline ---------------------------------------------------------------------------
 
 
-def pipeline(items: list[dict[str, Any]], root: Path) -> dict[str, Any]:
+def pipeline(
+    items: list[dict[str, Any]], root: Path, alone: Alone, turns: list[range]
+) -> dict[str, Any]:
+    """The batch through the pipeline, paused ``len(turns) - 2`` times for a turn of the
+    render alone (and one turn just before it starts and one just after it ends).
+
+    A pause stops the Celery workers' main processes (SIGSTOP), so that no task is handed
+    out, and waits until both children have finished the task they hold; the pipeline's
+    time runs from the end of a turn of the render alone to the moment the last child
+    fell quiet, so a child idle while the other finishes counts against the pipeline. The
+    API, PostgreSQL, SeaweedFS and Redis are idle meanwhile."""
     with ExitStack() as stack:
         pg_url = stack.enter_context(postgresql())
         broker = stack.enter_context(redis_server())
@@ -205,26 +275,41 @@ def pipeline(items: list[dict[str, Any]], root: Path) -> dict[str, Any]:
             "SeaweedFS": [weed_pid],
             "Redis": [int(p) for p in pids_listening(broker)],
         }
+        turn = Turns(alone)
+        turn.alone(turns[0])
         cpu0 = {name: tree_cpu(pids) for name, pids in groups.items()}
         before = scrape(base, scraper)
         load0 = load_average()
         http = stack.enter_context(
             httpx.Client(base_url=base, headers={"Authorization": f"Bearer {writer}"}, timeout=600)
         )
-        t0 = time.perf_counter()
+        t0 = turn.resumed = time.perf_counter()
         accepted = http.post("/v1/batches", json=items)
         assert accepted.status_code == 202, accepted.text
         posted = time.perf_counter() - t0
         accept_cpu = {name: tree_cpu(pids) - cpu0[name] for name, pids in groups.items()}
         progress_url = accepted.json()["links"]["self"]
+
+        def issued() -> int:
+            return int(http.get(progress_url).json()["counts"].get("issued", 0))
+
         shown = t0
+        mains = [w.process.pid for w in workers]
+        windows = len(turns) - 1
+        pauses = [round(len(items) * i / windows) for i in range(1, windows)]  # issued by then
         while not (progress := http.get(progress_url).json())["done"]:
             assert time.perf_counter() - t0 < 7200, progress
             if time.perf_counter() - shown > 60:
                 shown = time.perf_counter()
                 print(f"  {shown - t0:.0f} s: {progress['counts']}", file=sys.stderr, flush=True)
+            if pauses and progress["counts"].get("issued", 0) >= pauses[0]:
+                turn.pause(mains, turns[len(turns) - 1 - len(pauses)], issued)
+                pauses.pop(0)
+                continue
             time.sleep(1.0)  # each look costs the API a query
-        elapsed = time.perf_counter() - t0
+        finished = time.perf_counter()
+        turn.windows.append((finished - turn.resumed, len(items) - turn.issued))
+        elapsed = finished - t0 - turn.paused
         cpu = {name: tree_cpu(pids) - cpu0[name] for name, pids in groups.items()}
         load1 = load_average()
         after = scrape(base, scraper)
@@ -232,7 +317,9 @@ def pipeline(items: list[dict[str, Any]], root: Path) -> dict[str, Any]:
         objects = archived(endpoint, bucket)
         assert objects == 2 * len(items), f"{objects} objects archived for {len(items)} documents"
         started = sum(len(READY.findall(log.read_text(errors="replace"))) for log in logs)
+        turn.alone(turns[-1])
         return {
+            "turns": turn,
             "seconds": elapsed,
             "posted": posted,
             "cpu": cpu,
@@ -243,21 +330,16 @@ def pipeline(items: list[dict[str, Any]], root: Path) -> dict[str, Any]:
         }
 
 
-def half_alone(which: str, payloads: list[dict[str, Any]]) -> tuple[float, float, list[int]]:
-    """:func:`render_alone` of one half, printed with the load and the time stolen."""
-    ticks = machine_ticks()
-    seconds, cpu, split = render_alone(payloads)
-    print(
-        f"render alone, {which} half: {seconds:.1f} s, CPU {cpu:.0f} s (split {split});"
-        f" load average {load_average()}; {stolen_since(ticks)}",
-        flush=True,
-    )
-    return seconds, cpu, split
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--documents", type=int, default=2000)
+    parser.add_argument(
+        "--windows",
+        type=int,
+        default=8,
+        help="turns of the pipeline, each between two turns of the render alone"
+        " (1: half the render alone before the pipeline, half after)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the logs folder")
     args = parser.parse_args()
     items = mixed(args.documents)
@@ -266,47 +348,56 @@ def main() -> None:
         counts[item["document"]["type"]] = counts.get(item["document"]["type"], 0) + 1
     print(f"{args.documents} documents: {json.dumps(counts)}")
     root = Path(tempfile.mkdtemp(prefix="correspondence-pipeline-"))
-    payloads = numbered(items)
-    half = len(payloads) // 2
+    turns = slices(args.documents, args.windows)
+    alone = Alone(numbered(items))
     try:
-        # The render alone runs half before and half after the pipeline, so that a load
-        # that drifts during the run weighs on both sides alike.
-        first = half_alone("first", payloads[:half])
+        # The two take turns: this machine's speed moves by a quarter within minutes
+        # (bench/README.md), so each turn of the pipeline is compared with the turns of
+        # the render alone on either side of it, and never with one minutes away.
         ticks = machine_ticks()
-        run = pipeline(items, root)
+        run = pipeline(items, root, alone, turns)
         print(
-            f"pipeline: {run['seconds']:.1f} s; load average {load_average()};"
-            f" {stolen_since(ticks)}",
+            f"pipeline and render alone in turns: load average {run['load'][0]} →"
+            f" {run['load'][1]}; {stolen_since(ticks)}",
             flush=True,
         )
-        second = half_alone("second", payloads[half:])
     finally:
+        alone.close()
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
         else:
             print(f"logs kept in {root}")
-    alone, alone_cpu = first[0] + second[0], first[1] + second[1]
-    rate, alone_rate = args.documents / run["seconds"], args.documents / alone
+    turn: Turns = run["turns"]
+    print("turn  render alone: documents  s  ms CPU a document   pipeline: documents  s")
+    for i, (seconds, cpu, _) in enumerate(turn.alones):
+        done = len(turns[i])
+        line = f"{i + 1:>4}  {done:>24} {seconds:>6.1f} {cpu / done * 1000:>10.1f}"
+        if i < len(turn.windows):
+            line += f" {turn.windows[i][1]:>22} {turn.windows[i][0]:>6.1f}"
+        print(line)
+    alone_s = sum(t[0] for t in turn.alones)
+    alone_cpu = sum(t[1] for t in turn.alones)
+    rate, alone_rate = args.documents / run["seconds"], args.documents / alone_s
     print(
-        f"pipeline, 2 Celery workers: {run['seconds']:.1f} s ({run['posted']:.1f} s to accept"
-        f" the batch), {rate:.2f} documents/s; load average {run['load'][0]} → {run['load'][1]};"
+        f"pipeline, 2 Celery workers: {run['seconds']:.1f} s running ({run['posted']:.1f} s to"
+        f" accept the batch; {turn.paused:.1f} s paused, not counted), {rate:.2f} documents/s;"
         f" Celery children replaced: {run['replaced children']}"
     )
-    print(f"render alone, 2 processes: {alone:.1f} s, {alone_rate:.2f} documents/s")
+    print(f"render alone, 2 processes: {alone_s:.1f} s, {alone_rate:.2f} documents/s")
     print(f"pipeline / render alone: {rate / alone_rate:.3f}  (target >= 0.9)")
     pipeline_cpu = sum(run["cpu"].values())
     print(
         f"documents per CPU second, pipeline (every component) / render alone:"
         f" {alone_cpu / pipeline_cpu:.3f}"
     )
-    print("per document, mean ms (from /metrics):")
+    print("per document, mean ms (from /metrics; queue includes the pauses):")
     stages = run["stages"]
     for stage in ("queue", "reserve", "render", "sign", "archive", "record"):
         count = stages.get(f"{stage}_count", 0.0)
         if count:
             mean = stages[f"{stage}_sum"] / count * 1000
             print(f"  {stage:<8}{mean:>10.1f}   ({count:.0f} observed)")
-    print(f"  render alone: {alone / args.documents * 2 * 1000:.1f} ms per document per process")
+    print(f"  render alone: {alone_s / args.documents * 2 * 1000:.1f} ms per document per process")
     print("CPU seconds during the pipeline run (of which accepting the batch), ms a document:")
     for name, seconds in run["cpu"].items():
         each = seconds / args.documents * 1000

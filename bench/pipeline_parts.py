@@ -73,6 +73,11 @@ def _stat(pid: int) -> tuple[int, float]:
     return int(fields[1]), ticks / os.sysconf("SC_CLK_TCK")
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds used so far by ``pid`` (and its reaped children)."""
+    return _stat(pid)[1]
+
+
 def tree_cpu(roots: list[int]) -> float:
     """CPU seconds used so far by ``roots`` and every live process below them."""
     table: dict[int, tuple[int, float]] = {}
@@ -88,6 +93,27 @@ def tree_cpu(roots: list[int]) -> float:
         found.add(pid)
         frontier += [p for p, (parent, _) in table.items() if parent == pid and p not in found]
     return sum(table[p][1] for p in found)
+
+
+# --- pausing a process tree -------------------------------------------------------------------
+
+
+def children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in path.read_text().split()] if path.exists() else []
+
+
+def quiet_since(pids: list[int], still: float = 0.3, step: float = 0.02) -> float:
+    """Wait until none of ``pids`` has used CPU for ``still`` seconds; return when the last
+    one last did (``perf_counter``)."""
+    seen = {pid: process_cpu(pid) for pid in pids}
+    changed = time.perf_counter()
+    while time.perf_counter() - changed < still:
+        time.sleep(step)
+        now = {pid: process_cpu(pid) for pid in pids}
+        if now != seen:
+            seen, changed = now, time.perf_counter()
+    return changed
 
 
 def postmaster(port: int) -> int:
