@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import EmailStr, Field, model_validator
+from pydantic import Field, model_validator
 
 from correspondence.bounds import (
     AMOUNT_INTEGER_DIGITS,
@@ -25,6 +25,7 @@ from correspondence.bounds import (
     CurrencyCode,
     Day,
     DecimalStr,
+    Email,
     InvoiceNumber,
     Jurisdiction,
     Label,
@@ -146,7 +147,7 @@ class Person(Model):
     name: Name
     title: Text | None = None
     address_as: AddressAs | None = None
-    email: EmailStr | None = None
+    email: Email | None = None
     phone: Label | None = None
 
 
@@ -170,7 +171,7 @@ class UNE(Model):
     """Mexico's first-level complaints unit (Unidad Especializada de Atención a Usuarios)."""
 
     name: Text
-    email: EmailStr
+    email: Email
     phone: Label | None = None
     postal: Address | None = None
     max_response: TimeLimit | None = None  # not printed: the legal rule in force is (legal.py)
@@ -180,7 +181,7 @@ class SAC(Model):
     """Spain's first-level complaints service (Servicio de Atención al Cliente)."""
 
     name: Text
-    email: EmailStr
+    email: Email
     phone: Label | None = None
     postal: Address | None = None
     max_response: TimeLimit | None = None  # not printed: the legal rule in force is (legal.py)
@@ -220,7 +221,7 @@ class AccountExecutive(Model):
 
     name: Name
     title: Text | None = None
-    email: EmailStr
+    email: Email
     phone: Label
     languages: list[Label] = Field(default_factory=list, max_length=10)
 

@@ -54,7 +54,7 @@ def _unbounded(annotation: Any, metadata: list[Any], at: str, seen: set[type]) -
     if get_origin(annotation) is Annotated:
         inner, *extra = get_args(annotation)
         return _unbounded(inner, [*metadata, *extra], at, seen)
-    if annotation is EmailStr or annotation is HttpUrl:
+    if annotation is HttpUrl or (isinstance(annotation, type) and issubclass(annotation, EmailStr)):
         return []  # email-validator caps addresses at 254 characters; URLs at 2083
     origin = get_origin(annotation)
     if origin in (Union, types.UnionType):
