@@ -33,16 +33,12 @@ process's, through PROMETHEUS_MULTIPROC_DIR), and the CPU time each component us
 from __future__ import annotations
 
 import argparse
-import gc
 import json
-import multiprocessing
 import os
 import shutil
-import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -50,30 +46,28 @@ from typing import Any
 import httpx
 
 from correspondence.config import Settings
-from correspondence.kinds import KINDS, Validated, validate
+from correspondence.kinds import KINDS, validate
 from tests.api.test_celery_workers import LETTERS, sample_as
 from tests.api.test_documents import unnumbered_es_invoice
 from tests.servers import CeleryWorker, postgresql, redis_server, settings_environment
 
 from pipeline_parts import (  # isort: skip (bench/ is the script's own folder on sys.path)
     READY,
-    STOP_SECONDS,
     api_process,
     archived,
     create_key,
     load_average,
     machine_ticks,
     make_bucket,
-    children,
     pids_listening,
     postmaster,
-    quiet_since,
     scrape,
     seaweedfs,
     stolen_since,
     tree_cpu,
     wait_workers_ready,
 )
+from turns import Alone, Turns, slices  # isort: skip
 
 
 def mixed(count: int) -> list[dict[str, Any]]:
@@ -104,119 +98,6 @@ def numbered(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             payload = kind.with_number(payload, f"PR-2026-{n:06d}")
         out.append(payload)
     return out
-
-
-# --- the render alone -------------------------------------------------------------------------
-
-
-def _render_alone(
-    payloads: list[dict[str, Any]], todo: Any, ready: Any, go: Any, done: Any
-) -> None:
-    from correspondence.render_worker import settle
-    from correspondence.renderers import EnginePool
-    from correspondence.workers import build_renderers
-
-    # A session of its own, as each Celery worker has: with the kernel's autogroup
-    # scheduling, a session is one scheduling group, and on a machine shared with others
-    # two processes in one session get half the CPU that two sessions get.
-    os.setsid()
-    renderers = build_renderers(Settings(render_processes=0))  # as a Celery child does
-    assert isinstance(renderers, EnginePool)
-    with renderers.lease() as engine:
-        settle(engine)
-    validated: list[Validated] = [validate(p) for p in payloads]
-    # Out of the collector's walks, as a Celery child holds nothing of the documents it
-    # has not taken: held and walked, they cost the renders 2-9 % (bench/README.md).
-    gc.freeze()
-    ready.put(os.getpid())
-    while go.get():  # one slice: take documents until its end marker, then wait for the next
-        rendered = 0
-        while (index := todo.get()) is not None:
-            renderers.render(validated[index])
-            rendered += 1
-        done.put(rendered)
-
-
-class Alone:
-    """Two warm processes that render slices of ``payloads`` on demand, each slice timed
-    on its own: the render alone, measured in turns with the pipeline."""
-
-    def __init__(self, payloads: list[dict[str, Any]], processes: int = 2) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.todo, ready, self.done = context.Queue(), context.Queue(), context.Queue()
-        self.go = [context.Queue() for _ in range(processes)]  # one each: a slice's start
-        self.workers = [
-            context.Process(target=_render_alone, args=(payloads, self.todo, ready, go, self.done))
-            for go in self.go
-        ]
-        for worker in self.workers:
-            worker.start()
-        self.pids = [ready.get(timeout=300) for _ in self.workers]
-
-    def render(self, indices: range) -> tuple[float, float, list[int]]:
-        """(seconds, CPU seconds, documents each process took) to render ``indices``."""
-        for index in indices:
-            self.todo.put(index)
-        for _ in self.workers:
-            self.todo.put(None)  # each process stops at one and waits for its next go
-        cpu0 = tree_cpu(self.pids)
-        t0 = time.perf_counter()
-        for go in self.go:
-            go.put(True)
-        counts = [self.done.get(timeout=3600) for _ in self.workers]
-        elapsed = time.perf_counter() - t0
-        cpu = tree_cpu(self.pids) - cpu0
-        assert sum(counts) == len(indices), counts
-        return elapsed, cpu, counts
-
-    def close(self) -> None:
-        for go in self.go:
-            go.put(False)
-        for worker in self.workers:
-            worker.join(STOP_SECONDS)
-            if worker.is_alive():
-                worker.kill()
-                worker.join()
-
-
-def slices(documents: int, windows: int) -> list[range]:
-    """The render alone's turns around ``windows`` turns of the pipeline: a half turn
-    first and last, so that a speed drifting steadily weighs on both sides alike."""
-    edges = [0] + [round(documents * (2 * i + 1) / (2 * windows)) for i in range(windows)]
-    return [range(a, b) for a, b in zip(edges, [*edges[1:], documents], strict=True)]
-
-
-class Turns:
-    """The turns of one run: the pipeline's windows, (seconds, documents issued), and the
-    render alone's, (seconds, CPU seconds, documents each process took)."""
-
-    def __init__(self, alone: Alone) -> None:
-        self._alone = alone
-        self.windows: list[tuple[float, int]] = []
-        self.alones: list[tuple[float, float, list[int]]] = []
-        self.paused = 0.0  # seconds the pipeline spent stopped
-        self.resumed = 0.0  # when its current window began
-        self.issued = 0  # documents issued before it
-
-    def alone(self, indices: range) -> None:
-        self.alones.append(self._alone.render(indices))
-
-    def pause(self, mains: list[int], indices: range, issued: Callable[[], int]) -> None:
-        """Stop the Celery workers, let their children finish, render ``indices`` alone,
-        then let the workers go on."""
-        for pid in mains:
-            os.kill(pid, signal.SIGSTOP)
-        try:
-            quiet = quiet_since([child for pid in mains for child in children(pid)])
-            now = issued()
-            self.windows.append((quiet - self.resumed, now - self.issued))
-            self.issued = now
-            self.alone(indices)
-        finally:
-            for pid in mains:
-                os.kill(pid, signal.SIGCONT)
-        self.resumed = time.perf_counter()
-        self.paused += self.resumed - quiet
 
 
 # --- the pipeline ---------------------------------------------------------------------------
@@ -275,7 +156,8 @@ def pipeline(
             "SeaweedFS": [weed_pid],
             "Redis": [int(p) for p in pids_listening(broker)],
         }
-        turn = Turns(alone)
+        services = [p for name, pids in groups.items() if name != "Celery workers" for p in pids]
+        turn = Turns(alone, services)
         turn.alone(turns[0])
         cpu0 = {name: tree_cpu(pids) for name, pids in groups.items()}
         before = scrape(base, scraper)
@@ -306,7 +188,9 @@ def pipeline(
                 turn.pause(mains, turns[len(turns) - 1 - len(pauses)], issued)
                 pauses.pop(0)
                 continue
-            time.sleep(1.0)  # each look costs the API a query
+            left = len(items) - progress["counts"].get("issued", 0)
+            time.sleep(1.0 if left > 20 else 0.1)  # each look costs the API a query
+        assert not pauses, f"the batch ended before the render alone's turns at {pauses}"
         finished = time.perf_counter()
         turn.windows.append((finished - turn.resumed, len(items) - turn.issued))
         elapsed = finished - t0 - turn.paused
@@ -349,8 +233,9 @@ def main() -> None:
     print(f"{args.documents} documents: {json.dumps(counts)}")
     root = Path(tempfile.mkdtemp(prefix="correspondence-pipeline-"))
     turns = slices(args.documents, args.windows)
-    alone = Alone(numbered(items))
+    alone: Alone | None = None
     try:
+        alone = Alone(numbered(items))
         # The two take turns: this machine's speed moves by a quarter within minutes
         # (bench/README.md), so each turn of the pipeline is compared with the turns of
         # the render alone on either side of it, and never with one minutes away.
@@ -362,7 +247,8 @@ def main() -> None:
             flush=True,
         )
     finally:
-        alone.close()
+        if alone is not None:
+            alone.close()
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
         else:
@@ -385,6 +271,12 @@ def main() -> None:
     )
     print(f"render alone, 2 processes: {alone_s:.1f} s, {alone_rate:.2f} documents/s")
     print(f"pipeline / render alone: {rate / alone_rate:.3f}  (target >= 0.9)")
+    if len(turn.windows) > 1:
+        print(
+            f"  after the first turns (the pipeline's holds the batch's acceptance):"
+            f" {turn.steady():.3f}; the pipeline's other processes used {turn.watched_cpu:.1f} s"
+            f" of CPU during the render alone's turns"
+        )
     pipeline_cpu = sum(run["cpu"].values())
     print(
         f"documents per CPU second, pipeline (every component) / render alone:"

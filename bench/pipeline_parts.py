@@ -99,6 +99,7 @@ def tree_cpu(roots: list[int]) -> float:
 
 
 def children(pid: int) -> list[int]:
+    """The pids of ``pid``'s children (Linux's ``/proc/<pid>/task/<pid>/children``)."""
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(c) for c in path.read_text().split()] if path.exists() else []
 

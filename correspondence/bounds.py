@@ -189,10 +189,11 @@ CountryCode = Annotated[str, Field(max_length=2, pattern=r"^[A-Z]{2}$")]
 
 @lru_cache(maxsize=4096)
 def _normalized_email(value: str) -> str:
-    """pydantic's verdict on an address (its normalized form, or its error), for
-    :class:`Email`. The same few addresses come in every payload (the account executive's,
-    the insurer's complaint desks), and email-validator checks an address character by
-    character in Python: 12 % of validating a document, before this."""
+    """pydantic's verdict on an address, for :class:`Email`: the normalized form of a
+    valid one (kept); an invalid one raises pydantic's error, and nothing is kept. The
+    same few addresses come in every payload (the account executive's, the insurer's
+    complaint desks), and email-validator checks an address character by character in
+    Python: 12 % of validating a document, before this."""
     return validate_email(value)[1]
 
 
