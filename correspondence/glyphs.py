@@ -54,8 +54,8 @@ def undrawable(text: str) -> list[str]:
 
     The families are read in order, each only if a character is still missing: Latin text
     never reads Doc CJK's character map (fourteen thousand characters, most of the time
-    a cold ``correspondence render`` spent here). Text that Doc Sans draws whole, nearly
-    all of it, is answered by one set comparison in C."""
+    a cold ``correspondence render`` spent here). Text that Doc Sans draws whole (Latin,
+    Greek, Cyrillic) is answered by one set comparison in C."""
     if _sans_or_space().issuperset(text):
         return []
     missing = [c for c in dict.fromkeys(text) if c not in WHITE_SPACE]
