@@ -8,7 +8,7 @@ environment variables as in production. A batch of mixed documents goes through
 `POST /v1/batches`; the clock stops when the batch reports every document issued, and
 the archive is then checked to hold each one's PDF and payload.
 
-Render alone: two fresh processes, each with the worker's own renderer
+Render alone: two processes, each with the worker's own renderer
 (`build_renderers(Settings(render_processes=0))`, warmed and frozen as a Celery child
 is), render the same documents, numbered as the pipeline numbers them, taking them one
 at a time from a shared queue: no registry, no archive, no broker.
@@ -19,8 +19,8 @@ little about the pipeline's minutes. The render alone renders a sixteenth of the
 documents; the pipeline takes the batch and runs until an eighth is issued, then its
 Celery workers are paused (SIGSTOP on their main processes, which hand out the tasks;
 the children finish the task they hold) while the render alone takes its next eighth;
-and so on, ending with the last sixteenth alone. The pipeline's time is its running
-time: from each turn's start to the moment both children fell quiet.
+and so on, ending with the last sixteenth alone (bench/turns.py). The pipeline's time is
+its running time: from each turn's start to the moment both children fell quiet.
 
 The mix (of 2,000): 60 % premium invoices (es-ES, numbered by the service), 10 % renewal
 packs (es-ES, numbered), 30 % letters (the five letter kinds in turn), interleaved.
@@ -113,7 +113,8 @@ def pipeline(
     out, and waits until both children have finished the task they hold; the pipeline's
     time runs from the end of a turn of the render alone to the moment the last child
     fell quiet, so a child idle while the other finishes counts against the pipeline. The
-    API, PostgreSQL, SeaweedFS and Redis are idle meanwhile."""
+    API, PostgreSQL, SeaweedFS and Redis have no work meanwhile (the CPU they use anyway
+    is counted, and printed)."""
     with ExitStack() as stack:
         pg_url = stack.enter_context(postgresql())
         broker = stack.enter_context(redis_server())
