@@ -104,9 +104,10 @@ def children(pid: int) -> list[int]:
     return [int(c) for c in path.read_text().split()] if path.exists() else []
 
 
-def quiet_since(pids: list[int], still: float = 0.3, step: float = 0.02) -> float:
+def quiet_since(pids: list[int], still: float = 1.0, step: float = 0.02) -> float:
     """Wait until none of ``pids`` has used CPU for ``still`` seconds; return when the last
-    one last did (``perf_counter``)."""
+    one last did (``perf_counter``). A second: a process waiting on a server uses no CPU
+    for milliseconds, not a second."""
     seen = {pid: process_cpu(pid) for pid in pids}
     changed = time.perf_counter()
     while time.perf_counter() - changed < still:

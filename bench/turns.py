@@ -143,9 +143,7 @@ class Turns:
                 os.kill(pid, signal.SIGSTOP)
             held = [child for pid in mains for child in children(pid)]
             assert len(held) == len(mains), f"children of the Celery workers: {held}"
-            # One second without CPU: a child waiting on the archive or the registry uses
-            # none for milliseconds, not a second. The wait itself is paused time.
-            quiet = quiet_since(held, still=1.0)
+            quiet = quiet_since(held)  # the wait for quiet is itself paused time
             now = issued()
             self.windows.append((quiet - self.resumed, now - self.issued))
             self.issued = now
