@@ -1,18 +1,39 @@
-"""S3 archive (boto3): any S3-compatible store. Write-once through ``If-None-Match: *``."""
+"""S3 archive (boto3): any S3-compatible store. Write-once through ``If-None-Match: *``.
+
+botocore asks for ``Expect: 100-continue`` on every upload: the client sends the headers,
+waits for the store's ``100 Continue``, and only then sends the body. That saves sending a
+large body the store would refuse, and costs every upload one more round trip. The
+archive's objects are a PDF of tens of kilobytes and its payload, so uploads under
+:data:`CONTINUE_FROM_BYTES` go in one piece (bench/history/archive_put.py, against
+SeaweedFS: 7-8 % less wall time and 7-10 % less client CPU a document); larger ones
+keep the handshake."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.utils import determine_content_length
 
 from correspondence.archive import ArchiveConflict, ArchiveNotFound, ArchiveUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+
+CONTINUE_FROM_BYTES = 1 << 20
+"""Uploads of at least this many bytes wait for the store's ``100 Continue``."""
+
+
+def _small_bodies_in_one_piece(request: Any, **_: Any) -> None:
+    """Drop botocore's ``Expect: 100-continue`` from an upload under
+    :data:`CONTINUE_FROM_BYTES` (before it is signed: the header is then not part of the
+    signature either)."""
+    size = determine_content_length(request.body)
+    if size is not None and size < CONTINUE_FROM_BYTES and "Expect" in request.headers:
+        del request.headers["Expect"]
 
 
 class S3Archive:
@@ -42,6 +63,7 @@ class S3Archive:
                 read_timeout=timeout_seconds * 4,
             ),
         )
+        self._client.meta.events.register("before-sign.s3.PutObject", _small_bodies_in_one_piece)
 
     def put(self, *, key: str, data: bytes, content_type: str, metadata: Mapping[str, str]) -> None:
         """Conditional put: a second write to the same key fails with 412."""

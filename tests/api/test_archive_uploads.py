@@ -1,0 +1,132 @@
+"""What the S3 archive sends on the wire: small uploads in one piece, large ones after the
+store's ``100 Continue``. A relay on 127.0.0.1 passes every byte between the archive and
+the session's SeaweedFS and keeps what the archive sent, so each upload is also checked
+against the real store."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from correspondence.archive import ArchiveConflict
+from correspondence.archive.s3 import CONTINUE_FROM_BYTES, S3Archive
+from tests.servers import SeaweedFS
+
+
+class Relay:
+    """Listens on 127.0.0.1, connects each client to ``upstream`` and copies both ways,
+    keeping the bytes the clients sent."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self._sent = bytearray()
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:  # closed
+                return
+            server = socket.create_connection(self.upstream)
+            threading.Thread(target=self._copy, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._copy, args=(server, client, False), daemon=True).start()
+
+    def _copy(self, source: socket.socket, sink: socket.socket, keep: bool) -> None:
+        try:
+            while chunk := source.recv(65536):
+                if keep:
+                    with self._lock:
+                        self._sent += chunk
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def request_heads(self) -> list[bytes]:
+        """The head (request line and headers) of every PUT sent so far."""
+        with self._lock:
+            sent = bytes(self._sent)
+        heads, start = [], sent.find(b"PUT /")
+        while start >= 0:
+            end = sent.index(b"\r\n\r\n", start)
+            heads.append(sent[start:end])
+            start = sent.find(b"PUT /", end)
+        return heads
+
+    def forget(self) -> None:
+        """Drop what was kept so far."""
+        with self._lock:
+            self._sent.clear()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.fixture()
+def relayed(seaweed: SeaweedFS) -> Iterator[tuple[Relay, S3Archive]]:
+    host, port = seaweed.endpoint.split("//")[1].rsplit(":", 1)
+    relay = Relay((host, int(port)))
+    archive = S3Archive(
+        bucket=f"t-{uuid.uuid4().hex[:12]}",
+        endpoint_url=f"http://127.0.0.1:{relay.port}",
+        region="us-east-1",
+        access_key_id="test",
+        secret_access_key="test",
+    )
+    archive.ensure_bucket()
+    relay.forget()  # the bucket's creation is a PUT too
+    try:
+        yield relay, archive
+    finally:
+        relay.close()
+
+
+def _put(archive: S3Archive, key: str, size: int) -> bytes:
+    data = bytes(i % 251 for i in range(size))
+    archive.put(key=key, data=data, content_type="application/pdf", metadata={"sha256": "x"})
+    return data
+
+
+@pytest.mark.parametrize(
+    ("size", "waits"),
+    [
+        (35_000, False),  # an invoice's PDF
+        (CONTINUE_FROM_BYTES - 1, False),
+        (CONTINUE_FROM_BYTES, True),
+        (3 * CONTINUE_FROM_BYTES, True),
+    ],
+)
+def test_only_large_uploads_wait_for_continue(
+    relayed: tuple[Relay, S3Archive], size: int, waits: bool
+) -> None:
+    relay, archive = relayed
+    data = _put(archive, "ES/P-1/x.pdf", size)
+    (head,) = relay.request_heads()
+    headers = head.lower().split(b"\r\n")
+    assert (b"expect: 100-continue" in headers) is waits
+    assert f"content-length: {size}".encode() in headers
+    assert archive.get(key="ES/P-1/x.pdf") == data  # the store has it whole
+
+
+def test_a_refused_small_upload_is_still_a_conflict(relayed: tuple[Relay, S3Archive]) -> None:
+    """Without the handshake the store refuses a second write after the body: the archive
+    still reports the key as taken, and the first bytes stay."""
+    relay, archive = relayed
+    first = _put(archive, "ES/P-1/y.pdf", 20_000)
+    with pytest.raises(ArchiveConflict):
+        _put(archive, "ES/P-1/y.pdf", 20_001)
+    assert len(relay.request_heads()) == 2
+    assert all(b"expect:" not in head.lower() for head in relay.request_heads())
+    assert archive.get(key="ES/P-1/y.pdf") == first
