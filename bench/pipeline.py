@@ -283,6 +283,15 @@ def main() -> None:
         f"documents per CPU second, pipeline (every component) / render alone:"
         f" {alone_cpu / pipeline_cpu:.3f}"
     )
+    # The wall ratio is the CPU ratio times how busy each side kept the two cores: the
+    # services' CPU during the pauses is left out here, as the pauses are of its time.
+    running_cpu = pipeline_cpu - turn.watched_cpu
+    busy, busy_alone = running_cpu / (2 * run["seconds"]), alone_cpu / (2 * alone_s)
+    print(
+        f"  the same without the services' CPU during the pauses: {alone_cpu / running_cpu:.3f};"
+        f" the two cores busy {busy:.1%} of the pipeline's running time, {busy_alone:.1%} of"
+        f" the render alone's: {busy / busy_alone:.3f} (wall ratio = CPU ratio x this)"
+    )
     print("per document, mean ms (from /metrics; queue includes the pauses):")
     stages = run["stages"]
     for stage in ("queue", "reserve", "render", "sign", "archive", "record"):
