@@ -276,21 +276,24 @@ def main() -> None:
         print(
             f"  after the first turns (the pipeline's holds the batch's acceptance):"
             f" {turn.steady():.3f}; the pipeline's other processes used {turn.watched_cpu:.1f} s"
-            f" of CPU during the render alone's turns"
+            f" of CPU while it was paused"
         )
     pipeline_cpu = sum(run["cpu"].values())
     print(
         f"documents per CPU second, pipeline (every component) / render alone:"
         f" {alone_cpu / pipeline_cpu:.3f}"
     )
-    # The wall ratio is the CPU ratio times how busy each side kept the two cores: the
-    # services' CPU during the pauses is left out here, as the pauses are of its time.
+    # The wall ratio splits into the CPU ratio and how much of the two cores each side's
+    # processes used (an identity: it says where the difference is, not that it is right).
+    # The services' CPU while the pipeline was paused is left out: the pauses are not in
+    # its time.
     running_cpu = pipeline_cpu - turn.watched_cpu
-    busy, busy_alone = running_cpu / (2 * run["seconds"]), alone_cpu / (2 * alone_s)
+    used, used_alone = running_cpu / (2 * run["seconds"]), alone_cpu / (2 * alone_s)
     print(
-        f"  the same without the services' CPU during the pauses: {alone_cpu / running_cpu:.3f};"
-        f" the two cores busy {busy:.1%} of the pipeline's running time, {busy_alone:.1%} of"
-        f" the render alone's: {busy / busy_alone:.3f} (wall ratio = CPU ratio x this)"
+        f"  the same without the services' CPU while paused: {alone_cpu / running_cpu:.3f};"
+        f" CPU used, of the two cores: {used:.1%} over the pipeline's running time,"
+        f" {used_alone:.1%} over the render alone's: {used / used_alone:.3f}"
+        f" (the wall ratio is the CPU ratio times this)"
     )
     print("per document, mean ms (from /metrics; queue includes the pauses):")
     stages = run["stages"]

@@ -118,7 +118,9 @@ def slices(documents: int, windows: int) -> list[range]:
 class Turns:
     """The turns of one run: the pipeline's windows, (seconds, documents issued), and the
     render alone's, (seconds, CPU seconds, documents each process took); and the CPU the
-    pipeline's other processes (``watched``) used while the render alone had its turns."""
+    pipeline's other processes (``watched``) used while the pipeline was paused (from the
+    moment its children were found quiet, about a second after they fell quiet, to its
+    resumption: the turns before and after the pipeline are not in its time)."""
 
     def __init__(self, alone: Alone, watched: list[int]) -> None:
         self._alone = alone
@@ -128,12 +130,10 @@ class Turns:
         self.paused = 0.0  # seconds the pipeline spent stopped
         self.resumed = 0.0  # when its current window began
         self.issued = 0  # documents issued before it
-        self.watched_cpu = 0.0  # CPU seconds of ``watched`` during the render alone's turns
+        self.watched_cpu = 0.0  # CPU seconds of ``watched`` while the pipeline was paused
 
     def alone(self, indices: range) -> None:
-        before = tree_cpu(self._watched)
         self.alones.append(self._alone.render(indices))
-        self.watched_cpu += tree_cpu(self._watched) - before
 
     def pause(self, mains: list[int], indices: range, issued: Callable[[], int]) -> None:
         """Stop the Celery workers, let their children finish, render ``indices`` alone,
@@ -144,11 +144,13 @@ class Turns:
             held = [child for pid in mains for child in children(pid)]
             assert len(held) == len(mains), f"children of the Celery workers: {held}"
             quiet = quiet_since(held)  # the wait for quiet is itself paused time
+            before = tree_cpu(self._watched)  # from here on: the services while paused
             now = issued()
             self.windows.append((quiet - self.resumed, now - self.issued))
             self.issued = now
             self.alone(indices)
             assert issued() == now, "a child issued a document while the pipeline was paused"
+            self.watched_cpu += tree_cpu(self._watched) - before
         finally:
             for pid in mains:
                 os.kill(pid, signal.SIGCONT)  # harmless to one that was never stopped

@@ -29,9 +29,12 @@ CONTINUE_FROM_BYTES = 1 << 20
 
 def _small_bodies_in_one_piece(request: Any, **_: Any) -> None:
     """Drop botocore's ``Expect: 100-continue`` from an upload under
-    :data:`CONTINUE_FROM_BYTES` (before it is signed: the header is then not part of the
-    signature either)."""
-    size = determine_content_length(request.body)
+    :data:`CONTINUE_FROM_BYTES`, before the request is prepared and sent. Over https the
+    body goes ``aws-chunked`` with its checksum in a trailer, and its length is then
+    only in ``X-Amz-Decoded-Content-Length``; a body whose length cannot be told keeps
+    the handshake."""
+    decoded = request.headers.get("X-Amz-Decoded-Content-Length")
+    size = int(decoded) if decoded else determine_content_length(request.data)
     if size is not None and size < CONTINUE_FROM_BYTES and "Expect" in request.headers:
         del request.headers["Expect"]
 
@@ -113,6 +116,10 @@ class S3Archive:
             self._client.head_bucket(Bucket=self.bucket)
         except (ClientError, BotoCoreError) as error:
             raise ArchiveUnavailable(f"S3 bucket {self.bucket}: {error}") from error
+
+    def close(self) -> None:
+        """Close the client's connections."""
+        self._client.close()
 
     def ensure_bucket(self) -> None:
         """Create the bucket if it does not exist (used by tests and first start)."""

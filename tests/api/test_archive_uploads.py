@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
 from correspondence.archive import ArchiveConflict
 from correspondence.archive.s3 import CONTINUE_FROM_BYTES, S3Archive
@@ -28,31 +29,37 @@ class Relay:
         self.port = self.listener.getsockname()[1]
         self._sent = bytearray()
         self._lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
+        self._sockets: list[socket.socket] = []
+        self._threads = [threading.Thread(target=self._accept, daemon=True)]
+        self._threads[0].start()
 
     def _accept(self) -> None:
         while True:
             try:
                 client, _ = self.listener.accept()
-            except OSError:  # closed
+            except OSError:  # shut down
                 return
             server = socket.create_connection(self.upstream)
-            threading.Thread(target=self._copy, args=(client, server, True), daemon=True).start()
-            threading.Thread(target=self._copy, args=(server, client, False), daemon=True).start()
+            copies = [
+                threading.Thread(target=self._copy, args=(client, server, True), daemon=True),
+                threading.Thread(target=self._copy, args=(server, client, False), daemon=True),
+            ]
+            with self._lock:
+                self._sockets += [client, server]
+                self._threads += copies
+            for copy in copies:
+                copy.start()
 
     def _copy(self, source: socket.socket, sink: socket.socket, keep: bool) -> None:
-        try:
+        with contextlib.suppress(OSError):
             while chunk := source.recv(65536):
                 if keep:
                     with self._lock:
                         self._sent += chunk
                 sink.sendall(chunk)
-        except OSError:
-            pass
-        finally:
-            for end in (source, sink):
-                with contextlib.suppress(OSError):
-                    end.shutdown(socket.SHUT_RDWR)
+        for end in (source, sink):  # one side is done: so is the other
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
 
     def request_heads(self) -> list[bytes]:
         """The head (request line and headers) of every PUT sent so far."""
@@ -71,7 +78,20 @@ class Relay:
             self._sent.clear()
 
     def close(self) -> None:
+        """Stop listening, end every connection and wait for the threads."""
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept
         self.listener.close()
+        with self._lock:
+            sockets, threads = list(self._sockets), list(self._threads)
+        for each in sockets:
+            with contextlib.suppress(OSError):
+                each.shutdown(socket.SHUT_RDWR)
+        for thread in threads:
+            thread.join(timeout=10)
+            assert not thread.is_alive(), "a relay thread did not end"
+        for each in sockets:
+            each.close()
 
 
 @pytest.fixture()
@@ -90,11 +110,12 @@ def relayed(seaweed: SeaweedFS) -> Iterator[tuple[Relay, S3Archive]]:
     try:
         yield relay, archive
     finally:
+        archive.close()
         relay.close()
 
 
 def _put(archive: S3Archive, key: str, size: int) -> bytes:
-    data = bytes(i % 251 for i in range(size))
+    data = (bytes(range(251)) * (size // 251 + 1))[:size]
     archive.put(key=key, data=data, content_type="application/pdf", metadata={"sha256": "x"})
     return data
 
@@ -130,3 +151,40 @@ def test_a_refused_small_upload_is_still_a_conflict(relayed: tuple[Relay, S3Arch
     assert len(relay.request_heads()) == 2
     assert all(b"expect:" not in head.lower() for head in relay.request_heads())
     assert archive.get(key="ES/P-1/y.pdf") == first
+
+
+class _Answered:
+    """The body of a canned answer: empty."""
+
+    def stream(self, **_: object) -> Iterator[bytes]:
+        yield b""
+
+
+@pytest.mark.parametrize(("size", "waits"), [(35_000, False), (CONTINUE_FROM_BYTES, True)])
+def test_over_https_the_chunked_body_is_measured_too(size: int, waits: bool) -> None:
+    """Over https botocore sends the body ``aws-chunked``, its checksum in a trailer and
+    its length in ``X-Amz-Decoded-Content-Length`` only. No store answers https here, so
+    the request is taken as it leaves the client (botocore's ``before-send``) and given a
+    200."""
+    archive = S3Archive(
+        bucket="archive",
+        endpoint_url="https://s3.archive.invalid",
+        region="us-east-1",
+        access_key_id="test",
+        secret_access_key="test",
+    )
+    sent: list[AWSPreparedRequest] = []
+
+    def answer(request: AWSPreparedRequest, **_: object) -> AWSResponse:
+        sent.append(request)
+        return AWSResponse(request.url, 200, {}, _Answered())
+
+    archive._client.meta.events.register("before-send.s3.PutObject", answer)
+    try:
+        _put(archive, "ES/P-1/z.pdf", size)
+    finally:
+        archive.close()
+    (request,) = sent
+    assert request.headers["Content-Encoding"] == b"aws-chunked"  # the https path
+    assert request.headers["X-Amz-Decoded-Content-Length"] == str(size).encode()
+    assert ("Expect" in request.headers) is waits
