@@ -5,7 +5,7 @@ waits for the store's ``100 Continue``, and only then sends the body. That saves
 large body the store would refuse, and costs every upload one more round trip. The
 archive's objects are a PDF of tens of kilobytes and its payload, so uploads under
 :data:`CONTINUE_FROM_BYTES` go in one piece (bench/history/archive_put.py, against
-SeaweedFS: 7-8 % less wall time and 7-10 % less client CPU a document); larger ones
+SeaweedFS: 7-8 % less wall time and 7-9 % less client CPU a document); larger ones
 keep the handshake."""
 
 from __future__ import annotations
