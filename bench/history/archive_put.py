@@ -99,6 +99,8 @@ def main() -> None:
                 figures[name].append(
                     one_round(clients[name], prefix, pdf, payload, args.documents, weed)
                 )
+        for client in clients.values():
+            client.close()
     print(f"{args.rounds} rounds of {args.documents} documents, ms a document (median of rounds):")
     print(f"{'':<16}{'wall':>8}{'client CPU':>12}{'SeaweedFS CPU':>15}")
     medians = {

@@ -33,9 +33,11 @@ def _small_bodies_in_one_piece(request: Any, **_: Any) -> None:
     body goes ``aws-chunked`` with its checksum in a trailer, and its length is then
     only in ``X-Amz-Decoded-Content-Length``; a body whose length cannot be told keeps
     the handshake."""
+    if "Expect" not in request.headers:
+        return
     decoded = request.headers.get("X-Amz-Decoded-Content-Length")
     size = int(decoded) if decoded else determine_content_length(request.data)
-    if size is not None and size < CONTINUE_FROM_BYTES and "Expect" in request.headers:
+    if size is not None and size < CONTINUE_FROM_BYTES:
         del request.headers["Expect"]
 
 

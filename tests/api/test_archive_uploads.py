@@ -16,7 +16,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
 from correspondence.archive import ArchiveConflict
 from correspondence.archive.s3 import CONTINUE_FROM_BYTES, S3Archive
-from tests.servers import SeaweedFS
+from tests.servers import S3_PORT, SeaweedFS
 
 
 class Relay:
@@ -96,8 +96,8 @@ class Relay:
 
 @pytest.fixture()
 def relayed(seaweed: SeaweedFS) -> Iterator[tuple[Relay, S3Archive]]:
-    host, port = seaweed.endpoint.split("//")[1].rsplit(":", 1)
-    relay = Relay((host, int(port)))
+    assert seaweed.endpoint.endswith(f":{S3_PORT}")
+    relay = Relay(("127.0.0.1", S3_PORT))
     archive = S3Archive(
         bucket=f"t-{uuid.uuid4().hex[:12]}",
         endpoint_url=f"http://127.0.0.1:{relay.port}",
