@@ -4,7 +4,7 @@ every payload model (:class:`Model`), which refuses text our documents cannot pr
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from pydantic import (
@@ -47,11 +47,43 @@ REGIONS = ("es-MX", "es-ES", "en-GB", "en-US")
 "es-MX": "Ejecutiva de cuenta"}``): a reader in that region reads it instead of the
 language's text, which every other reader of the language reads."""
 
-_MONTHS = (
-    "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|"
-    "noviembre|diciembre|january|february|march|april|may|june|july|august|september|"
-    "october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|ene|abr|ago|dic"
+# fmt: off
+MONTH_NAMES = (
+    "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
+    "setiembre", "octubre", "noviembre", "diciembre",
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "ene", "abr", "ago", "dic",
 )
+# fmt: on
+"""The month names (and their short forms) a free text may not write a date with."""
+
+
+def as_trie(words: Iterable[str]) -> str:
+    """A pattern matching exactly ``words``, written as a tree of their common prefixes
+    (``a(?:br(?:il)?|go(?:sto)?|…)``): Python's ``re`` tries the branches of a plain
+    alternation one by one at each position, and a tree shares the letters they begin
+    with (a text's search for a month name 3-4 times faster)."""
+    tree: dict[str, Any] = {}
+    for word in words:
+        node = tree
+        for letter in word:
+            node = node.setdefault(letter, {})
+        node[""] = {}
+
+    def branch(node: dict[str, Any]) -> str:
+        alternatives = [re.escape(k) + branch(node[k]) for k in sorted(node) if k]
+        if not alternatives:
+            return ""
+        if "" in node:  # a word ends here, and longer ones go on
+            return f"(?:{'|'.join(alternatives)})?"
+        return alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})"
+
+    return branch(tree)
+
+
+_MONTHS = as_trie(MONTH_NAMES)
 _FIGURES = (
     ("an amount", re.compile(r"[$€£]\s?\d|\d\s?[€£]|\b(?:MXN|EUR|USD|GBP|M\.N\.)\s?\d", re.I)),
     (
@@ -69,8 +101,14 @@ _FIGURES = (
 """What a free text must not state: a figure the customer reads is a typed field the
 service formats in the reader's locale (an amount, a date)."""
 
+_DIGIT = re.compile(r"\d")
+"""Every pattern of :data:`_FIGURES` matches a digit (``\\d``, as they write it): a text
+with none is passed over in one search rather than six. Most free texts have none."""
+
 
 def _no_figures(text: str) -> str:
+    if _DIGIT.search(text) is None:
+        return text
     for what, pattern in _FIGURES:
         found = pattern.search(text)
         if found:

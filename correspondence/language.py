@@ -14,6 +14,7 @@ import dataclasses
 import re
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from jinja2 import pass_context
@@ -73,12 +74,16 @@ def spelled_in_locale(ctx: Context, value: int) -> str:
     return spelled(value, str(ctx["locale"]))
 
 
+@cache
+def _named(model: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    """Each field of ``model`` as ``(the name the payload gives it, its attribute)``: read
+    once per class."""
+    return tuple((field.alias or name, name) for name, field in model.model_fields.items())
+
+
 def _children(node: Any) -> list[tuple[str, Any]]:
     if isinstance(node, BaseModel):
-        return [
-            (field.alias or name, getattr(node, name))
-            for name, field in type(node).model_fields.items()
-        ]
+        return [(key, getattr(node, name)) for key, name in _named(type(node))]
     if dataclasses.is_dataclass(node) and not isinstance(node, type):
         return [(f.name, getattr(node, f.name)) for f in dataclasses.fields(node)]
     if isinstance(node, list | tuple):
@@ -123,7 +128,7 @@ def localized(node: Any, locale: str) -> Any:
         return node
     if isinstance(node, BaseModel):
         changes = {}
-        for name in type(node).model_fields:
+        for _, name in _named(type(node)):
             value = getattr(node, name)
             new = localized(value, locale)
             if new is not value:

@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -44,11 +45,18 @@ Found = tuple[str, BaseModel]
 """A model met in a payload, and its dotted field path."""
 
 
+@cache
+def field_names(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of ``model``, in order: read once per class (pydantic's
+    ``model_fields`` is a property that builds its answer on every read)."""
+    return tuple(model.model_fields)
+
+
 def _models(value: BaseModel | list[Any] | tuple[Any, ...], path: str, found: list[Found]) -> None:
     if isinstance(value, BaseModel):
         found.append((path, value))
         prefix = f"{path}." if path else ""
-        for name in type(value).model_fields:
+        for name in field_names(type(value)):
             child = getattr(value, name)
             if isinstance(child, BaseModel | list | tuple):
                 _models(child, prefix + name, found)
@@ -80,9 +88,13 @@ def check_amounts(doc: Envelope, check: Reconciler, *, signed: Iterable[str] = (
     ``signed`` lists the paths that may be negative (``*`` for a list index). No payload
     field gives a rate to convert an amount, so every amount is in the policy's currency.
     """
+    _amounts(doc, models(doc), check, signed)
+
+
+def _amounts(doc: Envelope, found: list[Found], check: Reconciler, signed: Iterable[str]) -> None:
     currency = doc.policy.currency
     may_be_negative = _pattern(signed)
-    for path, value in models(doc):
+    for path, value in found:
         if not isinstance(value, Money) or not path:
             continue
         if value.currency != currency:
@@ -117,7 +129,11 @@ def tax_id_problem(tax_id: str, country: str) -> str | None:
 
 def check_parties(doc: BaseModel, check: Reconciler) -> None:
     """Tax IDs of Spanish and Mexican parties, and the region of every Spanish address."""
-    for path, value in models(doc):
+    _parties(models(doc), check)
+
+
+def _parties(found: list[Found], check: Reconciler) -> None:
+    for path, value in found:
         if isinstance(value, Party):
             why = tax_id_problem(value.tax_id, value.address.country)
             if why:
@@ -133,9 +149,10 @@ def check_parties(doc: BaseModel, check: Reconciler) -> None:
 
 
 def check_every_input(doc: Envelope, check: Reconciler, *, signed: Iterable[str] = ()) -> None:
-    """The rules of this module that hold on every kind."""
-    check_amounts(doc, check, signed=signed)
-    check_parties(doc, check)
+    """The rules of this module that hold on every kind (the payload walked once)."""
+    found = models(doc)
+    _amounts(doc, found, check, signed)
+    _parties(found, check)
 
 
 # --- helpers for the kinds ----------------------------------------------------------------
