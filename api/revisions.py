@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from correspondence.errors import Conflict
-from correspondence.issuing.accept import REQUEST_OPTIONS
+from correspondence.issuing.checked import REQUEST_OPTIONS
 from correspondence.kinds import KINDS
 from correspondence.service import DocumentInfo, Service
 

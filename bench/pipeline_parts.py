@@ -209,8 +209,11 @@ def archived(endpoint: str, bucket: str) -> int:
 
 
 @contextmanager
-def api_process(env: dict[str, str], log: Path) -> Iterator[tuple[str, int]]:
-    """`correspondence serve` on a free port; yields (base URL, pid) once /readyz is 200."""
+def api_process(
+    env: dict[str, str], log: Path, cwd: Path | None = None
+) -> Iterator[tuple[str, int]]:
+    """`correspondence serve` on a free port (the code in ``cwd``, if given); yields (base
+    URL, pid) once /readyz is 200."""
     port = free_port()
     cli = [sys.executable, "-m", "correspondence.cli"]
     process = subprocess.Popen(
@@ -219,6 +222,7 @@ def api_process(env: dict[str, str], log: Path) -> Iterator[tuple[str, int]]:
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        cwd=cwd,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -18,10 +18,11 @@ from __future__ import annotations
 import gc
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar, cast
 
 from correspondence.config import Settings
 from correspondence.engine import Engine, RenderedDocument
@@ -31,6 +32,9 @@ from correspondence.errors import (
     RenderersUnavailable,
 )
 from correspondence.kinds import KINDS, Validated, validate
+
+A = TypeVar("A")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,11 @@ class Renderers(Protocol):
 
     def check(self) -> None:
         """Raise ``Unavailable`` while nothing can render (``/readyz``)."""
+        ...
+
+    def spread(self, fn: Callable[[A], T], chunks: Sequence[A]) -> list[T]:
+        """``fn`` of each chunk, in order: in the calling thread, and where the renderers
+        are processes, in those that are free as well (:func:`spread`)."""
         ...
 
     def close(self) -> None:
@@ -170,8 +179,47 @@ class EnginePool:
     def check(self) -> None:
         """Engines in this process are always there."""
 
+    def spread(self, fn: Callable[[A], T], chunks: Sequence[A]) -> list[T]:
+        """``fn`` of each chunk, in turn, in the calling thread."""
+        return [fn(chunk) for chunk in chunks]
+
     def close(self) -> None:
         """Nothing to release: the engines go with the process."""
+
+
+def spread(
+    fn: Callable[[A], T],
+    chunks: Sequence[A],
+    submit: Callable[[Callable[[A], T], A], Future[T]] | None,
+    room: int,
+) -> list[T]:
+    """``fn`` of each chunk, in order, shared between the calling thread and the worker
+    processes behind ``submit`` (``None``: none is ready, all of it here).
+
+    The workers take chunks from the front, at most ``room`` at a time, so that a render
+    sent meanwhile waits for one chunk at most, never for the whole list; this thread
+    takes them from the back. A chunk whose worker fails (it died, or the pool is
+    closing) is done again here, where an error of ``fn`` itself is raised as it would
+    be had all of it run here."""
+    done: list[T | None] = [None] * len(chunks)
+    front, back = 0, len(chunks)
+    running: dict[int, Future[T]] = {}
+    while front < back or running:
+        while submit is not None and front < back and len(running) < room:
+            running[front] = submit(fn, chunks[front])
+            front += 1
+        if front < back:
+            back -= 1
+            done[back] = fn(chunks[back])
+        else:
+            wait(running.values(), return_when=FIRST_COMPLETED)
+        for index, future in [(i, f) for i, f in running.items() if f.done()]:
+            del running[index]
+            try:
+                done[index] = future.result()
+            except Exception:
+                done[index] = fn(chunks[index])
+    return cast(list[T], done)
 
 
 @contextmanager

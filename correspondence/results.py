@@ -13,6 +13,23 @@ from correspondence.statuses import DeliveryStatus, DocumentStatus
 
 
 @dataclass(frozen=True)
+class RowFields:
+    """What a document's registry row reads from its validated payload (its kind, and the
+    columns it is searched by): all a batch keeps of an item's validation, which a render
+    process sends back cheaply where the payload's models would cost about what
+    validating them does to unpickle."""
+
+    kind: str
+    locale: str
+    jurisdiction: str
+    policy_number: str
+    policyholder_tax_id: str
+    policyholder_name: str
+    business_reference: str
+    issue_date: date
+
+
+@dataclass(frozen=True)
 class ReviewInfo:
     """A document's review (docs/review.md): ``pending``, ``approved`` or ``rejected``;
     ``because`` is ``request`` or the settings' entry that required it."""

@@ -76,6 +76,11 @@ def because(entries: Iterable[str], validated: Validated, asked: bool) -> str | 
     """Why this document waits for review (``request`` or the settings' entry that
     matched), or ``None`` when it goes straight out. A request cannot opt out of the
     review the settings require."""
+    return required(entries, validated) or (REQUEST if asked else None)
+
+
+def required(entries: Iterable[str], validated: Validated) -> str | None:
+    """The settings' entry that holds this document for review, if one does."""
     name = validated.kind.name
     wanted = set(entries)
     if name in wanted:
@@ -83,4 +88,4 @@ def because(entries: Iterable[str], validated: Validated, asked: bool) -> str | 
     kind_type = type_of(validated) if any(e.startswith(f"{name}:") for e in wanted) else None
     if kind_type is not None and f"{name}:{kind_type}" in wanted:
         return f"settings:{name}:{kind_type}"
-    return REQUEST if asked else None
+    return None

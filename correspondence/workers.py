@@ -20,7 +20,7 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import dataclass
@@ -39,6 +39,7 @@ from correspondence.renderers import (
     Renderers,
     Slots,
     as_render_error,
+    spread,
     warm_this_process,
 )
 
@@ -51,9 +52,11 @@ PRELOAD = [
     "correspondence.packs",
     "correspondence.pdf",
     "correspondence.render_worker",
+    "correspondence.issuing.checked",  # a batch's items are checked in the workers too
 ]
 START_SECONDS = 120.0  # a worker builds, warms and freezes its engine within this
 LOG = logging.getLogger(__name__)
+A = TypeVar("A")
 T = TypeVar("T")
 
 
@@ -100,10 +103,7 @@ class _Worker:
             task.future.set_exception(died)
             raise died from None
         self.done += 1
-        if ok:
-            task.future.set_result(value)
-        else:
-            task.future.set_exception(value)
+        (task.future.set_result if ok else task.future.set_exception)(value)
 
     def stop(self, grace: float) -> None:
         """Ask the process to exit, then make sure it has."""
@@ -317,10 +317,12 @@ class ProcessRenderers:
     def frozen_objects(self) -> list[int]:
         """What :func:`gc.get_freeze_count` says in ``size`` calls to the workers (each
         taken by whichever worker is free): how many objects a worker froze on start."""
-        return [
-            future.result()
-            for future in [self.submit(render_worker.frozen) for _ in range(self.size)]
-        ]
+        futures = [self.submit(render_worker.frozen) for _ in range(self.size)]
+        return [future.result() for future in futures]
+
+    def spread(self, fn: Callable[[A], T], chunks: Sequence[A]) -> list[T]:
+        """``fn`` of each chunk, in order, in this thread and the free workers."""
+        return spread(fn, chunks, self.submit if self.alive() else None, self.size)
 
     def render(
         self, validated: Validated, *, locale: str | None = None, draft: bool = False
@@ -332,11 +334,7 @@ class ProcessRenderers:
             return self.submit(render_worker.render_whole, validated, locale, draft).result()
 
     def _render_sections(
-        self,
-        validated: Validated,
-        parts: list[Part],
-        locale: str | None,
-        draft: bool,
+        self, validated: Validated, parts: list[Part], locale: str | None, draft: bool
     ) -> Rendered:
         """A long document: its sections laid out side by side in the workers, then its
         page numbers, range by range (engine.number_ranges), also side by side; joined

@@ -11,7 +11,7 @@ from api import kind_schemas as schemas
 from api.context import AUTH, BODY, Authenticated, call, errors, read_object, service, settings
 from api.kind_schemas import kind_schema
 from api.schemas import KindOut, Locale
-from correspondence.issuing.accept import REQUEST_OPTIONS
+from correspondence.issuing.checked import REQUEST_OPTIONS
 from correspondence.kinds import KINDS
 
 router = APIRouter()

@@ -36,28 +36,35 @@ from correspondence.errors import (
     Conflict,
     DocumentFailed,
     IdempotencyMismatch,
-    InvalidPayload,
     Problem,
     Unavailable,
 )
 from correspondence.issuing import batches
+from correspondence.issuing.checked import Checked, row_fields, split_request
 from correspondence.issuing.complete import Issuer
 from correspondence.issuing.review import hold_for_review
 from correspondence.kinds import Validated, validate
 from correspondence.registry import documents, idempotency
 from correspondence.registry.models import Document
 from correspondence.registry.store import Collision, Tx
-from correspondence.results import Attempt, Client, DocumentInfo, IssueOutcome, Recipients, Staff
-from correspondence.review_rules import because, requested
+from correspondence.results import (
+    Attempt,
+    Client,
+    DocumentInfo,
+    IssueOutcome,
+    Recipients,
+    RowFields,
+    Staff,
+)
+from correspondence.review_rules import REQUEST, because, requested
 from correspondence.statuses import DocumentStatus, IdempotencyState
 
-REQUEST_OPTIONS = ("reissue", "deliver", "review")
 IDEMPOTENCY_STALE = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
 class Prepared:
-    """A request validated for later: what :meth:`Acceptor.accept_all` records."""
+    """A request validated, to be issued now or recorded for later."""
 
     validated: Validated
     payload: dict[str, Any]
@@ -66,20 +73,28 @@ class Prepared:
     review: str | None = None
     """Why it waits for review before it is issued (docs/review.md); None: it does not."""
 
+    @property
+    def fields(self) -> RowFields:
+        return row_fields(self.validated)
+
+
+@dataclass(frozen=True)
+class Batched:
+    """A batch's item, checked (:mod:`.checked`) and its options read: what
+    :meth:`Acceptor.accept_all` records. It holds no models: a failed document it
+    corrects validates the payload again (:func:`batches.accept_all`)."""
+
+    fields: RowFields
+    payload: dict[str, Any]
+    reissue: bool
+    recipients: Recipients | None
+    review: str | None
+
 
 def canonical_hash(body: Mapping[str, Any]) -> str:
     """sha256 of a JSON body with sorted keys: the identity of a request."""
     encoded = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
-
-
-def split_request(body: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Separate request options (``reissue``) from the document payload."""
-    payload = {k: v for k, v in body.items() if k not in REQUEST_OPTIONS}
-    options = {k: body[k] for k in REQUEST_OPTIONS if k in body}
-    if "reissue" in options and not isinstance(options["reissue"], bool):
-        raise InvalidPayload([Problem("reissue", "must be true or false", "type")])
-    return payload, options
 
 
 class Acceptor:
@@ -92,18 +107,28 @@ class Acceptor:
         self.clock = issuer.clock
 
     def prepare(self, body: Mapping[str, Any]) -> Prepared:
-        """Validate a request for later: the payload, its options and its recipients."""
+        """Validate a request: the payload, its options and its recipients."""
         payload, options = split_request(body)
         validated = validate(payload)  # refuse bad input before reserving anything
+        recipients, asked, reissue = self._options(options)
+        review = because(self.settings.review_kinds, validated, asked)
+        return Prepared(validated, payload, reissue, recipients, review)
+
+    def ready(self, checked: Checked) -> Batched:
+        """A batch's checked item with its options read, as :meth:`prepare` reads them."""
+        recipients, asked, reissue = self._options(checked.options)
+        review = checked.settings_review or (REQUEST if asked else None)  # as because()
+        return Batched(checked.fields, checked.payload, reissue, recipients, review)
+
+    def _options(self, options: Mapping[str, Any]) -> tuple[Recipients | None, bool, bool]:
+        """The recipients, whether review was asked for, and ``reissue``."""
         recipients = (
             parse_recipients(options["deliver"], limit=self.settings.max_recipients_per_delivery)
             if "deliver" in options
             else None
         )
         asked = requested(options["review"]) if "review" in options else False
-        review = because(self.settings.review_kinds, validated, asked)
-        reissue = bool(options.get("reissue", False))
-        return Prepared(validated, payload, reissue, recipients, review)
+        return recipients, asked, bool(options.get("reissue", False))
 
     def issue(
         self,
@@ -286,7 +311,7 @@ class Acceptor:
                     f"document {row.id} holds number {row.number}; the corrected "
                     f"payload states {request.stated}: state {row.number} or none"
                 )
-        documents.replace_payload(row, validated.doc, payload)
+        documents.replace_payload(row, row_fields(validated), payload)
         row.status = status
         row.next_attempt_at = self.due_at(status)
 
@@ -308,11 +333,12 @@ class Acceptor:
             raise Conflict(f"document {document_id} is no longer failed; send it again")
         return row
 
-    def new_row(self, item: Prepared, latest: Document | None, client: Client) -> Document:
+    def new_row(
+        self, item: Prepared | Batched, latest: Document | None, client: Client
+    ) -> Document:
         return documents.new(
             document_id=str(uuid.uuid4()),
-            kind=item.validated.kind.name,
-            doc=item.validated.doc,
+            fields=item.fields,
             payload=item.payload,
             version=latest.version + 1 if latest else 1,
             replaces=latest.id if latest else None,
@@ -330,7 +356,7 @@ class Acceptor:
             raise Unavailable(f"{waiting} documents are waiting to be issued; retry later")
 
     def accept_all(
-        self, session: Tx, items: Sequence[Prepared | None], *, client: Client
+        self, session: Tx, items: Sequence[Batched | None], *, client: Client
     ) -> tuple[list[str | Conflict | None], list[str]]:
         """Record every prepared item as queued (or in review) inside the caller's
         transaction (a batch: all of them or none); see :func:`batches.accept_all`."""

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from correspondence.errors import Conflict
 from correspondence.issuing.review import hold_row
+from correspondence.kinds import validate
 from correspondence.registry import documents
 from correspondence.registry.models import Document
 from correspondence.registry.store import Tx
@@ -27,7 +28,7 @@ from correspondence.results import Client
 from correspondence.statuses import WAITING, DocumentStatus
 
 if TYPE_CHECKING:
-    from correspondence.issuing.accept import Acceptor, Prepared
+    from correspondence.issuing.accept import Acceptor, Batched
 
 PENDING = (*WAITING, DocumentStatus.IN_REVIEW)
 """A document in one of these states is already on its way: an item for it again (even
@@ -35,7 +36,7 @@ with ``"reissue": true``) resolves to it."""
 
 
 def accept_all(
-    acceptor: Acceptor, tx: Tx, items: Sequence[Prepared | None], client: Client
+    acceptor: Acceptor, tx: Tx, items: Sequence[Batched | None], client: Client
 ) -> tuple[list[str | Conflict | None], list[str]]:
     """Record every prepared item as queued (or in review) inside ``tx``; an item already
     issued under its business reference resolves to that document. ``None`` items are
@@ -43,7 +44,7 @@ def accept_all(
     queued now (to hand to the broker after the commit)."""
     found = documents.latest_of(tx, (_reference(item) for item in items if item is not None))
     results: list[str | Conflict | None] = []
-    taken: list[tuple[Document, Prepared]] = []
+    taken: list[tuple[Document, Batched]] = []
     added: list[Document] = []
     for item in items:
         if item is None:
@@ -63,7 +64,8 @@ def accept_all(
         if latest is not None and latest.status == DocumentStatus.FAILED:
             try:
                 row = acceptor.take_failed(tx, latest.id)
-                acceptor.adopt(row, item.validated, item.payload, DocumentStatus.QUEUED)
+                validated = validate(item.payload)  # its numbering, read again (valid)
+                acceptor.adopt(row, validated, item.payload, DocumentStatus.QUEUED)
             except Conflict as error:
                 results.append(error)
                 continue
@@ -94,5 +96,5 @@ def accept_all(
     return results, queued
 
 
-def _reference(item: Prepared) -> tuple[str, str]:
-    return item.validated.kind.name, item.validated.doc.document.our_reference
+def _reference(item: Batched) -> tuple[str, str]:
+    return item.fields.kind, item.fields.business_reference

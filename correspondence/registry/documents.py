@@ -10,10 +10,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select, tuple_, update
 
 from correspondence.errors import NotFound
-from correspondence.models import Envelope
 from correspondence.registry.models import Document
 from correspondence.registry.store import Tx
-from correspondence.results import Client, DocumentInfo, DocumentQuery, ReviewInfo
+from correspondence.results import Client, DocumentInfo, DocumentQuery, ReviewInfo, RowFields
 from correspondence.statuses import WAITING, DocumentStatus
 
 
@@ -247,8 +246,7 @@ def page(tx: Tx, query: DocumentQuery, owner: int | None) -> tuple[int, Sequence
 def new(
     *,
     document_id: str,
-    kind: str,
-    doc: Envelope,
+    fields: RowFields,
     payload: dict[str, Any],
     version: int,
     replaces: str | None,
@@ -258,16 +256,16 @@ def new(
     """A row for a validated payload, not yet in the registry."""
     return Document(
         id=document_id,
-        kind=kind,
-        locale=doc.document.locale,
-        jurisdiction=doc.document.jurisdiction,
-        policy_number=doc.policy.number,
-        policyholder_tax_id=doc.policyholder.tax_id,
-        policyholder_name=doc.policyholder.legal_name,
-        business_reference=doc.document.our_reference,
+        kind=fields.kind,
+        locale=fields.locale,
+        jurisdiction=fields.jurisdiction,
+        policy_number=fields.policy_number,
+        policyholder_tax_id=fields.policyholder_tax_id,
+        policyholder_name=fields.policyholder_name,
+        business_reference=fields.business_reference,
         version=version,
         replaces_id=replaces,
-        issue_date=doc.document.issue_date,
+        issue_date=fields.issue_date,
         status=DocumentStatus.NEW,
         payload=payload,
         warnings=[],
@@ -277,11 +275,11 @@ def new(
     )
 
 
-def replace_payload(row: Document, doc: Envelope, payload: dict[str, Any]) -> None:
+def replace_payload(row: Document, fields: RowFields, payload: dict[str, Any]) -> None:
     """Give a failed row a corrected payload (it keeps its id, version and number)."""
     row.payload = payload
-    row.policy_number = doc.policy.number
-    row.policyholder_tax_id = doc.policyholder.tax_id
-    row.policyholder_name = doc.policyholder.legal_name
-    row.issue_date = doc.document.issue_date
-    row.locale = doc.document.locale
+    row.policy_number = fields.policy_number
+    row.policyholder_tax_id = fields.policyholder_tax_id
+    row.policyholder_name = fields.policyholder_name
+    row.issue_date = fields.issue_date
+    row.locale = fields.locale
