@@ -11,6 +11,10 @@ emails use everywhere.
 Both bound the work in flight: a caller waits at most ``render_wait_seconds`` for a free
 renderer, then gets :class:`Unavailable` (503 with Retry-After), so a burst cannot pile up
 unbounded work behind the renderers.
+
+Both also lend a hand with other CPU work in chunks (:meth:`Renderers.spread`: a batch's
+payloads are checked there): the worker processes take at most one chunk each, shared by
+every caller, so a render waits behind one chunk (about 30 ms) at most.
 """
 
 from __future__ import annotations
@@ -187,39 +191,69 @@ class EnginePool:
         """Nothing to release: the engines go with the process."""
 
 
-def spread(
-    fn: Callable[[A], T],
-    chunks: Sequence[A],
-    submit: Callable[[Callable[[A], T], A], Future[T]] | None,
-    room: int,
-) -> list[T]:
-    """``fn`` of each chunk, in order, shared between the calling thread and the worker
-    processes behind ``submit`` (``None``: none is ready, all of it here).
+Lend = Callable[[Callable[[A], T], A], "Future[T] | None"]
+"""Hands ``fn(chunk)`` to a worker process and returns its future, or ``None`` when no
+worker may take one now."""
 
-    The workers take chunks from the front, at most ``room`` at a time, so that a render
-    sent meanwhile waits for one chunk at most, never for the whole list; this thread
-    takes them from the back. A chunk whose worker fails (it died, or the pool is
-    closing) is done again here, where an error of ``fn`` itself is raised as it would
-    be had all of it run here."""
+
+def spread(fn: Callable[[A], T], chunks: Sequence[A], lend: Lend[A, T] | None) -> list[T]:
+    """``fn`` of each chunk, in order, shared between the calling thread and the worker
+    processes ``lend`` hands chunks to (``None``: none, all of it here).
+
+    The workers take chunks from the front, as many as ``lend`` allows; this thread takes
+    them from the back, and once it has none left, takes back those no worker has started
+    rather than wait for them (behind a render, or a worker starting). A chunk whose
+    worker fails (it died, or the pool is closing) is done again here, where an error of
+    ``fn`` itself is raised as it would be had all of it run here; chunks still out then
+    are cancelled."""
     done: list[T | None] = [None] * len(chunks)
     front, back = 0, len(chunks)
-    running: dict[int, Future[T]] = {}
-    while front < back or running:
-        while submit is not None and front < back and len(running) < room:
-            running[front] = submit(fn, chunks[front])
-            front += 1
-        if front < back:
-            back -= 1
-            done[back] = fn(chunks[back])
-        else:
-            wait(running.values(), return_when=FIRST_COMPLETED)
-        for index, future in [(i, f) for i, f in running.items() if f.done()]:
-            del running[index]
-            try:
-                done[index] = future.result()
-            except Exception:
-                done[index] = fn(chunks[index])
+    out: dict[int, Future[T]] = {}
+    try:
+        while front < back or out:
+            while front < back and lend is not None:
+                if (future := lend(fn, chunks[front])) is None:
+                    break
+                out[front] = future
+                front += 1
+            if front < back:
+                back -= 1
+                done[back] = fn(chunks[back])
+            else:
+                for index in sorted(out, reverse=True):  # not started: done here instead
+                    if out[index].cancel():
+                        del out[index]
+                        done[index] = fn(chunks[index])
+                wait(out.values(), return_when=FIRST_COMPLETED)
+            for index, future in [(i, f) for i, f in out.items() if f.done()]:
+                del out[index]
+                try:
+                    done[index] = future.result()
+                except Exception:
+                    done[index] = fn(chunks[index])
+    finally:
+        for future in out.values():
+            future.cancel()
     return cast(list[T], done)
+
+
+def lending(spare: threading.Semaphore, submit: Callable[..., Future[T]]) -> Lend[A, T]:
+    """A :data:`Lend` over ``submit`` that keeps at most as many chunks out as ``spare``
+    counts (shared by every caller, so that a render waits behind one chunk at most),
+    and lends none if ``submit`` refuses (the pool is closing)."""
+
+    def lend(fn: Callable[[A], T], chunk: A) -> Future[T] | None:
+        if not spare.acquire(blocking=False):
+            return None
+        try:
+            future = submit(fn, chunk)
+        except RenderersUnavailable:
+            spare.release()
+            return None
+        future.add_done_callback(lambda _: spare.release())
+        return future
+
+    return lend
 
 
 @contextmanager

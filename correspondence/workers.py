@@ -1,12 +1,11 @@
-"""Warm worker processes that render, each supervised by a thread of the parent.
+"""Warm worker processes that render, each supervised by a thread of the parent; they also
+check a batch's payloads beside the thread accepting it (:func:`.renderers.spread`).
 
-One warm worker process per core, started from a ``forkserver`` that has already imported
-WeasyPrint, the kinds and the engine. Each worker builds one
-:class:`~correspondence.engine.Engine` (Jinja environment, font configuration, preloaded
-assets) when it starts, warms it and freezes it out of the garbage collector's full
-collections (:func:`~correspondence.render_worker.settle`), and keeps it for
-``worker_max_tasks_per_child`` renders (10,000), then is replaced: its resident memory
-grew about 0.5 kB a render once warm (bench/README.md, Soak). A worker that dies is
+One per core, from a ``forkserver`` that has imported WeasyPrint, the kinds and the engine.
+Each builds one :class:`~correspondence.engine.Engine` when it starts, warms it, freezes it
+out of the garbage collector's full collections (:func:`.render_worker.settle`) and keeps
+it for ``worker_max_tasks_per_child`` renders (10,000), then is replaced: its resident
+memory grew about 0.5 kB a render once warm (bench/README.md, Soak). A worker that dies is
 replaced at once.
 """
 
@@ -24,6 +23,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import dataclass
+from functools import partial
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
@@ -35,10 +35,12 @@ from correspondence.errors import RenderersUnavailable
 from correspondence.kinds import KINDS, Validated
 from correspondence.renderers import (
     EnginePool,
+    Lend,
     Rendered,
     Renderers,
     Slots,
     as_render_error,
+    lending,
     spread,
     warm_this_process,
 )
@@ -72,6 +74,7 @@ class _Task:
     fn: Callable[..., Any]
     args: tuple[Any, ...]
     future: Future[Any]
+    render: bool = True  # counted towards worker_max_tasks_per_child (a chunk is not)
 
 
 class _Worker:
@@ -90,8 +93,7 @@ class _Worker:
         return self.process.is_alive()
 
     def call(self, task: _Task) -> None:
-        """Run ``task`` in this process and settle its future; raise :class:`WorkerDied`
-        if the process stops first (its future then carries the same error)."""
+        """Run ``task`` in this process; :class:`WorkerDied` (its future's too) if it stops."""
         try:
             self.conn.send((task.fn, task.args))
             while not self.conn.poll(0.5):
@@ -102,7 +104,7 @@ class _Worker:
             died = WorkerDied(f"render worker {self.pid} stopped; retry")
             task.future.set_exception(died)
             raise died from None
-        self.done += 1
+        self.done += task.render
         (task.future.set_result if ok else task.future.set_exception)(value)
 
     def stop(self, grace: float) -> None:
@@ -118,17 +120,16 @@ class _Worker:
 
 class ProcessRenderers:
     """``size`` warm worker processes, each owned by one supervising thread of this
-    process; at most ``size`` renders in flight, never a backlog.
+    process; at most ``size`` renders in flight, and ``size`` chunks of a batch's checks.
 
-    We do not use ``ProcessPoolExecutor``: with ``max_tasks_per_child`` CPython 3.11
-    sometimes fails to replace retired workers (gh-115634) and the pool ends with none.
-    Here each slot's thread starts its worker, hands it one task at a time, replaces it
-    after ``worker_max_tasks_per_child`` renders or as soon as it dies (the task it was
-    running then fails with :class:`WorkerDied`, a 503), and never leaves the slot empty
-    for longer than a start takes: :meth:`alive` counts the workers ready now, and
-    ``/readyz`` fails while it is 0. Workers exit when this process dies: each watches a
-    pipe only this process holds open, and asks the kernel for SIGKILL when its parent
-    (the forkserver, which itself exits with us) goes."""
+    Not ``ProcessPoolExecutor``: with ``max_tasks_per_child`` CPython 3.11 sometimes fails
+    to replace retired workers (gh-115634). Here each slot's thread starts its worker,
+    hands it one task at a time, replaces it after ``worker_max_tasks_per_child`` renders
+    or as soon as it dies (its task then fails with :class:`WorkerDied`, a 503), and never
+    leaves the slot empty for longer than a start: :meth:`alive` counts the workers ready
+    now; ``/readyz`` fails while it is 0. A worker exits when this process dies: it
+    watches a pipe only this process holds open, and asks for SIGKILL when its parent
+    (the forkserver, which exits with us) goes."""
 
     def __init__(
         self,
@@ -141,6 +142,7 @@ class ProcessRenderers:
         self._settings = settings
         self.size = size
         self.slots = Slots(size, settings.render_wait_seconds)
+        self._spare = threading.Semaphore(size)  # chunks of work lent to the workers
         self._lock = threading.Lock()
         self._local: Engine | None = None
         self._freeze = freeze  # workers settle() when they start; False for the benchmark
@@ -268,13 +270,13 @@ class ProcessRenderers:
         if reason == "died":  # killed before its shutdown: its font folder is swept now
             font_folders.tidy()
 
-    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+    def submit(self, fn: Callable[..., T], *args: Any, render: bool = True) -> Future[T]:
         """Run ``fn(*args)`` in whichever worker is free first (``fn`` is pickled by name)."""
         self._ensure_started()
         if self._closing.is_set():
             raise RenderersUnavailable("the renderers are shutting down")
         future: Future[T] = Future()
-        self._tasks.put(_Task(fn, args, future))
+        self._tasks.put(_Task(fn, args, future, render))
         return future
 
     def alive(self) -> int:
@@ -310,19 +312,18 @@ class ProcessRenderers:
             self._warmed.set()
 
     def warmed(self) -> bool:
-        """Whether :meth:`warm` has seen every worker ready and validated every kind here
-        (``/readyz`` waits for it)."""
+        """Whether :meth:`warm` saw every worker ready, every kind validated (``/readyz``)."""
         return self._warmed.is_set()
 
     def frozen_objects(self) -> list[int]:
-        """What :func:`gc.get_freeze_count` says in ``size`` calls to the workers (each
-        taken by whichever worker is free): how many objects a worker froze on start."""
+        """How many objects a worker froze on start, from ``size`` calls (any worker)."""
         futures = [self.submit(render_worker.frozen) for _ in range(self.size)]
         return [future.result() for future in futures]
 
     def spread(self, fn: Callable[[A], T], chunks: Sequence[A]) -> list[T]:
-        """``fn`` of each chunk, in order, in this thread and the free workers."""
-        return spread(fn, chunks, self.submit if self.alive() else None, self.size)
+        """``fn`` of each chunk, in order, here and in the workers (``size`` out at most)."""
+        lend: Lend[A, T] = lending(self._spare, partial(self.submit, render=False))
+        return spread(fn, chunks, lend if self.alive() else None)
 
     def render(
         self, validated: Validated, *, locale: str | None = None, draft: bool = False

@@ -358,8 +358,9 @@ class Acceptor:
     def accept_all(
         self, session: Tx, items: Sequence[Batched | None], *, client: Client
     ) -> tuple[list[str | Conflict | None], list[str]]:
-        """Record every prepared item as queued (or in review) inside the caller's
-        transaction (a batch: all of them or none); see :func:`batches.accept_all`."""
+        """Record every checked item (:class:`Batched`) as queued (or in review) inside
+        the caller's transaction (a batch: all of them or none); see
+        :func:`batches.accept_all`."""
         return batches.accept_all(self, session, items, client)
 
     def dispatch_queued(self, document_ids: Sequence[str]) -> None:

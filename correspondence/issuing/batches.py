@@ -38,7 +38,7 @@ with ``"reissue": true``) resolves to it."""
 def accept_all(
     acceptor: Acceptor, tx: Tx, items: Sequence[Batched | None], client: Client
 ) -> tuple[list[str | Conflict | None], list[str]]:
-    """Record every prepared item as queued (or in review) inside ``tx``; an item already
+    """Record every checked item as queued (or in review) inside ``tx``; an item already
     issued under its business reference resolves to that document. ``None`` items are
     skipped (refused by the caller). Returns what each item became, and the documents
     queued now (to hand to the broker after the commit)."""

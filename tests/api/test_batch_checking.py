@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from correspondence.config import Settings
-from correspondence.errors import RenderersUnavailable
-from correspondence.renderers import EnginePool, spread
+from correspondence.errors import InvalidPayload, Problem, RenderersUnavailable
+from correspondence.issuing.checked import Checked, check_each
+from correspondence.renderers import EnginePool, Lend, lending, spread
 from correspondence.workers import ProcessRenderers
 from tests.unit.use_cases.conftest import build_world, letter
 
@@ -28,33 +29,66 @@ def pid_after(chunk: list[int]) -> tuple[list[int], int]:
     return chunk, os.getpid()
 
 
-def test_spread_keeps_the_order_and_at_most_room_chunks_in_the_workers() -> None:
-    chunks = [[i] for i in range(40)]
-    caller = threading.get_ident()
+def exit_in_a_worker(chunk: list[int]) -> int:
+    """``[the caller's pid, i]``: ``i``, but a worker given ``i == 0`` dies in it."""
+    caller, i = chunk
+    if i == 0 and os.getpid() != caller:
+        os._exit(1)
+    time.sleep(0.02)
+    return i
+
+
+def test_spread_keeps_the_order_and_at_most_the_spare_chunks_out() -> None:
+    """Two batches at once, four worker threads, two spare: never more than two chunks
+    out in all, and each caller does a share itself."""
+    caller = threading.local()
     lock = threading.Lock()
-    busy, most, by_caller = 0, 0, 0
+    out, most, here = 0, 0, 0
 
     def fn(chunk: list[int]) -> list[int]:
-        nonlocal busy, most, by_caller
-        here = threading.get_ident() == caller
+        nonlocal out, most, here
+        mine = getattr(caller, "mine", False)
         with lock:
-            by_caller += here
-            busy += not here
-            most = max(most, busy)
+            here += mine
+            out += not mine
+            most = max(most, out)
         time.sleep(0.005)
         with lock:
-            busy -= not here
+            out -= not mine
         return [x * 10 for x in chunk]
 
-    with ThreadPoolExecutor(8) as threads:  # more threads than room: room must bound it
-        done = spread(fn, chunks, threads.submit, room=2)
-    assert done == [[i * 10] for i in range(40)]
-    assert most == 2  # the workers were used, never more than two at once
-    assert 0 < by_caller < 40  # and this thread did its share
+    with ThreadPoolExecutor(4) as threads:
+        lend: Lend[list[int], list[int]] = lending(threading.Semaphore(2), threads.submit)
+
+        def one_batch(first: int) -> list[list[int]]:
+            caller.mine = True
+            return spread(fn, [[i] for i in range(first, first + 40)], lend)
+
+        with ThreadPoolExecutor(2) as callers:
+            batches = list(callers.map(one_batch, [0, 100]))
+    assert batches == [[[i * 10] for i in range(f, f + 40)] for f in (0, 100)]
+    assert most == 2  # the workers were used, never more than the spare two at once
+    assert 0 < here < 80  # and the callers did their share
 
 
-def test_a_chunk_whose_worker_fails_is_checked_here() -> None:
+def test_chunks_no_worker_starts_are_taken_back() -> None:
+    """A worker that never takes its chunk (busy with a long render, or a pool closing
+    under it) does not keep the batch waiting: its chunks are done here."""
+    never: list[Future[list[int]]] = []
+
+    def lend(fn: Callable[[list[int]], list[int]], chunk: list[int]) -> Future[list[int]]:
+        never.append(Future())
+        return never[-1]
+
+    done = spread(lambda c: [x + 1 for x in c], [[i] for i in range(6)], lend)
+    assert done == [[i + 1] for i in range(6)]
+    assert never and all(f.cancelled() for f in never)
+
+
+def test_a_chunk_whose_worker_fails_or_refuses_is_checked_here() -> None:
     def submit(fn: Callable[[list[int]], list[int]], chunk: list[int]) -> Future[list[int]]:
+        if chunk[0] == 8:
+            raise RenderersUnavailable("the renderers are shutting down")
         future: Future[list[int]] = Future()
         if chunk[0] % 3 == 0:
             future.set_exception(RenderersUnavailable("worker died"))
@@ -62,24 +96,35 @@ def test_a_chunk_whose_worker_fails_is_checked_here() -> None:
             future.set_result(fn(chunk))
         return future
 
-    assert spread(lambda c: [x + 1 for x in c], [[i] for i in range(10)], submit, room=2) == [
-        [i + 1] for i in range(10)
-    ]
+    spare = threading.Semaphore(2)
+    done = spread(lambda c: [x + 1 for x in c], [[i] for i in range(10)], lending(spare, submit))
+    assert done == [[i + 1] for i in range(10)]
+    assert spare.acquire(blocking=False) and spare.acquire(blocking=False)  # all given back
 
 
-def test_an_error_of_the_check_itself_is_raised() -> None:
+def test_an_error_of_the_check_itself_is_raised_and_the_rest_cancelled() -> None:
+    pending: list[Future[list[int]]] = []
+
+    def lend(fn: Callable[[list[int]], list[int]], chunk: list[int]) -> Future[list[int]]:
+        pending.append(Future())
+        return pending[-1]
+
     def fn(chunk: list[int]) -> list[int]:
-        if chunk == [7]:
+        if chunk == [9]:
             raise ValueError("a bug in the check")
         return chunk
 
-    with ThreadPoolExecutor(2) as threads, pytest.raises(ValueError, match="a bug"):
-        spread(fn, [[i] for i in range(10)], threads.submit, room=2)
-    assert spread(fn, [[1], [2]], None, room=2) == [[1], [2]]  # no workers: all here
+    with pytest.raises(ValueError, match="a bug"):
+        spread(fn, [[i] for i in range(10)], lend)
+    assert pending and all(f.cancelled() for f in pending)
+    assert spread(fn, [[1], [2]], None) == [[1], [2]]  # no workers: all here
 
 
 def test_the_render_processes_take_chunks_and_give_them_back_in_order(tmp_path: Path) -> None:
-    pool = ProcessRenderers(Settings(data_dir=tmp_path, render_processes=2), size=2)
+    """Chunks do not count as renders: with a worker replaced every 3 renders, 30 chunks
+    replace none."""
+    settings = Settings(data_dir=tmp_path, render_processes=2, worker_max_tasks_per_child=3)
+    pool = ProcessRenderers(settings, size=2)
     try:
         pool.warm(timeout=120)
         assert pool.alive() == 2
@@ -88,6 +133,19 @@ def test_the_render_processes_take_chunks_and_give_them_back_in_order(tmp_path: 
         pids = {pid for _, pid in done}
         assert os.getpid() in pids
         assert pids & set(pool.pids())  # the workers checked some of them
+        assert pool.started == 2
+    finally:
+        pool.close()
+
+
+def test_a_worker_killed_in_a_chunk_loses_nothing(tmp_path: Path) -> None:
+    pool = ProcessRenderers(Settings(data_dir=tmp_path, render_processes=2), size=2)
+    try:
+        pool.warm(timeout=120)
+        chunks = [[os.getpid(), i] for i in range(12)]
+        assert pool.spread(exit_in_a_worker, chunks) == [i for _, i in chunks]
+        pool.warm(timeout=120)
+        assert pool.alive() == 2 and pool.started == 3  # the one killed was replaced
     finally:
         pool.close()
 
@@ -156,3 +214,46 @@ def test_a_batch_records_the_same_whether_checked_here_or_in_the_render_processe
             world.service.close()
             world.service.database.dispose()
         processes.close()
+
+
+def _either(make: Callable[[], Any]) -> Any:
+    """What an item becomes: its row's fields, payload and options, or its problems."""
+    try:
+        item = make()
+    except InvalidPayload as refused:
+        return tuple(refused.problems)
+    if isinstance(item, tuple):  # check_each's refusal
+        return item
+    return (item.fields, item.payload, item.reissue, item.recipients, item.review)
+
+
+def test_checking_then_reading_the_options_is_what_prepare_does(tmp_path: Path) -> None:
+    """Item by item, a batch's way (check, then ``ready``) and one request's way
+    (``prepare``) give the same fields, payload, options, recipients and review reason,
+    or the same problems in the same order; with the settings holding a kind for review
+    and a valid delivery among the items."""
+    world = build_world(
+        tmp_path,
+        EnginePool(Settings(render_processes=0), size=1),
+        review_kinds=["collection_update"],
+    )
+    acceptor = world.service.acceptor
+    items, refused = _batch()
+    items[61]["deliver"] = {"email": {"to": ["a@example.com"]}}
+    kinds = ("collection_update",)
+    compared = 0
+    for at, body in enumerate(items):
+        if not isinstance(body, dict):
+            continue
+
+        def batch_way(body: dict[str, Any] = body) -> Any:
+            (checked,) = check_each([body], kinds)
+            return acceptor.ready(checked) if isinstance(checked, Checked) else checked
+
+        expected = _either(lambda body=body: acceptor.prepare(body))
+        assert _either(batch_way) == expected
+        assert isinstance(expected[0], Problem) == (at in refused), at
+        compared += 1
+    assert compared > 100
+    world.service.close()
+    world.service.database.dispose()
