@@ -12,9 +12,10 @@ Both bound the work in flight: a caller waits at most ``render_wait_seconds`` fo
 renderer, then gets :class:`Unavailable` (503 with Retry-After), so a burst cannot pile up
 unbounded work behind the renderers.
 
-Both also lend a hand with other CPU work in chunks (:meth:`Renderers.spread`: a batch's
-payloads are checked there): the worker processes take at most one chunk each, shared by
-every caller, so a render waits behind one chunk (about 30 ms) at most.
+Other CPU work can be shared with them in chunks (:meth:`Renderers.spread`: a batch's
+payloads are checked so). :class:`EnginePool` does it all in the calling thread; the
+worker processes take at most one chunk each, counted for every caller together, so a
+render waits behind one chunk (about 30 ms) at most.
 """
 
 from __future__ import annotations
