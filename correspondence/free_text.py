@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any, Literal
 
 from pydantic import (
@@ -24,6 +25,14 @@ from correspondence.glyphs import undrawable
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 """Control characters other than tab and line breaks, lone surrogates and the two
 non-characters: nothing a letter can print, and what XML 1.0 does not allow."""
+
+
+@cache
+def fields_of(model: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    """Each field of ``model`` as ``(the name the payload gives it, its attribute)``, in
+    order: read once per class (pydantic's ``model_fields`` builds its answer on every
+    read), for the walks over a payload's models (rules, language)."""
+    return tuple((field.alias or name, name) for name, field in model.model_fields.items())
 
 
 def _texts(value: Any) -> list[str]:

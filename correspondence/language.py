@@ -14,7 +14,6 @@ import dataclasses
 import re
 from datetime import date
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
 from jinja2 import pass_context
@@ -22,7 +21,7 @@ from jinja2.runtime import Context
 from pydantic import BaseModel
 
 from correspondence.errors import InvalidPayload, Problem
-from correspondence.free_text import Text
+from correspondence.free_text import Text, fields_of
 from correspondence.kinds import Validated
 
 
@@ -74,16 +73,9 @@ def spelled_in_locale(ctx: Context, value: int) -> str:
     return spelled(value, str(ctx["locale"]))
 
 
-@cache
-def _named(model: type[BaseModel]) -> tuple[tuple[str, str], ...]:
-    """Each field of ``model`` as ``(the name the payload gives it, its attribute)``: read
-    once per class."""
-    return tuple((field.alias or name, name) for name, field in model.model_fields.items())
-
-
 def _children(node: Any) -> list[tuple[str, Any]]:
     if isinstance(node, BaseModel):
-        return [(key, getattr(node, name)) for key, name in _named(type(node))]
+        return [(key, getattr(node, name)) for key, name in fields_of(type(node))]
     if dataclasses.is_dataclass(node) and not isinstance(node, type):
         return [(f.name, getattr(node, f.name)) for f in dataclasses.fields(node)]
     if isinstance(node, list | tuple):
@@ -128,7 +120,7 @@ def localized(node: Any, locale: str) -> Any:
         return node
     if isinstance(node, BaseModel):
         changes = {}
-        for _, name in _named(type(node)):
+        for _, name in fields_of(type(node)):
             value = getattr(node, name)
             new = localized(value, locale)
             if new is not value:

@@ -24,7 +24,6 @@ import re
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -35,6 +34,7 @@ from stdnum.mx import rfc
 from correspondence import legal
 from correspondence.calendar import add_months
 from correspondence.checks import Reconciler
+from correspondence.free_text import fields_of
 from correspondence.models import Address, Envelope, Money, Party
 from correspondence.regions import es_subdivision
 
@@ -45,18 +45,11 @@ Found = tuple[str, BaseModel]
 """A model met in a payload, and its dotted field path."""
 
 
-@cache
-def field_names(model: type[BaseModel]) -> tuple[str, ...]:
-    """The fields of ``model``, in order: read once per class (pydantic's
-    ``model_fields`` is a property that builds its answer on every read)."""
-    return tuple(model.model_fields)
-
-
 def _models(value: BaseModel | list[Any] | tuple[Any, ...], path: str, found: list[Found]) -> None:
     if isinstance(value, BaseModel):
         found.append((path, value))
         prefix = f"{path}." if path else ""
-        for name in field_names(type(value)):
+        for _, name in fields_of(type(value)):
             child = getattr(value, name)
             if isinstance(child, BaseModel | list | tuple):
                 _models(child, prefix + name, found)
