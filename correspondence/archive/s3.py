@@ -11,6 +11,7 @@ keep the handshake."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -23,6 +24,11 @@ from correspondence.archive import ArchiveConflict, ArchiveNotFound, ArchiveUnav
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
+USER_AGENT = f"correspondence/{version('correspondence')}"
+"""What the archive's requests call themselves, in the store's access logs. Given one,
+botocore also stops composing its own from some twenty parts, twice a request: about a
+fifth of its CPU time for a PutObject (0.91 -> 0.71 ms, requests answered in the client;
+bench/history/archive_client.py)."""
 CONTINUE_FROM_BYTES = 1 << 20
 """Uploads of at least this many bytes wait for the store's ``100 Continue``."""
 
@@ -66,6 +72,7 @@ class S3Archive:
                 retries={"max_attempts": 2, "mode": "standard"},
                 connect_timeout=timeout_seconds,
                 read_timeout=timeout_seconds * 4,
+                user_agent=USER_AGENT,
             ),
         )
         self._client.meta.events.register("before-sign.s3.PutObject", _small_bodies_in_one_piece)

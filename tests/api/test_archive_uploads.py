@@ -15,7 +15,7 @@ import pytest
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
 from correspondence.archive import ArchiveConflict
-from correspondence.archive.s3 import CONTINUE_FROM_BYTES, S3Archive
+from correspondence.archive.s3 import CONTINUE_FROM_BYTES, USER_AGENT, S3Archive
 from tests.servers import S3_PORT, SeaweedFS
 
 
@@ -138,6 +138,8 @@ def test_only_large_uploads_wait_for_continue(
     headers = head.lower().split(b"\r\n")
     assert (b"expect: 100-continue" in headers) is waits
     assert f"content-length: {size}".encode() in headers
+    (agent,) = [h for h in headers if h.startswith(b"user-agent: ")]
+    assert agent.split()[1] == USER_AGENT.encode()  # the store's logs say who wrote
     assert archive.get(key="ES/P-1/x.pdf") == data  # the store has it whole
 
 
