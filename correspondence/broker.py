@@ -13,6 +13,9 @@ from correspondence.config import Settings
 QUEUE = "correspondence"
 ISSUE_TASK = "correspondence.issue"
 CHECK_TIMEOUT_SECONDS = 2
+RESTORE_LOOKS_PER_TIMEOUT = 60
+"""How often, within one visibility timeout, a worker looks for the messages of workers
+that vanished holding them (at most once a second)."""
 REQUEST_ID_HEADER = "correspondence_request_id"
 """The task header carrying the id of the request that asked for the document, so that
 the worker's lines carry it too (the issuer also reads it from the document's row)."""
@@ -42,13 +45,23 @@ def celery_app(settings: Settings) -> Any:
         broker_connection_retry_on_startup=True,
         broker_transport_options={
             "visibility_timeout": settings.broker_visibility_timeout_seconds,
-            # look for messages of vanished workers often, not every 100 s
-            "unacked_restore_interval": 1,
+            "unacked_restore_interval": restore_interval(settings),
             "unacked_restore_throttle": 1,
         },
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0.2},
     )
     return app
+
+
+def restore_interval(settings: Settings) -> float:
+    """Seconds between a worker's looks for messages to redeliver: a sixtieth of the
+    visibility timeout, at least one. A message taken by a vanished worker is due again
+    after the timeout, and is then redelivered within a sixtieth more (an hour and a
+    minute with the defaults; a 6-second timeout, as in the tests, is looked at every
+    second). Each look takes a lock in Redis and reads its index of unacknowledged
+    messages: once a second, it was about a fifth of a worker's main process's CPU
+    during a batch, and most of Redis's."""
+    return max(1.0, settings.broker_visibility_timeout_seconds / RESTORE_LOOKS_PER_TIMEOUT)
 
 
 class Dispatcher:
