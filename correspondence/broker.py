@@ -55,12 +55,16 @@ def celery_app(settings: Settings) -> Any:
 
 def restore_interval(settings: Settings) -> float:
     """Seconds between a worker's looks for messages to redeliver: a sixtieth of the
-    visibility timeout, at least one. A message taken by a vanished worker is due again
-    after the timeout, and is then redelivered within a sixtieth more (an hour and a
+    visibility timeout, at least one. A message taken by a worker that vanished is due
+    again after the timeout and is redelivered within a sixtieth more (an hour and a
     minute with the defaults; a 6-second timeout, as in the tests, is looked at every
-    second). Each look takes a lock in Redis and reads its index of unacknowledged
-    messages: once a second, it was about a fifth of a worker's main process's CPU
-    during a batch, and most of Redis's."""
+    second). Its document is usually sent again before that: its lease is the same
+    timeout, and the API's issuer sends a document whose lease has passed at its next
+    poll (``worker_poll_seconds``); the later redelivery then finds it issued or taken.
+    A warm shutdown and a lost child give their messages back at once, whatever this is.
+    Each look takes a lock in Redis and reads the index of unacknowledged messages: once
+    a second, about a fifth of a worker main process's samples in a profile during a
+    batch (py-spy)."""
     return max(1.0, settings.broker_visibility_timeout_seconds / RESTORE_LOOKS_PER_TIMEOUT)
 
 

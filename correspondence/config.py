@@ -128,7 +128,8 @@ class Settings(BaseSettings):
     broker_visibility_timeout_seconds: int = Field(
         default=3600,
         ge=1,
-        description="After this long, a task taken by a worker that vanished is redelivered.",
+        description="After this long, a task taken by a worker that vanished is redelivered "
+        "(the workers look for such tasks every sixtieth of this, at most once a second).",
     )
     worker_concurrency: int | None = Field(
         default=None, ge=1, description="Processes per Celery worker; default one per core."

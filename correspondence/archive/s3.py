@@ -11,7 +11,6 @@ keep the handshake."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -19,16 +18,17 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.utils import determine_content_length
 
+from correspondence import __version__
 from correspondence.archive import ArchiveConflict, ArchiveNotFound, ArchiveUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-USER_AGENT = f"correspondence/{version('correspondence')}"
+USER_AGENT = f"correspondence/{__version__}"
 """What the archive's requests call themselves, in the store's access logs. Given one,
-botocore also stops composing its own from some twenty parts, twice a request: about a
-fifth of its CPU time for a PutObject (0.91 -> 0.71 ms, requests answered in the client;
-bench/history/archive_client.py)."""
+botocore also stops composing its own from some twenty parts, twice a request: its CPU
+time for a PutObject 0.75-0.89 of what it was (bench/history/archive_client.py, requests
+answered inside the client; A/A 1.015)."""
 CONTINUE_FROM_BYTES = 1 << 20
 """Uploads of at least this many bytes wait for the store's ``100 Continue``."""
 

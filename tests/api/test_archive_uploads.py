@@ -139,7 +139,7 @@ def test_only_large_uploads_wait_for_continue(
     assert (b"expect: 100-continue" in headers) is waits
     assert f"content-length: {size}".encode() in headers
     (agent,) = [h for h in headers if h.startswith(b"user-agent: ")]
-    assert agent.split()[1] == USER_AGENT.encode()  # the store's logs say who wrote
+    assert agent.split()[1] == USER_AGENT.lower().encode()  # the store's logs say who wrote
     assert archive.get(key="ES/P-1/x.pdf") == data  # the store has it whole
 
 
